@@ -1,0 +1,476 @@
+"""The experiment configuration: frozen dataclasses, validation, TOML round trip and ``--set`` overrides.
+
+An :class:`Experiment` is immutable. A change makes a new object (``exp.replace("model.spectral_radius", 2.0)``),
+and every object is validated when it is built, so an invalid experiment cannot exist. Each field carries its
+documentation and its allowed range in ``dataclasses.field(metadata=...)``; the same metadata writes
+``docs/config.md`` and (later) builds the control panels.
+
+This module imports only the standard library (plus ``tomli_w`` to write TOML).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "Experiment",
+    "ModelConfig",
+    "TaskConfig",
+    "TrainingConfig",
+    "RemediesConfig",
+    "DiagnosticsConfig",
+    "SECTIONS",
+    "load_toml",
+    "loads_toml",
+    "dumps_toml",
+    "save_toml",
+    "parse_override",
+    "apply_overrides",
+    "describe_keys",
+]
+
+ARCHS = ("rnn", "leaky", "lstm", "gru", "esn")
+ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
+INITS = ("gaussian", "uniform", "sparse", "orthogonal", "identity")
+TASKS = (
+    "random",
+    "temporal_order",
+    "temporal_order_3bit",
+    "addition",
+    "multiplication",
+    "permutation",
+    "memorization",
+    "reber",
+    "sine",
+    "mackey_glass",
+)
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid. The message names the key, the value and what is allowed."""
+
+
+def param(default: Any, doc: str, *, choices: tuple | None = None, lo: float | None = None,
+          hi: float | None = None, lo_open: bool = False, log: bool = False, unit: str = "",
+          resets: bool = False) -> Any:
+    """A dataclass field with its documentation and its allowed values.
+
+    ``resets`` marks keys whose change needs new weights (a new network): the app asks before applying them.
+    """
+    meta = {"doc": doc, "choices": choices, "lo": lo, "hi": hi, "lo_open": lo_open, "log": log,
+            "unit": unit, "resets": resets}
+    return field(default=default, metadata=meta)
+
+
+def _allowed(meta: dict, ftype: type) -> str:
+    if meta["choices"]:
+        return "one of " + ", ".join(repr(c) for c in meta["choices"])
+    lo, hi = meta["lo"], meta["hi"]
+    kind = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}[ftype]
+    if lo is not None and hi is not None:
+        left = "(" if meta["lo_open"] else "["
+        return f"{kind} in {left}{lo}, {hi}]"
+    if lo is not None:
+        return f"{kind} {'>' if meta['lo_open'] else '>='} {lo}"
+    return kind
+
+
+_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+def _ftype(f: dataclasses.Field) -> type:
+    t = f.type if isinstance(f.type, type) else _TYPES[str(f.type)]
+    return t
+
+
+def _check_field(section: str, f: dataclasses.Field, value: Any) -> Any:
+    """Validate and normalise one value; return it (ints accepted for floats)."""
+    key = f"{section}.{f.name}" if section else f.name
+    meta = f.metadata
+    ftype = _ftype(f)
+    if ftype is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if ftype is bool:
+        ok = isinstance(value, bool)
+    elif ftype is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, ftype)
+    if not ok:
+        raise ConfigError(f"{key} = {value!r}: expected {_allowed(meta, ftype)}")
+    if ftype is float and not math.isfinite(value):
+        raise ConfigError(f"{key} = {value!r}: expected a finite number, {_allowed(meta, ftype)}")
+    if meta["choices"] and value not in meta["choices"]:
+        raise ConfigError(f"{key} = {value!r}: expected {_allowed(meta, ftype)}")
+    lo, hi = meta["lo"], meta["hi"]
+    if lo is not None and (value < lo or (meta["lo_open"] and value == lo)):
+        raise ConfigError(f"{key} = {value!r}: expected {_allowed(meta, ftype)}")
+    if hi is not None and value > hi:
+        raise ConfigError(f"{key} = {value!r}: expected {_allowed(meta, ftype)}")
+    return value
+
+
+class _Section:
+    """Mixin: validate every field on construction."""
+
+    _name = ""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            value = _check_field(self._name, f, getattr(self, f.name))
+            object.__setattr__(self, f.name, value)
+        self._check_cross()
+
+    def _check_cross(self) -> None:
+        pass
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig(_Section):
+    """The network: architecture, activation, size and the initialisation of the recurrent weights."""
+
+    _name = "model"
+    arch: str = param("rnn", "Recurrent cell: vanilla Elman `rnn`, leaky-integrator `leaky`, `lstm` (with forget gate), "
+                      "`gru` (Cho et al. 2014) or `esn` (echo state network: fixed leaky reservoir, trained readout).",
+                      choices=ARCHS, resets=True)
+    activation: str = param("tanh", "Nonlinearity f of the recurrent units (for LSTM/GRU: of the candidate and the cell "
+                            "output; gates stay sigmoid). Bound γ on |f'|: tanh 1, sigmoid 1/4, relu 1, linear 1.",
+                            choices=ACTIVATIONS, resets=True)
+    hidden_size: int = param(32, "Number of hidden units H.", lo=1, hi=2048, resets=True)
+    init: str = param("gaussian", "Initialisation of W_hh: `gaussian`, `uniform` and `sparse` are rescaled to spectral "
+                      "radius exactly `spectral_radius`; `orthogonal` (Haar) and `identity` are multiplied by it.",
+                      choices=INITS, resets=True)
+    spectral_radius: float = param(0.95, "Target spectral radius ρ(W_hh) (largest |eigenvalue|) at initialisation.",
+                                   lo=0.0, hi=100.0, lo_open=True, resets=True)
+    sparse_k: int = param(15, "Non-zeros per row of W_hh for `init = \"sparse\"` and for the ESN reservoir "
+                          "(capped at hidden_size).", lo=1, hi=2048, resets=True)
+    input_scale: float = param(0.1, "Standard deviation of the entries of W_hx (input weights).", lo=0.0, hi=100.0,
+                               resets=True)
+    output_scale: float = param(0.1, "Standard deviation of the entries of W_yh (readout weights).", lo=0.0, hi=100.0,
+                                resets=True)
+    leak_min: float = param(0.5, "Leaky and ESN units: smallest retention α (h ← α⊙h + (1−α)⊙f(a)); each unit draws "
+                            "its α uniformly in [leak_min, leak_max]. α = 0 is a vanilla unit.", lo=0.0, hi=0.999,
+                            resets=True)
+    leak_max: float = param(0.9, "Leaky and ESN units: largest retention α.", lo=0.0, hi=0.999, resets=True)
+    readout: str = param("task", "When the output is read and scored: `task` (the task decides), `last` step only, "
+                         "or `every` step.", choices=("task", "last", "every"), resets=True)
+    dtype: str = param("float64", "Floating-point type of the simulation.", choices=("float64", "float32"),
+                       resets=True)
+
+    def _check_cross(self) -> None:
+        if self.leak_min > self.leak_max:
+            raise ConfigError(f"model.leak_min = {self.leak_min!r} is larger than model.leak_max = "
+                              f"{self.leak_max!r}: expected leak_min <= leak_max")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskConfig(_Section):
+    """The data: which task, how long the sequences are and how many per minibatch."""
+
+    _name = "task"
+    name: str = param("temporal_order", "The task (see the task table in docs/config.md).", choices=TASKS, resets=True)
+    length: int = param(20, "Sequence length T (the minimum length for tasks that vary it).", lo=2, hi=10000,
+                        resets=True)
+    batch_size: int = param(20, "Sequences per minibatch B.", lo=1, hi=10000)
+    mem_values: int = param(5, "Memorisation task: number of distinct symbols.", lo=2, hi=50, resets=True)
+    mem_positions: int = param(10, "Memorisation task: length of the pattern to remember.", lo=1, hi=100, resets=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingConfig(_Section):
+    """The optimiser and the training schedule."""
+
+    _name = "training"
+    optimizer: str = param("sgd", "Update rule: plain `sgd`, `momentum` (heavy ball), `nesterov`, `rmsprop` or `adam`.",
+                           choices=OPTIMIZERS)
+    learning_rate: float = param(0.01, "Step size η.", lo=0.0, hi=100.0, lo_open=True, log=True)
+    momentum: float = param(0.9, "Momentum coefficient μ (momentum and nesterov).", lo=0.0, hi=0.9999)
+    beta1: float = param(0.9, "Adam: decay of the first-moment average.", lo=0.0, hi=0.9999)
+    beta2: float = param(0.999, "Adam and RMSProp: decay of the second-moment average.", lo=0.0, hi=0.99999)
+    eps: float = param(1e-8, "Adam and RMSProp: ε added to the root mean square.", lo=0.0, hi=1.0, lo_open=True,
+                       log=True)
+    steps: int = param(2000, "Number of parameter updates for `rnnlab run`.", lo=1, hi=100_000_000)
+    eval_every: int = param(50, "Measure the held-out metric every this many steps.", lo=1, hi=1_000_000)
+    eval_batch_size: int = param(500, "Sequences in the fresh held-out batch used for the metric.", lo=1, hi=100000)
+
+
+@dataclass(frozen=True, slots=True)
+class RemediesConfig(_Section):
+    """The remedies for vanishing and exploding gradients (every one can be switched on a running experiment)."""
+
+    _name = "remedies"
+    clip: str = param("none", "Gradient clipping: `none`, `norm` (rescale the whole gradient when ‖g‖ > threshold, "
+                      "Pascanu's rule) or `value` (clamp each component to ±threshold).",
+                      choices=("none", "norm", "value"))
+    clip_threshold: float = param(1.0, "Clipping threshold c.", lo=0.0, hi=1e12, lo_open=True, log=True)
+    tbptt_k1: int = param(0, "Truncated BPTT: backpropagate every k1 steps (0 = full BPTT).", lo=0, hi=100000)
+    tbptt_k2: int = param(0, "Truncated BPTT: over the last k2 steps (must be >= k1 when k1 > 0).", lo=0, hi=100000)
+    l1: float = param(0.0, "L1 penalty weight on W_hh: adds l1·Σ|W_hh|.", lo=0.0, hi=1e6)
+    l2: float = param(0.0, "L2 penalty weight on W_hh: adds (l2/2)·‖W_hh‖²_F.", lo=0.0, hi=1e6)
+    omega: float = param(0.0, "Weight α of Pascanu's vanishing-gradient regulariser Ω (0 = off).", lo=0.0, hi=1e6)
+    teacher_forcing: float = param(1.0, "Generative tasks: probability that the true previous value (not the "
+                                   "network's own prediction) is fed as input. 1 = full teacher forcing, 0 = free "
+                                   "running.", lo=0.0, hi=1.0)
+    esn_washout: int = param(50, "ESN: initial steps discarded before the ridge-regression readout.", lo=0, hi=100000)
+    esn_ridge: float = param(1e-6, "ESN: ridge (Tikhonov) coefficient of the readout regression.", lo=0.0, hi=1e6)
+    hessian_free: bool = param(False, "Train with Hessian-free optimisation (Martens & Sutskever 2011) instead of "
+                               "the first-order optimiser.")
+    hf_damping: float = param(1.0, "Hessian-free: initial Levenberg–Marquardt damping λ.", lo=0.0, hi=1e6,
+                              lo_open=True, log=True)
+    hf_mu: float = param(0.03, "Hessian-free: structural-damping weight μ (the term is μλ·J_aᵀD''J_a).", lo=0.0,
+                         hi=1e3)
+    hf_max_cg: int = param(100, "Hessian-free: maximum conjugate-gradient iterations per update.", lo=1, hi=10000)
+
+    def _check_cross(self) -> None:
+        if self.tbptt_k1 > 0 and self.tbptt_k2 < self.tbptt_k1:
+            raise ConfigError(f"remedies.tbptt_k2 = {self.tbptt_k2!r} is smaller than remedies.tbptt_k1 = "
+                              f"{self.tbptt_k1!r}: expected k2 >= k1 (every k1 steps, backpropagate over the last k2)")
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticsConfig(_Section):
+    """How the ∂h_t/∂h_k heatmap and the other diagnostics are computed."""
+
+    _name = "diagnostics"
+    norm: str = param("frobenius", "Matrix norm of ∂h_t/∂h_k: `frobenius` or `spectral` (largest singular value).",
+                      choices=("frobenius", "spectral"))
+    mode: str = param("exact", "`exact` products of step Jacobians (cost T²H³/2) or `estimated` with random probes "
+                      "(cost T²H²·probes/2; Frobenius only).", choices=("exact", "estimated"))
+    probes: int = param(16, "Random probe vectors for the estimated heatmap.", lo=1, hi=4096)
+    long_lag: int = param(10, "Lag L: the long-term share of ∂E/∂W_hh counts lags t−k > L.", lo=0, hi=100000)
+    lyapunov: int = param(5, "How many Lyapunov exponents to estimate (capped at the state size).", lo=1, hi=4096)
+
+
+SECTIONS: dict[str, type] = {
+    "model": ModelConfig,
+    "task": TaskConfig,
+    "training": TrainingConfig,
+    "remedies": RemediesConfig,
+    "diagnostics": DiagnosticsConfig,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """A whole experiment: the seed and one object per section. Immutable; validated on construction."""
+
+    seed: int = param(0, "Seed of every random draw (weights, data, probes). Same seed, same run.", lo=0,
+                      hi=2**63 - 1, resets=True)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    remedies: RemediesConfig = field(default_factory=RemediesConfig)
+    diagnostics: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)
+    description: str = field(default="", metadata={"doc": "Free text shown with a preset (not validated)."})
+
+    def __post_init__(self) -> None:
+        seed_field = next(f for f in fields(self) if f.name == "seed")
+        object.__setattr__(self, "seed", _check_field("", seed_field, self.seed))
+        if not isinstance(self.description, str):
+            raise ConfigError(f"description = {self.description!r}: expected a string")
+        for name, cls in SECTIONS.items():
+            if not isinstance(getattr(self, name), cls):
+                raise ConfigError(f"[{name}] must be a {cls.__name__}, got {getattr(self, name)!r}")
+        m, r = self.model, self.remedies
+        if m.init == "sparse" and m.sparse_k > m.hidden_size:
+            object.__setattr__(self, "model", dataclasses.replace(m, sparse_k=m.hidden_size))
+
+    # --- conversion -------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Nested plain dict (the TOML layout): ``{"seed": 0, "model": {...}, ...}``."""
+        out: dict[str, Any] = {"seed": self.seed}
+        if self.description:
+            out["description"] = self.description
+        for name in SECTIONS:
+            out[name] = getattr(self, name).to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Experiment":
+        """Build from a nested dict; unknown sections or keys raise :class:`ConfigError` listing the valid ones."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"expected a table of settings, got {type(data).__name__}")
+        top = {"seed", "description", *SECTIONS}
+        for key in data:
+            if key not in top:
+                raise ConfigError(f"unknown key {key!r}: expected one of {', '.join(sorted(top))}")
+        kwargs: dict[str, Any] = {}
+        if "seed" in data:
+            kwargs["seed"] = data["seed"]
+        if "description" in data:
+            kwargs["description"] = data["description"]
+        for name, sec_cls in SECTIONS.items():
+            sec = data.get(name, {})
+            if not isinstance(sec, dict):
+                raise ConfigError(f"[{name}] must be a table of settings, got {sec!r}")
+            valid = [f.name for f in fields(sec_cls)]
+            for key in sec:
+                if key not in valid:
+                    raise ConfigError(f"unknown key {name}.{key}: expected one of {', '.join(valid)}")
+            kwargs[name] = sec_cls(**sec)
+        return cls(**kwargs)
+
+    def get(self, key: str) -> Any:
+        """Value of a dotted key such as ``"model.spectral_radius"`` or ``"seed"``."""
+        section, name = _split_key(key)
+        return getattr(getattr(self, section), name) if section else getattr(self, name)
+
+    def replace(self, key: str | None = None, value: Any = None, **changes: Any) -> "Experiment":
+        """A new experiment with ``key`` (dotted) set to ``value``; validated. ``changes`` are more dotted keys
+        written with ``__`` for the dot, e.g. ``replace(model__hidden_size=64)``."""
+        items = dict(changes)
+        if key is not None:
+            items[key.replace(".", "__")] = value
+        data = self.to_dict()
+        for k, v in items.items():
+            section, name = _split_key(k.replace("__", "."))
+            if section:
+                data[section][name] = v
+            else:
+                data[name] = v
+        return Experiment.from_dict(data)
+
+    def diff(self, other: "Experiment") -> dict[str, tuple[Any, Any]]:
+        """Dotted keys whose values differ: ``{key: (self value, other value)}``."""
+        a, b = flat_dict(self), flat_dict(other)
+        return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+
+
+def flat_dict(exp: Experiment) -> dict[str, Any]:
+    """``{"seed": 0, "model.arch": "rnn", ...}`` for every key (description excluded)."""
+    out: dict[str, Any] = {"seed": exp.seed}
+    for name in SECTIONS:
+        for k, v in getattr(exp, name).to_dict().items():
+            out[f"{name}.{k}"] = v
+    return out
+
+
+def key_field(key: str) -> dataclasses.Field:
+    """The dataclass field behind a dotted key (raises :class:`ConfigError` listing the valid keys)."""
+    section, name = _split_key(key)
+    cls = SECTIONS[section] if section else Experiment
+    for f in fields(cls):
+        if f.name == name:
+            return f
+    raise AssertionError(key)  # _split_key already validated
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    if "." not in key:
+        if key in ("seed",):
+            return "", key
+        raise ConfigError(f"unknown key {key!r}: expected 'seed' or section.key with a section among "
+                          f"{', '.join(SECTIONS)}")
+    section, _, name = key.partition(".")
+    if section not in SECTIONS:
+        raise ConfigError(f"unknown section {section!r} in {key!r}: expected one of {', '.join(SECTIONS)}")
+    valid = [f.name for f in fields(SECTIONS[section])]
+    if name not in valid:
+        raise ConfigError(f"unknown key {key!r}: [{section}] has {', '.join(valid)}")
+    return section, name
+
+
+# --- TOML -----------------------------------------------------------------------------------------------------
+
+def dumps_toml(exp: Experiment) -> str:
+    """The experiment as TOML text (floats written with ``repr``, so loading gives the same numbers)."""
+    import tomli_w
+
+    return tomli_w.dumps(exp.to_dict())
+
+
+def loads_toml(text: str, source: str = "<string>") -> Experiment:
+    """Parse TOML text; errors name ``source``, the key and the problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        return Experiment.from_dict(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    except TypeError as exc:  # pragma: no cover - defensive
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def load_toml(path: str | Path) -> Experiment:
+    """Load an experiment from a TOML file (errors name the file, the key and the problem)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    return loads_toml(text, str(path))
+
+
+def save_toml(exp: Experiment, path: str | Path) -> None:
+    """Write the experiment to ``path`` atomically (a temporary file renamed over it)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(dumps_toml(exp), encoding="utf-8")
+    tmp.replace(path)
+
+
+# --- command-line overrides ------------------------------------------------------------------------------------
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``section.key=value`` into ``(key, typed value)`` using the key's declared type."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected section.key=value, e.g. model.spectral_radius=1.5")
+    key, _, raw = text.partition("=")
+    key, raw = key.strip(), raw.strip()
+    f = key_field(key)
+    ftype = _ftype(f)
+    try:
+        if ftype is bool:
+            low = raw.lower()
+            if low not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                raise ValueError
+            value: Any = low in ("true", "1", "yes", "on")
+        elif ftype is int:
+            value = int(raw)
+        elif ftype is float:
+            value = float(raw)
+        else:
+            value = raw.strip('"').strip("'")
+    except ValueError:
+        raise ConfigError(f"{key} = {raw!r}: expected {_allowed(f.metadata, ftype)}") from None
+    return key, value
+
+
+def apply_overrides(exp: Experiment, overrides: list[str] | tuple[str, ...]) -> Experiment:
+    """Apply ``--set`` strings in order; each is validated."""
+    for text in overrides:
+        key, value = parse_override(text)
+        exp = exp.replace(key, value)
+    return exp
+
+
+def describe_keys() -> list[dict[str, Any]]:
+    """One record per key: ``key, type, default, allowed, doc, resets`` (used for docs and panels)."""
+    rows = []
+    seed = next(f for f in fields(Experiment) if f.name == "seed")
+    for section, f in [("", seed)] + [(s, f) for s, c in SECTIONS.items() for f in fields(c)]:
+        ftype = _ftype(f)
+        rows.append({
+            "key": f"{section}.{f.name}" if section else f.name,
+            "type": ftype.__name__,
+            "default": f.default,
+            "allowed": _allowed(f.metadata, ftype),
+            "doc": f.metadata["doc"],
+            "resets": f.metadata["resets"],
+            "meta": dict(f.metadata),
+        })
+    return rows

@@ -1,0 +1,232 @@
+"""Forward pass, loss, and exact backpropagation through time (full and truncated), vectorised over the batch.
+
+BPTT (seeds eqs. 5–9; Pascanu et al. eq. 4)::
+
+    ∂E/∂θ = Σ_t Σ_{k ≤ t} (∂E_t/∂h_t)(∂h_t/∂h_k)(∂⁺h_k/∂θ),   ∂h_t/∂h_k = Π_{j=k+1..t} ∂h_j/∂h_{j−1}
+
+computed right to left with one vector–Jacobian product per step (:meth:`Cell.vjp`), then one large matrix
+product per parameter.
+
+Truncated BPTT(k1, k2) in Williams & Peng's sense: the forward pass runs over the whole sequence; at the ends of
+every block of k1 steps (t_e = k1−1, 2k1−1, …, and T−1), the losses of the last k1 steps are backpropagated through
+the last k2 steps only (to t_e − k2 + 1); the state before that window is treated as a constant. With k2 ≥ T this
+is full BPTT.
+
+Closed loop (teacher forcing with a ratio, :func:`forward` with ``feedback``): the input at step t is
+``m_t x_t + (1 − m_t) ŷ_{t−1}`` where ŷ is the network's own output; the gradient through the fed-back output is
+exact (it flows into W_yh, b_y and h_{t−1}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cells import Cache
+from .network import Network
+
+__all__ = ["Trace", "forward", "outputs", "loss_and_dz", "backward", "loss_and_grads", "tbptt_windows"]
+
+
+@dataclass
+class Trace:
+    """What the forward pass recorded.
+
+    Attributes
+    ----------
+    x : (T, B, I) the inputs actually fed (with ``feedback``, the mixed ones)
+    cache : Cache of the cell (``cache["S"]`` is (T + 1, B, S))
+    z : (T, B, O) readout pre-activations: logits (softmax output) or predictions (linear output)
+    feedback : (T, B) teacher-forcing weights m_t, or None (open loop)
+    """
+
+    x: np.ndarray
+    cache: Cache
+    z: np.ndarray
+    feedback: np.ndarray | None = None
+
+    @property
+    def T(self) -> int:
+        return self.x.shape[0]
+
+    def hidden(self, net: Network) -> np.ndarray:
+        """h (T, B, H), h[t] the state after input t."""
+        return net.cell.hidden(self.cache)
+
+
+def forward(net: Network, x: np.ndarray, feedback: np.ndarray | None = None) -> Trace:
+    """Run the network over a batch.
+
+    Overflow is not an error here: states that overflow become ±inf or NaN without a warning, and the caller
+    (the trainer) checks ``np.isfinite`` and reports what exploded.
+
+    Parameters
+    ----------
+    x : (T, B, I)
+    feedback : (T, B) in [0, 1] or None
+        Closed-loop mixing weights (1 = feed x_t, 0 = feed the network's previous output); needs I = O.
+
+    Returns
+    -------
+    Trace
+    """
+    with np.errstate(all="ignore"):
+        return _forward(net, x, feedback)
+
+
+def _forward(net: Network, x: np.ndarray, feedback: np.ndarray | None) -> Trace:
+    cell, p = net.cell, net.params
+    dtype = net.dtype
+    x = np.asarray(x, dtype=dtype)
+    T, B, I = x.shape
+    if I != net.n_in:
+        raise ValueError(f"input has {I} channels, the network expects {net.n_in}")
+    cache = cell.new_cache(T, B, dtype)
+    W_yh, b_y = p["W_yh"], p["b_y"]
+    if feedback is None:
+        U = cell.input_proj(p, x)
+        for t in range(T):
+            cell.step(p, t, U[t], cache)
+        x_used = x
+    else:
+        if net.n_out != I:
+            raise ValueError("closed-loop feedback needs as many outputs as inputs")
+        feedback = np.asarray(feedback, dtype=dtype)
+        x_used = x.copy()
+        H = net.n_hidden
+        for t in range(T):
+            if t > 0:
+                m = feedback[t][:, None]
+                yhat = cache["S"][t, :, :H] @ W_yh.T + b_y
+                x_used[t] = m * x[t] + (1.0 - m) * yhat
+            u = x_used[t] @ p["W_hx"].T + p["b_h"]
+            cell.step(p, t, u, cache)
+    cell.finish(p, cache)
+    h = cell.hidden(cache)
+    z = (h.reshape(T * B, -1) @ W_yh.T).reshape(T, B, -1)
+    z += b_y
+    return Trace(x_used, cache, z, feedback)
+
+
+def outputs(net: Network, z: np.ndarray) -> np.ndarray:
+    """Softmax probabilities (classification) or the predictions themselves (regression), shape of ``z``."""
+    if net.output == "linear":
+        return z
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
+
+
+def loss_and_dz(net: Network, z: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[float, np.ndarray]:
+    """Loss and its gradient with respect to the readout pre-activations.
+
+    loss = (1/N) Σ_{t,b} m_{t,b} ℓ_{t,b},  N = Σ m,  with
+    ℓ = −log softmax(z)[y] (softmax output; ``y`` (T, B) class indices) or
+    ℓ = (1/O) ‖z − y‖² (linear output; ``y`` (T, B, O)).
+
+    Returns ``(loss, dz)`` with dz (T, B, O) = ∂loss/∂z.
+    """
+    mask = np.asarray(mask, dtype=z.dtype)
+    n = float(mask.sum())
+    if n <= 0:
+        raise ValueError("the mask scores no step")
+    with np.errstate(all="ignore"):
+        return _loss_and_dz(net, z, y, mask, n)
+
+
+def _loss_and_dz(net, z, y, mask, n):
+    w = (mask / n)[..., None]
+    if net.output == "linear":
+        diff = z - y
+        O = z.shape[-1]
+        loss = float(np.sum(w * diff * diff) / O)
+        return loss, (2.0 / O) * w * diff
+    zmax = z.max(axis=-1, keepdims=True)
+    e = np.exp(z - zmax)
+    s = e.sum(axis=-1, keepdims=True)
+    logp_y = np.take_along_axis(z - zmax, y[..., None].astype(np.intp), axis=-1) - np.log(s)
+    loss = float(-np.sum(w * logp_y))
+    dz = e / s
+    onehot = np.zeros_like(dz)
+    np.put_along_axis(onehot, y[..., None].astype(np.intp), 1.0, axis=-1)
+    dz -= onehot
+    dz *= w
+    return loss, dz
+
+
+def tbptt_windows(T: int, k1: int = 0, k2: int = 0) -> list[tuple[int, int, int]]:
+    """The backward windows ``(t_end, t_low, inject_low)``: errors of steps inject_low..t_end are backpropagated
+    from t_end down to t_low. ``k1 = 0`` (or k2 ≥ T with k1 ≥ T) means full BPTT: one window (T−1, 0, 0)."""
+    if k1 <= 0:
+        return [(T - 1, 0, 0)]
+    if k2 < k1:
+        raise ValueError(f"truncated BPTT needs k2 >= k1, got k1={k1}, k2={k2}")
+    ends = list(range(k1 - 1, T, k1))
+    if not ends or ends[-1] != T - 1:
+        ends.append(T - 1)
+    out, prev = [], -1
+    for te in ends:
+        out.append((te, max(0, te - k2 + 1), prev + 1))
+        prev = te
+    return out
+
+
+def backward(net: Network, trace: Trace, dz: np.ndarray, k1: int = 0, k2: int = 0) -> dict[str, np.ndarray]:
+    """Gradients of every parameter given dz = ∂E/∂z (T, B, O), by full (k1 = 0) or truncated BPTT(k1, k2).
+
+    Returns a dict with the keys of ``net.params`` except ``alpha``; each array has its parameter's shape.
+    Overflow gives non-finite gradients without a warning (the caller checks).
+    """
+    with np.errstate(all="ignore"):
+        return _backward(net, trace, dz, k1, k2)
+
+
+def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int) -> dict[str, np.ndarray]:
+    cell, p, cache = net.cell, net.params, trace.cache
+    T, B, _ = dz.shape
+    H, S, G = net.n_hidden, cell.state_size, cell.gate_size
+    W_yh = p["W_yh"]
+    scored = np.flatnonzero(np.any(dz != 0, axis=(1, 2)))
+    is_scored = np.zeros(T, dtype=bool)
+    is_scored[scored] = True
+    dH = np.zeros((T, B, H), dtype=dz.dtype)
+    if scored.size:
+        dH[scored] = dz[scored] @ W_yh
+    dU = np.zeros((T, B, G), dtype=dz.dtype)
+    fb = trace.feedback
+    dz_fb = np.zeros_like(dz) if fb is not None else None
+    for te, tlo, inj in tbptt_windows(T, k1, k2):
+        if not is_scored[inj : te + 1].any() and fb is None:
+            continue
+        ds = np.zeros((B, S), dtype=dz.dtype)
+        extra = np.zeros((B, H), dtype=dz.dtype) if fb is not None else None
+        for t in range(te, tlo - 1, -1):
+            if t >= inj and is_scored[t]:
+                ds[:, :H] += dH[t]
+            if fb is None:
+                ds = cell.vjp(p, ds, cache, t, None, du_out=dU[t])
+            else:
+                ds[:, :H] += extra
+                du = np.zeros((B, G), dtype=dz.dtype)
+                ds = cell.vjp(p, ds, cache, t, None, du_out=du)
+                dU[t] += du
+                if t > 0:
+                    # x_t = m x_t + (1 − m) (W_yh h_{t−1} + b_y): send the error back into the readout and h_{t−1}
+                    dyhat = (1.0 - fb[t])[:, None] * (du @ p["W_hx"])
+                    dz_fb[t - 1] += dyhat
+                    extra = dyhat @ W_yh
+    grads = cell.param_grads(p, trace.x, cache, dU)
+    h = cell.hidden(cache)
+    dz_all = dz if dz_fb is None else dz + dz_fb
+    grads["W_yh"] = dz_all.reshape(T * B, -1).T @ h.reshape(T * B, H)
+    grads["b_y"] = dz_all.sum(axis=(0, 1))
+    return grads
+
+
+def loss_and_grads(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, k1: int = 0, k2: int = 0,
+                   feedback: np.ndarray | None = None) -> tuple[float, dict[str, np.ndarray], Trace]:
+    """Forward, loss and BPTT in one call: returns ``(loss, grads, trace)`` (see :func:`backward`)."""
+    trace = forward(net, x, feedback)
+    loss, dz = loss_and_dz(net, trace.z, y, mask)
+    return loss, backward(net, trace, dz, k1, k2), trace

@@ -1,0 +1,111 @@
+"""GRU as in Cho et al. 2014: the reset gate is applied *before* the recurrent product.
+
+Gate order in W_hx (3H, I), W_hh (3H, H), b_h (3H,): update z, reset r, candidate n.
+
+    z = σ(W_z x_t + U_z h_{t−1} + b_z)
+    r = σ(W_r x_t + U_r h_{t−1} + b_r)
+    n = φ(W_n x_t + U_n (r ⊙ h_{t−1}) + b_n)        (φ = the configured activation, tanh by default)
+    h_t = z ⊙ h_{t−1} + (1 − z) ⊙ n
+
+so ∂h_t/∂h_{t−1} = diag(z) + diag((h_{t−1} − n) σ'_z) U_z + diag((1 − z) φ'_n) U_n (diag(r) + diag(h_{t−1} σ'_r) U_r).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..activations import sigmoid
+from .base import Cell
+
+__all__ = ["GRUCell"]
+
+
+class GRUCell(Cell):
+    """GRU cell; state h, S = H; projection width G = 3H."""
+
+    name = "gru"
+
+    @property
+    def state_size(self) -> int:  # type: ignore[override]
+        return self.n_hidden
+
+    @property
+    def gate_size(self) -> int:  # type: ignore[override]
+        return 3 * self.n_hidden
+
+    def candidate_block(self, W_hh):
+        H = self.n_hidden
+        return W_hh[2 * H :]
+
+    def new_cache(self, T, B, dtype):
+        c = super().new_cache(T, B, dtype)
+        H = self.n_hidden
+        c["Z"] = np.empty((T, B, 3 * H), dtype=dtype)  # pre-activations (z, r, n); overwritten by gate values
+        c["NA"] = np.empty((T, B, H), dtype=dtype)  # pre-activation of n
+        c["RH"] = np.empty((T, B, H), dtype=dtype)  # r ⊙ h_{t−1}
+        return c
+
+    def step(self, p, t, u_t, cache):
+        H = self.n_hidden
+        S, Z = cache["S"], cache["Z"]
+        W = p["W_hh"]
+        h_prev = S[t]
+        z = Z[t]
+        zr = z[:, : 2 * H]
+        np.matmul(h_prev, W[: 2 * H].T, out=zr)
+        zr += u_t[:, : 2 * H]
+        sigmoid(zr, out=zr)
+        rh = cache["RH"][t]
+        np.multiply(zr[:, H:], h_prev, out=rh)
+        na = cache["NA"][t]
+        np.matmul(rh, W[2 * H :].T, out=na)
+        na += u_t[:, 2 * H :]
+        n = z[:, 2 * H :]
+        self.act.f(na, out=n)
+        zg = zr[:, :H]
+        h = S[t + 1]
+        # h = n + z (h_prev − n)
+        np.subtract(h_prev, n, out=h)
+        h *= zg
+        h += n
+
+    def finish(self, p, cache):
+        H = self.n_hidden
+        Z = cache["Z"]
+        zr = Z[..., : 2 * H]
+        cache["DZR"] = zr * (1 - zr)
+        cache["DN"] = self.act.df(cache["NA"], Z[..., 2 * H :])
+
+    def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None):
+        H = self.n_hidden
+        at = self._at
+        W = p["W_hh"]
+        z = at(cache["Z"], t, b)
+        zg, r, n = z[:, :H], z[:, H : 2 * H], z[:, 2 * H :]
+        h_prev = at(cache["S"], t, b)
+        dzr_d = at(cache["DZR"], t, b)
+        du = np.empty((ds.shape[0], 3 * H), dtype=ds.dtype)
+        dna = du[:, 2 * H :]
+        np.multiply(ds * (1 - zg), at(cache["DN"], t, b), out=dna)
+        drh = dna @ W[2 * H :]
+        du[:, :H] = ds * (h_prev - n) * dzr_d[:, :H]
+        du[:, H : 2 * H] = drh * h_prev * dzr_d[:, H:]
+        if du_out is not None:
+            du_out += du
+        out = np.matmul(du[:, : 2 * H], W[: 2 * H], out=out)
+        out += ds * zg
+        out += drh * r
+        return out
+
+    def _grad_W_hh(self, p, cache, dU):
+        T, B, G = dU.shape
+        H = self.n_hidden
+        Hprev = cache["S"][:T].reshape(T * B, H)
+        d2 = dU.reshape(T * B, G)
+        out = np.empty((3 * H, H), dtype=dU.dtype)
+        out[: 2 * H] = d2[:, : 2 * H].T @ Hprev
+        out[2 * H :] = d2[:, 2 * H :].T @ cache["RH"].reshape(T * B, H)
+        return out
+
+    def saturation(self, cache):
+        return cache["DN"].ravel()

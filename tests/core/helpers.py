@@ -1,0 +1,66 @@
+"""Shared helpers for the core tests: small networks and central finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnlab.config import ModelConfig
+from rnnlab.core import bptt
+from rnnlab.core.network import build_network
+
+ARCHS = ("rnn", "leaky", "lstm", "gru", "esn")
+ACTS = ("tanh", "sigmoid", "relu", "linear")
+
+
+def small_net(arch="rnn", act="tanh", H=5, I=3, O=2, output="linear", seed=0, radius=1.1, init="gaussian",
+              dtype="float64"):
+    cfg = ModelConfig(arch=arch, activation=act, hidden_size=H, init=init, spectral_radius=radius,
+                      input_scale=0.8, output_scale=0.8, dtype=dtype)
+    net = build_network(cfg, I, O, output, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 100)
+    # non-zero biases so that every term of the gradient is exercised
+    net.params["b_h"] += 0.1 * rng.standard_normal(net.params["b_h"].shape)
+    net.params["b_y"] += 0.1 * rng.standard_normal(net.params["b_y"].shape)
+    return net
+
+
+def batch(net, T=7, B=3, seed=1, every=True):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((T, B, net.n_in))
+    mask = np.ones((T, B)) if every else np.zeros((T, B))
+    if not every:
+        mask[-1] = 1.0
+    if net.output == "linear":
+        y = rng.standard_normal((T, B, net.n_out))
+    else:
+        y = rng.integers(0, net.n_out, (T, B))
+    return x, y, mask
+
+
+def numeric_grad(f, params, names, eps=1e-6):
+    """Central differences of the scalar f() with respect to every entry of params[name]."""
+    out = {}
+    for name in names:
+        P = params[name]
+        g = np.zeros_like(P)
+        it = np.nditer(P, flags=["multi_index"])
+        for _ in it:
+            i = it.multi_index
+            old = P[i]
+            P[i] = old + eps
+            fp = f()
+            P[i] = old - eps
+            fm = f()
+            P[i] = old
+            g[i] = (fp - fm) / (2 * eps)
+        out[name] = g
+    return out
+
+
+def rel_err(a, b):
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
+
+
+def loss_of(net, x, y, mask, feedback=None):
+    tr = bptt.forward(net, x, feedback)
+    return bptt.loss_and_dz(net, tr.z, y, mask)[0]
