@@ -172,17 +172,22 @@ def tbptt_windows(T: int, k1: int = 0, k2: int = 0) -> list[tuple[int, int, int]
     return out
 
 
-def backward(net: Network, trace: Trace, dz: np.ndarray, k1: int = 0, k2: int = 0) -> dict[str, np.ndarray]:
+def backward(net: Network, trace: Trace, dz: np.ndarray, k1: int = 0, k2: int = 0,
+             deltas: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Gradients of every parameter given dz = ∂E/∂z (T, B, O), by full (k1 = 0) or truncated BPTT(k1, k2).
 
     Returns a dict with the keys of ``net.params`` except ``alpha``; each array has its parameter's shape.
     Overflow gives non-finite gradients without a warning (the caller checks).
+
+    ``deltas``: optional (T, B, S) array that receives δ_t = ∂E/∂s_t, the total derivative reaching the state at
+    step t (summed over the truncation windows); Pascanu's Ω regulariser is built from it.
     """
     with np.errstate(all="ignore"):
-        return _backward(net, trace, dz, k1, k2)
+        return _backward(net, trace, dz, k1, k2, deltas)
 
 
-def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int) -> dict[str, np.ndarray]:
+def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
+              deltas: np.ndarray | None = None) -> dict[str, np.ndarray]:
     cell, p, cache = net.cell, net.params, trace.cache
     T, B, _ = dz.shape
     H, S, G = net.n_hidden, cell.state_size, cell.gate_size
@@ -204,10 +209,13 @@ def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int) -> d
         for t in range(te, tlo - 1, -1):
             if t >= inj and is_scored[t]:
                 ds[:, :H] += dH[t]
+            if fb is not None:
+                ds[:, :H] += extra
+            if deltas is not None:
+                deltas[t] += ds
             if fb is None:
                 ds = cell.vjp(p, ds, cache, t, None, du_out=dU[t])
             else:
-                ds[:, :H] += extra
                 du = np.zeros((B, G), dtype=dz.dtype)
                 ds = cell.vjp(p, ds, cache, t, None, du_out=du)
                 dU[t] += du

@@ -1,0 +1,1 @@
+"""Learning on top of :mod:`rnnlab.core`: tasks, losses, optimisers, remedies and the trainer (NumPy only)."""
