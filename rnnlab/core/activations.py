@@ -27,20 +27,27 @@ def _tanh(a, out=None):
     return np.tanh(a, out=out)
 
 
-def _tanh_d(a, h):
-    return 1.0 - h * h
+def _tanh_d(a, h, out=None):
+    out = np.multiply(h, h, out=out)
+    np.subtract(1.0, out, out=out)
+    return out
 
 
-def _sig_d(a, h):
-    return h * (1.0 - h)
+def _sig_d(a, h, out=None):
+    out = np.subtract(1.0, h, out=out)
+    out *= h
+    return out
 
 
 def _relu(a, out=None):
     return np.maximum(a, 0.0, out=out)
 
 
-def _relu_d(a, h):
-    return (a > 0).astype(a.dtype)
+def _relu_d(a, h, out=None):
+    if out is None:
+        return (a > 0).astype(a.dtype)
+    np.greater(a, 0, out=out)
+    return out
 
 
 def _lin(a, out=None):
@@ -50,8 +57,11 @@ def _lin(a, out=None):
     return out
 
 
-def _lin_d(a, h):
-    return np.ones_like(a)
+def _lin_d(a, h, out=None):
+    if out is None:
+        return np.ones_like(a)
+    out.fill(1.0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -62,15 +72,15 @@ class Activation:
     ----------
     name : str
     f : callable ``f(a, out=None) -> h``
-    df : callable ``df(a, h) -> f'(a)``; takes both the pre-activation ``a`` and ``h = f(a)`` (tanh and sigmoid
-        derivatives are cheapest from ``h``, ReLU's from ``a``).
+    df : callable ``df(a, h, out=None) -> f'(a)``; takes both the pre-activation ``a`` and ``h = f(a)`` (tanh and
+        sigmoid derivatives are cheapest from ``h``, ReLU's from ``a``); ``out`` avoids a temporary.
     gamma : float
         sup_a |f'(a)|.
     """
 
     name: str
     f: Callable[..., np.ndarray]
-    df: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    df: Callable[..., np.ndarray]
     gamma: float
 
 

@@ -84,6 +84,7 @@ def _forward(net: Network, x: np.ndarray, feedback: np.ndarray | None) -> Trace:
         raise ValueError(f"input has {I} channels, the network expects {net.n_in}")
     cache = cell.new_cache(T, B, dtype)
     W_yh, b_y = p["W_yh"], p["b_y"]
+    cell.prepare(p, cache)
     if feedback is None:
         U = cell.input_proj(p, x)
         for t in range(T):
@@ -195,14 +196,20 @@ def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
     scored = np.flatnonzero(np.any(dz != 0, axis=(1, 2)))
     is_scored = np.zeros(T, dtype=bool)
     is_scored[scored] = True
-    dH = np.zeros((T, B, H), dtype=dz.dtype)
-    if scored.size:
-        dH[scored] = dz[scored] @ W_yh
-    dU = np.zeros((T, B, G), dtype=dz.dtype)
+    if scored.size == T:
+        dH = np.matmul(dz, W_yh)
+    else:
+        dH = np.zeros((T, B, H), dtype=dz.dtype)
+        if scored.size:
+            dH[scored] = dz[scored] @ W_yh
     fb = trace.feedback
+    windows = tbptt_windows(T, k1, k2)
+    # one window over the whole sequence visits every step exactly once: ∂E/∂u_t can be written, not added
+    single = len(windows) == 1 and windows[0][1] == 0 and fb is None
+    dU = np.empty((T, B, G), dtype=dz.dtype) if single else np.zeros((T, B, G), dtype=dz.dtype)
     dz_fb = np.zeros_like(dz) if fb is not None else None
-    for te, tlo, inj in tbptt_windows(T, k1, k2):
-        if not is_scored[inj : te + 1].any() and fb is None:
+    for te, tlo, inj in windows:
+        if not is_scored[inj : te + 1].any() and fb is None and not single:
             continue
         ds = np.zeros((B, S), dtype=dz.dtype)
         extra = np.zeros((B, H), dtype=dz.dtype) if fb is not None else None
@@ -214,7 +221,7 @@ def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
             if deltas is not None:
                 deltas[t] += ds
             if fb is None:
-                ds = cell.vjp(p, ds, cache, t, None, du_out=dU[t])
+                ds = cell.vjp(p, ds, cache, t, None, du_out=dU[t], accumulate=not single)
             else:
                 du = np.zeros((B, G), dtype=dz.dtype)
                 ds = cell.vjp(p, ds, cache, t, None, du_out=du)

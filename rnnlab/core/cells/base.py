@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._align import aligned_copy
 from ..activations import Activation
 
 __all__ = ["Cell", "Cache"]
@@ -78,6 +79,25 @@ class Cell:
         c["S"] = np.zeros((T + 1, B, self.state_size), dtype=dtype)
         return c
 
+    def prepare(self, p: dict, cache: Cache) -> None:
+        """Called once before the forward loop: 64-byte aligned copies of W_hh and of its transpose
+        (the per-step products are the hot path; see :mod:`rnnlab.core._align`)."""
+        cache["WT"] = aligned_copy(p["W_hh"].T)
+        cache["W"] = aligned_copy(p["W_hh"])
+
+    def _w(self, p: dict, cache: Cache) -> np.ndarray:
+        w = cache.get("W")
+        if w is None or w.shape != p["W_hh"].shape:
+            return p["W_hh"]
+        return w
+
+    def _wt(self, p: dict, cache: Cache) -> np.ndarray:
+        wt = cache.get("WT")
+        if wt is None:
+            self.prepare(p, cache)
+            wt = cache["WT"]
+        return wt
+
     def step(self, p: dict, t: int, u_t: np.ndarray, cache: Cache) -> None:
         """Compute s_t from s_{t−1} = cache["S"][t] and u_t (B, G); write it to cache["S"][t + 1]."""
         raise NotImplementedError
@@ -91,14 +111,14 @@ class Cell:
 
     # --- backward -----------------------------------------------------------------------------------------------
     def vjp(self, p: dict, ds: np.ndarray, cache: Cache, t: int, b: int | None = None,
-            du_out: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+            du_out: np.ndarray | None = None, out: np.ndarray | None = None, accumulate: bool = True) -> np.ndarray:
         """Backpropagate through step t.
 
         Parameters
         ----------
         ds : (N, S) covectors ∂E/∂s_t. With ``b=None`` they are the batch (N = B); with ``b`` given, all N rows
             are probes of the single sequence b (the step's cached values broadcast over them).
-        du_out : (N, G) or None. If given, ∂E/∂u_t is *added* into it.
+        du_out : (N, G) or None. If given, ∂E/∂u_t is *added* into it (written, with ``accumulate=False``).
         out : (N, S) or None. Buffer for the result (must not overlap ``ds``).
 
         Returns

@@ -52,13 +52,14 @@ class GRUCell(Cell):
         h_prev = S[t]
         z = Z[t]
         zr = z[:, : 2 * H]
-        np.matmul(h_prev, W[: 2 * H].T, out=zr)
+        WT = self._wt(p, cache)  # (H, 3H)
+        np.matmul(h_prev, WT[:, : 2 * H], out=zr)
         zr += u_t[:, : 2 * H]
         sigmoid(zr, out=zr)
         rh = cache["RH"][t]
         np.multiply(zr[:, H:], h_prev, out=rh)
         na = cache["NA"][t]
-        np.matmul(rh, W[2 * H :].T, out=na)
+        np.matmul(rh, WT[:, 2 * H :], out=na)
         na += u_t[:, 2 * H :]
         n = z[:, 2 * H :]
         self.act.f(na, out=n)
@@ -76,7 +77,7 @@ class GRUCell(Cell):
         cache["DZR"] = zr * (1 - zr)
         cache["DN"] = self.act.df(cache["NA"], Z[..., 2 * H :])
 
-    def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None):
+    def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         H = self.n_hidden
         at = self._at
         W = p["W_hh"]
@@ -91,7 +92,10 @@ class GRUCell(Cell):
         du[:, :H] = ds * (h_prev - n) * dzr_d[:, :H]
         du[:, H : 2 * H] = drh * h_prev * dzr_d[:, H:]
         if du_out is not None:
-            du_out += du
+            if accumulate:
+                du_out += du
+            else:
+                du_out[...] = du
         out = np.matmul(du[:, : 2 * H], W[: 2 * H], out=out)
         out += ds * zg
         out += drh * r

@@ -54,7 +54,7 @@ class LSTMCell(Cell):
         S, Z = cache["S"], cache["Z"]
         h_prev, c_prev = S[t, :, :H], S[t, :, H:]
         z = Z[t]
-        np.matmul(h_prev, p["W_hh"].T, out=z)
+        np.matmul(h_prev, self._wt(p, cache), out=z)
         z += u_t
         zi, zf, zg, zo = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
         cache["ZG"][t] = zg
@@ -82,7 +82,7 @@ class LSTMCell(Cell):
         cache["DG"] = dgs
         cache["DPC"] = self.act.df(C, cache["PC"])  # φ'(c_t)
 
-    def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None):
+    def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         H = self.n_hidden
         at = self._at
         dh, dc = ds[:, :H], ds[:, H:]
@@ -98,10 +98,13 @@ class LSTMCell(Cell):
         dz[:, 3 * H :] = dh * pc
         dz *= at(cache["DG"], t, b)
         if du_out is not None:
-            du_out += dz
+            if accumulate:
+                du_out += dz
+            else:
+                du_out[...] = dz
         if out is None:
             out = np.empty_like(ds)
-        np.matmul(dz, p["W_hh"], out=out[:, :H])
+        np.matmul(dz, self._w(p, cache), out=out[:, :H])
         np.multiply(dct, f, out=out[:, H:])
         return out
 

@@ -42,22 +42,26 @@ class VanillaCell(Cell):
 
     def step(self, p, t, u_t, cache):
         A = cache["A"]
-        np.matmul(cache["S"][t], p["W_hh"].T, out=A[t])
+        np.matmul(cache["S"][t], self._wt(p, cache), out=A[t])
         A[t] += u_t
         self._h_of_a(p, t, cache)
 
     def finish(self, p, cache):
-        # f'(a_t) for all t in one vectorised pass (cheaper than per step)
-        cache["D"] = self.act.df(cache["A"], self._fh(cache))
+        # f'(a_t) for all t in one vectorised pass (cheaper than per step), without temporaries
+        cache["D"] = self.act.df(cache["A"], self._fh(cache), out=np.empty_like(cache["A"]))
 
     def _fh(self, cache):
         return cache["S"][1:]
 
-    def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None):
-        da = ds * self._at(cache["D"], t, b)
-        if du_out is not None:
-            du_out += da
-        return np.matmul(da, p["W_hh"], out=out)
+    def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
+        D = self._at(cache["D"], t, b)
+        if du_out is not None and not accumulate:
+            da = np.multiply(ds, D, out=du_out)
+        else:
+            da = ds * D
+            if du_out is not None:
+                du_out += da
+        return np.matmul(da, self._w(p, cache), out=out)
 
     def saturation(self, cache):
         return cache["D"].ravel()
@@ -85,12 +89,16 @@ class LeakyCell(VanillaCell):
 
     def finish(self, p, cache):
         super().finish(p, cache)
-        cache["D1a"] = cache["D"] * (1.0 - p["alpha"])  # (1 − α) f'(a_t)
+        cache["D1a"] = np.multiply(cache["D"], 1.0 - p["alpha"], out=np.empty_like(cache["D"]))  # (1 − α) f'(a_t)
 
-    def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None):
-        da = ds * self._at(cache["D1a"], t, b)
-        if du_out is not None:
-            du_out += da
-        out = np.matmul(da, p["W_hh"], out=out)
+    def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
+        D = self._at(cache["D1a"], t, b)
+        if du_out is not None and not accumulate:
+            da = np.multiply(ds, D, out=du_out)
+        else:
+            da = ds * D
+            if du_out is not None:
+                du_out += da
+        out = np.matmul(da, self._w(p, cache), out=out)
         out += ds * p["alpha"]
         return out

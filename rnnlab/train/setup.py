@@ -1,0 +1,62 @@
+"""From an :class:`~rnnlab.config.Experiment` to a task, a network and the random streams they draw from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import ConfigError, Experiment
+from ..core.network import Network, build_network
+
+__all__ = ["Streams", "streams", "build", "output_kind", "apply_readout"]
+
+
+@dataclass
+class Streams:
+    """Independent random streams spawned from the experiment seed (same seed, same draws)."""
+
+    weights: np.random.Generator
+    data: np.random.Generator
+    eval: np.random.Generator
+    probe: np.random.Generator
+    extra: np.random.Generator
+
+
+def streams(seed: int) -> Streams:
+    """Five independent generators from ``SeedSequence(seed)``: weights, data, eval, probe, extra."""
+    return Streams(*(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)))
+
+
+def output_kind(task) -> str:
+    """``softmax`` for classification tasks, ``linear`` for regression."""
+    return "softmax" if task.kind == "classification" else "linear"
+
+
+def build(exp: Experiment, rngs: Streams | None = None):
+    """The task and a freshly drawn network of the experiment: ``(task, net, rngs)``."""
+    from .tasks import make_task
+
+    rngs = rngs or streams(exp.seed)
+    try:
+        task = make_task(exp.task)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if exp.model.readout == "every" and task.readout == "last":
+        raise ConfigError(f"model.readout = 'every': task {task.name!r} has a target only at its last step; "
+                          "expected 'task' or 'last'")
+    net = build_network(exp.model, task.n_in, task.n_out, output_kind(task), rngs.weights)
+    return task, net, rngs
+
+
+def apply_readout(mask: np.ndarray, readout: str) -> np.ndarray:
+    """Restrict the task's mask (T, B) to the last scored step of each sequence when ``readout == "last"``."""
+    if readout != "last":
+        return mask
+    T = mask.shape[0]
+    out = np.zeros_like(mask)
+    scored = mask > 0
+    last = T - 1 - np.argmax(scored[::-1], axis=0)  # last scored step per sequence
+    has = scored.any(axis=0)
+    out[last[has], np.flatnonzero(has)] = 1.0
+    return out

@@ -1,0 +1,127 @@
+"""Immutable snapshots of a training run: what the trainer hands to its consumers (the app, the CLI, a notebook).
+
+A :class:`Snapshot` owns copies of every array it holds (never views of arrays the trainer keeps changing), so a
+consumer on another thread may keep it as long as it likes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["HISTORY_COLUMNS", "Event", "Explosion", "Snapshot", "History"]
+
+#: per-step columns of the history (and of ``metrics.csv``)
+HISTORY_COLUMNS = (
+    "step",
+    "loss",
+    "metric",
+    "accuracy",
+    "grad_norm",
+    "grad_norm_clipped",
+    "clipped",
+    "spectral_radius",
+    "sigma_max",
+    "regularizer",
+    "penalty",
+    "learning_rate",
+    "grad_W_hh",
+    "grad_W_hx",
+    "grad_W_yh",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A setting that changed at a step (drawn as a marker on every time-series view)."""
+
+    step: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Explosion:
+    """What became non-finite, and when."""
+
+    step: int
+    what: str
+    last_finite_grad_norm: float
+    checkpoint_step: int
+
+    def message(self) -> str:
+        return (f"{self.what} at step {self.step}; the last finite gradient norm was "
+                f"{self.last_finite_grad_norm:.3g}. Rewind restores the weights of step {self.checkpoint_step}.")
+
+
+class History:
+    """Per-step scalars in preallocated columns that double when full."""
+
+    def __init__(self, capacity: int = 1024):
+        self._data = np.full((capacity, len(HISTORY_COLUMNS)), np.nan)
+        self.n = 0
+
+    def append(self, row: dict) -> None:
+        if self.n == self._data.shape[0]:
+            grown = np.full((2 * self.n, len(HISTORY_COLUMNS)), np.nan)
+            grown[: self.n] = self._data
+            self._data = grown
+        r = self._data[self.n]
+        for i, c in enumerate(HISTORY_COLUMNS):
+            v = row.get(c)
+            r[i] = np.nan if v is None else v
+        self.n += 1
+
+    def set_last(self, column: str, value: float) -> None:
+        if self.n:
+            self._data[self.n - 1, HISTORY_COLUMNS.index(column)] = value
+
+    def since(self, start: int) -> dict[str, np.ndarray]:
+        """Copies of the rows from index ``start`` on, one array per column."""
+        block = self._data[start : self.n].copy()
+        return {c: block[:, i] for i, c in enumerate(HISTORY_COLUMNS)}
+
+    def truncate(self, n: int) -> None:
+        self.n = min(self.n, n)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of a run at one step. ``None`` fields were not computed for this snapshot (the expensive
+    diagnostics are computed only every so many steps)."""
+
+    step: int
+    config: object  # Experiment
+    history: dict  # column -> (n,) array: the per-step rows since the previous snapshot
+    loss: float
+    metric: float  # latest held-out success rate (NaN before the first measurement)
+    accuracy: float
+    grad_norms: dict  # parameter -> norm, before clipping, plus "total"
+    grad_norms_clipped: dict
+    clipped: bool
+    rho: float
+    sigma_max: float
+    gamma: float
+    regularizer: float
+    remedies: tuple
+    events: tuple = ()
+    explosion: Explosion | None = None
+    baseline: object = None  # tasks.Baseline
+    task_name: str = ""
+    steps_per_second: float = float("nan")
+    # expensive part (None when not computed)
+    eigenvalues: np.ndarray | None = None
+    singular_values: np.ndarray | None = None
+    heatmap: np.ndarray | None = None
+    lag_profile: np.ndarray | None = None
+    lag_bound: np.ndarray | None = None
+    gradient_flow: np.ndarray | None = None
+    lyapunov: np.ndarray | None = None
+    hidden: np.ndarray | None = None  # (T, H) states of the probe sequence
+    saturation: tuple | None = None  # (counts, edges)
+    long_term: tuple | None = None  # (‖short‖, ‖long‖, share)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def exploded(self) -> bool:
+        return self.explosion is not None

@@ -1,0 +1,434 @@
+"""The trainer: steps an experiment, applies the remedies, survives explosions, and produces snapshots.
+
+Use it step by step (:meth:`Trainer.step`, :meth:`Trainer.snapshot`) or as a generator (:func:`train`) that
+yields :class:`~rnnlab.train.snapshot.Snapshot` objects and accepts a new experiment through ``send``::
+
+    gen = train(exp, every=10, expensive_every=100)
+    snap = next(gen)
+    snap = gen.send(exp.replace("remedies.clip", "norm"))   # applied between two steps
+
+One training step (first-order):
+  1. sample a minibatch from the task (the data stream of the seed);
+  2. forward, loss, backward: full or truncated BPTT(k1, k2); closed loop for generative tasks when the
+     teacher-forcing ratio is below 1;
+  3. add the gradients of the L1/L2 penalties and of α·Ω (Pascanu's regulariser) to ∂E/∂W_hh;
+  4. clip (by norm or by value) and record the norm before and after;
+  5. if anything is non-finite, do not update: record an :class:`Explosion` and stop;
+  6. optimiser update of the trainable parameters.
+With ``remedies.hessian_free`` the update is a Hessian-free step instead (clipping, penalties and Ω are not
+applied then; HF has its own damping). An ESN solves its readout by ridge regression on the states gathered
+so far (after the washout) instead.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Generator
+
+import numpy as np
+
+from ..config import ConfigError, Experiment, key_field
+from ..core.bptt import backward, forward, loss_and_dz, outputs
+from ..core.diagnostics import (
+    gradient_flow_log10,
+    jacobian_log10,
+    lag_bound,
+    lag_profile,
+    long_term_split,
+    network_lyapunov,
+    saturation_histogram,
+    spectrum,
+)
+from ..core.init import sigma_max, spectral_radius
+from .hessian_free import HessianFree
+from .optim import make_optimizer, rebuild_optimizer
+from .remedies import clip_gradients, omega, omega_grad, penalty
+from .setup import apply_readout, build
+from .snapshot import Event, Explosion, History, Snapshot
+
+__all__ = ["Trainer", "train", "check_compatible", "needs_reset"]
+
+CHECKPOINT_EVERY = 25
+
+
+def check_compatible(exp: Experiment) -> None:
+    """Raise :class:`ConfigError` for combinations the engine does not support (named, with the reason)."""
+    arch = exp.model.arch
+    if exp.remedies.hessian_free and arch != "rnn":
+        raise ConfigError(f"remedies.hessian_free = true needs model.arch = 'rnn' (the R-operator is implemented "
+                          f"for the vanilla RNN), got {arch!r}")
+    if exp.remedies.omega > 0 and arch != "rnn":
+        raise ConfigError(f"remedies.omega = {exp.remedies.omega!r} needs model.arch = 'rnn' (Ω is defined on the "
+                          f"vanilla Jacobian diag(f') W_hh), got {arch!r}")
+
+
+def needs_reset(old: Experiment, new: Experiment) -> list[str]:
+    """The changed keys that need new weights (their metadata says ``resets``)."""
+    return [k for k in old.diff(new) if key_field(k).metadata.get("resets")]
+
+
+class Trainer:
+    """Owns a network, its optimiser and the run's history.
+
+    Parameters
+    ----------
+    exp : Experiment
+    spectrum_every : int
+        Measure ρ and σ_max of W_hh every this many steps (0: only in snapshots). An eigen-decomposition costs
+        O(H³), so training flat out at large H uses 0.
+    """
+
+    def __init__(self, exp: Experiment, spectrum_every: int = 1):
+        self.spectrum_every = spectrum_every
+        self._events: list[Event] = []
+        self.reset(exp)
+
+    # --- life cycle ---------------------------------------------------------------------------------------------
+    def reset(self, exp: Experiment | None = None) -> None:
+        """New weights, optimiser and history from ``exp`` (or the current experiment)."""
+        exp = exp or self.exp
+        check_compatible(exp)
+        self.exp = exp
+        self.task, self.net, self.rngs = build(exp)
+        self.opt = make_optimizer(exp.training)
+        r = exp.remedies
+        self.hf = HessianFree(lam=r.hf_damping, mu=r.hf_mu, max_cg=r.hf_max_cg)
+        self.step_count = 0
+        self.history = History()
+        self._snap_from = 0
+        self.explosion: Explosion | None = None
+        self.last_loss = float("nan")
+        self.metric = float("nan")
+        self.accuracy = float("nan")
+        self.grad_norms: dict = {}
+        self.grad_norms_clipped: dict = {}
+        self.clipped = False
+        self.regularizer = float("nan")
+        self.last_finite_grad_norm = float("nan")
+        self._rho = spectral_radius(self.net.recurrent_matrix())
+        self._sigma = sigma_max(self.net.recurrent_matrix())
+        self._esn_xtx = None
+        self._esn_xty = None
+        probe = self.task.sample(self.rngs.probe, min(exp.task.batch_size, 8))
+        self.probe = (probe.x, probe.y, apply_readout(probe.mask, exp.model.readout))
+        self._checkpoint = self._make_checkpoint()
+        self._t_last = time.perf_counter()
+        self._steps_at_last = 0
+        self._events.append(Event(0, "reset: new weights"))
+
+    def _make_checkpoint(self) -> dict:
+        return {"step": self.step_count, "params": {k: v.copy() for k, v in self.net.params.items()},
+                "opt": self.opt.state_dict(), "hf": self.hf.state_dict(), "history_n": self.history.n}
+
+    def rewind(self) -> int:
+        """Restore the last finite checkpoint (weights, optimiser state, history); returns its step."""
+        ck = self._checkpoint
+        for k, v in ck["params"].items():
+            self.net.params[k][...] = v
+        self.opt.load_state_dict(ck["opt"])
+        self.opt = rebuild_optimizer(self.opt, self.exp.training)
+        self.hf.load_state_dict(ck["hf"])
+        self.step_count = ck["step"]
+        self.history.truncate(ck["history_n"])
+        self._snap_from = min(self._snap_from, self.history.n)
+        self.explosion = None
+        self._events.append(Event(self.step_count, f"rewound to step {self.step_count}"))
+        return self.step_count
+
+    def apply_config(self, new: Experiment, allow_reset: bool = True) -> list[str]:
+        """Apply a new experiment between steps. Remedies, optimiser and learning rate keep the weights; keys
+        that need new weights reset the run (or raise :class:`ConfigError` if ``allow_reset`` is False).
+        Returns the changed keys."""
+        check_compatible(new)
+        changed = self.exp.diff(new)
+        if not changed:
+            return []
+        resets = needs_reset(self.exp, new)
+        old = self.exp
+        if resets:
+            if not allow_reset:
+                raise ConfigError(f"changing {', '.join(resets)} needs new weights (a reset)")
+            self.reset(new)
+            return list(changed)
+        self.exp = new
+        self.opt = rebuild_optimizer(self.opt, new.training)
+        r, ro = new.remedies, old.remedies
+        if (r.hf_damping, r.hf_mu, r.hf_max_cg) != (ro.hf_damping, ro.hf_mu, ro.hf_max_cg):
+            self.hf.lam, self.hf.mu, self.hf.max_cg = r.hf_damping, r.hf_mu, r.hf_max_cg
+        if (r.esn_washout, r.esn_ridge) != (ro.esn_washout, ro.esn_ridge):
+            self._esn_xtx = self._esn_xty = None
+        if new.model.readout != old.model.readout:  # pragma: no cover - readout resets (metadata)
+            pass
+        for k, (a, b) in changed.items():
+            self._events.append(Event(self.step_count, f"{k}: {b} → {a}"))
+        return list(changed)
+
+    # --- remedies in force --------------------------------------------------------------------------------------
+    def remedies_on(self) -> tuple[str, ...]:
+        e, r = self.exp, self.exp.remedies
+        on = []
+        if r.hessian_free:
+            on.append(f"Hessian-free (μ={r.hf_mu:g})")
+        else:
+            if r.clip != "none":
+                on.append(f"clip {r.clip} {r.clip_threshold:g}")
+            if r.l1 > 0:
+                on.append(f"L1 {r.l1:g}")
+            if r.l2 > 0:
+                on.append(f"L2 {r.l2:g}")
+            if r.omega > 0:
+                on.append(f"Ω α={r.omega:g}")
+        if r.tbptt_k1 > 0:
+            on.append(f"TBPTT({r.tbptt_k1},{r.tbptt_k2})")
+        if self.task.generative and r.teacher_forcing < 1:
+            on.append(f"teacher forcing {r.teacher_forcing:g}")
+        elif self.task.generative:
+            on.append("teacher forcing")
+        if e.model.arch in ("leaky", "esn"):
+            on.append("leaky units")
+        if e.model.arch == "esn":
+            on.append("echo state")
+        if e.model.arch in ("lstm", "gru"):
+            on.append(e.model.arch.upper())
+        if e.model.init in ("orthogonal", "identity"):
+            on.append(f"{e.model.init} init")
+        return tuple(on)
+
+    # --- one step -----------------------------------------------------------------------------------------------
+    def _feedback(self, T: int, B: int) -> np.ndarray | None:
+        ratio = self.exp.remedies.teacher_forcing
+        if not self.task.generative or ratio >= 1.0:
+            return None
+        return (self.rngs.extra.random((T, B)) < ratio).astype(np.float64)
+
+    def step(self) -> bool:
+        """One training step. Returns False (and does nothing) after an explosion, until :meth:`rewind` or
+        :meth:`reset`."""
+        if self.explosion is not None:
+            return False
+        exp, r = self.exp, self.exp.remedies
+        net = self.net
+        batch = self.task.sample(self.rngs.data, exp.task.batch_size)
+        mask = apply_readout(batch.mask, exp.model.readout)
+        T, B = mask.shape
+        fb = self._feedback(T, B)
+        trace = forward(net, batch.x, fb)
+        loss, dz = loss_and_dz(net, trace.z, batch.y, mask)
+        use_omega = r.omega > 0 and not r.hessian_free and exp.model.arch == "rnn"
+        deltas = np.zeros((T, B, net.cell.state_size)) if use_omega else None
+        grads = backward(net, trace, dz, r.tbptt_k1, r.tbptt_k2, deltas)
+        self.last_loss = loss
+        row: dict = {"step": self.step_count + 1, "loss": loss, "learning_rate": self.opt.lr}
+
+        bad = self._non_finite(loss, grads, trace)
+        if bad:
+            self._explode(bad, row)
+            return False
+
+        pen_value = 0.0
+        if not r.hessian_free and exp.model.arch != "esn":
+            if r.l1 > 0 or r.l2 > 0:
+                pen_value, pg = penalty(net.params["W_hh"], r.l1, r.l2)
+                grads["W_hh"] = grads["W_hh"] + pg
+            if use_omega:
+                val, _ = omega(net.params["W_hh"], deltas, trace.cache["D"])
+                self.regularizer = val
+                grads["W_hh"] = grads["W_hh"] + r.omega * omega_grad(net.params["W_hh"], deltas, trace.cache["D"])
+            else:
+                self.regularizer = float("nan")
+        trainable = {k: grads[k] for k in net.trainable}
+        norms = {k: float(np.linalg.norm(v)) for k, v in grads.items()}
+        if r.hessian_free or exp.model.arch == "esn":
+            clipped, fired = trainable, False
+        else:
+            clipped, rep = clip_gradients(trainable, r.clip, r.clip_threshold)
+            fired = rep.fired
+        tot = float(np.sqrt(sum(float(np.sum(g * g)) for g in trainable.values())))
+        tot_after = float(np.sqrt(sum(float(np.sum(g * g)) for g in clipped.values())))
+        if not np.isfinite(tot):
+            self._explode("the gradient norm overflowed", row)
+            return False
+        self.grad_norms = {**norms, "total": tot}
+        self.grad_norms_clipped = {k: float(np.linalg.norm(v)) for k, v in clipped.items()}
+        self.grad_norms_clipped["total"] = tot_after
+        self.clipped = fired
+        self.last_finite_grad_norm = tot
+
+        if exp.model.arch == "esn":
+            self._esn_update(trace, batch.y, mask)
+        elif r.hessian_free:
+            self.hf.step(net, batch.x, batch.y, mask, grads, loss, trace)
+        else:
+            self.opt.step(net.params, clipped)
+        self.step_count += 1
+
+        if any(not np.all(np.isfinite(net.params[k])) for k in net.trainable):  # pragma: no cover - defensive
+            self._explode("the weights became non-finite after the update", row)
+            return False
+        if self.spectrum_every and self.step_count % self.spectrum_every == 0:
+            self._measure_spectrum()
+        row.update(grad_norm=tot, grad_norm_clipped=tot_after, clipped=float(fired), spectral_radius=self._rho,
+                   sigma_max=self._sigma, regularizer=self.regularizer, penalty=pen_value,
+                   grad_W_hh=norms.get("W_hh"), grad_W_hx=norms.get("W_hx"), grad_W_yh=norms.get("W_yh"))
+        if self.step_count % exp.training.eval_every == 0 or self.step_count == 1:
+            self.evaluate()
+            row["metric"], row["accuracy"] = self.metric, self.accuracy
+        self.history.append(row)
+        if self.step_count % CHECKPOINT_EVERY == 0:
+            self._checkpoint = self._make_checkpoint()
+        return True
+
+    def _measure_spectrum(self) -> None:
+        W = self.net.recurrent_matrix()
+        self._rho, self._sigma = spectral_radius(W), sigma_max(W)
+
+    def _non_finite(self, loss: float, grads: dict, trace) -> str | None:
+        if not np.isfinite(loss):
+            h = trace.hidden(self.net)
+            if not np.all(np.isfinite(h)):
+                t = int(np.argmax(~np.all(np.isfinite(h), axis=(1, 2))))
+                return f"the hidden states overflowed at time step t = {t} and the loss became {loss}"
+            return f"the loss became {loss}"
+        for k in ("W_hh", "W_hx", "b_h", "W_yh", "b_y"):
+            if k in grads and not np.all(np.isfinite(grads[k])):
+                return f"the gradient of {k} became non-finite"
+        return None
+
+    def _explode(self, what: str, row: dict) -> None:
+        self.explosion = Explosion(self.step_count + 1, what, self.last_finite_grad_norm, self._checkpoint["step"])
+        self._events.append(Event(self.step_count + 1, f"exploded: {what}"))
+        row.update(grad_norm=np.inf)
+        self.history.append(row)
+
+    def _esn_update(self, trace, y: np.ndarray, mask: np.ndarray) -> None:
+        """Ridge regression of the readout on the reservoir states gathered so far (after the washout)."""
+        net, r = self.net, self.exp.remedies
+        h = trace.hidden(net)
+        T, B, H = h.shape
+        use = mask > 0
+        use[: min(r.esn_washout, T - 1)] = False  # discard the initial transient
+        if not use.any():
+            use = mask > 0
+        Z = np.concatenate([h[use], np.ones((int(use.sum()), 1))], axis=1)
+        if net.output == "softmax":
+            Y = np.zeros((Z.shape[0], net.n_out))
+            Y[np.arange(Z.shape[0]), y[use].astype(int)] = 1.0
+        else:
+            Y = y[use]
+        if self._esn_xtx is None:
+            self._esn_xtx = np.zeros((H + 1, H + 1))
+            self._esn_xty = np.zeros((H + 1, net.n_out))
+        self._esn_xtx += Z.T @ Z
+        self._esn_xty += Z.T @ Y
+        n = max(1.0, float(self._esn_xtx[-1, -1]))  # number of rows so far (bias column)
+        A = self._esn_xtx / n + r.esn_ridge * np.eye(H + 1)
+        Wb = np.linalg.solve(A, self._esn_xty / n)
+        net.params["W_yh"][...] = Wb[:H].T
+        net.params["b_y"][...] = Wb[H]
+
+    # --- evaluation and diagnostics -----------------------------------------------------------------------------
+    def evaluate(self, batch_size: int | None = None) -> tuple[float, float]:
+        """Success rate and accuracy on a fresh held-out batch (free-running for generative tasks)."""
+        n = batch_size or self.exp.training.eval_batch_size
+        batch = self.task.sample(self.rngs.eval, n)
+        mask = apply_readout(batch.mask, self.exp.model.readout)
+        fb = None
+        if self.task.generative:
+            # free-running evaluation: the first quarter is driven by the true series, then the network
+            # feeds itself its own predictions
+            T = mask.shape[0]
+            fb = np.zeros((T, n))
+            fb[: max(1, T // 4)] = 1.0
+        tr = forward(self.net, batch.x, fb)
+        out = outputs(self.net, tr.z)
+        if not np.all(np.isfinite(out)):
+            self.metric, self.accuracy = 0.0, float("nan")
+            return self.metric, self.accuracy
+        self.metric = float(np.mean(self.task.success(out, batch)))
+        if self.task.kind == "classification":
+            pred = np.argmax(out, axis=-1)
+            m = mask > 0
+            self.accuracy = float(np.mean(pred[m] == batch.y[m]))
+        else:
+            self.accuracy = float("nan")
+        return self.metric, self.accuracy
+
+    def diagnostics(self) -> dict:
+        """The expensive part of a snapshot, on the fixed probe batch (copies)."""
+        net, dc = self.net, self.exp.diagnostics
+        x, y, mask = self.probe
+        with np.errstate(all="ignore"):
+            tr = forward(net, x)
+            _, dz = loss_and_dz(net, tr.z, y, mask)
+            heat = jacobian_log10(net, tr, 0, dc.norm, dc.mode, dc.probes, np.random.default_rng(0))
+            ev, sv = spectrum(net.recurrent_matrix())
+            S = net.cell.state_size
+            off = 0.5 * np.log10(S) if dc.norm == "frobenius" else 0.0
+            out = {
+                "eigenvalues": ev,
+                "singular_values": sv,
+                "heatmap": heat,
+                "lag_profile": lag_profile(heat),
+                "lag_bound": lag_bound(net, tr.T, off),
+                "gradient_flow": gradient_flow_log10(net, tr, dz, 0),
+                "lyapunov": network_lyapunov(net, tr, dc.lyapunov, 0),
+                "hidden": np.array(tr.hidden(net)[:, 0, :]),
+                "saturation": saturation_histogram(net, tr),
+                "long_term": long_term_split(net, tr, dz, dc.long_lag),
+            }
+        self._rho, self._sigma = float(np.abs(ev[0])), float(sv[0])
+        return out
+
+    def snapshot(self, expensive: bool = False) -> Snapshot:
+        """An immutable snapshot; ``expensive`` adds the heatmap, gradient flow, spectrum and Lyapunov estimate."""
+        now = time.perf_counter()
+        dt = now - self._t_last
+        sps = (self.step_count - self._steps_at_last) / dt if dt > 0 else float("nan")
+        self._t_last, self._steps_at_last = now, self.step_count
+        extra = self.diagnostics() if expensive else {}
+        if not expensive and not self.spectrum_every:
+            self._measure_spectrum()
+        hist = self.history.since(self._snap_from)
+        self._snap_from = self.history.n
+        events, self._events = tuple(self._events), []
+        return Snapshot(
+            step=self.step_count,
+            config=self.exp,
+            history=hist,
+            loss=self.last_loss,
+            metric=self.metric,
+            accuracy=self.accuracy,
+            grad_norms=dict(self.grad_norms),
+            grad_norms_clipped=dict(self.grad_norms_clipped),
+            clipped=self.clipped,
+            rho=self._rho,
+            sigma_max=self._sigma,
+            gamma=self.net.gamma,
+            regularizer=self.regularizer,
+            remedies=self.remedies_on(),
+            events=events,
+            explosion=self.explosion,
+            baseline=self.task.baseline,
+            task_name=self.task.name,
+            steps_per_second=sps,
+            **extra,
+        )
+
+
+def train(exp: Experiment, steps: int | None = None, every: int = 1, expensive_every: int = 0,
+          spectrum_every: int = 1) -> Generator[Snapshot, Experiment | None, None]:
+    """Train and yield a :class:`Snapshot` every ``every`` steps (with the expensive diagnostics every
+    ``expensive_every`` steps; 0 = never). ``send(new_experiment)`` applies a new config between steps.
+    After an explosion the generator yields the explosion snapshot and stops."""
+    trainer = Trainer(exp, spectrum_every=spectrum_every)
+    yield trainer.snapshot(expensive=expensive_every > 0)
+    while steps is None or trainer.step_count < steps:
+        ok = trainer.step()
+        s = trainer.step_count
+        if not ok or s % every == 0 or (steps is not None and s >= steps):
+            snap = trainer.snapshot(expensive=bool(expensive_every) and (s % expensive_every == 0 or not ok))
+            new = yield snap
+            if new is not None:
+                trainer.apply_config(new)
+        if not ok:
+            return
