@@ -152,8 +152,8 @@ class ModelConfig(_Section):
                       choices=INITS, resets=True)
     spectral_radius: float = param(0.95, "Target spectral radius ρ(W_hh) (largest |eigenvalue|) at initialisation.",
                                    lo=0.0, hi=100.0, lo_open=True, resets=True)
-    sparse_k: int = param(15, "Non-zeros per row of W_hh for `init = \"sparse\"` and for the ESN reservoir "
-                          "(capped at hidden_size).", lo=1, hi=2048, resets=True)
+    sparse_k: int = param(15, "Non-zeros per row of W_hh for `init = \"sparse\"` (the usual choice for an ESN "
+                          "reservoir); capped at hidden_size.", lo=1, hi=2048, resets=True)
     input_scale: float = param(0.1, "Standard deviation of the entries of W_hx (input weights).", lo=0.0, hi=100.0,
                                resets=True)
     output_scale: float = param(0.1, "Standard deviation of the entries of W_yh (readout weights).", lo=0.0, hi=100.0,

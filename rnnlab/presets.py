@@ -1,8 +1,11 @@
 """Built-in presets: small, fast demonstrations in ``resources/presets/*.toml``.
 
-Each preset is an ordinary experiment file with a ``description`` a teacher can read aloud, and a
-``[contrast]`` table naming the one setting to flip to bring the problem back, e.g.
-``contrast = { "remedies.clip" = "none" }``; the tests run both and check the difference.
+Each preset is an ordinary experiment file with a ``description`` a teacher can read aloud, plus:
+
+* ``[contrast]``: the one setting to flip (e.g. ``"remedies.clip" = "none"``);
+* ``[check]``: how the difference is measured: ``steps`` (both runs), ``measure`` (one of :data:`MEASURES`), and
+  a condition for each run, ``preset = ">= 0.9"`` and ``contrast = "<= 0.7"`` (operators ``>= <= > < ==``;
+  ``== true``/``== false`` for booleans). The tests run both and check both conditions.
 """
 
 from __future__ import annotations
@@ -13,7 +16,19 @@ from dataclasses import dataclass
 from .config import ConfigError, Experiment, loads_toml, parse_override
 from .resources import resource_path
 
-__all__ = ["Preset", "preset_names", "load_preset", "get_preset", "all_presets"]
+__all__ = ["Preset", "preset_names", "load_preset", "get_preset", "all_presets", "MEASURES", "measure_run",
+           "condition_holds"]
+
+#: what a contrast check can measure after training ``steps`` updates
+MEASURES = {
+    "success": "held-out success rate at the end (the task's own criterion, fresh batch)",
+    "final_loss": "mean training loss over the last 10 % of the steps",
+    "exploded": "whether the run stopped on a non-finite loss or gradient",
+    "max_grad_norm": "largest gradient norm (before clipping) over the run",
+    "final_rho": "spectral radius of W_hh at the end",
+    "jacobian_far": "mean log10 ‖∂h_t/∂h_k‖ over the pairs with t − k ≥ T/2, on the probe sequence at the end",
+    "long_term_share": "share of ‖∂E/∂W_hh‖ from lags longer than diagnostics.long_lag, at the end",
+}
 
 
 @dataclass(frozen=True)
@@ -21,7 +36,7 @@ class Preset:
     name: str
     experiment: Experiment
     contrast: dict  # dotted key -> value that brings the problem back
-    expect: str  # what the contrast test checks, in words
+    check: dict  # steps, measure, preset condition, contrast condition
 
     @property
     def description(self) -> str:
@@ -49,13 +64,15 @@ def get_preset(name: str) -> Preset:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     contrast = data.pop("contrast", {})
-    expect = data.pop("expect", "")
+    check = data.pop("check", {})
     import tomli_w
 
     exp = loads_toml(tomli_w.dumps(data), str(path))
     for k, v in contrast.items():
         parse_override(f"{k}={v}")  # validates the key
-    return Preset(name, exp, dict(contrast), expect)
+    if check and check.get("measure") not in MEASURES:
+        raise ConfigError(f"{path}: check.measure = {check.get('measure')!r}: expected one of {', '.join(MEASURES)}")
+    return Preset(name, exp, dict(contrast), dict(check))
 
 
 def load_preset(name: str) -> Experiment:
@@ -65,3 +82,59 @@ def load_preset(name: str) -> Experiment:
 
 def all_presets() -> list[Preset]:
     return [get_preset(n) for n in preset_names()]
+
+
+def measure_run(exp: Experiment, steps: int, measure: str) -> float | bool:
+    """Train ``exp`` for ``steps`` updates and return the requested measure (see :data:`MEASURES`)."""
+    import numpy as np
+
+    from .train.trainer import Trainer
+
+    tr = Trainer(exp, spectrum_every=0)
+    losses, grads = [], []
+    while tr.step_count < steps:
+        if not tr.step():
+            break
+        losses.append(tr.last_loss)
+        grads.append(tr.grad_norms.get("total", np.nan))
+    if measure == "exploded":
+        return tr.explosion is not None
+    if measure == "max_grad_norm":
+        return float(np.inf) if tr.explosion is not None else float(np.nanmax(grads))
+    if measure == "final_loss":
+        if tr.explosion is not None:
+            return float("inf")
+        k = max(1, len(losses) // 10)
+        return float(np.mean(losses[-k:]))
+    if measure == "success":
+        if tr.explosion is not None:
+            return 0.0
+        return tr.evaluate()[0]
+    if measure == "final_rho":
+        return tr.net.spectral_radius()
+    d = tr.diagnostics()
+    if measure == "jacobian_far":
+        heat = d["heatmap"]
+        T = heat.shape[0]
+        t, k = np.tril_indices(T)
+        far = (t - k) >= T // 2
+        vals = heat[t[far], k[far]]
+        vals = vals[np.isfinite(vals)]
+        return float(np.mean(vals)) if vals.size else float("-inf")
+    if measure == "long_term_share":
+        return float(d["long_term"][2])
+    raise ValueError(f"unknown measure {measure!r}")
+
+
+def condition_holds(value, condition: str) -> bool:
+    """``condition`` is ``"<op> <number|true|false>"``, e.g. ``">= 0.9"``."""
+    op, _, rhs = condition.strip().partition(" ")
+    rhs = rhs.strip()
+    target = {"true": True, "false": False}.get(rhs.lower(), None)
+    if target is None:
+        target = float(rhs)
+    ops = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+           "<": lambda a, b: a < b, "==": lambda a, b: a == b}
+    if op not in ops:
+        raise ValueError(f"bad condition {condition!r}: expected one of {', '.join(ops)} then a value")
+    return bool(ops[op](value, target))

@@ -1,0 +1,151 @@
+"""The command line: inspect, run, presets, bench and their errors."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnnlab import __version__
+from rnnlab.cli import main
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as ex:
+        main(["--version"])
+    assert ex.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_python_dash_m_works():
+    out = subprocess.run([sys.executable, "-m", "rnnlab", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"rnnlab {__version__}"
+
+
+def test_inspect_writes_documented_npz(tmp_path, capsys):
+    out = tmp_path / "probe.npz"
+    rc = main(["inspect", "--set", "model.spectral_radius=1.5", "--set", "task.length=30", "--set",
+               "task.name=addition", "--set", "model.hidden_size=16", "--out", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "ρ(W_hh) = 1.5" in text and "σ_max" in text and "regime" in text
+    d = np.load(out, allow_pickle=False)
+    for k in ("W_hx", "W_hh", "b_h", "W_yh", "b_y", "x", "h", "jacobian_log10", "lag_profile", "eigenvalues",
+              "singular_values", "lyapunov", "loss", "grad_W_hh"):
+        assert k in d.files, k
+    T, B, I = d["x"].shape
+    assert d["h"].shape == (T, B, 16)
+    assert d["W_hx"].shape == (16, I) and d["W_yh"].shape == (1, 16)
+    J = d["jacobian_log10"]
+    assert J.shape == (T, T)
+    assert np.all(np.isnan(J[np.triu_indices(T, 1)])) and np.all(np.isfinite(np.diag(J)))
+    assert abs(np.max(np.abs(d["eigenvalues"])) - 1.5) < 1e-9
+    # h[t] is the state after input t: recompute h[0] from x[0]
+    h0 = np.tanh(d["x"][0] @ d["W_hx"].T + d["b_h"])
+    np.testing.assert_allclose(d["h"][0], h0, atol=1e-12)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--set", "model.arch=transformer"], "model.arch = 'transformer': expected one of 'rnn'"),
+    (["--set", "model.hiden_size=3"], "unknown key 'model.hiden_size'"),
+    (["--set", "model.spectral_radius=-1"], "model.spectral_radius = -1.0"),
+    (["--set", "task.length=abc"], "task.length = 'abc': expected an integer"),
+    (["--preset", "nonexistent"], "unknown preset 'nonexistent': expected one of"),
+])
+def test_bad_input_is_a_one_line_error(tmp_path, capsys, args, needle):
+    rc = main(["inspect", *args, "--out", str(tmp_path / "x.npz")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert needle in err
+    assert err.count("\n") == 1 and err.startswith("rnnlab: error:")
+
+
+def test_config_file_errors_name_the_file_and_key(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[model]\nhidden_size = 'many'\n")
+    assert main(["inspect", "--config", str(bad), "--out", str(tmp_path / "x.npz")]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "model.hidden_size" in err
+    bad.write_text("[model\n")
+    assert main(["inspect", "--config", str(bad), "--out", str(tmp_path / "x.npz")]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_run_writes_config_metrics_state_and_config_reloads(tmp_path, capsys):
+    out = tmp_path / "run"
+    from rnnlab.config import Experiment, save_toml
+
+    cfg = tmp_path / "exp.toml"
+    save_toml(Experiment().replace("task.length", 12).replace("training.eval_every", 10), cfg)
+    rc = main(["run", "--config", str(cfg), "--steps", "30", "--quiet", "--out", str(out)])
+    assert rc == 0
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert len(rows) == 30
+    for col in ("step", "loss", "metric", "grad_norm", "grad_norm_clipped", "clipped", "spectral_radius",
+                "sigma_max"):
+        assert col in rows[0]
+    assert [int(r["step"]) for r in rows] == list(range(1, 31))
+    assert rows[9]["metric"] != "" and rows[8]["metric"] == ""
+    st = np.load(out / "state.npz", allow_pickle=False)
+    for k in ("W_hh", "x", "y", "h", "loss", "grad_W_hh", "jacobian_log10", "lyapunov"):
+        assert k in st.files
+    # state.npz's loss and gradients are those of its probe batch at its parameters
+    from rnnlab.config import load_toml
+    from rnnlab.core import loss_and_grads
+    from rnnlab.train.setup import build
+
+    exp = load_toml(out / "config.toml")
+    _, net, _ = build(exp)
+    for k in net.params:
+        net.params[k][...] = st[k]
+    loss, grads, _ = loss_and_grads(net, st["x"], st["y"], st["mask"])
+    assert loss == pytest.approx(float(st["loss"]), rel=1e-12)
+    np.testing.assert_allclose(grads["W_hh"], st["grad_W_hh"], rtol=1e-10)
+    # --config reloads the resolved config exactly
+    out2 = tmp_path / "run2"
+    assert main(["run", "--config", str(out / "config.toml"), "--steps", "30", "--quiet", "--out", str(out2)]) == 0
+    assert (out2 / "config.toml").read_text() == (out / "config.toml").read_text()
+    assert (out2 / "metrics.csv").read_text() == (out / "metrics.csv").read_text()
+
+
+def test_run_that_explodes_exits_zero_and_keeps_files(tmp_path, capsys):
+    from rnnlab.config import Experiment, save_toml
+
+    exp = (Experiment().replace("task.name", "addition").replace("task.length", 20)
+           .replace("model.activation", "linear").replace("model.spectral_radius", 3.0)
+           .replace("training.learning_rate", 0.5))
+    cfg = tmp_path / "boom.toml"
+    save_toml(exp, cfg)
+    out = tmp_path / "boom"
+    rc = main(["run", "--config", str(cfg), "--steps", "500", "--quiet", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert "EXPLODED" in text and "at step" in text
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert 0 < len(rows) < 500
+    assert rows[-1]["grad_norm"] == "inf"
+    st = np.load(out / "state.npz", allow_pickle=False)
+    assert np.all(np.isfinite(st["W_hh"]))
+
+
+def test_run_needs_a_preset_or_config(tmp_path, capsys):
+    assert main(["run", "--out", str(tmp_path / "r")]) == 2
+    assert "--preset" in capsys.readouterr().err
+
+
+def test_presets_lists_descriptions(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    assert "Contrast: set" in out
+
+
+def test_bench_quick_prints_json(capsys):
+    import json
+
+    assert main(["bench", "--quick"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    for k in ("dtype", "bptt_ms", "floor_ms", "heatmap_ms", "heatmap_efficiency", "train_step_over_bptt"):
+        assert k in d
