@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["COMMANDS", "run_experiment", "Progress"]
+__all__ = ["COMMANDS", "run_experiment", "write_run", "write_metrics_csv", "write_state", "Progress"]
 
 
 class Progress:
@@ -51,6 +51,46 @@ def _fmt(v: float) -> str:
     return repr(float(v))
 
 
+def write_metrics_csv(history, path: Path, start: int = 0, fh=None) -> int:
+    """Write history rows from index ``start`` (with the header when ``start == 0``); returns the rows written."""
+    from .snapshot import HISTORY_COLUMNS
+
+    own = fh is None
+    fh = fh or open(path, "w", newline="", encoding="utf-8")
+    try:
+        w = csv.writer(fh)
+        if start == 0:
+            w.writerow(HISTORY_COLUMNS)
+        rows = history.since(start)
+        for i in range(len(rows["step"])):
+            w.writerow([_fmt(rows[c][i]) for c in HISTORY_COLUMNS])
+        fh.flush()
+        return len(rows["step"])
+    finally:
+        if own:
+            fh.close()
+
+
+def write_state(trainer, path: Path) -> None:
+    """state.npz: final parameters, the probe batch, its loss and gradients, and the inspect diagnostics."""
+    from ..inspection import collect
+
+    x, y, mask = trainer.probe
+    collect(trainer.exp, trainer.task.name, trainer.net, x, y, mask).save(path)
+
+
+def write_run(trainer, out: Path) -> list[Path]:
+    """What ``rnnlab run`` writes, from a trainer in any state: config.toml, metrics.csv, state.npz."""
+    from ..config import save_toml
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_toml(trainer.exp, out / "config.toml")
+    write_metrics_csv(trainer.history, out / "metrics.csv")
+    write_state(trainer, out / "state.npz")
+    return [out / "config.toml", out / "metrics.csv", out / "state.npz"]
+
+
 def run_experiment(exp, out: Path, steps: int, progress: bool = True) -> dict:
     """Train ``exp`` for ``steps`` updates and write config.toml, metrics.csv and state.npz into ``out``.
 
@@ -58,8 +98,6 @@ def run_experiment(exp, out: Path, steps: int, progress: bool = True) -> dict:
     every row so far. Returns a small summary dict.
     """
     from ..config import save_toml
-    from ..inspection import collect
-    from .snapshot import HISTORY_COLUMNS
     from .trainer import Trainer
 
     out.mkdir(parents=True, exist_ok=True)
@@ -69,16 +107,10 @@ def run_experiment(exp, out: Path, steps: int, progress: bool = True) -> dict:
     written = 0
     interrupted = False
     with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(HISTORY_COLUMNS)
 
         def flush_rows():
             nonlocal written
-            rows = trainer.history.since(written)
-            for i in range(len(rows["step"])):
-                w.writerow([_fmt(rows[c][i]) for c in HISTORY_COLUMNS])
-            written = trainer.history.n
-            fh.flush()
+            written += write_metrics_csv(trainer.history, out / "metrics.csv", written, fh)
 
         try:
             while trainer.step_count < steps:
@@ -96,9 +128,7 @@ def run_experiment(exp, out: Path, steps: int, progress: bool = True) -> dict:
             if bar:
                 bar.close()
     trainer.evaluate()
-    x, y, mask = trainer.probe
-    res = collect(trainer.exp, trainer.task.name, trainer.net, x, y, mask)
-    res.save(out / "state.npz")
+    write_state(trainer, out / "state.npz")
     return {"steps": trainer.step_count, "loss": trainer.last_loss, "metric": trainer.metric,
             "explosion": trainer.explosion, "interrupted": interrupted, "baseline": trainer.task.baseline}
 

@@ -6,6 +6,7 @@ consumer on another thread may keep it as long as it likes.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,3 +126,24 @@ class Snapshot:
     @property
     def exploded(self) -> bool:
         return self.explosion is not None
+
+    @staticmethod
+    def merge(snaps: "list[Snapshot]") -> "Snapshot":
+        """One snapshot standing for several consecutive ones: the latest scalars, the concatenated history, all
+        events, and for each expensive field the latest value that was computed."""
+        if not snaps:
+            raise ValueError("nothing to merge")
+        if len(snaps) == 1:
+            return snaps[0]
+        last = snaps[-1]
+        hist = {k: np.concatenate([s.history[k] for s in snaps]) for k in last.history}
+        events = tuple(e for s in snaps for e in s.events)
+        expensive = {}
+        for name in ("eigenvalues", "singular_values", "heatmap", "lag_profile", "lag_bound", "gradient_flow",
+                     "lyapunov", "hidden", "saturation", "long_term"):
+            for s in reversed(snaps):
+                v = getattr(s, name)
+                if v is not None:
+                    expensive[name] = v
+                    break
+        return dataclasses.replace(last, history=hist, events=events, **expensive)

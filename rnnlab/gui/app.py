@@ -1,0 +1,29 @@
+"""Qt application set-up shared by the app, the screenshot command, the self-test and the tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("QT_API", "pyside6")  # superqt/qtpy must pick PySide6 (one Qt binding only)
+
+import pyqtgraph as pg  # noqa: E402
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
+
+__all__ = ["get_app", "APP_NAME", "ORG_NAME"]
+
+APP_NAME = "rnnlab"
+ORG_NAME = "rnnlab"
+
+
+def get_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
+    """The QApplication (created once), with pyqtgraph configured: row-major images, antialiasing, white
+    background (readable on a projector)."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        QtCore.QCoreApplication.setOrganizationName(ORG_NAME)
+        QtCore.QCoreApplication.setApplicationName(APP_NAME)
+        app = QtWidgets.QApplication(argv if argv is not None else sys.argv[:1])
+        app.setWindowIcon(QtGui.QIcon())
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="w", foreground="k")
+    return app  # type: ignore[return-value]

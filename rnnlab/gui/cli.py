@@ -1,0 +1,86 @@
+"""``rnnlab gui`` (the default command) and ``rnnlab screenshot``. Qt is imported inside the commands only."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["COMMANDS", "screenshot"]
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from ..cli import CLIError, load_experiment
+    from .app import get_app
+
+    app = get_app()
+    from .files import FileActions
+    from .main_window import MainWindow
+
+    explicit = args.preset or args.config or args.overrides
+    exp = load_experiment(args) if explicit else (FileActions.last_experiment() or load_experiment(args))
+    try:
+        win = MainWindow(exp)
+    except Exception as exc:  # an unsupported combination in a remembered file, for instance
+        raise CLIError(str(exc)) from None
+    win.show()
+    return app.exec()
+
+
+def screenshot(exp, steps: int, size: tuple[int, int], out: Path, lesson=None) -> Path:
+    """Render the main window offscreen after ``steps`` training steps and save it as PNG."""
+    from PySide6 import QtWidgets
+
+    from .app import get_app
+
+    get_app()
+    from .main_window import MainWindow
+
+    win = MainWindow(exp, threaded=False, remember=False)
+    win.resize(*size)
+    win.show()
+    if steps:
+        win.controller.step(steps)
+    win.controller.request_snapshot(True)
+    for _ in range(5):
+        QtWidgets.QApplication.processEvents()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ok = win.grab().save(str(out))
+    win.close()
+    if not ok:
+        raise OSError(f"could not write {out}")
+    return out
+
+
+def _cmd_screenshot(args: argparse.Namespace) -> int:
+    from ..cli import CLIError, load_experiment
+
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise CLIError(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1600x1000") from None
+    exp = load_experiment(args)
+    out = screenshot(exp, args.steps, (w, h), Path(args.out))
+    print(f"wrote {out}")
+    return 0
+
+
+def _add_gui(sub) -> None:
+    from ..cli import _add_experiment_args
+
+    p = sub.add_parser("gui", help="the desktop app (the default command)")
+    _add_experiment_args(p)
+    p.set_defaults(func=_cmd_gui)
+
+
+def _add_screenshot(sub) -> None:
+    from ..cli import _add_experiment_args
+
+    p = sub.add_parser("screenshot", help="render the main window offscreen to a PNG after N training steps")
+    _add_experiment_args(p)
+    p.add_argument("--steps", type=int, default=200, metavar="N", help="training steps before the picture")
+    p.add_argument("--size", default="1600x1000", metavar="WxH")
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.set_defaults(func=_cmd_screenshot)
+
+
+COMMANDS = [("gui", _add_gui), ("screenshot", _add_screenshot)]

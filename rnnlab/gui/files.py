@@ -1,0 +1,125 @@
+"""Files and settings for the window: open/save experiments, recent files, export of plots and runs, and what
+QSettings remembers (window layout, last experiment)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from ..config import ConfigError, Experiment, dumps_toml, load_toml, loads_toml, save_toml
+
+__all__ = ["FileActions", "MAX_RECENT"]
+
+MAX_RECENT = 8
+
+
+class FileActions(QtCore.QObject):
+    """The window's file operations. Errors become dialogs that name the problem; the experiment is untouched."""
+
+    recentChanged = QtCore.Signal()
+
+    def __init__(self, window, controller):
+        super().__init__(window)
+        self.window, self.controller = window, controller
+        self.current_path: Path | None = None
+
+    # --- dialogs (overridable in tests) ---------------------------------------------------------------------------
+    def error(self, title: str, text: str) -> None:
+        QtWidgets.QMessageBox.critical(self.window, title, text)
+
+    def ask_open(self) -> str:
+        return QtWidgets.QFileDialog.getOpenFileName(self.window, "Open experiment", "",
+                                                     "Experiments (*.toml);;All files (*)")[0]
+
+    def ask_save(self, default: str = "experiment.toml") -> str:
+        return QtWidgets.QFileDialog.getSaveFileName(self.window, "Save experiment", default,
+                                                     "Experiments (*.toml)")[0]
+
+    def ask_dir(self, title: str) -> str:
+        return QtWidgets.QFileDialog.getExistingDirectory(self.window, title)
+
+    def ask_export(self, title: str, default: str, filt: str) -> str:
+        return QtWidgets.QFileDialog.getSaveFileName(self.window, title, default, filt)[0]
+
+    # --- experiments ----------------------------------------------------------------------------------------------
+    def open(self, path: str | None = None) -> bool:
+        path = path or self.ask_open()
+        if not path:
+            return False
+        try:
+            exp = load_toml(path)
+        except ConfigError as exc:
+            self.error("Cannot open experiment", str(exc))
+            return False
+        if not self.controller.set_experiment(exp):
+            return False
+        self.current_path = Path(path)
+        self.add_recent(path)
+        return True
+
+    def save(self, path: str | None = None, save_as: bool = False) -> bool:
+        if path is None:
+            path = str(self.current_path) if (self.current_path and not save_as) else self.ask_save()
+        if not path:
+            return False
+        if not path.endswith(".toml"):
+            path += ".toml"
+        try:
+            save_toml(self.controller.exp, path)
+        except OSError as exc:
+            self.error("Cannot save experiment", f"{path}: {exc.strerror or exc}")
+            return False
+        self.current_path = Path(path)
+        self.add_recent(path)
+        return True
+
+    def export_run(self, path: str | None = None) -> bool:
+        path = path or self.ask_dir("Export run to folder")
+        if not path:
+            return False
+        self.controller.engine.send("export", Path(path))
+        self.controller._sync()
+        return True
+
+    def export_plot(self, plot, kind: str, path: str | None = None) -> bool:
+        filt = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)", "csv": "CSV data (*.csv)"}[kind]
+        path = path or self.ask_export(f"Export {plot.title}", f"{plot.title.replace(' ', '_')}.{kind}", filt)
+        if not path:
+            return False
+        try:
+            if kind == "csv":
+                plot.export_csv(path)
+            else:
+                plot.export_image(path)
+        except Exception as exc:  # an exporter failing must not take the window down
+            self.error("Export failed", f"{path}: {exc}")
+            return False
+        return True
+
+    # --- recent files and remembered state ------------------------------------------------------------------------
+    def recent(self) -> list[str]:
+        v = QtCore.QSettings().value("recent_files", [])
+        if isinstance(v, str):
+            v = [v]
+        return [p for p in (v or []) if isinstance(p, str)]
+
+    def add_recent(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        items = [path] + [p for p in self.recent() if p != path]
+        QtCore.QSettings().setValue("recent_files", items[:MAX_RECENT])
+        self.recentChanged.emit()
+
+    @staticmethod
+    def remember_experiment(exp: Experiment) -> None:
+        QtCore.QSettings().setValue("last_experiment", dumps_toml(exp))
+
+    @staticmethod
+    def last_experiment() -> Experiment | None:
+        text = QtCore.QSettings().value("last_experiment", "")
+        if not text:
+            return None
+        try:
+            return loads_toml(str(text), "remembered experiment")
+        except ConfigError:
+            return None  # a stale or damaged setting never blocks start-up

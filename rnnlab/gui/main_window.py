@@ -1,0 +1,226 @@
+"""The main window: it only composes the controller, the panels, the plots, the banner and the menus."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..config import Experiment
+from ..presets import all_presets
+from .banner import Banner
+from .controller import Controller
+from .files import FileActions
+from .panels import ALL_PANELS
+from .plots.grad_norms import GradNormsPlot
+from .plots.gradient_flow import GradientFlowPlot
+from .plots.heatmap import HeatmapPlot
+from .plots.hidden_states import HiddenStatesPlot
+from .plots.lag_profile import LagProfilePlot
+from .plots.loss import LossPlot
+from .plots.saturation import SaturationPlot
+from .plots.spectrum import SpectrumPlot
+from .status_bar import StatusBar
+
+__all__ = ["MainWindow"]
+
+#: plot rows of the central area (the heatmap first: it is the point of the app)
+LAYOUT = ((HeatmapPlot, LagProfilePlot, GradientFlowPlot), (GradNormsPlot, LossPlot, SpectrumPlot),
+          (HiddenStatesPlot, SaturationPlot))
+SPEEDS = (("as fast as possible", 0.0), ("100 steps/s", 100.0), ("20 steps/s", 20.0), ("5 steps/s", 5.0),
+          ("1 step/s", 1.0))
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, exp: Experiment, threaded: bool = True, remember: bool = True):
+        super().__init__()
+        self.setWindowTitle("rnnlab — why recurrent networks are hard to train")
+        self.remember = remember
+        self.controller = Controller(exp, threaded=threaded, confirm=self._confirm, parent=self)
+        self.files = FileActions(self, self.controller)
+        self.banner = Banner()
+        self.plots = [cls() for row in LAYOUT for cls in row]
+        self._build_central()
+        self._build_controls()
+        self.setStatusBar(status := StatusBar())
+        self.status = status
+        self._build_actions()
+        c = self.controller
+        c.frame.connect(self._on_frame)
+        c.exploded.connect(self.banner.show_explosion)
+        c.message.connect(self._on_message)
+        c.playingChanged.connect(self._on_playing)
+        c.experimentChanged.connect(self._on_experiment)
+        self.banner.rewindClicked.connect(self._rewind)
+        self.banner.resetClicked.connect(self._reset)
+        self.resize(1600, 1000)
+        if remember:
+            self._restore_layout()
+        c.request_snapshot(True)
+        self._on_experiment(exp)
+
+    # --- composition ----------------------------------------------------------------------------------------------
+    def _build_central(self) -> None:
+        central = QtWidgets.QWidget()
+        lay = QtWidgets.QVBoxLayout(central)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.banner)
+        self.rows_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self.row_splitters = []
+        it = iter(self.plots)
+        for row in LAYOUT:
+            sp = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+            for _ in row:
+                sp.addWidget(next(it))
+            self.rows_splitter.addWidget(sp)
+            self.row_splitters.append(sp)
+        self.rows_splitter.setSizes([380, 340, 220])
+        lay.addWidget(self.rows_splitter, 1)
+        self.setCentralWidget(central)
+
+    def _build_controls(self) -> None:
+        box = QtWidgets.QWidget()
+        v = QtWidgets.QVBoxLayout(box)
+        v.setContentsMargins(2, 2, 2, 2)
+        self.panels = [cls(self.controller, expanded=cls.__name__ in ("TaskPanel", "ArchitecturePanel",
+                                                                         "ActivationPanel", "RecurrentPanel",
+                                                                         "RemediesPanel", "TrainingPanel"))
+                       for cls in ALL_PANELS]
+        for p in self.panels:
+            v.addWidget(p)
+        v.addStretch(1)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidget(box)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(360)
+        self.controls_dock = QtWidgets.QDockWidget("Experiment", self)
+        self.controls_dock.setObjectName("controls_dock")
+        self.controls_dock.setWidget(scroll)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
+
+    def _build_actions(self) -> None:
+        c = self.controller
+        tb = self.addToolBar("Transport")
+        tb.setObjectName("transport")
+
+        def act(text, slot, keys=(), tip=""):
+            a = QtGui.QAction(text, self)
+            a.setShortcuts([QtGui.QKeySequence(k) for k in keys])
+            a.setShortcutContext(QtCore.Qt.ShortcutContext.ApplicationShortcut)
+            a.setToolTip(f"{tip} ({', '.join(keys)})" if keys else tip)
+            a.triggered.connect(slot)
+            self.addAction(a)
+            return a
+
+        self.play_action = act("▶ Play", c.toggle, ("Space",), "Train continuously / pause")
+        self.step_action = act("Step", lambda: c.step(1), ("Right", "S"), "One training step")
+        self.reset_action = act("Reset", self._reset, ("R",), "New weights from the seed; step 0")
+        self.rewind_action = act("Rewind", self._rewind, (), "Back to the last finite checkpoint")
+        for a in (self.play_action, self.step_action, self.reset_action, self.rewind_action):
+            tb.addAction(a)
+        self.speed = QtWidgets.QComboBox()
+        for text, v in SPEEDS:
+            self.speed.addItem(text, v)
+        self.speed.setToolTip("Training speed (throttle for demonstrations)")
+        self.speed.currentIndexChanged.connect(lambda i: c.set_speed(self.speed.itemData(i)))
+        tb.addSeparator()
+        tb.addWidget(QtWidgets.QLabel(" Speed: "))
+        tb.addWidget(self.speed)
+
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        m.addAction(act("&Open experiment…", lambda: self.files.open(), ("Ctrl+O",)))
+        m.addAction(act("&Save experiment", lambda: self.files.save(), ("Ctrl+S",)))
+        m.addAction(act("Save experiment &as…", lambda: self.files.save(save_as=True), ("Ctrl+Shift+S",)))
+        self.recent_menu = m.addMenu("Recent experiments")
+        self.files.recentChanged.connect(self._fill_recent)
+        self._fill_recent()
+        m.addSeparator()
+        m.addAction(act("Export &run…", lambda: self.files.export_run(), (), "config.toml, metrics.csv, state.npz"))
+        exp_menu = m.addMenu("Export &plot")
+        for p in self.plots:
+            sub = exp_menu.addMenu(p.title)
+            for kind in ("png", "svg", "csv"):
+                sub.addAction(act(f"{kind.upper()}…", lambda _=False, p=p, k=kind: self.files.export_plot(p, k)))
+        m.addSeparator()
+        m.addAction(act("&Quit", self.close, ("Ctrl+Q",)))
+        pm = mb.addMenu("&Presets")
+        for preset in all_presets():
+            a = act(preset.name, lambda _=False, p=preset: self.load_preset(p))
+            a.setStatusTip(preset.description)
+            a.setToolTip(preset.description)
+            pm.addAction(a)
+        pm.setToolTipsVisible(True)
+        vm = mb.addMenu("&View")
+        vm.addAction(self.controls_dock.toggleViewAction())
+        hm = mb.addMenu("&Help")
+        hm.addAction(act("About rnnlab", self._about))
+
+    # --- slots (one call each) ------------------------------------------------------------------------------------
+    def _on_frame(self, snap) -> None:
+        for p in self.plots:
+            p.update(snap)
+        self.status.update_snapshot(snap)
+
+    def _on_playing(self, on: bool) -> None:
+        self.play_action.setText("⏸ Pause" if on else "▶ Play")
+
+    def _on_message(self, text: str) -> None:
+        self.banner.show_info(text.replace("\n", "<br>"))
+
+    def _on_experiment(self, exp) -> None:
+        if self.remember:
+            self.files.remember_experiment(exp)
+
+    def _rewind(self) -> None:
+        self.banner.hide()
+        self.controller.rewind()
+
+    def _reset(self) -> None:
+        self.banner.hide()
+        self.controller.reset()
+
+    def load_preset(self, preset) -> bool:
+        if not self.controller.set_experiment(preset.experiment):
+            return False
+        flip = ", ".join(f"{k} = {v!r}" for k, v in preset.contrast.items())
+        self.banner.show_info(f"<b>Preset {preset.name}.</b> {preset.description} "
+                              f"<i>Contrast: set {flip}.</i>")
+        return True
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.files.recent():
+            self.recent_menu.addAction(path, lambda p=path: self.files.open(p))
+        self.recent_menu.setEnabled(bool(self.files.recent()))
+
+    def _confirm(self, text: str) -> bool:
+        ans = QtWidgets.QMessageBox.question(self, "New weights needed", text)
+        return ans == QtWidgets.QMessageBox.StandardButton.Yes
+
+    def _about(self) -> None:
+        from .. import __version__
+
+        QtWidgets.QMessageBox.about(self, "About rnnlab", f"rnnlab {__version__}: a laboratory for seeing why "
+                                    "recurrent networks are hard to train.")
+
+    # --- layout memory and shutdown -------------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        s = QtCore.QSettings()
+        if (g := s.value("window/geometry")) is not None:
+            self.restoreGeometry(g)
+        if (st := s.value("window/state")) is not None:
+            self.restoreState(st)
+        if (sp := s.value("window/rows")) is not None:
+            self.rows_splitter.restoreState(sp)
+
+    def _save_layout(self) -> None:
+        s = QtCore.QSettings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/rows", self.rows_splitter.saveState())
+
+    def closeEvent(self, ev: QtGui.QCloseEvent) -> None:  # noqa: N802
+        if self.remember:
+            self._save_layout()
+            self.files.remember_experiment(self.controller.exp)
+        self.controller.shutdown()
+        super().closeEvent(ev)

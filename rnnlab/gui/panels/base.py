@@ -1,0 +1,179 @@
+"""Config-bound editors built from the field metadata, and the collapsible section that holds them.
+
+One rule binds every control: the widget's committed value goes to :meth:`Controller.set_value`; the controller's
+``experimentChanged`` sets every widget back from the experiment (with its signals blocked). A refused value (out of
+range, incompatible, declined reset) therefore snaps back on its own.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6 import QtCore, QtWidgets
+from superqt import QCollapsible
+
+from ...config import key_field
+
+__all__ = ["Editor", "make_editor", "ConfigSection", "LogSlider"]
+
+
+class LogSlider(QtWidgets.QWidget):
+    """A slider on a log10 scale with an editable number beside it (e.g. the learning rate)."""
+
+    committed = QtCore.Signal(float)
+
+    STEPS_PER_DECADE = 20
+
+    def __init__(self, lo: float, hi: float, parent=None):
+        super().__init__(parent)
+        self.lo, self.hi = math.log10(lo), math.log10(hi)
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setRange(0, int(round((self.hi - self.lo) * self.STEPS_PER_DECADE)))
+        self.edit = QtWidgets.QLineEdit()
+        self.edit.setFixedWidth(80)
+        lay = QtWidgets.QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.slider, 1)
+        lay.addWidget(self.edit)
+        self.slider.valueChanged.connect(lambda v: self.edit.setText(f"{self._from_pos(v):.3g}"))
+        self.slider.sliderReleased.connect(lambda: self.committed.emit(self._from_pos(self.slider.value())))
+        self.slider.actionTriggered.connect(self._on_action)
+        self.edit.editingFinished.connect(self._on_edit)
+
+    def _from_pos(self, pos: int) -> float:
+        return float(10 ** (self.lo + pos / self.STEPS_PER_DECADE))
+
+    def _on_action(self, action: int) -> None:
+        # keyboard and page steps commit at once (dragging commits on release)
+        if not self.slider.isSliderDown():
+            QtCore.QTimer.singleShot(0, lambda: self.committed.emit(self._from_pos(self.slider.value())))
+
+    def _on_edit(self) -> None:
+        try:
+            v = float(self.edit.text())
+        except ValueError:
+            self.edit.setText(f"{self.value():.3g}")
+            return
+        self.committed.emit(v)
+
+    def value(self) -> float:
+        try:
+            return float(self.edit.text())
+        except ValueError:
+            return self._from_pos(self.slider.value())
+
+    def setValue(self, v: float) -> None:  # noqa: N802 (Qt naming)
+        with QtCore.QSignalBlocker(self.slider):
+            lv = math.log10(v) if v > 0 else self.lo
+            self.slider.setValue(int(round((min(max(lv, self.lo), self.hi) - self.lo) * self.STEPS_PER_DECADE)))
+        self.edit.setText(f"{v:.3g}")
+
+
+class Editor:
+    """A widget bound to one dotted config key: ``set(value)`` shows a value, ``committed(value)`` fires when the
+    user commits one."""
+
+    def __init__(self, key: str, widget: QtWidgets.QWidget, setter, signal, convert=lambda v: v):
+        self.key, self.widget, self._setter, self.signal, self.convert = key, widget, setter, signal, convert
+
+    def set(self, value) -> None:
+        blockers = [QtCore.QSignalBlocker(self.widget)]
+        self._setter(value)
+        del blockers
+
+
+def _tooltip(key: str) -> str:
+    f = key_field(key)
+    doc = f.metadata.get("doc", "")
+    if f.metadata.get("resets"):
+        doc += " Changing it needs new weights (the run restarts)."
+    return f"<b>{key}</b><br>{doc}"
+
+
+def make_editor(key: str) -> Editor:
+    """The natural widget for a key, from its metadata: choices → combo box, bool → check box, int → spin box,
+    log-scale float → :class:`LogSlider`, other float → double spin box (committed on Enter or focus-out)."""
+    f = key_field(key)
+    meta = f.metadata
+    ftype = f.type if isinstance(f.type, type) else {"int": int, "float": float, "bool": bool, "str": str}[f.type]
+    if meta.get("choices"):
+        w = QtWidgets.QComboBox()
+        for c in meta["choices"]:
+            w.addItem(str(c), c)
+        ed = Editor(key, w, lambda v: w.setCurrentIndex(max(0, w.findData(v))), w.activated,
+                    lambda i: w.itemData(i))
+    elif ftype is bool:
+        w = QtWidgets.QCheckBox()
+        ed = Editor(key, w, lambda v: w.setChecked(bool(v)), w.toggled, bool)
+    elif ftype is int:
+        w = QtWidgets.QSpinBox()
+        w.setRange(int(meta["lo"] if meta["lo"] is not None else -2**31),
+                   int(min(meta["hi"] if meta["hi"] is not None else 2**31 - 1, 2**31 - 1)))
+        w.setKeyboardTracking(False)
+        ed = Editor(key, w, lambda v: w.setValue(int(v)), w.valueChanged, int)
+    elif meta.get("log"):
+        lo = meta["lo"] if meta["lo"] and meta["lo"] > 0 else 1e-6
+        w = LogSlider(max(lo, 1e-6), meta["hi"] or 10.0)
+        ed = Editor(key, w, w.setValue, w.committed, float)
+    else:
+        w = QtWidgets.QDoubleSpinBox()
+        w.setDecimals(4)
+        w.setRange(float(meta["lo"] if meta["lo"] is not None else -1e9),
+                   float(meta["hi"] if meta["hi"] is not None else 1e9))
+        w.setSingleStep(0.05)
+        w.setKeyboardTracking(False)
+        ed = Editor(key, w, lambda v: w.setValue(float(v)), w.valueChanged, float)
+    w.setToolTip(_tooltip(key))
+    w.setObjectName(key)
+    return ed
+
+
+class ConfigSection(QCollapsible):
+    """A collapsible section of labelled editors bound to the controller's experiment."""
+
+    #: (label, key) rows; subclasses set these
+    rows: list[tuple[str, str]] = []
+    section_title = "Section"
+
+    def __init__(self, controller, parent=None, expanded: bool = True):
+        super().__init__(self.section_title, parent)
+        self.controller = controller
+        self.body = QtWidgets.QWidget()
+        self.form = QtWidgets.QFormLayout(self.body)
+        self.form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.editors: dict[str, Editor] = {}
+        for label, key in self.rows:
+            self.add_editor(label, key)
+        self.build_extras()
+        self.addWidget(self.body)
+        controller.experimentChanged.connect(self.sync)
+        self.sync(controller.exp)
+        if expanded:
+            self.expand(animate=False)
+        else:
+            self.collapse(animate=False)
+
+    def add_editor(self, label: str, key: str) -> Editor:
+        ed = make_editor(key)
+        ed.signal.connect(lambda *args, ed=ed: self._commit(ed, *args))
+        lab = QtWidgets.QLabel(label)
+        lab.setToolTip(ed.widget.toolTip())
+        self.form.addRow(lab, ed.widget)
+        self.editors[key] = ed
+        return ed
+
+    def _commit(self, ed: Editor, *args) -> None:
+        value = ed.convert(args[0]) if args else None
+        self.controller.set_value(ed.key, value)
+
+    def build_extras(self) -> None:
+        """Hook for subclasses: extra widgets below the editors."""
+
+    def sync(self, exp) -> None:
+        """Show the experiment's values (model → view)."""
+        for key, ed in self.editors.items():
+            ed.set(exp.get(key))
+        self.sync_extras(exp)
+
+    def sync_extras(self, exp) -> None:
+        pass

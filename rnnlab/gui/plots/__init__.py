@@ -1,0 +1,1 @@
+"""One plot widget per file; each draws :class:`~rnnlab.train.snapshot.Snapshot` objects via ``update``."""

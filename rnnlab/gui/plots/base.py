@@ -1,0 +1,264 @@
+"""What every plot widget shares: the snapshot contract, log10 axes, growing time series, event markers,
+empty states and exports.
+
+Contract: a plot is a :class:`SnapshotPlot`; its only entry point is :meth:`SnapshotPlot.update` with a
+:class:`~rnnlab.train.snapshot.Snapshot` (the controller merges the snapshots of one frame into one with
+:meth:`Snapshot.merge`). Time-series plots append ``snap.history`` (rows since the previous snapshot); a row whose
+step is not after the last one stored (a reset or a rewind) first truncates the stored series. Expensive fields
+(heatmap, spectrum, …) are ``None`` when not computed for this snapshot: a plot then keeps what it shows.
+
+The GUI holds no science: plots only draw arrays the core computed. Values arrive in log10 where they may
+overflow (the heatmap, norms); :class:`Log10Axis` labels such an axis in powers of ten.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+__all__ = ["SnapshotPlot", "Log10Axis", "SeriesBuffer", "EventMarkers", "PEN_WIDTH", "COLORS", "style_plot",
+           "log10_safe"]
+
+PEN_WIDTH = 2
+#: colour-blind-safe palette (Okabe–Ito), in the order curves are added
+COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+AXIS_FONT_PT = 11
+TITLE_SIZE = "12pt"
+
+
+def log10_safe(v: np.ndarray) -> np.ndarray:
+    """log10 of positive values; NaN for non-positive or non-finite ones (so they are not drawn)."""
+    v = np.asarray(v, dtype=np.float64)
+    out = np.full(v.shape, np.nan)
+    ok = np.isfinite(v) & (v > 0)
+    out[ok] = np.log10(v[ok])
+    return out
+
+
+class Log10Axis(pg.AxisItem):
+    """An axis whose values are log10 of the quantity; ticks read as 10⁻⁶, 1, 10³ …"""
+
+    _SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (Qt naming)
+        out = []
+        for v in values:
+            if not math.isfinite(v):
+                out.append("")
+                continue
+            e = round(v)
+            if abs(v - e) > 1e-6:
+                out.append("")  # only label integer powers
+            elif e == 0:
+                out.append("1")
+            elif e == 1:
+                out.append("10")
+            else:
+                out.append("10" + str(e).translate(self._SUP))
+        return out
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802
+        if not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
+            return super().tickValues(minVal, maxVal, size)
+        span = maxVal - minVal
+        step = max(1, int(math.ceil(span / 6)))
+        # round the step to 1, 2, 5, 10, 20, 50, ... decades
+        for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
+            if s >= step:
+                step = s
+                break
+        first = math.ceil(minVal / step) * step
+        major = list(np.arange(first, maxVal + 1e-9, step))
+        return [(step, major)]
+
+
+def style_plot(plot: pg.PlotItem, title: str, xlabel: str, ylabel: str, xunits: str | None = None,
+               yunits: str | None = None) -> None:
+    """Projector-readable axes: titles, labelled axes with units, 11 pt tick fonts, a light grid."""
+    plot.setTitle(title, size=TITLE_SIZE)
+    font = QtGui.QFont()
+    font.setPointSize(AXIS_FONT_PT)
+    for name, label, units in (("bottom", xlabel, xunits), ("left", ylabel, yunits)):
+        ax = plot.getAxis(name)
+        ax.setLabel(label, units=units, **{"font-size": f"{AXIS_FONT_PT}pt"})
+        ax.setTickFont(font)
+        # pyqtgraph's SI prefixes ("k", "µ") would make log and step axes unreadable
+        ax.enableAutoSIPrefix(False)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+
+
+class SeriesBuffer:
+    """Growing columns of per-step values (doubling storage), truncated on reset or rewind."""
+
+    def __init__(self, columns: list[str], capacity: int = 1024):
+        self.columns = list(columns)
+        self._data = np.full((capacity, len(columns)), np.nan)
+        self.n = 0
+
+    def clear(self) -> None:
+        self.n = 0
+
+    @property
+    def last_step(self) -> float:
+        return self._data[self.n - 1, 0] if self.n else -np.inf
+
+    def append(self, hist: dict[str, np.ndarray], step_key: str = "step") -> None:
+        """Append rows ``{column: (m,) array}``; the first column must be the step."""
+        if not hist or step_key not in hist or len(hist[step_key]) == 0:
+            return
+        steps = np.asarray(hist[step_key], dtype=np.float64)
+        rows = np.column_stack([np.asarray(hist.get(c, np.full(len(steps), np.nan)), dtype=np.float64)
+                                for c in self.columns])
+        # split where the step goes backwards (a reset or a rewind happened in between)
+        cuts = np.flatnonzero(np.diff(steps) <= 0) + 1
+        for seg in np.split(np.arange(len(steps)), cuts):
+            if seg.size == 0:
+                continue
+            first = steps[seg[0]]
+            if self.n and first <= self.last_step:
+                keep = np.searchsorted(self._data[: self.n, 0], first, side="left")
+                self.n = int(keep)
+            m = seg.size
+            while self.n + m > self._data.shape[0]:
+                grown = np.full((2 * self._data.shape[0], len(self.columns)), np.nan)
+                grown[: self.n] = self._data[: self.n]
+                self._data = grown
+            self._data[self.n : self.n + m] = rows[seg]
+            self.n += m
+
+    def column(self, name: str) -> np.ndarray:
+        """A view of one column (valid until the next append)."""
+        return self._data[: self.n, self.columns.index(name)]
+
+    def table(self) -> tuple[list[str], np.ndarray]:
+        return list(self.columns), self._data[: self.n].copy()
+
+
+class EventMarkers:
+    """Vertical dashed lines, labelled, at the steps where a setting changed (on one or more plots)."""
+
+    def __init__(self, *plots: pg.PlotItem):
+        self.plots = plots
+        self.items: list[tuple[float, list]] = []
+
+    def add(self, events) -> None:
+        for ev in events:
+            # a reset or rewind removes the markers after it
+            if ev.text.startswith("reset") or ev.text.startswith("rewound"):
+                self.truncate(ev.step if ev.text.startswith("rewound") else -1)
+                if ev.text.startswith("reset"):
+                    continue
+            lines = []
+            for i, p in enumerate(self.plots):
+                line = pg.InfiniteLine(pos=ev.step, angle=90, movable=False,
+                                       pen=pg.mkPen("#7f7f7f", width=1.5, style=QtCore.Qt.PenStyle.DashLine),
+                                       label=ev.text if i == 0 else None,
+                                       labelOpts={"position": 0.92, "color": "#444444", "rotateAxis": (1, 0),
+                                                  "anchors": [(0, 0), (0, 0)]})
+                line.setToolTip(f"step {ev.step}: {ev.text}")
+                p.addItem(line, ignoreBounds=True)
+                lines.append((p, line))
+            self.items.append((ev.step, lines))
+
+    def truncate(self, step: float) -> None:
+        keep = []
+        for s, lines in self.items:
+            if s > step:
+                for p, line in lines:
+                    p.removeItem(line)
+            else:
+                keep.append((s, lines))
+        self.items = keep
+
+    def texts(self) -> list[tuple[float, str]]:
+        out = []
+        for s, lines in self.items:
+            lbl = lines[0][1].label if lines else None
+            out.append((s, lbl.format if lbl is not None else ""))
+        return out
+
+
+class SnapshotPlot(QtWidgets.QWidget):
+    """Base class of the plot widgets.
+
+    Subclasses build their pyqtgraph items once in ``__init__`` (inside ``self.layout_widget``, a
+    ``pg.GraphicsLayoutWidget``) and implement :meth:`update_snapshot`, :meth:`clear_data` and :meth:`data_table`.
+    """
+
+    title = "plot"
+    #: shown over the plot until the first data arrive
+    empty_text = "Press Play (Space) to start training"
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setBackground("w")
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.layout_widget)
+        self._empty = QtWidgets.QLabel(self.empty_text, self)
+        self._empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self._empty.setStyleSheet("color: #777777; font-size: 13pt; background: transparent;")
+        self._empty.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.has_data = False
+
+    # --- the entry point --------------------------------------------------------------------------------------
+    def update(self, snap) -> None:  # type: ignore[override]  (QWidget.update() without arguments still works)
+        """Draw a (merged) snapshot."""
+        if snap is None:
+            return super().update()
+        self.update_snapshot(snap)
+
+    def update_snapshot(self, snap) -> None:
+        raise NotImplementedError
+
+    def clear_data(self) -> None:
+        """Forget everything drawn (a new run)."""
+        raise NotImplementedError
+
+    def data_table(self) -> tuple[list[str], np.ndarray]:
+        """The plotted data as (header, rows) for CSV export."""
+        raise NotImplementedError
+
+    # --- empty state ------------------------------------------------------------------------------------------
+    def set_has_data(self, has: bool) -> None:
+        self.has_data = has
+        self._empty.setVisible(not has)
+
+    def set_empty_text(self, text: str) -> None:
+        self._empty.setText(text)
+
+    def resizeEvent(self, ev):  # noqa: N802
+        super().resizeEvent(ev)
+        self._empty.setGeometry(self.rect())
+
+    # --- exports ----------------------------------------------------------------------------------------------
+    def export_image(self, path: str | Path, width: int | None = None) -> Path:
+        """PNG (``.png``) or SVG (``.svg``) of the whole widget's scene, by pyqtgraph's exporters."""
+        from pyqtgraph import exporters
+
+        path = Path(path)
+        scene = self.layout_widget.scene()
+        if path.suffix.lower() == ".svg":
+            exp = exporters.SVGExporter(scene)
+        else:
+            exp = exporters.ImageExporter(scene)
+            if width:
+                exp.parameters()["width"] = int(width)
+        exp.export(str(path))
+        return path
+
+    def export_csv(self, path: str | Path) -> Path:
+        path = Path(path)
+        header, rows = self.data_table()
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            for r in rows:
+                w.writerow(["" if (isinstance(v, float) and math.isnan(v)) else repr(float(v)) for v in r])
+        return path
