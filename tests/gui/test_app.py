@@ -1,0 +1,312 @@
+"""The desktop app, offscreen: panels bind both ways, transport, mid-run remedies, explosions, files, shutdown."""
+
+from __future__ import annotations
+
+import csv
+import threading
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from rnnlab.config import Experiment, load_toml, save_toml
+from rnnlab.gui.main_window import MainWindow
+
+
+def small(**kw) -> Experiment:
+    e = Experiment().replace(task__length=12, model__hidden_size=8, training__eval_every=10)
+    return e.replace(**kw) if kw else e
+
+
+@pytest.fixture
+def window(qtbot):
+    wins = []
+
+    def make(exp=None, threaded=False, confirm=True):
+        w = MainWindow(exp or small(), threaded=threaded, remember=False)
+        w.controller.confirm = lambda text: confirm
+        qtbot.addWidget(w)
+        wins.append(w)
+        return w
+
+    yield make
+    for w in wins:
+        w.close()
+        assert w.controller.thread is None
+
+
+def editor(win, key):
+    for p in win.panels:
+        if key in p.editors:
+            return p.editors[key]
+    raise KeyError(key)
+
+
+# --- panels bind both ways --------------------------------------------------------------------------------------
+
+PANEL_CASES = [
+    ("task.name", "addition"), ("task.length", 30), ("task.batch_size", 7),
+    ("model.arch", "gru"), ("model.hidden_size", 16), ("model.readout", "last"),
+    ("model.activation", "sigmoid"), ("model.init", "orthogonal"),
+    ("remedies.clip", "norm"), ("remedies.clip_threshold", 0.5), ("remedies.tbptt_k1", 0), ("remedies.l2", 0.01),
+    ("remedies.omega", 2.0), ("remedies.hessian_free", True),
+    ("training.optimizer", "adam"), ("training.learning_rate", 0.003), ("seed", 5),
+]
+
+
+def _commit(ed, value):
+    w = ed.widget
+    if isinstance(w, QtWidgets.QComboBox):
+        w.setCurrentIndex(w.findData(value))
+        w.activated.emit(w.currentIndex())
+    elif isinstance(w, QtWidgets.QCheckBox):
+        w.setChecked(value)
+    elif isinstance(w, (QtWidgets.QSpinBox, QtWidgets.QDoubleSpinBox)):
+        w.setValue(value)
+    else:  # LogSlider
+        w.edit.setText(str(value))
+        w.edit.editingFinished.emit()
+
+
+@pytest.mark.parametrize("key,value", PANEL_CASES)
+def test_panel_writes_the_config_and_follows_it_back(window, key, value):
+    win = window()
+    ed = editor(win, key)
+    _commit(ed, value)
+    assert win.controller.exp.get(key) == value
+    # and back: a new experiment (e.g. an opened file) sets the widget
+    other = win.controller.exp.replace(key, Experiment().get(key)) if key != "seed" else \
+        win.controller.exp.replace("seed", 11)
+    win.controller.set_experiment(other)
+    shown = ed.widget
+    expected = other.get(key)
+    if isinstance(shown, QtWidgets.QComboBox):
+        assert shown.currentData() == expected
+    elif isinstance(shown, QtWidgets.QCheckBox):
+        assert shown.isChecked() == expected
+    elif isinstance(shown, (QtWidgets.QSpinBox, QtWidgets.QDoubleSpinBox)):
+        assert shown.value() == pytest.approx(expected)
+    else:
+        assert shown.value() == pytest.approx(expected, rel=1e-2)
+
+
+def test_every_control_has_a_tooltip(window):
+    win = window()
+    for p in win.panels:
+        for key, ed in p.editors.items():
+            assert key in ed.widget.toolTip() and len(ed.widget.toolTip()) > 30, key
+    assert "spectral_radius" in win.panels[3].rho.toolTip()
+
+
+def test_invalid_value_is_refused_and_the_widget_snaps_back(window):
+    win = window()
+    ed = editor(win, "training.learning_rate")
+    ed.widget.edit.setText("-3")
+    ed.widget.edit.editingFinished.emit()
+    assert win.controller.exp.training.learning_rate == 0.01
+    assert win.banner.isVisible() and "training.learning_rate" in win.banner.text()
+    assert ed.widget.value() == pytest.approx(0.01)
+
+
+def test_change_that_needs_new_weights_asks_and_can_be_declined(window):
+    win = window(confirm=False)
+    win.controller.step(3)
+    _commit(editor(win, "model.hidden_size"), 20)
+    assert win.controller.exp.model.hidden_size == 8
+    assert editor(win, "model.hidden_size").widget.value() == 8
+    assert win.controller.last_snapshot.step == 3  # the run survived
+    win.controller.confirm = lambda text: True
+    _commit(editor(win, "model.hidden_size"), 20)
+    assert win.controller.exp.model.hidden_size == 20
+    assert win.controller.last_snapshot.step == 0
+
+
+def test_spectral_radius_slider_previews_before_applying(window):
+    win = window()
+    panel = win.panels[3]
+    before = panel._scatter.getData()[0].copy()
+    panel.rho.setValue(2.5)  # dragging: preview only
+    assert win.controller.exp.model.spectral_radius == 0.95
+    ev = panel._scatter.getData()
+    assert np.max(np.hypot(*ev)) == pytest.approx(2.5, rel=1e-6)
+    assert not np.allclose(before, ev[0])
+    assert "release to apply" in panel.preview_label.text()
+    panel._apply_rho()
+    assert win.controller.exp.model.spectral_radius == 2.5
+    assert win.controller.engine.trainer.net.spectral_radius() == pytest.approx(2.5)
+    # the preview showed exactly the eigenvalues of the W_hh that was drawn
+    W = win.controller.engine.trainer.net.recurrent_matrix()
+    assert np.sort(np.abs(np.linalg.eigvals(W))) == pytest.approx(np.sort(np.hypot(*ev)))
+
+
+# --- transport --------------------------------------------------------------------------------------------------
+
+def test_step_and_reset_keys(window, qtbot):
+    win = window()
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.keyClick(win, QtCore.Qt.Key.Key_S)
+    qtbot.keyClick(win, QtCore.Qt.Key.Key_Right)
+    assert win.controller.last_snapshot.step == 2
+    qtbot.keyClick(win, QtCore.Qt.Key.Key_R)
+    assert win.controller.last_snapshot.step == 0
+    assert "step: 0" in win.status.labels["step"].text()
+
+
+def test_play_pause_in_a_thread(window, qtbot):
+    win = window(threaded=True)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.keyClick(win, QtCore.Qt.Key.Key_Space)
+    assert win.controller.playing and "Pause" in win.play_action.text()
+    qtbot.waitUntil(lambda: win.controller.last_snapshot is not None and win.controller.last_snapshot.step >= 20,
+                    timeout=20000)
+    qtbot.keyClick(win, QtCore.Qt.Key.Key_Space)
+    assert not win.controller.playing
+    qtbot.waitUntil(lambda: not win.controller.engine.playing, timeout=5000)
+    # after the pause settles, no more steps happen
+    win.controller.request_snapshot(False)
+    qtbot.waitUntil(lambda: win.controller.engine._force_snapshot is False, timeout=5000)
+    n = win.controller.engine.trainer.step_count
+    qtbot.wait(50)
+    assert win.controller.engine.trainer.step_count == n
+
+
+def test_remedy_change_mid_run_reaches_the_trainer_and_is_marked(window, qtbot):
+    win = window(threaded=True)
+    win.controller.play()
+    qtbot.waitUntil(lambda: win.controller.last_snapshot is not None and win.controller.last_snapshot.step >= 10,
+                    timeout=20000)
+    _commit(editor(win, "remedies.clip"), "norm")
+    qtbot.waitUntil(lambda: win.controller.engine.trainer.exp.remedies.clip == "norm", timeout=5000)
+    grad_plot = next(p for p in win.plots if type(p).__name__ == "GradNormsPlot")
+    qtbot.waitUntil(lambda: any("remedies.clip" in t for _, t in grad_plot.events.texts()), timeout=5000)
+    win.controller.pause()
+    snap = win.controller.last_snapshot
+    assert any(r.startswith("clip norm") for r in snap.remedies)
+    assert snap.step > 0  # trained on without a reset
+
+
+def test_explosion_shows_the_banner_and_rewind_restores_finite_weights(window, qtbot):
+    exp = Experiment().replace(task__name="addition", task__length=20, model__activation="linear",
+                               model__spectral_radius=3.0, training__learning_rate=0.5)
+    win = window(exp, threaded=True)
+    win.controller.play()
+    qtbot.waitUntil(lambda: win.banner.isVisible() and win.banner.kind == "error", timeout=30000)
+    assert "exploded" in win.banner.text() and "at step" in win.banner.text()
+    assert "last finite gradient norm" in win.banner.text()
+    assert not win.controller.playing
+    win.banner.rewind_button.click()
+    qtbot.waitUntil(lambda: win.controller.engine.trainer.explosion is None, timeout=5000)
+    params = win.controller.engine.trainer.net.params
+    assert all(np.all(np.isfinite(v)) for v in params.values())
+    assert not win.banner.isVisible()
+
+
+def test_closing_during_training_leaves_no_running_thread(qtbot):
+    win = MainWindow(small(), threaded=True, remember=False)
+    qtbot.addWidget(win)
+    thread = win.controller.thread
+    win.controller.play()
+    qtbot.waitUntil(lambda: win.controller.engine.trainer.step_count > 5, timeout=20000)
+    win.close()
+    assert thread.isFinished() and not thread.isRunning()
+    assert win.controller.thread is None
+    assert not [t for t in threading.enumerate() if "Dummy" in t.name and t.is_alive()]
+
+
+# --- files ------------------------------------------------------------------------------------------------------
+
+def test_malformed_file_shows_an_error_and_leaves_the_experiment(window, tmp_path):
+    win = window()
+    win.controller.step(4)
+    before = win.controller.exp
+    errors = []
+    win.files.error = lambda title, text: errors.append(text)
+    for content in ("[model\narch = 'rnn'", "[model]\nhidden_size = -4\n", "[modle]\nx = 1\n"):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(content)
+        assert not win.files.open(str(bad))
+    assert len(errors) == 3
+    assert "bad.toml" in errors[0] and "not valid TOML" in errors[0]
+    assert "model.hidden_size = -4" in errors[1]
+    assert "modle" in errors[2]
+    assert win.controller.exp == before and win.controller.last_snapshot.step == 4
+
+
+def test_save_open_round_trip_and_recent_files(window, tmp_path):
+    win = window()
+    win.controller.set_value("remedies.l2", 0.05)
+    path = tmp_path / "mine.toml"
+    assert win.files.save(str(path))
+    assert load_toml(path) == win.controller.exp
+    other = tmp_path / "other.toml"
+    save_toml(small(seed=3).replace("remedies.clip", "value"), other)
+    assert win.files.open(str(other))
+    assert win.controller.exp.remedies.clip == "value"
+    assert win.files.recent()[:2] == [str(other.resolve()), str(path.resolve())]
+    assert [a.text() for a in win.recent_menu.actions()][:2] == win.files.recent()[:2]
+
+
+def test_export_plot_png_svg_csv_and_export_run(window, tmp_path):
+    win = window()
+    win.controller.step(15)
+    for plot in win.plots:
+        for kind in ("png", "svg", "csv"):
+            out = tmp_path / f"{type(plot).__name__}.{kind}"
+            assert win.files.export_plot(plot, kind, str(out)), (plot.title, kind)
+            assert out.stat().st_size > 0
+    assert win.files.export_run(str(tmp_path / "run"))
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert len(rows) == 15
+    assert (tmp_path / "run" / "state.npz").exists()
+    assert load_toml(tmp_path / "run" / "config.toml") == win.controller.exp
+
+
+def test_presets_menu_loads_a_preset_with_its_description(window):
+    win = window()
+    from rnnlab.presets import get_preset
+
+    p = get_preset("clipping")
+    assert win.load_preset(p)
+    assert win.controller.exp == p.experiment
+    assert "clipping" in win.banner.text() and p.description[:40] in win.banner.text()
+    names = [a.text() for a in win.menuBar().actions()[1].menu().actions()]
+    assert "clipping" in names and "lstm" in names
+
+
+def test_window_remembers_layout_and_last_experiment(qtbot):
+    from rnnlab.gui.files import FileActions
+
+    win = MainWindow(small(), threaded=False, remember=True)
+    qtbot.addWidget(win)
+    win.controller.set_value("remedies.clip", "norm")
+    win.rows_splitter.setSizes([500, 200, 100])
+    sizes = win.rows_splitter.sizes()
+    win.close()
+    assert FileActions.last_experiment().remedies.clip == "norm"
+    win2 = MainWindow(small(), threaded=False, remember=True)
+    qtbot.addWidget(win2)
+    assert win2.rows_splitter.sizes() == sizes
+    win2.close()
+
+
+def test_status_bar_reports_step_loss_rho(window):
+    win = window()
+    win.controller.step(5)
+    texts = {k: lab.text() for k, lab in win.status.labels.items()}
+    assert texts["step"] == "step: 5"
+    assert texts["ρ"].startswith("ρ: ") and texts["ρ"] != "ρ: —"
+    assert texts["loss"] != "loss: —"
+
+
+def test_screenshot_command_writes_a_png(tmp_path):
+    from rnnlab.cli import main
+
+    out = tmp_path / "shot.png"
+    assert main(["screenshot", "--set", "task.length=12", "--set", "model.hidden_size=8", "--steps", "5",
+                 "--size", "1200x800", "--out", str(out)]) == 0
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (1200, 800)
