@@ -10,7 +10,7 @@ os.environ.setdefault("QT_API", "pyside6")  # superqt/qtpy must pick PySide6 (on
 import pyqtgraph as pg  # noqa: E402
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
-__all__ = ["get_app", "APP_NAME", "ORG_NAME"]
+__all__ = ["get_app", "dispose", "APP_NAME", "ORG_NAME"]
 
 APP_NAME = "rnnlab"
 ORG_NAME = "rnnlab"
@@ -27,3 +27,15 @@ def get_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
         app.setWindowIcon(QtGui.QIcon())
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="w", foreground="k")
     return app  # type: ignore[return-value]
+
+
+def dispose(widget: QtWidgets.QWidget) -> None:
+    """Close a top-level widget and delete it now, while the QApplication is alive.
+
+    Leaving windows (and their QGraphicsScenes) to Python's garbage collection at interpreter exit destroys them
+    after the QApplication, which crashes Qt.
+    """
+    widget.close()
+    widget.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    QtWidgets.QApplication.processEvents()

@@ -23,7 +23,11 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     except Exception as exc:  # an unsupported combination in a remembered file, for instance
         raise CLIError(str(exc)) from None
     win.show()
-    return app.exec()
+    rc = app.exec()
+    from .app import dispose
+
+    dispose(win)
+    return rc
 
 
 def screenshot(exp, steps: int, size: tuple[int, int], out: Path, lesson=None) -> Path:
@@ -45,7 +49,9 @@ def screenshot(exp, steps: int, size: tuple[int, int], out: Path, lesson=None) -
         QtWidgets.QApplication.processEvents()
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = win.grab().save(str(out))
-    win.close()
+    from .app import dispose
+
+    dispose(win)
     if not ok:
         raise OSError(f"could not write {out}")
     return out
@@ -83,4 +89,17 @@ def _add_screenshot(sub) -> None:
     p.set_defaults(func=_cmd_screenshot)
 
 
-COMMANDS = [("gui", _add_gui), ("screenshot", _add_screenshot)]
+def _cmd_selftest(args: argparse.Namespace) -> int:
+    from .selftest import selftest
+
+    return selftest(args.preset, args.steps)
+
+
+def _add_selftest(sub) -> None:
+    p = sub.add_parser("selftest", help="open the window offscreen, train, render every view, export a plot")
+    p.add_argument("--preset", default="clipping", metavar="NAME")
+    p.add_argument("--steps", type=int, default=20, metavar="N")
+    p.set_defaults(func=_cmd_selftest)
+
+
+COMMANDS = [("gui", _add_gui), ("screenshot", _add_screenshot), ("selftest", _add_selftest)]

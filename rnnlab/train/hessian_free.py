@@ -15,7 +15,9 @@ Operational recipe from the authors' released code (SCIENCE.md §3). Each update
 * Conjugate gradient on (G + λI + μλS) δ = −∇f, warm-started from 0.95 × the previous solution, stopped by
   Martens' relative-progress rule (k = max(10, ⌊0.1 i⌋), ε = 5·10⁻⁴), iterates kept at i = ⌈1.3^j⌉ for
   backtracking (go back from the last while the loss decreases).
-* Levenberg–Marquardt: ρ = (f(θ+δ) − f(θ)) / (q(δ) − q(0)); λ ← 3/2 λ if ρ < 1/4 (or NaN), 2/3 λ if ρ > 3/4.
+* Levenberg–Marquardt: ρ = (f(θ+δ) − f(θ)) / (q(δ) − q(0)); λ ← 3/2 λ if ρ < 1/4 (or NaN), 2/3 λ if ρ > 3/4,
+  never below ``LAMBDA_MIN`` (our addition: on small minibatches near a solution λ otherwise shrinks without
+  bound and a later step overshoots).
 * Line search: the largest step 0.8^i (i = 0…49) with sufficient decrease; none → no step and no warm start.
 """
 
@@ -29,7 +31,9 @@ import numpy as np
 from ..core.bptt import Trace, forward, loss_and_dz
 from ..core.network import Network
 
-__all__ = ["r_forward", "loss_hessian_product", "structural_curvature", "gn_product", "cg_martens",
+LAMBDA_MIN = 1e-3
+
+__all__ = ["LAMBDA_MIN", "r_forward", "loss_hessian_product", "structural_curvature", "gn_product", "cg_martens",
            "HFReport", "HessianFree"]
 
 
@@ -264,7 +268,7 @@ class HessianFree:
         if not np.isfinite(rho) or rho < 0.25:
             self.lam = lam * 1.5
         elif rho > 0.75:
-            self.lam = lam * (2.0 / 3.0)
+            self.lam = max(LAMBDA_MIN, lam * (2.0 / 3.0))
         # line search along the chosen direction
         gd = float(g @ delta)
         step, after = 0.0, loss0

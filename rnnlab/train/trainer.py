@@ -206,6 +206,10 @@ class Trainer:
         :meth:`reset`."""
         if self.explosion is not None:
             return False
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and reported, not warned
+            return self._step()
+
+    def _step(self) -> bool:
         exp, r = self.exp, self.exp.remedies
         net = self.net
         batch = self.task.sample(self.rngs.data, exp.task.batch_size)

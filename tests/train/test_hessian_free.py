@@ -143,3 +143,17 @@ def test_hf_reduces_loss_over_a_few_updates():
         hf.step(net, x, y, mask, grads, loss, tr)
     final = loss_and_grads(net, x, y, mask)[0]
     assert final < 0.9 * first
+
+
+def test_lambda_never_drops_below_its_floor():
+    from rnnlab.train.hessian_free import LAMBDA_MIN
+
+    net = small_net("rnn", "tanh", H=6, I=2, O=2, output="linear", radius=0.9)
+    x, y, mask = batch(net, T=6, B=20)
+    from rnnlab.core import loss_and_grads
+
+    hf = HessianFree(lam=2e-3, mu=0.0, max_cg=40)
+    for _ in range(8):
+        loss, grads, tr = loss_and_grads(net, x, y, mask)
+        hf.step(net, x, y, mask, grads, loss, tr)
+        assert hf.lam >= LAMBDA_MIN

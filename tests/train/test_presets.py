@@ -35,3 +35,12 @@ def test_preset_contrast(name):
     got_c = measure_run(p.contrast_experiment(), steps, measure)
     assert condition_holds(got_c, p.check["contrast"]), \
         f"{name} with {p.contrast}: {measure} = {got_c}, expected {p.check['contrast']}"
+
+
+def test_multi_key_contrast_is_validated_as_a_whole():
+    from dataclasses import replace as dc_replace
+
+    p = get_preset(preset_names()[0])
+    p2 = dc_replace(p, contrast={"remedies.tbptt_k1": 5, "remedies.tbptt_k2": 8})
+    e = p2.contrast_experiment()
+    assert (e.remedies.tbptt_k1, e.remedies.tbptt_k2) == (5, 8)

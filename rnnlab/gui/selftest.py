@@ -1,0 +1,101 @@
+"""``rnnlab selftest``: open the main window offscreen, train a few steps of a preset, render every view, export
+a plot, and report. Exit status 0 when everything passed; otherwise each failure is printed."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+__all__ = ["selftest"]
+
+
+def selftest(preset: str = "clipping", steps: int = 20, verbose: bool = True) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the self-test never needs a screen
+    import faulthandler
+
+    faulthandler.enable()  # a crash inside Qt still says where it happened
+    failures: list[str] = []
+    log = (lambda *a: print(*a, flush=True)) if verbose else (lambda *a, **k: None)
+    t0 = time.perf_counter()
+
+    def check(name: str, fn) -> object:
+        try:
+            out = fn()
+            log(f"ok    {name}")
+            return out
+        except Exception as exc:  # report and carry on with the other checks
+            failures.append(f"{name}: {exc}")
+            log(f"FAIL  {name}: {exc}")
+            if verbose:
+                traceback.print_exc(limit=3)
+            return None
+
+    from .. import __version__
+    from ..resources import resources_dir
+
+    log(f"rnnlab {__version__} self-test (Python {sys.version.split()[0]}, frozen={getattr(sys, 'frozen', False)})")
+    check("resources found", lambda: resources_dir())
+    exp = check(f"preset {preset!r} loads", lambda: __import__("rnnlab.presets", fromlist=["load_preset"])
+                .load_preset(preset))
+    if exp is None:
+        return _report(failures, t0, log)
+    app = check("Qt application starts", lambda: __import__("rnnlab.gui.app", fromlist=["get_app"]).get_app())
+    if app is None:
+        return _report(failures, t0, log)
+    mw = check("app modules import", lambda: __import__("rnnlab.gui.main_window", fromlist=["MainWindow"]))
+    if mw is None:
+        return _report(failures, t0, log)
+    win = check("main window opens", lambda: mw.MainWindow(exp, threaded=False, remember=False))
+    if win is None:
+        return _report(failures, t0, log)
+    win.resize(1600, 1000)
+    win.show()
+    check(f"{steps} training steps", lambda: _train(win, steps))
+    with tempfile.TemporaryDirectory() as tmp:
+        for plot in win.plots:
+            check(f"view renders: {plot.title}", lambda p=plot: _render(p))
+        check("export plot (PNG)", lambda: _export(win.plots[0], Path(tmp) / "heatmap.png"))
+        check("export plot (SVG)", lambda: _export(win.plots[0], Path(tmp) / "heatmap.svg"))
+        check("window renders", lambda: _render(win))
+    from .app import dispose
+
+    dispose(win)
+    return _report(failures, t0, log)
+
+
+def _train(win, steps: int) -> None:
+    win.controller.step(steps)
+    snap = win.controller.last_snapshot
+    if snap is None or snap.step != steps:
+        raise RuntimeError(f"expected step {steps}, got {None if snap is None else snap.step}")
+    if snap.heatmap is None:
+        raise RuntimeError("no heatmap in the last snapshot")
+
+
+def _render(widget) -> None:
+    img = widget.grab().toImage()
+    if img.isNull() or img.width() < 50 or img.height() < 50:
+        raise RuntimeError("empty picture")
+    # a rendered plot is not a single flat colour
+    if len({img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}) < 3:
+        raise RuntimeError("the picture is blank")
+
+
+def _export(plot, path: Path) -> None:
+    plot.export_image(path)
+    if not path.exists() or path.stat().st_size < 100:
+        raise RuntimeError(f"{path.name} was not written")
+
+
+def _report(failures: list[str], t0: float, log) -> int:
+    if failures:
+        log(f"\nself-test FAILED ({len(failures)} problem(s)):")
+        for f in failures:
+            log(f"  - {f}")
+        return 1
+    log(f"\nself-test passed in {time.perf_counter() - t0:.1f} s")
+    return 0
