@@ -142,7 +142,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 sub.addAction(act(f"{kind.upper()}…", lambda _=False, p=p, k=kind: self.files.export_plot(p, k)))
         m.addSeparator()
         m.addAction(act("&Quit", self.close, ("Ctrl+Q",)))
-        pm = mb.addMenu("&Presets")
+        pm = self.presets_menu = mb.addMenu("&Presets")
         for preset in all_presets():
             a = act(preset.name, lambda _=False, p=preset: self.load_preset(p))
             a.setStatusTip(preset.description)

@@ -54,6 +54,8 @@ def selftest(preset: str = "clipping", steps: int = 20, verbose: bool = True) ->
         return _report(failures, t0, log)
     win.resize(1600, 1000)
     win.show()
+    check("window drawn", lambda: _render(win))
+    log(f"      start-up to a drawn window: {process_age():.2f} s")
     check(f"{steps} training steps", lambda: _train(win, steps))
     with tempfile.TemporaryDirectory() as tmp:
         for plot in win.plots:
@@ -65,6 +67,21 @@ def selftest(preset: str = "clipping", steps: int = 20, verbose: bool = True) ->
 
     dispose(win)
     return _report(failures, t0, log)
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux: from /proc; elsewhere: since rnnlab was imported)."""
+    try:
+        with open("/proc/self/stat") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
+        return time.perf_counter() - _IMPORTED
+
+
+_IMPORTED = time.perf_counter()
 
 
 def _train(win, steps: int) -> None:

@@ -140,7 +140,7 @@ class Trainer:
         that need new weights reset the run (or raise :class:`ConfigError` if ``allow_reset`` is False).
         Returns the changed keys."""
         check_compatible(new)
-        changed = self.exp.diff(new)
+        changed = self.exp.diff(new)  # key -> (old value, new value)
         if not changed:
             return []
         resets = needs_reset(self.exp, new)
@@ -160,7 +160,7 @@ class Trainer:
         if new.model.readout != old.model.readout:  # pragma: no cover - readout resets (metadata)
             pass
         for k, (a, b) in changed.items():
-            self._events.append(Event(self.step_count, f"{k}: {b} → {a}"))
+            self._events.append(Event(self.step_count, f"{k}: {a} → {b}"))
         return list(changed)
 
     # --- remedies in force --------------------------------------------------------------------------------------

@@ -104,7 +104,7 @@ def test_invalid_value_is_refused_and_the_widget_snaps_back(window):
     ed.widget.edit.setText("-3")
     ed.widget.edit.editingFinished.emit()
     assert win.controller.exp.training.learning_rate == 0.01
-    assert win.banner.isVisible() and "training.learning_rate" in win.banner.text()
+    assert not win.banner.isHidden() and "training.learning_rate" in win.banner.text()
     assert ed.widget.value() == pytest.approx(0.01)
 
 
@@ -141,10 +141,15 @@ def test_spectral_radius_slider_previews_before_applying(window):
 
 # --- transport --------------------------------------------------------------------------------------------------
 
+def _activate(win, qtbot):
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)  # waitActive returns early on the offscreen platform
+
+
 def test_step_and_reset_keys(window, qtbot):
     win = window()
-    win.show()
-    qtbot.waitExposed(win)
+    _activate(win, qtbot)
     qtbot.keyClick(win, QtCore.Qt.Key.Key_S)
     qtbot.keyClick(win, QtCore.Qt.Key.Key_Right)
     assert win.controller.last_snapshot.step == 2
@@ -155,8 +160,7 @@ def test_step_and_reset_keys(window, qtbot):
 
 def test_play_pause_in_a_thread(window, qtbot):
     win = window(threaded=True)
-    win.show()
-    qtbot.waitExposed(win)
+    _activate(win, qtbot)
     qtbot.keyClick(win, QtCore.Qt.Key.Key_Space)
     assert win.controller.playing and "Pause" in win.play_action.text()
     qtbot.waitUntil(lambda: win.controller.last_snapshot is not None and win.controller.last_snapshot.step >= 20,
@@ -192,7 +196,7 @@ def test_explosion_shows_the_banner_and_rewind_restores_finite_weights(window, q
                                model__spectral_radius=3.0, training__learning_rate=0.5)
     win = window(exp, threaded=True)
     win.controller.play()
-    qtbot.waitUntil(lambda: win.banner.isVisible() and win.banner.kind == "error", timeout=30000)
+    qtbot.waitUntil(lambda: not win.banner.isHidden() and win.banner.kind == "error", timeout=30000)
     assert "exploded" in win.banner.text() and "at step" in win.banner.text()
     assert "last finite gradient norm" in win.banner.text()
     assert not win.controller.playing
@@ -200,7 +204,7 @@ def test_explosion_shows_the_banner_and_rewind_restores_finite_weights(window, q
     qtbot.waitUntil(lambda: win.controller.engine.trainer.explosion is None, timeout=5000)
     params = win.controller.engine.trainer.net.params
     assert all(np.all(np.isfinite(v)) for v in params.values())
-    assert not win.banner.isVisible()
+    assert win.banner.isHidden()
 
 
 def test_closing_during_training_leaves_no_running_thread(qtbot):
@@ -271,7 +275,7 @@ def test_presets_menu_loads_a_preset_with_its_description(window):
     assert win.load_preset(p)
     assert win.controller.exp == p.experiment
     assert "clipping" in win.banner.text() and p.description[:40] in win.banner.text()
-    names = [a.text() for a in win.menuBar().actions()[1].menu().actions()]
+    names = [a.text() for a in win.presets_menu.actions()]
     assert "clipping" in names and "lstm" in names
 
 

@@ -44,6 +44,7 @@ class Log10Axis(pg.AxisItem):
     """An axis whose values are log10 of the quantity; ticks read as 10⁻⁶, 1, 10³ …"""
 
     _SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    _plain = False
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (Qt naming)
         out = []
@@ -52,8 +53,8 @@ class Log10Axis(pg.AxisItem):
                 out.append("")
                 continue
             e = round(v)
-            if abs(v - e) > 1e-6:
-                out.append("")  # only label integer powers
+            if abs(v - e) > 1e-6 or (self._plain and -3 <= e < 4):
+                out.append(self._mantissa_label(v))  # sub-decade ticks (short ranges only)
             elif e == 0:
                 out.append("1")
             elif e == 1:
@@ -62,11 +63,32 @@ class Log10Axis(pg.AxisItem):
                 out.append("10" + str(e).translate(self._SUP))
         return out
 
+    def _mantissa_label(self, v: float) -> str:
+        x = 10.0 ** v
+        if 1e-3 <= x < 1e4:
+            return f"{x:.4g}"
+        e = math.floor(v + 1e-9)
+        return f"{x / 10.0 ** e:.3g}·10" + str(e).translate(self._SUP)
+
     def tickValues(self, minVal, maxVal, size):  # noqa: N802
         if not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
             return super().tickValues(minVal, maxVal, size)
         span = maxVal - minVal
-        step = max(1, int(math.ceil(span / 6)))
+        self._plain = span < 3.0  # short ranges read as plain numbers (0.002, 0.005, 0.01)
+        if span < 1.0 and maxVal < 300:
+            # less than a decade: ticks of the quantity itself (e.g. 1.3, 1.35, 1.4), placed at their log10
+            lin = super().tickValues(10.0 ** minVal, 10.0 ** maxVal, size)
+            vals = [math.log10(x) for x in (lin[0][1] if lin else []) if x > 0]
+            if len(vals) >= 2:
+                return [(span, vals)]
+        elif span < 3.0:
+            # one to three decades: 1, 2, 5 × 10ⁿ (or 1, 3 × 10ⁿ when the axis is short), at least ~28 px apart
+            for mants in ((1, 2, 5), (1, 3)):
+                vals = [math.log10(m) + e for e in range(math.floor(minVal), math.ceil(maxVal) + 1) for m in mants]
+                vals = [v for v in vals if minVal <= v <= maxVal]
+                if len(vals) <= max(3.0, size / 28.0):
+                    return [(1.0, vals)]
+        step = max(1, int(math.ceil(span / min(6.0, max(2.0, size / 28.0)))))
         # round the step to 1, 2, 5, 10, 20, 50, ... decades
         for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
             if s >= step:
@@ -153,17 +175,30 @@ class EventMarkers:
                 self.truncate(ev.step if ev.text.startswith("rewound") else -1)
                 if ev.text.startswith("reset"):
                     continue
+            if self.items and self.items[-1][0] == ev.step and self.items[-1][1]:
+                # several changes at one step: one marker, one label (no overlapping texts)
+                for i, (_, line) in enumerate(self.items[-1][1]):
+                    if i == 0 and line.label is not None:
+                        line.label.setFormat(self._short(line.toolTip().split(": ", 1)[-1] + "; " + ev.text))
+                    line.setToolTip(line.toolTip() + "; " + ev.text)
+                continue
             lines = []
             for i, p in enumerate(self.plots):
                 line = pg.InfiniteLine(pos=ev.step, angle=90, movable=False,
                                        pen=pg.mkPen("#7f7f7f", width=1.5, style=QtCore.Qt.PenStyle.DashLine),
-                                       label=ev.text if i == 0 else None,
-                                       labelOpts={"position": 0.92, "color": "#444444", "rotateAxis": (1, 0),
-                                                  "anchors": [(0, 0), (0, 0)]})
+                                       label=self._short(ev.text) if i == 0 else None,
+                                       labelOpts={"position": 0.97, "color": "#444444", "rotateAxis": (1, 0),
+                                                  "anchors": [(1, 0), (1, 0)],  # reads downwards from the top
+                                                  "fill": pg.mkBrush(255, 255, 255, 200)})
                 line.setToolTip(f"step {ev.step}: {ev.text}")
                 p.addItem(line, ignoreBounds=True)
                 lines.append((p, line))
             self.items.append((ev.step, lines))
+
+    @staticmethod
+    def _short(text: str, n: int = 30) -> str:
+        """Labels longer than a short plot is high are cut (the tooltip has the whole text)."""
+        return text if len(text) <= n else text[: n - 1] + "…"
 
     def truncate(self, step: float) -> None:
         keep = []
@@ -178,8 +213,8 @@ class EventMarkers:
     def texts(self) -> list[tuple[float, str]]:
         out = []
         for s, lines in self.items:
-            lbl = lines[0][1].label if lines else None
-            out.append((s, lbl.format if lbl is not None else ""))
+            # the whole text (labels may be cut): the tooltip reads "step N: text"
+            out.append((s, lines[0][1].toolTip().split(": ", 1)[-1] if lines else ""))
         return out
 
 
@@ -198,6 +233,8 @@ class SnapshotPlot(QtWidgets.QWidget):
         super().__init__(parent)
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.layout_widget.setBackground("w")
+        # plots are driven by the mouse; keyboard focus stays with the window so Space / → / S / R always work
+        self.layout_widget.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.layout_widget)

@@ -1,0 +1,77 @@
+"""Gradient flow: how much the loss at step t sends back to the state at an earlier step k.
+
+``snap.gradient_flow`` is the (T, T) array ``F[t, k] = log10 ‖∂E_t/∂h_k‖``: NaN above the diagonal and on the rows
+of steps that carry no loss. It is drawn like the ∂h_t/∂h_k heatmap (rows t from the top, columns k, the same
+diverging colours and fixed levels, so equal colours mean equal decades in both maps).
+
+Tasks scored only at the last step (temporal order, addition, …) have a single defined row, one pixel high in the
+image. So a strip below the image always draws the last scored row as a curve against k (sharing the image's k
+axis): "how far back does the final loss reach?", readable for every task.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from .base import PEN_WIDTH, Log10Axis, style_plot
+from .heatmap import LEFT_AXIS_WIDTH, LogMatrixPlot
+
+__all__ = ["GradientFlowPlot"]
+
+
+class GradientFlowPlot(LogMatrixPlot):
+    """``snap.gradient_flow``: log10 ‖∂E_t/∂h_k‖ (rows t with a loss, columns k ≤ t) plus the last scored row as a
+    curve."""
+
+    title = "Gradient flow ∂E_t/∂h_k"
+    field = "gradient_flow"
+    quantity = "log10 ‖∂E_t/∂h_k‖"
+    plot_title = "Gradient flow"
+    waiting_text = ("Waiting for the first diagnostics snapshot\n(the gradient flow is computed every few steps)")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.strip = self.layout_widget.addPlot(row=1, col=0, axisItems={"left": Log10Axis("left")})
+        style_plot(self.strip, "", "step k (earlier)", "‖∂E_t/∂h_k‖")
+        self.strip.setXLink(self.plot)
+        self.strip.setMenuEnabled(False)
+        self.strip.hideButtons()
+        self.strip.setMaximumHeight(150)
+        self.strip.setMinimumHeight(80)
+        self.strip.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # k axis lines up with the image's
+        self.plot.setLabel("bottom", "")
+        self.plot.getAxis("bottom").setHeight(28)
+        self.row_curve = self.strip.plot([], [], pen=pg.mkPen("#0072B2", width=PEN_WIDTH), symbol="o",
+                                         symbolSize=5, symbolBrush="#0072B2", symbolPen=None,
+                                         skipFiniteCheck=True)
+        self.row_t: int | None = None
+        self.rows_defined: np.ndarray = np.zeros(0, dtype=int)
+
+    def _after_data(self, snap, data: np.ndarray) -> None:
+        defined = np.flatnonzero(np.any(np.isfinite(data), axis=1))
+        self.rows_defined = defined
+        if defined.size == 0:
+            self.row_t = None
+            self.row_curve.setData([], [])
+            self.strip.setTitle("no finite loss gradient", size="11pt", color="#D55E00")
+            self.detail = "no step carries a finite loss gradient"
+            return
+        t = int(defined[-1])
+        self.row_t = t
+        row = data[t, : t + 1]
+        ok = np.isfinite(row)
+        k = np.arange(t + 1, dtype=np.float64)
+        self.row_curve.setData(k[ok], row[ok], skipFiniteCheck=True)
+        self.strip.setTitle(f"row t = {t} as a curve", size="11pt", color="#333333")
+        if defined.size == 1:
+            self.detail = f"Only t = {t} carries a loss: its row is the curve below"
+        else:
+            self.detail = f"{defined.size} steps carry a loss; the curve is row t = {t}"
+
+    def clear_data(self) -> None:
+        super().clear_data()
+        self.row_curve.setData([], [])
+        self.strip.setTitle("")
+        self.row_t = None
+        self.rows_defined = np.zeros(0, dtype=int)

@@ -1,0 +1,228 @@
+"""The ∂h_t/∂h_k heatmap: how strongly the state at step t depends on the state at an earlier step k.
+
+``snap.heatmap`` is the (T, T) array ``L[t, k] = log10 ‖∂h_t/∂h_k‖`` (NaN above the diagonal, where k > t and the
+derivative is undefined; −inf where the product of Jacobians is exactly zero). It is drawn as an image with rows
+t (t = 0 at the top, as in a matrix: later steps further down) and columns k, so the defined part is the lower-left
+triangle and the diagonal (k = t, the identity) runs from the top left to the bottom right. Each row reads from the
+distant past (left) to the present (the diagonal).
+
+Colours: a diverging map centred on log10 = 0 (‖·‖ = 1): blue is vanishing (the past is forgotten), red is
+exploding. The colour bar owns the levels; they stay fixed while training streams (default −8 … +8 decades),
+the user drags the bar's handles, and :meth:`LogMatrixPlot.auto_levels` fits them once to the data shown.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+from ._caption import add_caption
+from .base import AXIS_FONT_PT, SnapshotPlot, style_plot
+
+__all__ = ["HeatmapPlot", "LogMatrixPlot", "DIVERGING_MAP", "DEFAULT_LEVELS", "make_colorbar", "LEFT_AXIS_WIDTH"]
+
+#: diverging, centred on 0: blue = small (vanishing), white = 1, red = large (exploding)
+DIVERGING_MAP = "CET-D1A"
+DEFAULT_LEVELS = (-8.0, 8.0)
+#: fixed width of the left axis, so plots stacked under an image line up with it
+LEFT_AXIS_WIDTH = 64
+
+
+def make_colorbar(image: pg.ImageItem, layout: pg.GraphicsLayout, row: int, col: int, label: str,
+                  levels: tuple[float, float], cmap: str = DIVERGING_MAP, rounding: float = 0.5) -> pg.ColorBarItem:
+    """A vertical, interactive colour bar at (row, col) of ``layout`` that owns the levels of ``image``."""
+    bar = pg.ColorBarItem(values=levels, colorMap=cmap, label=None, interactive=True, rounding=rounding,
+                          width=18, pen=pg.mkPen("#333333", width=2), hoverPen=pg.mkPen("#D55E00", width=3),
+                          hoverBrush="#D55E0030", colorMapMenu=False)
+    bar.setImageItem(image)
+    layout.addItem(bar, row=row, col=col)
+    font = QtGui.QFont()
+    font.setPointSize(AXIS_FONT_PT - 1)
+    bar.axis.setTickFont(font)
+    bar.axis.enableAutoSIPrefix(False)
+    bar.axis.setLabel(label, **{"font-size": f"{AXIS_FONT_PT}pt"})
+    bar.setToolTip("Drag the handles to change the colour scale; it then stays fixed while training runs.")
+    return bar
+
+
+def _fmt(v: float) -> str:
+    if np.isnan(v):
+        return "undefined"
+    if v == -np.inf:
+        return "−∞ (exactly 0)"
+    if v == np.inf:
+        return "+∞ (overflow)"
+    return f"{v:+.2f}"
+
+
+class LogMatrixPlot(SnapshotPlot):
+    """A lower-triangular (T, T) array of log10 norms against (t, k), with a fixed-level colour bar and a hover
+    read-out. Subclasses name the field (``field``) and the labels."""
+
+    title = "log10 matrix"
+    field = "heatmap"
+    quantity = "log10 ‖∂h_t/∂h_k‖"
+    #: short (a pyqtgraph title is as wide as its text, and plots sit three in a row)
+    plot_title = "‖∂h_t/∂h_k‖ heatmap"
+    waiting_text = ("Waiting for the first diagnostics snapshot\n(the heatmap is computed every few steps)")
+    bar_levels = DEFAULT_LEVELS
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = self.layout_widget.addPlot(row=0, col=0)
+        style_plot(self.plot, self.plot_title, "step k (earlier)", "step t (later) ↓")
+        self.plot.invertY(True)  # t = 0 at the top: a matrix, the present (diagonal) runs down to the right
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.vb.setAspectLocked(False)
+        self.plot.showGrid(x=False, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setAutoDownsample(False)
+        self.plot.addItem(self.image)
+        self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+        self.bar = make_colorbar(self.image, self.layout_widget.ci, 0, 1, self.quantity, self.bar_levels)
+        # the hover read-out: a plain label under the scene (it never pushes the plot around)
+        self.readout = add_caption(self)
+        self.detail = ""  # which norm, estimated or exact, which state (from the config)
+        self.bar.sigLevelsChangeFinished.connect(self._refresh_idle)
+        self._data: np.ndarray | None = None
+        self._shape: tuple[int, ...] | None = None
+        self._hint = "hover for values"
+        self._idle_text = f"Blue: vanishing (≪ 1) · red: exploding (≫ 1) · {self._hint}"
+        self.readout.setText(self._idle_text)
+        self.plot.vb.setRange(xRange=(-0.5, 19.5), yRange=(-0.5, 19.5), padding=0)  # an empty 20 × 20 frame
+        self.layout_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.set_has_data(False)
+
+    # --- the snapshot ---------------------------------------------------------------------------------------------
+    def _detail_for(self, snap) -> str:
+        return ""
+
+    def update_snapshot(self, snap) -> None:
+        data = getattr(snap, self.field)
+        if data is None:
+            if self._data is None:
+                self.set_empty_text(self.waiting_text)
+            return  # keep the previous drawing
+        data = np.asarray(data, dtype=np.float64)
+        self._data = data.copy()
+        self.image.setImage(self._data, autoLevels=False, levels=self.bar.levels())
+        if data.shape != self._shape:
+            T, K = data.shape
+            self.image.setRect(QtCore.QRectF(-0.5, -0.5, K, T))
+            self.plot.vb.setRange(xRange=(-0.5, K - 0.5), yRange=(-0.5, T - 0.5), padding=0)
+            self.plot.vb.setLimits(xMin=-0.5 - 0.25 * K, xMax=K - 0.5 + 0.25 * K, yMin=-0.5 - 0.25 * T,
+                                   yMax=T - 0.5 + 0.25 * T)
+            self._shape = data.shape
+        self.detail = self._detail_for(snap)
+        self._after_data(snap, self._data)
+        self._idle_text = self._range_text(self._data)
+        self.readout.setText(self._idle_text)
+        self.set_has_data(True)
+
+    def _range_text(self, data: np.ndarray) -> str:
+        fin = data[np.isfinite(data)]
+        if fin.size == 0:
+            return f"{self.detail or 'no finite value to show'} · {self._hint}"
+        lo, hi = float(fin.min()), float(fin.max())
+        blo, bhi = self.levels()
+        beyond = " (beyond the colour bar: drag its handles)" if lo < blo or hi > bhi else ""
+        zero = " · exact zeros (−∞): lowest colour" if np.any(data == -np.inf) else ""
+        detail = f"{self.detail} · " if self.detail else ""
+        return f"{detail}log10 range {lo:+.1f} … {hi:+.1f}{beyond}{zero} · {self._hint}"
+
+    def _refresh_idle(self, *_) -> None:
+        if self._data is not None:
+            self._idle_text = self._range_text(self._data)
+            self.readout.setText(self._idle_text)
+
+    def _after_data(self, snap, data: np.ndarray) -> None:
+        """Hook for subclasses (drawn after the image is set)."""
+
+    def clear_data(self) -> None:
+        self._data = None
+        self._shape = None
+        self.image.clear()
+        self._idle_text = f"Blue: vanishing (≪ 1) · red: exploding (≫ 1) · {self._hint}"
+        self.readout.setText(self._idle_text)
+        self.set_empty_text(self.empty_text)
+        self.set_has_data(False)
+
+    def data_table(self) -> tuple[list[str], np.ndarray]:
+        header = ["t", "k", self.quantity.replace(" ", "_")]
+        if self._data is None:
+            return header, np.zeros((0, 3))
+        t, k = np.nonzero(np.tril(np.ones(self._data.shape, dtype=bool)))
+        return header, np.column_stack([t, k, self._data[t, k]]).astype(np.float64)
+
+    # --- levels ---------------------------------------------------------------------------------------------------
+    def levels(self) -> tuple[float, float]:
+        return tuple(float(v) for v in self.bar.levels())  # type: ignore[return-value]
+
+    def set_levels(self, lo: float, hi: float) -> None:
+        """Fix the colour scale to [lo, hi] decades (it then stays while training streams)."""
+        if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+            raise ValueError(f"colour levels must be finite with lo < hi, got ({lo}, {hi})")
+        self.bar.setLevels((float(lo), float(hi)))
+        self._refresh_idle()
+
+    def auto_levels(self) -> tuple[float, float]:
+        """Fit the colour scale once to the data shown: ±(largest |finite value|, rounded up to a whole decade),
+        so 0 (‖·‖ = 1) stays the neutral colour. Returns the new levels."""
+        m = 1.0
+        if self._data is not None:
+            v = self._data[np.isfinite(self._data)]
+            if v.size:
+                m = max(1.0, float(math.ceil(np.max(np.abs(v)))))
+        self.set_levels(-m, m)
+        return -m, m
+
+    # --- hover read-out -------------------------------------------------------------------------------------------
+    def value_at(self, t: int, k: int) -> float:
+        if self._data is None or not (0 <= t < self._data.shape[0] and 0 <= k < self._data.shape[1]):
+            return float("nan")
+        return float(self._data[t, k])
+
+    def readout_text(self, t: int, k: int) -> str:
+        v = self.value_at(t, k)
+        if k > t:
+            return f"t = {t}, k = {k}: undefined (k is after t)"
+        extra = ""
+        if math.isfinite(v):
+            extra = f"   (‖·‖ = {10.0 ** v:.3g})" if abs(v) < 300 else ""
+        return f"t = {t}, k = {k}, {self.quantity} = {_fmt(v)}{extra}"
+
+    def _on_mouse_moved(self, pos) -> None:
+        if self._data is None:
+            return
+        vb = self.plot.vb
+        if not vb.sceneBoundingRect().contains(pos):
+            self.readout.setText(self._idle_text)
+            return
+        p = vb.mapSceneToView(pos)
+        k, t = int(round(p.x())), int(round(p.y()))
+        T, K = self._data.shape
+        if 0 <= t < T and 0 <= k < K:
+            self.readout.setText(self.readout_text(t, k))
+        else:
+            self.readout.setText(self._idle_text)
+
+
+class HeatmapPlot(LogMatrixPlot):
+    """``snap.heatmap``: log10 ‖∂h_t/∂h_k‖ on the probe sequence (rows t, columns k ≤ t)."""
+
+    title = "∂h_t/∂h_k heatmap"
+    field = "heatmap"
+    quantity = "log10 ‖∂h_t/∂h_k‖"
+
+    def _detail_for(self, snap) -> str:
+        cfg = getattr(snap, "config", None)
+        if cfg is None:
+            return ""
+        norm = "spectral" if cfg.diagnostics.norm == "spectral" else "Frobenius"
+        how = ", estimated" if cfg.diagnostics.mode == "estimated" else ""
+        state = ", of the state (h, c)" if cfg.model.arch == "lstm" else ""
+        return f"{norm} norm{how}{state}"
