@@ -7,7 +7,10 @@ import sys
 if os.environ.get("LC_ALL", os.environ.get("LANG", "C")) in ("", "C", "POSIX"):
     os.environ["LC_ALL"] = "C.UTF-8"
 
+import multiprocessing  # noqa: E402
+
 from rnnlab.cli import main  # noqa: E402
 
 if __name__ == "__main__":
+    multiprocessing.freeze_support()  # the app trains in a spawned child process
     sys.exit(main())

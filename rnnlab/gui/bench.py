@@ -39,7 +39,7 @@ def bench_gui(quick: bool = False) -> dict:
     exp = Experiment().replace(training__eval_every=10**6)  # the default experiment, no held-out pauses
     headless = _headless_rate(exp, seconds / 2)
     app = get_app()
-    win = MainWindow(exp, threaded=True, remember=False)
+    win = MainWindow(exp, mode="process", remember=False)
     win.resize(1600, 1000)
     win.show()
     app.processEvents()
@@ -60,7 +60,7 @@ def bench_gui(quick: bool = False) -> dict:
     t_end = time.perf_counter() + 0.5  # warm-up
     while time.perf_counter() < t_end:
         app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 5)
-    frames0, steps0 = ctrl.frames, ctrl.engine.trainer.step_count
+    frames0, steps0 = ctrl.frames, ctrl.last_snapshot.step
     t0 = time.perf_counter()
     armed[0] = t0
     timer.start(1)
@@ -69,7 +69,7 @@ def bench_gui(quick: bool = False) -> dict:
     elapsed = time.perf_counter() - t0
     timer.stop()
     frames = ctrl.frames - frames0
-    steps = ctrl.engine.trainer.step_count - steps0
+    steps = ctrl.last_snapshot.step - steps0
     ctrl.pause()
     win.close()
     QtWidgets.QApplication.processEvents()

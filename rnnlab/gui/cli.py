@@ -9,15 +9,23 @@ __all__ = ["COMMANDS", "screenshot"]
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
+    import os
+    import sys
+
     from ..cli import CLIError, load_experiment
+
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+        raise CLIError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+                       "run it on a desktop, or render offscreen with `rnnlab screenshot --out FILE.png`")
+    exp = load_experiment(args) if (args.preset or args.config or args.overrides) else None
     from .app import get_app
 
     app = get_app()
     from .files import FileActions
     from .main_window import MainWindow
 
-    explicit = args.preset or args.config or args.overrides
-    exp = load_experiment(args) if explicit else (FileActions.last_experiment() or load_experiment(args))
+    exp = exp or FileActions.last_experiment() or load_experiment(args)
     try:
         win = MainWindow(exp)
     except Exception as exc:  # an unsupported combination in a remembered file, for instance
@@ -32,6 +40,9 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 def screenshot(exp, steps: int, size: tuple[int, int], out: Path, lesson=None) -> Path:
     """Render the main window offscreen after ``steps`` training steps and save it as PNG."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # effective when no QApplication exists yet
     from PySide6 import QtWidgets
 
     from .app import get_app
@@ -39,7 +50,7 @@ def screenshot(exp, steps: int, size: tuple[int, int], out: Path, lesson=None) -
     get_app()
     from .main_window import MainWindow
 
-    win = MainWindow(exp, threaded=False, remember=False)
+    win = MainWindow(exp, mode="sync", remember=False)
     win.resize(*size)
     win.show()
     if steps:

@@ -14,7 +14,7 @@ from PySide6 import QtCore
 from ..config import ConfigError, Experiment
 from ..train.snapshot import Snapshot
 from ..train.trainer import check_compatible, needs_reset
-from .engine import Engine
+from .engine import Engine, ProcessEngine
 from .worker import TrainingThread
 
 __all__ = ["Controller"]
@@ -26,7 +26,8 @@ class Controller(QtCore.QObject):
     Parameters
     ----------
     exp : the experiment to start with
-    threaded : run the engine on a :class:`TrainingThread` (the app) or synchronously (screenshots, some tests)
+    mode : ``"process"`` (the app: the engine trains in its own process), ``"thread"`` (a :class:`TrainingThread`
+        in this process; tests inspect its trainer) or ``"sync"`` (commands run at once; screenshots, tests)
     confirm : ``confirm(text) -> bool`` asked before a change that needs new weights (the window shows a dialog)
     """
 
@@ -36,14 +37,19 @@ class Controller(QtCore.QObject):
     exploded = QtCore.Signal(object)  # Explosion
     message = QtCore.Signal(str)
 
-    def __init__(self, exp: Experiment, threaded: bool = True, confirm: Callable[[str], bool] | None = None,
+    MODES = ("process", "thread", "sync")
+
+    def __init__(self, exp: Experiment, mode: str = "process", confirm: Callable[[str], bool] | None = None,
                  parent: QtCore.QObject | None = None, fps: float = 30.0):
         super().__init__(parent)
+        if mode not in self.MODES:
+            raise ValueError(f"mode must be one of {self.MODES}, got {mode!r}")
         check_compatible(exp)
         self.exp = exp
         self.confirm = confirm or (lambda text: True)
-        self.engine = Engine(exp, fps=fps)
-        self.threaded = threaded
+        self.mode = mode
+        self.engine = ProcessEngine(exp, fps=fps) if mode == "process" else Engine(exp, fps=fps)
+        self.threaded = mode != "sync"
         self.thread: TrainingThread | None = None
         self._playing = False
         self.last_snapshot: Snapshot | None = None
@@ -51,13 +57,14 @@ class Controller(QtCore.QObject):
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(int(1000 / fps))
         self._timer.timeout.connect(self.poll)
-        if threaded:
+        if mode == "thread":
             self.thread = TrainingThread(self.engine)
             self.thread.failed.connect(self._on_failed)
             self.thread.start()
-            self._timer.start()
-        else:
+        if mode == "sync":
             self._sync()
+        else:
+            self._timer.start()
 
     # --- experiment -----------------------------------------------------------------------------------------------
     def set_value(self, key: str, value) -> bool:
@@ -156,8 +163,6 @@ class Controller(QtCore.QObject):
             self.message.emit(msg)
         snaps = self.engine.take()
         if not snaps:
-            if self._playing and not self.engine.playing and self.engine.trainer.explosion is not None:
-                self._set_playing(False)
             return
         snap = Snapshot.merge(snaps)
         self.last_snapshot = snap
@@ -172,10 +177,12 @@ class Controller(QtCore.QObject):
         self.message.emit("Training stopped on an internal error:\n" + text)
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop the training thread and wait for it (called when the window closes)."""
+        """Stop the training thread or process and wait for it (called when the window closes)."""
         self._timer.stop()
         if self.thread is not None:
             ok = self.thread.stop(timeout_ms)
             self.thread = None
             return ok
+        if isinstance(self.engine, ProcessEngine):
+            return self.engine.stop(timeout_ms)
         return True

@@ -30,11 +30,11 @@ SPEEDS = (("as fast as possible", 0.0), ("100 steps/s", 100.0), ("20 steps/s", 2
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    def __init__(self, exp: Experiment, threaded: bool = True, remember: bool = True):
+    def __init__(self, exp: Experiment, mode: str = "process", remember: bool = True):
         super().__init__()
         self.setWindowTitle("rnnlab — why recurrent networks are hard to train")
         self.remember = remember
-        self.controller = Controller(exp, threaded=threaded, confirm=self._confirm, parent=self)
+        self.controller = Controller(exp, mode=mode, confirm=self._confirm, parent=self)
         self.files = FileActions(self, self.controller)
         self.banner = Banner()
         self.plots = [cls() for row in LAYOUT for cls in row]

@@ -49,7 +49,7 @@ def selftest(preset: str = "clipping", steps: int = 20, verbose: bool = True) ->
     mw = check("app modules import", lambda: __import__("rnnlab.gui.main_window", fromlist=["MainWindow"]))
     if mw is None:
         return _report(failures, t0, log)
-    win = check("main window opens", lambda: mw.MainWindow(exp, threaded=False, remember=False))
+    win = check("main window opens", lambda: mw.MainWindow(exp, mode="sync", remember=False))
     if win is None:
         return _report(failures, t0, log)
     win.resize(1600, 1000)

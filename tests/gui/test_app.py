@@ -22,8 +22,8 @@ def small(**kw) -> Experiment:
 def window(qtbot):
     wins = []
 
-    def make(exp=None, threaded=False, confirm=True):
-        w = MainWindow(exp or small(), threaded=threaded, remember=False)
+    def make(exp=None, mode="sync", confirm=True):
+        w = MainWindow(exp or small(), mode=mode, remember=False)
         w.controller.confirm = lambda text: confirm
         qtbot.addWidget(w)
         wins.append(w)
@@ -159,7 +159,7 @@ def test_step_and_reset_keys(window, qtbot):
 
 
 def test_play_pause_in_a_thread(window, qtbot):
-    win = window(threaded=True)
+    win = window(mode="thread")
     _activate(win, qtbot)
     qtbot.keyClick(win, QtCore.Qt.Key.Key_Space)
     assert win.controller.playing and "Pause" in win.play_action.text()
@@ -177,7 +177,7 @@ def test_play_pause_in_a_thread(window, qtbot):
 
 
 def test_remedy_change_mid_run_reaches_the_trainer_and_is_marked(window, qtbot):
-    win = window(threaded=True)
+    win = window(mode="thread")
     win.controller.play()
     qtbot.waitUntil(lambda: win.controller.last_snapshot is not None and win.controller.last_snapshot.step >= 10,
                     timeout=20000)
@@ -194,7 +194,7 @@ def test_remedy_change_mid_run_reaches_the_trainer_and_is_marked(window, qtbot):
 def test_explosion_shows_the_banner_and_rewind_restores_finite_weights(window, qtbot):
     exp = Experiment().replace(task__name="addition", task__length=20, model__activation="linear",
                                model__spectral_radius=3.0, training__learning_rate=0.5)
-    win = window(exp, threaded=True)
+    win = window(exp, mode="thread")
     win.controller.play()
     qtbot.waitUntil(lambda: not win.banner.isHidden() and win.banner.kind == "error", timeout=30000)
     assert "exploded" in win.banner.text() and "at step" in win.banner.text()
@@ -208,7 +208,7 @@ def test_explosion_shows_the_banner_and_rewind_restores_finite_weights(window, q
 
 
 def test_closing_during_training_leaves_no_running_thread(qtbot):
-    win = MainWindow(small(), threaded=True, remember=False)
+    win = MainWindow(small(), mode="thread", remember=False)
     qtbot.addWidget(win)
     thread = win.controller.thread
     win.controller.play()
@@ -282,14 +282,14 @@ def test_presets_menu_loads_a_preset_with_its_description(window):
 def test_window_remembers_layout_and_last_experiment(qtbot):
     from rnnlab.gui.files import FileActions
 
-    win = MainWindow(small(), threaded=False, remember=True)
+    win = MainWindow(small(), mode="sync", remember=True)
     qtbot.addWidget(win)
     win.controller.set_value("remedies.clip", "norm")
     win.rows_splitter.setSizes([500, 200, 100])
     sizes = win.rows_splitter.sizes()
     win.close()
     assert FileActions.last_experiment().remedies.clip == "norm"
-    win2 = MainWindow(small(), threaded=False, remember=True)
+    win2 = MainWindow(small(), mode="sync", remember=True)
     qtbot.addWidget(win2)
     assert win2.rows_splitter.sizes() == sizes
     win2.close()
@@ -314,3 +314,31 @@ def test_screenshot_command_writes_a_png(tmp_path):
 
     img = QImage(str(out))
     assert (img.width(), img.height()) == (1200, 800)
+
+
+# --- the app's own mode: the engine in a separate process -------------------------------------------------------
+
+def test_process_mode_trains_explodes_rewinds_and_closes_cleanly(qtbot):
+    """The default mode: commands and snapshots cross a process boundary; behaviour is the same."""
+    exp = Experiment().replace(task__name="addition", task__length=20, model__activation="linear",
+                               model__spectral_radius=3.0, training__learning_rate=0.5)
+    win = MainWindow(exp, mode="process", remember=False)
+    qtbot.addWidget(win)
+    ctrl = win.controller
+    qtbot.waitUntil(lambda: ctrl.last_snapshot is not None, timeout=30000)  # the child started and answered
+    assert ctrl.last_snapshot.step == 0 and ctrl.last_snapshot.heatmap is not None
+    ctrl.play()
+    qtbot.waitUntil(lambda: win.banner.kind == "error" and not win.banner.isHidden(), timeout=60000)
+    boom = ctrl.last_snapshot.explosion
+    assert boom is not None and not ctrl.playing
+    win.banner.rewind_button.click()
+    qtbot.waitUntil(lambda: ctrl.last_snapshot.explosion is None and ctrl.last_snapshot.step == boom.checkpoint_step,
+                    timeout=10000)
+    # a mid-run remedy change crosses the boundary too
+    win.controller.set_value("remedies.clip", "norm")
+    ctrl.step(3)
+    qtbot.waitUntil(lambda: ctrl.last_snapshot.step == boom.checkpoint_step + 3, timeout=10000)
+    assert any(r.startswith("clip norm") for r in ctrl.last_snapshot.remedies)
+    proc = ctrl.engine._proc
+    win.close()
+    assert not proc.is_alive()

@@ -11,7 +11,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from .base import COLORS, PEN_WIDTH, EventMarkers, Log10Axis, SeriesBuffer, SnapshotPlot, log10_safe, style_plot
+from .base import (
+    COLORS,
+    PEN_WIDTH,
+    EventMarkers,
+    Log10Axis,
+    SeriesBuffer,
+    SnapshotPlot,
+    SteppedRange,
+    log10_safe,
+    style_plot,
+)
 
 __all__ = ["GradNormsPlot"]
 
@@ -84,6 +94,7 @@ class GradNormsPlot(SnapshotPlot):
         self.boom_text.setZValue(20)
         self.plot.addItem(self.boom_text, ignoreBounds=True)
         self.events = EventMarkers(self.plot)
+        self.range = SteppedRange(self.plot)
         self.buf = SeriesBuffer(COLUMNS + LOG_COLUMNS)
         self.threshold_value: float | None = None
         self.set_has_data(False)
@@ -126,6 +137,10 @@ class GradNormsPlot(SnapshotPlot):
             idx = idx[np.linspace(0, idx.size - 1, MAX_CLIP_MARKERS).astype(int)]
         self.clip_marks.setData(x[idx], lg[idx])
         self._draw_explosions(x, g, lg)
+        ys = [b.column("lg_" + n[5:]) for n in self.parts] + [lg]
+        if self.threshold_value is not None:
+            ys.append(np.array([np.log10(self.threshold_value)]))
+        self.range.update(x, ys)
         self.set_has_data(b.n > 0)
 
     def _draw_explosions(self, x: np.ndarray, g: np.ndarray, lg: np.ndarray) -> None:
@@ -144,6 +159,7 @@ class GradNormsPlot(SnapshotPlot):
         self.boom_text.setPos(float(x[last]), float(ys[-1]))
 
     def clear_data(self) -> None:
+        self.range.reset()
         self.buf.clear()
         self.events.truncate(-np.inf)
         self._redraw()

@@ -15,7 +15,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from .base import COLORS, PEN_WIDTH, EventMarkers, Log10Axis, SeriesBuffer, SnapshotPlot, log10_safe, style_plot
+from .base import (
+    COLORS,
+    PEN_WIDTH,
+    EventMarkers,
+    Log10Axis,
+    SeriesBuffer,
+    SnapshotPlot,
+    SteppedRange,
+    log10_safe,
+    style_plot,
+)
 from .grad_norms import FAST
 
 __all__ = ["LossPlot"]
@@ -50,6 +60,7 @@ class LossPlot(SnapshotPlot):
         self.metric_plot = lw.addPlot(row=1, col=0)
         style_plot(self.metric_plot, "Held-out success rate", "training step", "solved", yunits="%")
         self.metric_plot.setXLink(self.loss_plot)
+        self.range = SteppedRange(self.loss_plot)  # x is shared with the success plot
         for p in (self.loss_plot, self.metric_plot):
             p.setDownsampling(auto=True, mode="peak")
             p.setClipToView(True)
@@ -111,9 +122,12 @@ class LossPlot(SnapshotPlot):
         ok = np.isfinite(m)
         self.metric_curve.setSymbol("o" if ok.sum() <= 200 else None)
         self.metric_curve.setData(x[ok], 100.0 * m[ok], skipFiniteCheck=True)
+        base = [log10_safe(np.array([self.baseline.loss]))] if self.baseline is not None else []
+        self.range.update(x, [ly] + base)
         self.set_has_data(b.n > 0)
 
     def clear_data(self) -> None:
+        self.range.reset()
         self.buf.clear()
         self.events.truncate(-np.inf)
         self._redraw()

@@ -18,7 +18,17 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from ._caption import add_caption
-from .base import COLORS, PEN_WIDTH, EventMarkers, Log10Axis, SeriesBuffer, SnapshotPlot, log10_safe, style_plot
+from .base import (
+    COLORS,
+    PEN_WIDTH,
+    EventMarkers,
+    Log10Axis,
+    SeriesBuffer,
+    SnapshotPlot,
+    SteppedRange,
+    log10_safe,
+    style_plot,
+)
 from .grad_norms import FAST
 
 __all__ = ["SpectrumPlot"]
@@ -88,6 +98,7 @@ class SpectrumPlot(SnapshotPlot):
         # ρ, σ_max, γσ_max as numbers: a plain label under the scene (wraps; never widens a column)
         self.plane_note = add_caption(self)
         self.events = EventMarkers(self.series)
+        self.range = SteppedRange(self.series)
         self.buf = SeriesBuffer(COLUMNS)
         self.eigenvalues: np.ndarray | None = None
         self.gamma = 1.0
@@ -143,15 +154,19 @@ class SpectrumPlot(SnapshotPlot):
                 note += " (circles too small to see)"
             self.plane_note.setText(note)
         x = self.buf.column("step")
+        ys = [np.array([0.0])]  # the line at 1 stays in view
         for name, c in (("spectral_radius", self.rho_curve), ("sigma_max", self.sigma_curve)):
             y = log10_safe(self.buf.column(name))
             ok = np.isfinite(y)
             c.setData(x[ok], y[ok], skipFiniteCheck=True)
+            ys.append(y)
+        self.range.update(x, ys)
         if self.eigenvalues is None:
             self.set_empty_text(self.waiting_text)
         self.set_has_data(self.eigenvalues is not None or self.buf.n > 0)
 
     def clear_data(self) -> None:
+        self.range.reset()
         self.buf.clear()
         self.events.truncate(-np.inf)
         self.eigenvalues = None
