@@ -19,6 +19,16 @@ def _cmd_gui(args: argparse.Namespace) -> int:
         raise CLIError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset); "
                        "run it on a desktop, or render offscreen with `rnnlab screenshot --out FILE.png`")
     exp = load_experiment(args) if (args.preset or args.config or args.overrides) else None
+    room = None
+    if args.classroom:
+        from ..config import ConfigError
+        from .presentation import load_classroom
+
+        try:
+            room = load_classroom(args.classroom)
+        except ConfigError as exc:
+            raise CLIError(str(exc)) from None
+        exp = room.experiment or exp
     from .app import get_app
 
     app = get_app()
@@ -31,6 +41,8 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     except Exception as exc:  # an unsupported combination in a remembered file, for instance
         raise CLIError(str(exc)) from None
     win.show()
+    if room is not None:
+        win.apply_classroom(room)
     rc = app.exec()
     from .app import dispose
 
@@ -38,7 +50,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     return rc
 
 
-def screenshot(exp, steps: int, size: tuple[int, int], out: Path, lesson=None) -> Path:
+def screenshot(exp, steps: int, size: tuple[int, int], out: Path, lesson=None, presentation: bool = False) -> Path:
     """Render the main window offscreen after ``steps`` training steps and save it as PNG."""
     import os
 
@@ -53,6 +65,8 @@ def screenshot(exp, steps: int, size: tuple[int, int], out: Path, lesson=None) -
     win = MainWindow(exp, mode="sync", remember=False)
     win.resize(*size)
     win.show()
+    if presentation:
+        win.presentation.set(True, fullscreen=False)  # the picture keeps the requested size
     if steps:
         win.controller.step(steps)
     win.controller.request_snapshot(True)
@@ -76,7 +90,7 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
     except ValueError:
         raise CLIError(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1600x1000") from None
     exp = load_experiment(args)
-    out = screenshot(exp, args.steps, (w, h), Path(args.out))
+    out = screenshot(exp, args.steps, (w, h), Path(args.out), presentation=args.presentation)
     print(f"wrote {out}")
     return 0
 
@@ -86,6 +100,7 @@ def _add_gui(sub) -> None:
 
     p = sub.add_parser("gui", help="the desktop app (the default command)")
     _add_experiment_args(p)
+    p.add_argument("--classroom", metavar="FILE", help="a teacher's classroom file (see docs/classroom.md)")
     p.set_defaults(func=_cmd_gui)
 
 
@@ -96,6 +111,7 @@ def _add_screenshot(sub) -> None:
     _add_experiment_args(p)
     p.add_argument("--steps", type=int, default=200, metavar="N", help="training steps before the picture")
     p.add_argument("--size", default="1600x1000", metavar="WxH")
+    p.add_argument("--presentation", action="store_true", help="in presentation mode (large fonts, thick lines)")
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.set_defaults(func=_cmd_screenshot)
 

@@ -10,6 +10,7 @@ from .banner import Banner
 from .controller import Controller
 from .files import FileActions
 from .panels import ALL_PANELS
+from .presentation import Presentation, load_classroom
 from .plots.grad_norms import GradNormsPlot
 from .plots.gradient_flow import GradientFlowPlot
 from .plots.heatmap import HeatmapPlot
@@ -42,6 +43,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_controls()
         self.setStatusBar(status := StatusBar())
         self.status = status
+        self.presentation = Presentation(self)
         self._build_actions()
         c = self.controller
         c.frame.connect(self._on_frame)
@@ -151,6 +153,12 @@ class MainWindow(QtWidgets.QMainWindow):
         pm.setToolTipsVisible(True)
         vm = mb.addMenu("&View")
         vm.addAction(self.controls_dock.toggleViewAction())
+        self.presentation_action = act("&Presentation mode", self.presentation.toggle, ("F11",),
+                                       "Full screen, large fonts and thick lines, advanced controls hidden")
+        self.presentation_action.setCheckable(True)
+        vm.addAction(self.presentation_action)
+        m.insertAction(m.actions()[3], act("Open &classroom file…", lambda: self.open_classroom(), (),
+                                           "A teacher's file: experiment, lesson, presentation, locked controls"))
         hm = mb.addMenu("&Help")
         hm.addAction(act("About rnnlab", self._about))
 
@@ -184,6 +192,31 @@ class MainWindow(QtWidgets.QMainWindow):
         flip = ", ".join(f"{k} = {v!r}" for k, v in preset.contrast.items())
         self.banner.show_info(f"<b>Preset {preset.name}.</b> {preset.description} "
                               f"<i>Contrast: set {flip}.</i>")
+        return True
+
+    def open_classroom(self, path: str | None = None) -> bool:
+        from ..config import ConfigError
+
+        path = path or self.files.ask_open()
+        if not path:
+            return False
+        try:
+            room = load_classroom(path)
+        except ConfigError as exc:
+            self.files.error("Cannot open classroom file", str(exc))
+            return False
+        return self.apply_classroom(room)
+
+    def apply_classroom(self, room) -> bool:
+        """Load a classroom's experiment, lesson, presentation mode and control locks."""
+        if room.experiment is not None and not self.controller.set_experiment(room.experiment, ask=False):
+            return False
+        self.presentation.set_classroom(room)
+        if room.presentation and not self.presentation.on:
+            self.presentation_action.setChecked(True)
+            self.presentation.set(True)
+        if room.lesson and hasattr(self, "open_lesson"):
+            self.open_lesson(room.lesson)
         return True
 
     def _fill_recent(self) -> None:

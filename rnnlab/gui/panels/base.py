@@ -142,6 +142,8 @@ class ConfigSection(QCollapsible):
         self.form = QtWidgets.QFormLayout(self.body)
         self.form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.editors: dict[str, Editor] = {}
+        self.locked: set[str] = set()
+        self.hidden: set[str] = set()
         for label, key in self.rows:
             self.add_editor(label, key)
         self.build_extras()
@@ -174,6 +176,24 @@ class ConfigSection(QCollapsible):
         for key, ed in self.editors.items():
             ed.set(exp.get(key))
         self.sync_extras(exp)
+        self._apply_access()
+
+    def set_access(self, locked=(), hidden=()) -> None:
+        """Lock (show, but not editable) or hide editors, e.g. for students (a classroom file)."""
+        self.locked, self.hidden = set(locked) & set(self.editors), set(hidden) & set(self.editors)
+        self._apply_access()
+
+    def _apply_access(self) -> None:
+        for key, ed in self.editors.items():
+            w = ed.widget
+            lab = self.form.labelForField(w)
+            hide = key in self.hidden
+            w.setVisible(not hide)
+            if lab is not None:
+                lab.setVisible(not hide)
+            if key in self.locked:
+                w.setEnabled(False)
+                w.setToolTip(w.toolTip().split("<br><i>")[0] + "<br><i>Locked by the classroom file.</i>")
 
     def sync_extras(self, exp) -> None:
         pass

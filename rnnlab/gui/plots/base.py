@@ -351,6 +351,55 @@ class SnapshotPlot(QtWidgets.QWidget):
         super().resizeEvent(ev)
         self._empty.setGeometry(self.rect())
 
+    # --- presentation ---------------------------------------------------------------------------------------------
+    def set_scale(self, scale: float) -> None:
+        """Scale fonts and line widths for a projector (1 = normal, about 1.6 for presentation mode).
+
+        Works on what was built: every PlotItem's title, axis labels and tick fonts, and every curve's pen width,
+        relative to the widths they had at scale 1.
+        """
+        scale = float(scale)
+        for item in self.layout_widget.ci.items:
+            if not isinstance(item, pg.PlotItem):
+                continue
+            t = item.titleLabel
+            if t.text:
+                t.setText(t.text, size=f"{12 * scale:.0f}pt")
+            for name in ("left", "bottom", "right", "top"):
+                ax = item.getAxis(name)
+                if not ax.isVisible():
+                    continue
+                f = QtGui.QFont()
+                f.setPointSizeF(AXIS_FONT_PT * scale)
+                f.setBold(scale > 1.2)
+                ax.setTickFont(f)
+                style = {**ax.labelStyle, "font-size": f"{AXIS_FONT_PT * scale:.0f}pt"}
+                ax.setLabel(ax.labelText, units=ax.labelUnits, unitPrefix=ax.labelUnitPrefix, **style)
+                ax.setPen(pg.mkPen("k", width=scale))
+            for di in item.listDataItems():
+                pen = di.opts.get("pen")
+                if pen is None or not hasattr(di, "setPen"):
+                    continue
+                pen = pg.mkPen(pen)
+                base = di.property("rnnlab_base_width")
+                if base is None:
+                    base = pen.widthF() or 1.0
+                    di.setProperty("rnnlab_base_width", base)
+                pen.setWidthF(base * scale)
+                di.setPen(pen)
+        for lab in self.findChildren(QtWidgets.QLabel):
+            if lab is self._empty:
+                lab.setStyleSheet(f"color: #555555; font-size: {13 * scale:.0f}pt; background: transparent;")
+            elif "font-size" in lab.styleSheet():
+                base = lab.property("rnnlab_base_css")
+                if base is None:
+                    base = lab.styleSheet()
+                    lab.setProperty("rnnlab_base_css", base)
+                import re as _re
+
+                lab.setStyleSheet(_re.sub(r"font-size: *([0-9.]+)pt",
+                                          lambda m: f"font-size: {float(m.group(1)) * scale:.0f}pt", base))
+
     # --- exports ----------------------------------------------------------------------------------------------
     def export_image(self, path: str | Path, width: int | None = None) -> Path:
         """PNG (``.png``) or SVG (``.svg``) of the whole widget's scene, by pyqtgraph's exporters."""
