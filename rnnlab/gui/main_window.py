@@ -151,6 +151,9 @@ class MainWindow(QtWidgets.QMainWindow):
             a.setToolTip(preset.description)
             pm.addAction(a)
         pm.setToolTipsVisible(True)
+        cm = mb.addMenu("&Compare")
+        cm.addAction(act("Compare with a changed &setting…", lambda: self.open_compare(), ("Ctrl+K",),
+                         "Run B beside A: same seed and data, one setting changed"))
         vm = mb.addMenu("&View")
         vm.addAction(self.controls_dock.toggleViewAction())
         self.presentation_action = act("&Presentation mode", self.presentation.toggle, ("F11",),
@@ -189,10 +192,24 @@ class MainWindow(QtWidgets.QMainWindow):
     def load_preset(self, preset) -> bool:
         if not self.controller.set_experiment(preset.experiment):
             return False
+        self.preset_contrast = dict(preset.contrast)
         flip = ", ".join(f"{k} = {v!r}" for k, v in preset.contrast.items())
         self.banner.show_info(f"<b>Preset {preset.name}.</b> {preset.description} "
                               f"<i>Contrast: set {flip}.</i>")
         return True
+
+    def open_compare(self, changes: dict | None = None, mode: str = "process"):
+        """Open compare mode for the current experiment (asks which setting B changes unless given)."""
+        from .compare_window import ChooseDifference, CompareWindow
+
+        if changes is None:
+            dlg = ChooseDifference(self.controller.exp, getattr(self, "preset_contrast", None), self)
+            if dlg.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+                return None
+            changes = dlg.changes
+        self.compare_window = CompareWindow(self.controller.exp, changes, mode=mode)
+        self.compare_window.show()
+        return self.compare_window
 
     def open_classroom(self, path: str | None = None) -> bool:
         from ..config import ConfigError
