@@ -92,7 +92,7 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll = QtWidgets.QScrollArea()
         scroll.setWidget(box)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(360)
+        scroll.setMinimumWidth(330)
         self.controls_dock = QtWidgets.QDockWidget("Experiment", self)
         self.controls_dock.setObjectName("controls_dock")
         self.controls_dock.setWidget(scroll)
