@@ -1,6 +1,7 @@
 """The ``rnnlab`` command.
 
-Subcommands import only what they need: ``inspect``, ``run``, ``presets`` and ``bench`` never import Qt.
+Subcommands import only what they need: ``inspect``, ``run``, ``presets``, ``sweep`` and ``bench`` never import Qt
+(``sweep`` loads it only to draw its phase picture).
 """
 
 from __future__ import annotations
@@ -112,6 +113,9 @@ def _register_optional_commands() -> None:
     from .train import cli as train_cli
 
     _EXTRA_COMMANDS[:] = list(train_cli.COMMANDS)
+    from . import sweep_cli  # no Qt or NumPy at import; Qt only for phase.png at the end
+
+    _EXTRA_COMMANDS.extend(sweep_cli.COMMANDS)
     try:
         from .gui import cli as gui_cli  # Qt-free at import time; Qt is imported inside its commands
     except ImportError:  # the gui package is not built yet

@@ -9,8 +9,10 @@ give identical numbers (apart from the wall time)::
     from rnnlab.presets import load_preset
     from rnnlab.sweep import run_sweep, write_csv, phase_png
 
+    exp = load_preset("exploding-tanh").replace(model__hidden_size=16, training__optimizer="adam",
+                                                remedies__clip="norm")
     grid = {"model.spectral_radius": [0.5, 1.0, 1.5, 2.0], "task.length": [10, 30, 50]}
-    rows = run_sweep(load_preset("clipping"), grid, seeds=2, steps=600)      # local process pool
+    rows = run_sweep(exp, grid, seeds=2, steps=600)      # on a local process pool
     write_csv(rows, "sweep.csv", grid)
     phase_png(rows, grid, "phase.png")
 
@@ -530,7 +532,7 @@ def format_summary(rows: Sequence[dict], grid: dict[str, Sequence], seeds: int) 
             return "-"
         return f"{c['successes']}/{c['n']}" + ("!" if c["exploded"] else "")
 
-    def _fmt(v: Any) -> str:  # noqa: F811 - shorter numbers for reading
+    def show(v: Any) -> str:
         return f"{v:g}" if isinstance(v, float) else str(v)
 
     lines = [f"successful runs per cell (of {seeds} seed{'s' if seeds != 1 else ''}; ! = a run exploded):"]
@@ -538,15 +540,15 @@ def format_summary(rows: Sequence[dict], grid: dict[str, Sequence], seeds: int) 
         kx, ky = keys
         xs, ys = list(grid[kx]), list(grid[ky])
         head = f"{ky} \\ {kx}"
-        w0 = max(len(head), *(len(_fmt(y)) for y in ys))
-        ws = [max(len(_fmt(x)), 5) for x in xs]
-        lines.append(head.ljust(w0) + "  " + "  ".join(_fmt(x).rjust(w) for x, w in zip(xs, ws)))
+        w0 = max(len(head), *(len(show(y)) for y in ys))
+        ws = [max(len(show(x)), 5) for x in xs]
+        lines.append(head.ljust(w0) + "  " + "  ".join(show(x).rjust(w) for x, w in zip(xs, ws)))
         for y in ys:
-            lines.append(_fmt(y).ljust(w0) + "  " + "  ".join(cell_text(cells[(x, y)]).rjust(w)
+            lines.append(show(y).ljust(w0) + "  " + "  ".join(cell_text(cells[(x, y)]).rjust(w)
                                                               for x, w in zip(xs, ws)))
     else:
         for combo, c in cells.items():
-            where = ", ".join(f"{k}={_fmt(v)}" for k, v in zip(keys, combo)) or "(all runs)"
+            where = ", ".join(f"{k}={show(v)}" for k, v in zip(keys, combo)) or "(all runs)"
             lines.append(f"  {where}: {cell_text(c)}  (mean held-out success {c['mean_metric']:.3f})"
                          if c["n"] else f"  {where}: -")
     return "\n".join(lines)

@@ -255,7 +255,6 @@ def phase_png(rows: Sequence[dict], grid: dict[str, Sequence], path: str | Path,
     keys = list(grid)
     grid = {k: list(v) for k, v in grid.items()}
     rows = list(rows)
-    seeds = len({r["seed"] for r in rows}) if rows else 0
     title = title or "Phase diagram: where does training succeed?"
     sub = [subtitle] if subtitle else []
     if total_runs is not None and len(rows) < total_runs:

@@ -279,6 +279,16 @@ def test_cli_help_describes_the_outputs(sweep_main, capsys):
         assert needle in text
 
 
+def test_sweep_modules_import_no_qt_and_no_numpy():
+    import subprocess
+
+    code = ("import sys, rnnlab.sweep, rnnlab.sweep_cli; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'numpy', 'PySide6', 'shiboken6', 'pyqtgraph', 'distributed', 'dask'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
 # --- the API pieces ---------------------------------------------------------------------------------------------
 
 def test_grid_parsing_and_planning():

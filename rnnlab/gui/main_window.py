@@ -137,6 +137,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._fill_recent()
         m.addSeparator()
         m.addAction(act("Export &run…", lambda: self.files.export_run(), (), "config.toml, metrics.csv, state.npz"))
+        m.addAction(act("Open s&weep results…", lambda: self.open_sweep(), (),
+                        "The phase diagram of an `rnnlab sweep` folder; click a cell to open it"))
         exp_menu = m.addMenu("Export &plot")
         for p in self.plots:
             sub = exp_menu.addMenu(p.title)
@@ -210,6 +212,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.compare_window = CompareWindow(self.controller.exp, changes, mode=mode)
         self.compare_window.show()
         return self.compare_window
+
+    def open_sweep(self, folder: str | None = None):
+        from ..config import ConfigError
+        from .sweep_window import SweepWindow
+
+        folder = folder or self.files.ask_dir("Open a sweep folder (sweep.csv, config.toml)")
+        if not folder:
+            return None
+        try:
+            self.sweep_window = SweepWindow(folder)
+        except ConfigError as exc:
+            self.files.error("Cannot open sweep", str(exc))
+            return None
+        self.sweep_window.cellOpened.connect(self.controller.set_experiment)
+        self.sweep_window.show()
+        return self.sweep_window
 
     def open_classroom(self, path: str | None = None) -> bool:
         from ..config import ConfigError

@@ -57,3 +57,21 @@ def snapshots():
             tr.step()
         snaps.append(tr.snapshot(expensive=(i % 2 == 0)))
     return snaps, tr
+
+
+@pytest.fixture(autouse=True)
+def _no_modal_dialogs(monkeypatch):
+    """A modal dialog nobody answers would hang the run: make any unexpected one fail the test instead."""
+    from PySide6 import QtWidgets
+
+    def refuse(kind):
+        def _f(*args, **kwargs):
+            text = " | ".join(str(a) for a in args[1:3])
+            raise AssertionError(f"unexpected modal {kind} dialog in a test: {text}")
+
+        return staticmethod(_f)
+
+    for name in ("question", "critical", "warning", "information", "about"):
+        monkeypatch.setattr(QtWidgets.QMessageBox, name, refuse(f"QMessageBox.{name}"))
+    for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory"):
+        monkeypatch.setattr(QtWidgets.QFileDialog, name, refuse(f"QFileDialog.{name}"))
