@@ -209,15 +209,9 @@ def _precheck(exp, seen: set) -> None:
     sig = (exp.task, exp.model.readout)
     if sig in seen:
         return
-    from .train.tasks import make_task
+    from .train.setup import checked_task
 
-    try:
-        task = make_task(exp.task)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    if exp.model.readout == "every" and task.readout == "last":
-        raise ConfigError(f"model.readout = 'every': task {task.name!r} has a target only at its last step; "
-                          "expected 'task' or 'last'")
+    checked_task(exp)
     seen.add(sig)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ClipReport", "clip_gradients", "penalty", "omega", "omega_grad", "OMEGA_BOUND"]
+__all__ = ["ClipReport", "clip_gradients", "penalty", "omega", "omega_grad", "omega_and_grad", "OMEGA_BOUND"]
 
 #: ‖δ‖² below this marks a (t, b) pair as invalid in Ω (the reference code's ``bound``)
 OMEGA_BOUND = 1e-20
@@ -64,41 +64,46 @@ def penalty(W: np.ndarray, l1: float, l2: float) -> tuple[float, np.ndarray]:
     return value, l1 * np.sign(W) + l2 * W
 
 
-def omega(W_hh: np.ndarray, deltas: np.ndarray, fprime: np.ndarray) -> tuple[float, float]:
-    """Pascanu's Ω as the reference code computes it (SCIENCE.md §1.4), in the column convention.
+def _omega_terms(W_hh, deltas, fprime):
+    v = deltas * fprime
+    a = v @ W_hh
+    d2 = np.sum(deltas * deltas, axis=-1)
+    valid = d2 >= OMEGA_BOUND
+    r = np.sum(a * a, axis=-1)[valid] / d2[valid]
+    return v, a, d2, valid, r
+
+
+def omega_and_grad(W_hh: np.ndarray, deltas: np.ndarray, fprime: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Pascanu's Ω as the reference code computes it (SCIENCE.md §1.4), in the column convention, and its
+    gradient, from one pass.
 
     With δ_t = ∂E/∂h_t (T, B, H) the total BPTT derivatives and f'(a_t) (T, B, H):
     v_t = δ_t ⊙ f'(a_t),  a_t = v_t W_hh (= ∂E/∂h_{t−1} through step t),
     r_{t,b} = ‖a_{t,b}‖² / ‖δ_{t,b}‖²  where ‖δ_{t,b}‖² ≥ 1e−20 (valid pairs), and
     Ω = Σ_valid (r − 1)² / N_valid.
-
-    Returns ``(Ω, fraction of valid pairs)`` (the code's "steps in the past").
-    """
-    v = deltas * fprime
-    a = v @ W_hh
-    d2 = np.sum(deltas * deltas, axis=-1)
-    valid = d2 >= OMEGA_BOUND
-    nv = int(valid.sum())
-    if nv == 0:
-        return 0.0, 0.0
-    r = np.sum(a * a, axis=-1)[valid] / d2[valid]
-    return float(np.sum((r - 1.0) ** 2) / nv), nv / valid.size
-
-
-def omega_grad(W_hh: np.ndarray, deltas: np.ndarray, fprime: np.ndarray) -> np.ndarray:
-    """∂Ω/∂W_hh with δ and h held fixed (the "immediate" derivative of Pascanu eq. 10, as the code takes it):
-
+    The gradient holds δ and h fixed (the "immediate" derivative of Pascanu eq. 10, as the code takes it):
     ∂Ω/∂W_hh = Σ_valid 4 (r − 1) / (N_valid ‖δ‖²) · v_{t,b}ᵀ a_{t,b}     (entry (i, j) = v_i a_j)
+
+    Returns ``(Ω, fraction of valid pairs (the code's "steps in the past"), ∂Ω/∂W_hh)``.
     """
-    v = deltas * fprime
-    a = v @ W_hh
-    d2 = np.sum(deltas * deltas, axis=-1)
-    valid = d2 >= OMEGA_BOUND
+    v, a, d2, valid, r = _omega_terms(W_hh, deltas, fprime)
     nv = int(valid.sum())
     if nv == 0:
-        return np.zeros_like(W_hh)
-    r = np.sum(a * a, axis=-1)[valid] / d2[valid]
+        return 0.0, 0.0, np.zeros_like(W_hh)
     coef = np.zeros_like(d2)
     coef[valid] = 4.0 * (r - 1.0) / (nv * d2[valid])
     H = W_hh.shape[0]
-    return (v * coef[..., None]).reshape(-1, H).T @ a.reshape(-1, H)
+    grad = (v * coef[..., None]).reshape(-1, H).T @ a.reshape(-1, H)
+    return float(np.sum((r - 1.0) ** 2) / nv), nv / valid.size, grad
+
+
+def omega(W_hh: np.ndarray, deltas: np.ndarray, fprime: np.ndarray) -> tuple[float, float]:
+    """Ω and the fraction of valid pairs (see :func:`omega_and_grad`)."""
+    _, a, d2, valid, r = _omega_terms(W_hh, deltas, fprime)
+    nv = int(valid.sum())
+    return (float(np.sum((r - 1.0) ** 2) / nv), nv / valid.size) if nv else (0.0, 0.0)
+
+
+def omega_grad(W_hh: np.ndarray, deltas: np.ndarray, fprime: np.ndarray) -> np.ndarray:
+    """∂Ω/∂W_hh with δ and h held fixed (see :func:`omega_and_grad`)."""
+    return omega_and_grad(W_hh, deltas, fprime)[2]

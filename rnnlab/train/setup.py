@@ -9,7 +9,7 @@ import numpy as np
 from ..config import ConfigError, Experiment
 from ..core.network import Network, build_network
 
-__all__ = ["Streams", "streams", "build", "output_kind", "apply_readout"]
+__all__ = ["Streams", "streams", "build", "checked_task", "output_kind", "apply_readout"]
 
 
 @dataclass
@@ -33,11 +33,10 @@ def output_kind(task) -> str:
     return "softmax" if task.kind == "classification" else "linear"
 
 
-def build(exp: Experiment, rngs: Streams | None = None):
-    """The task and a freshly drawn network of the experiment: ``(task, net, rngs)``."""
+def checked_task(exp: Experiment):
+    """The experiment's task, with the checks that involve the task (length, readout) as :class:`ConfigError`."""
     from .tasks import make_task
 
-    rngs = rngs or streams(exp.seed)
     try:
         task = make_task(exp.task)
     except ValueError as exc:
@@ -45,6 +44,13 @@ def build(exp: Experiment, rngs: Streams | None = None):
     if exp.model.readout == "every" and task.readout == "last":
         raise ConfigError(f"model.readout = 'every': task {task.name!r} has a target only at its last step; "
                           "expected 'task' or 'last'")
+    return task
+
+
+def build(exp: Experiment, rngs: Streams | None = None):
+    """The task and a freshly drawn network of the experiment: ``(task, net, rngs)``."""
+    rngs = rngs or streams(exp.seed)
+    task = checked_task(exp)
     net = build_network(exp.model, task.n_in, task.n_out, output_kind(task), rngs.weights)
     return task, net, rngs
 

@@ -42,7 +42,7 @@ from ..core.diagnostics import (
 from ..core.init import sigma_max, spectral_radius
 from .hessian_free import HessianFree
 from .optim import make_optimizer, rebuild_optimizer
-from .remedies import clip_gradients, omega, omega_grad, penalty
+from .remedies import clip_gradients, omega_and_grad, penalty
 from .setup import apply_readout, build
 from .snapshot import Event, Explosion, History, Snapshot
 
@@ -235,9 +235,9 @@ class Trainer:
                 pen_value, pg = penalty(net.params["W_hh"], r.l1, r.l2)
                 grads["W_hh"] = grads["W_hh"] + pg
             if use_omega:
-                val, _ = omega(net.params["W_hh"], deltas, trace.cache["D"])
+                val, _, og = omega_and_grad(net.params["W_hh"], deltas, trace.cache["D"])
                 self.regularizer = val
-                grads["W_hh"] = grads["W_hh"] + r.omega * omega_grad(net.params["W_hh"], deltas, trace.cache["D"])
+                grads["W_hh"] = grads["W_hh"] + r.omega * og
             else:
                 self.regularizer = float("nan")
         trainable = {k: grads[k] for k in net.trainable}

@@ -53,8 +53,10 @@ class VanillaCell(Cell):
     def _fh(self, cache):
         return cache["S"][1:]
 
+    _DKEY = "D"  # the cached factor between ds and da: f'(a) here, (1 − α) f'(a) for leaky units
+
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
-        D = self._at(cache["D"], t, b)
+        D = self._at(cache[self._DKEY], t, b)
         if du_out is not None and not accumulate:
             da = np.multiply(ds, D, out=du_out)
         else:
@@ -91,14 +93,9 @@ class LeakyCell(VanillaCell):
         super().finish(p, cache)
         cache["D1a"] = np.multiply(cache["D"], 1.0 - p["alpha"], out=np.empty_like(cache["D"]))  # (1 − α) f'(a_t)
 
+    _DKEY = "D1a"
+
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
-        D = self._at(cache["D1a"], t, b)
-        if du_out is not None and not accumulate:
-            da = np.multiply(ds, D, out=du_out)
-        else:
-            da = ds * D
-            if du_out is not None:
-                du_out += da
-        out = np.matmul(da, self._w(p, cache), out=out)
+        out = super().vjp(p, ds, cache, t, b, du_out, out, accumulate)
         out += ds * p["alpha"]
         return out
