@@ -116,6 +116,9 @@ def _register_optional_commands() -> None:
     from . import sweep_cli  # no Qt or NumPy at import; Qt only for phase.png at the end
 
     _EXTRA_COMMANDS.extend(sweep_cli.COMMANDS)
+    from .lessons import add_lesson_command
+
+    _EXTRA_COMMANDS.append(("lesson", add_lesson_command))
     try:
         from .gui import cli as gui_cli  # Qt-free at import time; Qt is imported inside its commands
     except ImportError:  # the gui package is not built yet

@@ -6,7 +6,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..config import Experiment
 from ..presets import all_presets
+from ..lessons import all_lessons
 from .banner import Banner
+from .lesson_panel import LessonPanel, clear_highlight
 from .controller import Controller
 from .files import FileActions
 from .panels import ALL_PANELS
@@ -41,6 +43,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.plots = [cls() for row in LAYOUT for cls in row]
         self._build_central()
         self._build_controls()
+        self._build_lessons()
         self.setStatusBar(status := StatusBar())
         self.status = status
         self.presentation = Presentation(self)
@@ -98,6 +101,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls_dock.setWidget(scroll)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
 
+    def _build_lessons(self) -> None:
+        self.lesson_panel = LessonPanel(plots=self.plots)
+        self.lesson_dock = QtWidgets.QDockWidget("Lesson", self)
+        self.lesson_dock.setObjectName("lesson_dock")
+        self.lesson_dock.setWidget(self.lesson_panel)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.lesson_dock)
+        self.lesson_dock.hide()  # a lesson replaces the experiment only when someone opens one
+        self.lesson_panel.experimentRequested.connect(lambda e: self.controller.set_experiment(e, ask=False))
+        self.lesson_panel.stepChanged.connect(self._on_lesson_step)
+        self.lesson_dock.visibilityChanged.connect(lambda v: None if v else clear_highlight())
+
+    def open_lesson(self, name: str, index: int = 0) -> None:
+        self.lesson_dock.show()
+        self.lesson_panel.set_lesson(name, index=index)
+
+    def _on_lesson_step(self, step) -> None:
+        self.banner.hide()
+        watched = self.lesson_panel.watched_plots()
+        self.watched = watched[0] if watched else None
+        for p in watched:  # a watched view is shown even where presentation mode hides it
+            p.setVisible(True)
+
     def _build_actions(self) -> None:
         c = self.controller
         tb = self.addToolBar("Transport")
@@ -153,11 +178,17 @@ class MainWindow(QtWidgets.QMainWindow):
             a.setToolTip(preset.description)
             pm.addAction(a)
         pm.setToolTipsVisible(True)
+        lm = mb.addMenu("&Lessons")
+        for lesson in all_lessons():
+            a = act(lesson.title, lambda _=False, n=lesson.name: self.open_lesson(n))
+            a.setStatusTip(lesson.summary)
+            lm.addAction(a)
         cm = mb.addMenu("&Compare")
         cm.addAction(act("Compare with a changed &setting…", lambda: self.open_compare(), ("Ctrl+K",),
                          "Run B beside A: same seed and data, one setting changed"))
         vm = mb.addMenu("&View")
         vm.addAction(self.controls_dock.toggleViewAction())
+        vm.addAction(self.lesson_dock.toggleViewAction())
         self.presentation_action = act("&Presentation mode", self.presentation.toggle, ("F11",),
                                        "Full screen, large fonts and thick lines, advanced controls hidden")
         self.presentation_action.setCheckable(True)

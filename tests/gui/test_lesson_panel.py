@@ -128,7 +128,6 @@ def test_chooser_switches_lessons(panel, qtbot):
 
 
 def plots_for_test():
-    from rnnlab.gui import plots as _  # noqa: F401
     from rnnlab.gui.plots.grad_norms import GradNormsPlot
     from rnnlab.gui.plots.gradient_flow import GradientFlowPlot
     from rnnlab.gui.plots.heatmap import HeatmapPlot
