@@ -22,6 +22,7 @@ so far (after the washout) instead.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Generator
 
@@ -338,11 +339,17 @@ class Trainer:
         mask = apply_readout(batch.mask, self.exp.model.readout)
         fb = None
         if self.task.generative:
-            # free-running evaluation: the first quarter is driven by the true series, then the network
-            # feeds itself its own predictions
+            # free-running evaluation: the first quarter (and an ESN's washout) is driven by the true series, then
+            # the network feeds itself its own predictions; only those free-running steps are scored
             T = mask.shape[0]
+            warm = max(1, T // 4)
+            if self.exp.model.arch == "esn":
+                warm = max(warm, min(self.exp.remedies.esn_washout, T - 1))
             fb = np.zeros((T, n))
-            fb[: max(1, T // 4)] = 1.0
+            fb[:warm] = 1.0
+            scored = batch.mask.copy()
+            scored[:warm] = 0.0
+            batch = dataclasses.replace(batch, mask=scored)
         tr = forward(self.net, batch.x, fb)
         out = outputs(self.net, tr.z)
         if not np.all(np.isfinite(out)):
