@@ -72,7 +72,7 @@ def bench_core(dtype: str = "float64", quick: bool = False) -> dict:
     hnet = _vanilla(Hh, I, "float64", seed=2)
     tr = forward(hnet, np.random.default_rng(3).standard_normal((Th, 1, I)))
     A = np.random.default_rng(4).standard_normal((Hh, Hh))
-    gemm_ms = median_ms(lambda: A @ A, 50 if not quick else 5)
+    gemm_ms = median_ms(lambda: A @ A, 300 if not quick else 5, warmup=20)
     res["gemm_gflops"] = 2 * Hh**3 / (gemm_ms * 1e-3) / 1e9
     res["heatmap_T"], res["heatmap_H"] = Th, Hh
     res["heatmap_ms"] = median_ms(lambda: jacobian_log10(hnet, tr), 3 if not quick else 1, warmup=1)

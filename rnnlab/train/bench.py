@@ -19,7 +19,7 @@ def bench_training(quick: bool = False) -> dict:
     tr = Trainer(exp, spectrum_every=0)
     batch = tr.task.sample(np.random.default_rng(0), B)
     net = tr.net
-    reps = 5 if quick else 21
+    reps = 5 if quick else 41
     raw = median_ms(lambda: loss_and_grads(net, batch.x, batch.y, batch.mask), reps)
     step = median_ms(tr.step, reps)
     snap = median_ms(lambda: tr.snapshot(expensive=True), 3 if not quick else 1, warmup=1)

@@ -55,7 +55,15 @@ class VanillaCell(Cell):
 
     _DKEY = "D"  # the cached factor between ds and da: f'(a) here, (1 − α) f'(a) for leaky units
 
+    def _probe_matrix(self, p, cache, t, b):
+        """J_tᵀ acting on rows: diag(f'(a_t)) W_hh for sequence b (S × S)."""
+        return cache[self._DKEY][t, b][:, None] * self._w(p, cache)
+
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
+        if b is not None and du_out is None:
+            # many probe rows of one sequence: fold diag(f') into W once, then a single product (no pass over
+            # the rows for the elementwise factor; this is the heatmap's inner loop)
+            return np.matmul(ds, self._probe_matrix(p, cache, t, b), out=out)
         D = self._at(cache[self._DKEY], t, b)
         if du_out is not None and not accumulate:
             da = np.multiply(ds, D, out=du_out)
@@ -95,7 +103,14 @@ class LeakyCell(VanillaCell):
 
     _DKEY = "D1a"
 
+    def _probe_matrix(self, p, cache, t, b):
+        M = super()._probe_matrix(p, cache, t, b)
+        M[np.diag_indices_from(M)] += p["alpha"]  # + diag(α): the leak path
+        return M
+
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
+        if b is not None and du_out is None:
+            return super().vjp(p, ds, cache, t, b, du_out, out, accumulate)
         out = super().vjp(p, ds, cache, t, b, du_out, out, accumulate)
         out += ds * p["alpha"]
         return out
