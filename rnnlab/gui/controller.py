@@ -40,7 +40,7 @@ class Controller(QtCore.QObject):
     MODES = ("process", "thread", "sync")
 
     def __init__(self, exp: Experiment, mode: str = "process", confirm: Callable[[str], bool] | None = None,
-                 parent: QtCore.QObject | None = None, fps: float = 30.0):
+                 parent: QtCore.QObject | None = None, fps: float = 36.0):
         super().__init__(parent)
         if mode not in self.MODES:
             raise ValueError(f"mode must be one of {self.MODES}, got {mode!r}")
@@ -55,7 +55,8 @@ class Controller(QtCore.QObject):
         self.last_snapshot: Snapshot | None = None
         self.frames = 0
         self._timer = QtCore.QTimer(self)
-        self._timer.setInterval(int(1000 / fps))
+        # poll faster than frames are produced, so a frame is drawn as soon as it exists (an empty poll is free)
+        self._timer.setInterval(max(5, int(500 / fps)))
         self._timer.timeout.connect(self.poll)
         if mode == "thread":
             self.thread = TrainingThread(self.engine)

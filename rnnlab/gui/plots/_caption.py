@@ -15,7 +15,10 @@ def add_caption(widget: QtWidgets.QWidget, text: str = "") -> QtWidgets.QLabel:
     label = QtWidgets.QLabel(text, widget)
     label.setWordWrap(True)
     label.setStyleSheet(f"color: #222222; font-size: {AXIS_FONT_PT - 1}pt; background: white; padding: 1px 6px;")
-    label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Maximum)
+    label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+    # a fixed height (three lines): a caption whose text changes must not resize the plot above it, which
+    # would re-render the whole view on every diagnostics frame
+    label.setFixedHeight(3 * label.fontMetrics().lineSpacing() + 4)
     lay = widget.layout()
     lay.setSpacing(0)
     lay.addWidget(label)
