@@ -200,9 +200,28 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- slots (one call each) ------------------------------------------------------------------------------------
     def _on_frame(self, snap) -> None:
-        for p in self.plots:
-            p.update(snap)
+        self._flush_pending()
         self.status.update_snapshot(snap)
+        if snap.heatmap is None or self.controller.mode == "sync":  # most frames: only time series change
+            for p in self.plots:
+                p.update(snap)
+            return
+        # a frame with new diagnostics repaints every view: split it over two event-loop passes so the window
+        # never stalls for a whole frame (the second half follows 8 ms later, or before the next frame)
+        half = len(self.plots) // 2
+        for p in self.plots[:half]:
+            p.update(snap)
+        self._pending = (snap, self.plots[half:])
+        QtCore.QTimer.singleShot(8, self._flush_pending)
+
+    _pending = None
+
+    def _flush_pending(self) -> None:
+        if self._pending is not None:
+            snap, plots = self._pending
+            self._pending = None
+            for p in plots:
+                p.update(snap)
 
     def _on_playing(self, on: bool) -> None:
         self.play_action.setText("⏸ Pause" if on else "▶ Play")
