@@ -57,6 +57,7 @@ def selftest(preset: str = "clipping", steps: int = 20, verbose: bool = True) ->
     check("window drawn", lambda: _render(win))
     log(f"      start-up to a drawn window: {process_age():.2f} s")
     check(f"{steps} training steps", lambda: _train(win, steps))
+    check("training process starts and answers", lambda: _process_engine(exp))
     with tempfile.TemporaryDirectory() as tmp:
         for plot in win.plots:
             check(f"view renders: {plot.title}", lambda p=plot: _render(p))
@@ -91,6 +92,25 @@ def _train(win, steps: int) -> None:
         raise RuntimeError(f"expected step {steps}, got {None if snap is None else snap.step}")
     if snap.heatmap is None:
         raise RuntimeError("no heatmap in the last snapshot")
+
+
+def _process_engine(exp, timeout: float = 60.0) -> None:
+    """The app trains in a spawned child process: start one, train 3 steps, get the snapshot back, stop it."""
+    from .engine import ProcessEngine
+
+    eng = ProcessEngine(exp)
+    try:
+        eng.send("step", 3)
+        t_end = time.perf_counter() + timeout
+        while time.perf_counter() < t_end:
+            snaps = eng.take()
+            if any(s.step == 3 for s in snaps):
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"no snapshot of step 3 from the training process within {timeout:.0f} s")
+    finally:
+        if not eng.stop(5000):
+            raise RuntimeError("the training process did not stop")
 
 
 def _render(widget) -> None:
