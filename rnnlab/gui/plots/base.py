@@ -295,6 +295,13 @@ class EventMarkers:
         return out
 
 
+def _scale_legend(legend: pg.LegendItem, scale: float) -> None:
+    size = f"{9 * scale:.0f}pt"
+    legend.setLabelTextSize(size)
+    for _, label in legend.items:
+        label.setText(label.text, size=size)
+
+
 class SnapshotPlot(QtWidgets.QWidget):
     """Base class of the plot widgets.
 
@@ -352,6 +359,12 @@ class SnapshotPlot(QtWidgets.QWidget):
         self._empty.setGeometry(self.rect())
 
     # --- presentation ---------------------------------------------------------------------------------------------
+    scale = 1.0
+
+    def pt(self, size: float) -> str:
+        """A font size scaled for the current mode (for titles a plot sets while streaming)."""
+        return f"{size * self.scale:.0f}pt"
+
     def set_scale(self, scale: float) -> None:
         """Scale fonts and line widths for a projector (1 = normal, about 1.6 for presentation mode).
 
@@ -359,12 +372,19 @@ class SnapshotPlot(QtWidgets.QWidget):
         relative to the widths they had at scale 1.
         """
         scale = float(scale)
+        self.scale = scale
         for item in self.layout_widget.ci.items:
+            if isinstance(item, pg.LabelItem) and item.text:  # headings made with addLabel
+                item.setText(item.text, size=f"{12 * scale:.0f}pt")
+            if isinstance(item, pg.LegendItem):
+                _scale_legend(item, scale)
             if not isinstance(item, pg.PlotItem):
                 continue
             t = item.titleLabel
             if t.text:
                 t.setText(t.text, size=f"{12 * scale:.0f}pt")
+            if item.legend is not None:
+                _scale_legend(item.legend, scale)
             for name in ("left", "bottom", "right", "top"):
                 ax = item.getAxis(name)
                 if not ax.isVisible():

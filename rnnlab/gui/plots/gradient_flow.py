@@ -54,7 +54,7 @@ class GradientFlowPlot(LogMatrixPlot):
         if defined.size == 0:
             self.row_t = None
             self.row_curve.setData([], [])
-            self.strip.setTitle("no finite loss gradient", size="11pt", color="#D55E00")
+            self.strip.setTitle("no finite loss gradient", size=self.pt(11), color="#D55E00")
             self.detail = "no step carries a finite loss gradient"
             return
         t = int(defined[-1])
@@ -63,7 +63,7 @@ class GradientFlowPlot(LogMatrixPlot):
         ok = np.isfinite(row)
         k = np.arange(t + 1, dtype=np.float64)
         self.row_curve.setData(k[ok], row[ok], skipFiniteCheck=True)
-        self.strip.setTitle(f"row t = {t} as a curve", size="11pt", color="#333333")
+        self.strip.setTitle(f"row t = {t} as a curve", size=self.pt(11), color="#333333")
         if defined.size == 1:
             self.detail = f"Only t = {t} carries a loss: its row is the curve below"
         else:

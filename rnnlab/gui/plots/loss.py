@@ -93,7 +93,7 @@ class LossPlot(SnapshotPlot):
         self._set_baseline(getattr(snap, "baseline", None))
         name = getattr(snap, "task_name", "")
         if name:
-            self.loss_plot.setTitle(f"Loss — {name}", size="12pt")
+            self.loss_plot.setTitle(f"Loss — {name}", size=self.pt(12))
         self._redraw()
 
     def _set_baseline(self, base) -> None:
