@@ -90,9 +90,8 @@ def inspect_experiment(exp: Experiment) -> InspectResult:
 def collect(exp: Experiment, task_name: str, net, x, y, mask, rng=None) -> InspectResult:
     """Diagnostics and arrays of ``net`` on the probe batch (x, y, mask) (used by inspect and run)."""
     diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng)
-    batch_y = y
     arrays: dict[str, np.ndarray] = {k: v for k, v in net.params.items()}
-    arrays.update(x=trace.x, y=batch_y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
+    arrays.update(x=trace.x, y=y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
                   loss=np.asarray(diag.loss))
     arrays.update({f"grad_{k}": v for k, v in grads.items()})
     arrays.update(diagnostics_arrays(diag))

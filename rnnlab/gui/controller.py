@@ -49,7 +49,6 @@ class Controller(QtCore.QObject):
         self.confirm = confirm or (lambda text: True)
         self.mode = mode
         self.engine = ProcessEngine(exp, fps=fps) if mode == "process" else Engine(exp, fps=fps)
-        self.threaded = mode != "sync"
         self.thread: TrainingThread | None = None
         self._playing = False
         self.last_snapshot: Snapshot | None = None
@@ -154,7 +153,7 @@ class Controller(QtCore.QObject):
 
     # --- frames ---------------------------------------------------------------------------------------------------
     def _sync(self) -> None:
-        if not self.threaded:
+        if self.mode == "sync":
             self.engine.run_until_idle()
             self.poll()
 

@@ -30,7 +30,8 @@ def _global_norm(grads: dict[str, np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
 
 
-def clip_gradients(grads: dict[str, np.ndarray], mode: str, threshold: float) -> tuple[dict, ClipReport]:
+def clip_gradients(grads: dict[str, np.ndarray], mode: str, threshold: float,
+                   norm: float | None = None) -> tuple[dict, ClipReport]:
     """Clip a gradient dict.
 
     ``mode="norm"`` (Pascanu et al. Algorithm 1): ĝ ← (c/‖ĝ‖) ĝ if ‖ĝ‖ > c, with ‖·‖ the norm of all parameters
@@ -38,9 +39,11 @@ def clip_gradients(grads: dict[str, np.ndarray], mode: str, threshold: float) ->
     ``mode="value"`` (Mikolov): each component clamped to [−c, c].
     ``mode="none"``: unchanged.
 
+    ``norm``: the global norm of ``grads`` when the caller already has it (it is not computed again).
+
     Returns ``(new grads, ClipReport)``; the input dict is not modified.
     """
-    before = _global_norm(grads)
+    before = _global_norm(grads) if norm is None else float(norm)
     if mode == "none" or not np.isfinite(before):
         return grads, ClipReport(before, before, False)
     if mode == "norm":

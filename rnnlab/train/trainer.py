@@ -243,18 +243,17 @@ class Trainer:
                 self.regularizer = float("nan")
         trainable = {k: grads[k] for k in net.trainable}
         norms = {k: float(np.linalg.norm(v)) for k, v in grads.items()}
-        if r.hessian_free or exp.model.arch == "esn":
-            clipped, fired = trainable, False
-        else:
-            clipped, rep = clip_gradients(trainable, r.clip, r.clip_threshold)
-            fired = rep.fired
-        tot = float(np.sqrt(sum(float(np.sum(g * g)) for g in trainable.values())))
-        tot_after = float(np.sqrt(sum(float(np.sum(g * g)) for g in clipped.values())))
+        tot = float(np.sqrt(sum(norms[k] ** 2 for k in trainable)))  # the global norm, from the parts
         if not np.isfinite(tot):
             self._explode("the gradient norm overflowed", row)
             return False
+        clipped, fired, tot_after = trainable, False, tot
+        if not (r.hessian_free or exp.model.arch == "esn"):
+            clipped, rep = clip_gradients(trainable, r.clip, r.clip_threshold, norm=tot)
+            fired, tot_after = rep.fired, rep.norm_after
         self.grad_norms = {**norms, "total": tot}
-        self.grad_norms_clipped = {k: float(np.linalg.norm(v)) for k, v in clipped.items()}
+        self.grad_norms_clipped = ({k: float(np.linalg.norm(v)) for k, v in clipped.items()} if fired
+                                   else {k: norms[k] for k in trainable})
         self.grad_norms_clipped["total"] = tot_after
         self.clipped = fired
         self.last_finite_grad_norm = tot
