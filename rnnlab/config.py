@@ -15,7 +15,7 @@ import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 __all__ = [
     "ConfigError",
@@ -32,6 +32,7 @@ __all__ = [
     "save_toml",
     "parse_override",
     "apply_overrides",
+    "flatten_changes",
     "describe_keys",
 ]
 
@@ -96,7 +97,11 @@ def _check_field(section: str, f: dataclasses.Field, value: Any) -> Any:
     meta = f.metadata
     ftype = _ftype(f)
     if ftype is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ConfigError(f"{key} = {_short(value)}: too large for a number; expected "
+                              f"{_allowed(meta, ftype)}") from None
     if ftype is bool:
         ok = isinstance(value, bool)
     elif ftype is int:
@@ -104,16 +109,16 @@ def _check_field(section: str, f: dataclasses.Field, value: Any) -> Any:
     else:
         ok = isinstance(value, ftype)
     if not ok:
-        raise ConfigError(f"{key} = {value!r}: expected {_allowed(meta, ftype)}")
+        raise ConfigError(f"{key} = {_short(value)}: expected {_allowed(meta, ftype)}")
     if ftype is float and not math.isfinite(value):
-        raise ConfigError(f"{key} = {value!r}: expected a finite number, {_allowed(meta, ftype)}")
+        raise ConfigError(f"{key} = {_short(value)}: expected a finite number, {_allowed(meta, ftype)}")
     if meta["choices"] and value not in meta["choices"]:
-        raise ConfigError(f"{key} = {value!r}: expected {_allowed(meta, ftype)}")
+        raise ConfigError(f"{key} = {_short(value)}: expected {_allowed(meta, ftype)}")
     lo, hi = meta["lo"], meta["hi"]
     if lo is not None and (value < lo or (meta["lo_open"] and value == lo)):
-        raise ConfigError(f"{key} = {value!r}: expected {_allowed(meta, ftype)}")
+        raise ConfigError(f"{key} = {_short(value)}: expected {_allowed(meta, ftype)}")
     if hi is not None and value > hi:
-        raise ConfigError(f"{key} = {value!r}: expected {_allowed(meta, ftype)}")
+        raise ConfigError(f"{key} = {_short(value)}: expected {_allowed(meta, ftype)}")
     return value
 
 
@@ -325,20 +330,32 @@ class Experiment:
         section, name = _split_key(key)
         return getattr(getattr(self, section), name) if section else getattr(self, name)
 
-    def replace(self, key: str | None = None, value: Any = None, **changes: Any) -> "Experiment":
-        """A new experiment with ``key`` (dotted) set to ``value``; validated. ``changes`` are more dotted keys
-        written with ``__`` for the dot, e.g. ``replace(model__hidden_size=64)``."""
-        items = dict(changes)
-        if key is not None:
-            items[key.replace(".", "__")] = value
+    def with_changes(self, changes: Mapping[str, Any]) -> "Experiment":
+        """A new experiment with every change applied at once, then validated as a whole.
+
+        ``changes`` maps keys to values; a key is dotted (``"model.spectral_radius"``), top-level (``"seed"``,
+        ``"description"``) or a section name whose value is a table (``{"model": {"spectral_radius": 1.5}}``);
+        the forms may be mixed. This is what ``set`` means in every TOML format (lessons, classroom files,
+        presets' contrasts) and what ``--set`` and sweep grid points apply. Because the result is checked only
+        once, a change that is valid together but not one at a time works in any order (``leak_min = 0.95`` with
+        ``leak_max = 0.99`` from ``0.5 … 0.9``). Raises :class:`ConfigError` naming the key.
+        """
         data = self.to_dict()
-        for k, v in items.items():
-            section, name = _split_key(k.replace("__", "."))
+        for key, value in flatten_changes(changes).items():
+            section, name = _split_key(key)
             if section:
-                data[section][name] = v
+                data[section][name] = value
             else:
-                data[name] = v
+                data[name] = value
         return Experiment.from_dict(data)
+
+    def replace(self, key: str | None = None, value: Any = None, **changes: Any) -> "Experiment":
+        """Shorthand for :meth:`with_changes`: ``replace("model.spectral_radius", 2.0)`` or keyword arguments with
+        ``__`` for the dot, ``replace(model__hidden_size=64)``."""
+        items = {k.replace("__", "."): v for k, v in changes.items()}
+        if key is not None:
+            items[key] = value
+        return self.with_changes(items)
 
     def diff(self, other: "Experiment") -> dict[str, tuple[Any, Any]]:
         """Dotted keys whose values differ: ``{key: (self value, other value)}``."""
@@ -378,6 +395,51 @@ def _split_key(key: str) -> tuple[str, str]:
     if name not in valid:
         raise ConfigError(f"unknown key {key!r}: [{section}] has {', '.join(valid)}")
     return section, name
+
+
+def flatten_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted keys from a mapping of dotted keys and/or nested section tables (see
+    :meth:`Experiment.with_changes`); unknown keys, a scalar given for a section and a key given twice raise
+    :class:`ConfigError`."""
+    if not isinstance(changes, Mapping):
+        raise ConfigError(f"expected a table of settings (key = value), got {type(changes).__name__}")
+    out: dict[str, Any] = {}
+
+    def put(key: str, value: Any) -> None:
+        if key in out:
+            raise ConfigError(f"{key} is given twice")
+        out[key] = value
+
+    for key, value in changes.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"setting names must be strings, got {key!r}")
+        if key in SECTIONS and "." not in key:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{key} = {_short(value)}: expected a table of {key} settings, e.g. "
+                                  f"{{ {key}.{fields(SECTIONS[key])[0].name} = ... }}")
+            for sub, v in value.items():
+                if isinstance(v, Mapping):
+                    raise ConfigError(f"{key}.{sub}: expected a value, got a table")
+                name = f"{key}.{sub}"
+                _split_key(name)
+                put(name, v)
+        elif key == "description":
+            put(key, value)
+        else:
+            _split_key(key)
+            if isinstance(value, Mapping):
+                raise ConfigError(f"{key}: expected a value, got a table")
+            put(key, value)
+    return out
+
+
+def _short(value: Any, n: int = 80) -> str:
+    """``repr(value)`` cut to about ``n`` characters (error messages never echo a whole bad value)."""
+    try:
+        text = repr(value)
+    except Exception:  # pragma: no cover - a hostile __repr__
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 # --- TOML -----------------------------------------------------------------------------------------------------
@@ -451,11 +513,13 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def apply_overrides(exp: Experiment, overrides: list[str] | tuple[str, ...]) -> Experiment:
-    """Apply ``--set`` strings in order; each is validated."""
+    """Apply ``--set`` strings all at once (validated as a whole, so their order does not matter; a key given
+    twice keeps its last value)."""
+    changes: dict[str, Any] = {}
     for text in overrides:
         key, value = parse_override(text)
-        exp = exp.replace(key, value)
-    return exp
+        changes[key] = value
+    return exp.with_changes(changes)
 
 
 def describe_keys() -> list[dict[str, Any]]:

@@ -83,31 +83,24 @@ def all_presets() -> list[Preset]:
 
 
 def measure_run(exp: Experiment, steps: int, measure: str) -> float | bool:
-    """Train ``exp`` for ``steps`` updates and return the requested measure (see :data:`MEASURES`)."""
+    """Train ``exp`` for ``steps`` updates (:func:`rnnlab.train.run.run`) and return the requested measure (see
+    :data:`MEASURES`)."""
     import numpy as np
 
-    from .train.trainer import Trainer
+    from .train.run import run
 
-    tr = Trainer(exp, spectrum_every=0)
-    losses, grads = [], []
-    while tr.step_count < steps:
-        if not tr.step():
-            break
-        losses.append(tr.last_loss)
-        grads.append(tr.grad_norms.get("total", np.nan))
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    res = run(exp, steps, evaluate=measure == "success")
     if measure == "exploded":
-        return tr.explosion is not None
+        return res.exploded
     if measure == "max_grad_norm":
-        return float(np.inf) if tr.explosion is not None else float(np.nanmax(grads))
+        return res.max_grad_norm
     if measure == "final_loss":
-        if tr.explosion is not None:
-            return float("inf")
-        k = max(1, len(losses) // 10)
-        return float(np.mean(losses[-k:]))
+        return res.final_loss
     if measure == "success":
-        if tr.explosion is not None:
-            return 0.0
-        return tr.evaluate()[0]
+        return res.final_metric
+    tr = res.trainer
     if measure == "final_rho":
         return tr.net.spectral_radius()
     d = tr.diagnostics()
@@ -119,9 +112,7 @@ def measure_run(exp: Experiment, steps: int, measure: str) -> float | bool:
         vals = heat[t[far], k[far]]
         vals = vals[np.isfinite(vals)]
         return float(np.mean(vals)) if vals.size else float("-inf")
-    if measure == "long_term_share":
-        return float(d["long_term"][2])
-    raise ValueError(f"unknown measure {measure!r}")
+    return float(d["long_term"][2])  # long_term_share
 
 
 def condition_holds(value, condition: str) -> bool:

@@ -251,25 +251,11 @@ def run_one(exp, steps: int) -> dict:
     sequences; 0 after an explosion), ``exploded``, ``steps`` (updates done) and ``wall_time_s``.
     """
     _limit_blas_threads()
-    t0 = time.perf_counter()
-    from .train.trainer import Trainer
+    from .train.run import run
 
-    tr = Trainer(exp, spectrum_every=0)
-    losses: list[float] = []
-    while tr.step_count < steps:
-        if not tr.step():
-            break
-        losses.append(float(tr.last_loss))
-    exploded = tr.explosion is not None
-    if exploded:
-        final_loss, metric = math.inf, 0.0
-    else:
-        k = max(1, len(losses) // 10)
-        tail = losses[-k:]
-        final_loss = math.fsum(tail) / len(tail) if tail else math.nan
-        metric = float(tr.evaluate()[0])
-    return {"final_loss": float(final_loss), "final_metric": metric, "exploded": exploded,
-            "steps": int(tr.step_count), "wall_time_s": time.perf_counter() - t0}
+    res = run(exp, steps)
+    return {"final_loss": float(res.final_loss), "final_metric": float(res.final_metric), "exploded": res.exploded,
+            "steps": int(res.steps), "wall_time_s": res.wall_time_s}
 
 
 # --- executors --------------------------------------------------------------------------------------------------
