@@ -11,7 +11,7 @@ state; for the other cells s = h.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable, Iterable
 
 import numpy as np
@@ -209,14 +209,16 @@ def grad_norms(grads: dict[str, np.ndarray]) -> dict[str, float]:
     return out
 
 
-def long_term_split(net: Network, trace: Trace, dz: np.ndarray, L: int) -> tuple[float, float, float]:
+def long_term_split(net: Network, trace: Trace, dz: np.ndarray, L: int,
+                    full: np.ndarray | None = None) -> tuple[float, float, float]:
     """Split ∂E/∂W_hh into short-term (lags t − k ≤ L) and long-term (t − k > L) parts (Pascanu et al. eq. 4).
 
     The short-term part backpropagates each loss term E_t only to steps k ≥ t − L (BPTT(1, L + 1)); the long-term
-    part is the full gradient minus it. Returns ``(‖short‖, ‖long‖, share)`` with
-    share = ‖long‖ / (‖short‖ + ‖long‖) ∈ [0, 1].
+    part is the full gradient (``full``, computed here when not given) minus it. Returns
+    ``(‖short‖, ‖long‖, share)`` with share = ‖long‖ / (‖short‖ + ‖long‖) ∈ [0, 1].
     """
-    full = backward(net, trace, dz)["W_hh"]
+    if full is None:
+        full = backward(net, trace, dz)["W_hh"]
     short = backward(net, trace, dz, 1, L + 1)["W_hh"]
     ns, nl = float(np.linalg.norm(short)), float(np.linalg.norm(full - short))
     return ns, nl, (nl / (ns + nl) if ns + nl > 0 else 0.0)
@@ -316,59 +318,94 @@ def regime(gamma_sigma: float, rho: float, gamma: float, linear: bool = False) -
 
 @dataclass(frozen=True)
 class Diagnostics:
-    """Everything :func:`diagnose` measures. Arrays are copies owned by this object."""
+    """Everything :func:`diagnose` measures on a probe batch: the one bundle that the trainer's snapshots carry,
+    ``rnnlab inspect`` writes (under these names) and the views draw. Arrays are copies owned by this object.
 
-    jacobian_log10: np.ndarray  # (T, T)
-    lag_profile: np.ndarray  # (T,)
-    lag_bound: np.ndarray  # (T,)
-    gradient_flow_log10: np.ndarray  # (T, T)
-    grad_norms: dict
-    long_term: tuple  # (‖short‖, ‖long‖, share)
-    eigenvalues: np.ndarray  # complex (H,)
-    singular_values: np.ndarray  # (H,)
+    Attributes
+    ----------
+    jacobian_log10 : (T, T)
+        log10 ‖∂s_t/∂s_k‖ of probe sequence b; NaN above the diagonal (:func:`jacobian_log10`).
+    lag_profile, lag_bound : (T,)
+        Mean of the heatmap's d-th diagonal, and the seeds' bound d·log10(γ σ_max) + log10 ‖I‖.
+    gradient_flow_log10 : (T, T)
+        log10 ‖∂E_t/∂s_k‖ (:func:`gradient_flow_log10`).
+    eigenvalues : (H,) complex, singular_values : (H,)
+        Of the cell's recurrent matrix, by decreasing modulus.
+    lyapunov : (m,)
+        Top Lyapunov exponents of the driven dynamics along the probe sequence (per step).
+    hidden : (T, H)
+        Hidden states of probe sequence b.
+    saturation_counts : (bins,), saturation_edges : (bins + 1,)
+        Histogram of f'(a) on [0, γ].
+    long_term : (3,)
+        ‖short-term part of ∂E/∂W_hh‖, ‖long-term part‖ (lags > L), long-term share.
+    rho, sigma_max, gamma, loss : float
+    grad_norms : dict
+        Frobenius norm of each parameter's gradient on the probe batch, and ``"total"``.
+    """
+
+    jacobian_log10: np.ndarray
+    lag_profile: np.ndarray
+    lag_bound: np.ndarray
+    gradient_flow_log10: np.ndarray
+    eigenvalues: np.ndarray
+    singular_values: np.ndarray
+    lyapunov: np.ndarray
+    hidden: np.ndarray
     saturation_counts: np.ndarray
     saturation_edges: np.ndarray
-    lyapunov: np.ndarray  # (m,)
+    long_term: np.ndarray
     rho: float
     sigma_max: float
     gamma: float
     loss: float
+    grad_norms: dict
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every field as a named array (what ``rnnlab inspect`` writes; ``grad_norms`` is left out, the
+        gradients themselves are written)."""
+        out = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self) if f.name != "grad_norms"}
+        return out
 
 
 def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_cfg=None, b: int = 0,
              rng: np.random.Generator | None = None, feedback: np.ndarray | None = None) -> tuple[Diagnostics, Trace, dict]:
-    """Run every diagnostic on a probe batch. Returns ``(Diagnostics, trace, grads)``.
+    """Run every diagnostic on a probe batch (x (T, B, I), y, mask (T, B)). Returns ``(Diagnostics, trace, grads)``
+    where ``grads`` are the loss gradients of every parameter (full BPTT).
 
     ``diag_cfg`` is a :class:`~rnnlab.config.DiagnosticsConfig` (norm, mode, probes, long_lag, lyapunov) or None
-    for the defaults.
+    for the defaults; ``rng`` draws the probes of the estimated heatmap (default: a fixed seed, so repeated
+    snapshots of unchanged weights are identical).
     """
     from ..config import DiagnosticsConfig
     from .bptt import forward
 
     dc = diag_cfg or DiagnosticsConfig()
-    trace = forward(net, x, feedback)
-    loss, dz = loss_and_dz(net, trace.z, y, mask)
-    grads = backward(net, trace, dz)
-    heat = jacobian_log10(net, trace, b, dc.norm, dc.mode, dc.probes, rng)
-    S = net.cell.state_size
-    offset = 0.5 * np.log10(S) if dc.norm == "frobenius" else 0.0
-    ev, sv = spectrum(net.recurrent_matrix())
-    counts, edges = saturation_histogram(net, trace)
-    diag = Diagnostics(
-        jacobian_log10=heat,
-        lag_profile=lag_profile(heat),
-        lag_bound=lag_bound(net, trace.T, offset),
-        gradient_flow_log10=gradient_flow_log10(net, trace, dz, b),
-        grad_norms=grad_norms(grads),
-        long_term=long_term_split(net, trace, dz, dc.long_lag),
-        eigenvalues=ev,
-        singular_values=sv,
-        saturation_counts=counts,
-        saturation_edges=edges,
-        lyapunov=network_lyapunov(net, trace, dc.lyapunov, b),
-        rho=float(np.abs(ev[0])),
-        sigma_max=float(sv[0]),
-        gamma=net.gamma,
-        loss=loss,
-    )
+    with np.errstate(all="ignore"):
+        trace = forward(net, x, feedback)
+        loss, dz = loss_and_dz(net, trace.z, y, mask)
+        grads = backward(net, trace, dz)
+        heat = jacobian_log10(net, trace, b, dc.norm, dc.mode, dc.probes, rng or np.random.default_rng(0))
+        S = net.cell.state_size
+        offset = 0.5 * np.log10(S) if dc.norm == "frobenius" else 0.0
+        ev, sv = spectrum(net.recurrent_matrix())
+        counts, edges = saturation_histogram(net, trace)
+        diag = Diagnostics(
+            jacobian_log10=heat,
+            lag_profile=lag_profile(heat),
+            lag_bound=lag_bound(net, trace.T, offset),
+            gradient_flow_log10=gradient_flow_log10(net, trace, dz, b),
+            eigenvalues=ev,
+            singular_values=sv,
+            lyapunov=network_lyapunov(net, trace, dc.lyapunov, b),
+            hidden=np.array(trace.hidden(net)[:, b, :]),
+            saturation_counts=counts,
+            saturation_edges=edges,
+            long_term=np.asarray(long_term_split(net, trace, dz, dc.long_lag, full=grads.get("W_hh"))),
+            rho=float(np.abs(ev[0])),
+            sigma_max=float(sv[0]),
+            gamma=net.gamma,
+            loss=loss,
+            grad_norms=grad_norms(grads),
+        )
     return diag, trace, grads

@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..lessons import VIEWS, Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment
+from ..lessons import Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment
 
 __all__ = ["LessonPanel", "highlight", "clear_highlight", "highlighted", "find_plots", "HIGHLIGHT_COLOR"]
 
@@ -131,12 +131,11 @@ def highlighted() -> list[QtWidgets.QWidget]:
 
 
 def find_plots(plots: Sequence[QtWidgets.QWidget], views: Iterable[str]) -> list[QtWidgets.QWidget]:
-    """The plot widgets showing the named views (``"heatmap"``, ``"grad_norms"``, …), matched by class name
-    (:data:`rnnlab.lessons.VIEWS`), in the order of ``views``."""
+    """The plot widgets showing the named views (``"heatmap"``, ``"grad_norms"``, …: the ``view_id`` of
+    :data:`rnnlab.gui.plots.VIEWS`), in the order of ``views``."""
     out = []
     for v in views:
-        cls = VIEWS.get(v)
-        out.extend(p for p in plots if type(p).__name__ == cls and p not in out)
+        out.extend(p for p in plots if getattr(p, "view_id", None) == v and p not in out)
     return out
 
 

@@ -33,7 +33,7 @@ ADVANCED_KEYS = frozenset({
 })
 SCALE = 1.6
 #: views hidden in presentation mode (the lesson's watched view is shown even if listed here)
-SECONDARY_VIEWS = ("GradientFlowPlot", "HiddenStatesPlot", "SaturationPlot")
+SECONDARY_VIEWS = ("gradient_flow", "hidden_states", "saturation")
 
 
 @dataclass
@@ -155,7 +155,7 @@ class Presentation:
             win.showNormal()
         for p in win.plots:
             p.set_scale(SCALE if on else 1.0)
-            p.setVisible(not (on and type(p).__name__ in SECONDARY_VIEWS) or p is getattr(win, "watched", None))
+            p.setVisible(not (on and p.view_id in SECONDARY_VIEWS) or p is getattr(win, "watched", None))
         if on:  # the hidden third row leaves the space to the others
             win.rows_splitter.setSizes([1, 1, 0])
         else:

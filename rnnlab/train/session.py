@@ -1,39 +1,113 @@
-"""The training loop behind the window, without Qt: commands in, snapshots out.
+"""The session: an experiment trained interactively, without Qt. Typed commands in, snapshots out.
 
-:class:`Engine` owns the :class:`~rnnlab.train.trainer.Trainer`. The GUI never touches the trainer: it sends
-commands (:meth:`Engine.send`) and collects snapshots (:meth:`Engine.take`). The same object runs synchronously
-(tests, ``rnnlab screenshot``) or inside :class:`~rnnlab.gui.worker.TrainingThread`.
+:class:`Session` owns a :class:`~rnnlab.train.trainer.Trainer`. Its user never touches the trainer: it sends
+commands (:meth:`Session.send`, e.g. ``Step(10)``, ``Configure(new_experiment)``) and collects snapshots
+(:meth:`Session.take`). The same object runs in three ways, behind one interface (``send``, ``take``,
+``take_messages``, ``is_alive``, ``stop``):
+
+* synchronously: the caller ticks it (:meth:`Session.run_until_idle`; tests, ``rnnlab screenshot``);
+* :class:`ThreadSession`: ticked by a Python thread of the caller's process (the "worker thread" of the brief; the
+  app's fallback where a process cannot be started). Training and drawing then share the GIL: measured in 0.1,
+  14 redraws/s and training at 0.37 of headless speed;
+* :class:`ProcessSession`: ticked in a process of its own (the app's default), which keeps the window smooth.
 
 Snapshots are produced at most ``fps`` times a second (time-based, so a fast trainer does not flood the window);
-the expensive diagnostics (heatmap, gradient flow, spectrum, Lyapunov) at most ``expensive_fps`` times a second and
-never more than ``expensive_share`` of the loop's time, measured as it runs.
+the expensive diagnostics at most ``expensive_fps`` times a second and never more than ``expensive_share`` of
+the loop's time, measured as it runs.
 """
 
 from __future__ import annotations
 
 import collections
 import queue
+import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Union
 
 from ..config import ConfigError, Experiment
-from ..train.snapshot import Snapshot
-from ..train.trainer import Trainer
+from .snapshot import Snapshot
+from .trainer import Trainer
 
-__all__ = ["Engine", "ProcessEngine", "Command"]
+__all__ = ["Session", "ThreadSession", "ProcessSession", "Command", "Play", "Pause", "Step", "Reset", "Rewind",
+           "Configure", "Speed", "RequestSnapshot", "ExportRun", "Stop"]
+
+
+# --- commands ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Play:
+    """Train continuously until paused (or until an explosion)."""
 
 
 @dataclass(frozen=True)
-class Command:
-    """``kind`` is one of play, pause, step, reset, rewind, config, speed, snapshot, export, stop."""
-
-    kind: str
-    arg: Any = None
+class Pause:
+    """Stop training after the current step; a full snapshot follows."""
 
 
-class Engine:
+@dataclass(frozen=True)
+class Step:
+    """Train ``n`` more steps, then pause with a full snapshot."""
+
+    n: int = 1
+
+
+@dataclass(frozen=True)
+class Reset:
+    """New weights and history from ``experiment`` (or the current one); paused at step 0."""
+
+    experiment: Experiment | None = None
+
+
+@dataclass(frozen=True)
+class Rewind:
+    """Back to the last finite checkpoint."""
+
+
+@dataclass(frozen=True)
+class Configure:
+    """Apply a new experiment between two steps (keys that need new weights reset the run)."""
+
+    experiment: Experiment
+
+
+@dataclass(frozen=True)
+class Speed:
+    """Limit training to ``steps_per_second`` (0: as fast as possible)."""
+
+    steps_per_second: float = 0.0
+
+
+@dataclass(frozen=True)
+class RequestSnapshot:
+    """Produce a snapshot now (with the diagnostics when ``expensive``)."""
+
+    expensive: bool = True
+
+
+@dataclass(frozen=True)
+class ExportRun:
+    """Write config.toml, metrics.csv and state.npz of the run into ``folder``; a message says what happened."""
+
+    folder: Path
+
+
+@dataclass(frozen=True)
+class Stop:
+    """End the session."""
+
+
+Command = Union[Play, Pause, Step, Reset, Rewind, Configure, Speed, RequestSnapshot, ExportRun, Stop]
+
+
+# --- the session ---------------------------------------------------------------------------------------------------
+
+class Session:
+    """An experiment being trained, driven by commands; see the module docstring."""
+
     def __init__(self, exp: Experiment, fps: float = 30.0, expensive_fps: float = 4.0,
                  expensive_share: float = 0.1, clock=time.perf_counter):
         self.trainer = Trainer(exp, spectrum_every=0)
@@ -56,76 +130,82 @@ class Engine:
         self._force_expensive = True
         self.wake = threading.Event()
 
-    # --- GUI side -----------------------------------------------------------------------------------------------
-    def send(self, kind: str, arg: Any = None) -> None:
-        """Queue a command (thread-safe)."""
-        self._cmds.put(Command(kind, arg))
+    # --- the caller's side (thread-safe) ------------------------------------------------------------------------
+    def send(self, cmd: Command) -> None:
+        """Queue a command."""
+        self._cmds.put(cmd)
         self.wake.set()
 
     def take(self) -> list[Snapshot]:
-        """All snapshots produced since the last call, oldest first (thread-safe)."""
-        out = []
-        while True:
-            try:
-                out.append(self._out.popleft())
-            except IndexError:
-                return out
+        """All snapshots produced since the last call, oldest first."""
+        return _drain(self._out)
 
     def take_messages(self) -> list[str]:
-        out = []
-        while True:
-            try:
-                out.append(self._messages.popleft())
-            except IndexError:
-                return out
+        """Messages for the user (a refused setting, an export, an error), oldest first."""
+        return _drain(self._messages)
+
+    def is_alive(self) -> bool:
+        return not self.stopped
+
+    def stop(self, timeout_ms: int = 0) -> bool:
+        self.stopped = True
+        self.playing = False
+        return True
 
     @property
     def experiment(self) -> Experiment:
         return self.trainer.exp
 
-    # --- worker side --------------------------------------------------------------------------------------------
+    # --- the worker's side --------------------------------------------------------------------------------------
+    def _force(self) -> None:
+        self._force_snapshot = self._force_expensive = True
+
     def _handle(self, cmd: Command) -> None:
         tr = self.trainer
-        k = cmd.kind
-        if k == "play":
-            if tr.explosion is None:
-                self.playing = True
-        elif k == "pause":
-            self.playing = False
-            self._force_snapshot = self._force_expensive = True
-        elif k == "step":
-            self.pending_steps += int(cmd.arg or 1)
-        elif k == "reset":
-            exp = cmd.arg or tr.exp
-            tr.reset(exp)
-            self.playing = False
-            self.pending_steps = 0
-            self._force_snapshot = self._force_expensive = True
-        elif k == "rewind":
-            tr.rewind()
-            self._force_snapshot = self._force_expensive = True
-        elif k == "config":
-            try:
-                tr.apply_config(cmd.arg, allow_reset=True)
-            except ConfigError as exc:
-                self._messages.append(str(exc))
-            self._force_snapshot = self._force_expensive = True
-        elif k == "speed":
-            self.speed = float(cmd.arg or 0.0)
-        elif k == "snapshot":
-            self._force_snapshot = True
-            self._force_expensive = bool(cmd.arg)
-        elif k == "export":
-            from ..train.cli import write_run
+        match cmd:
+            case Play():
+                if tr.explosion is None:
+                    self.playing = True
+            case Pause():
+                self.playing = False
+                self._force()
+            case Step(n):
+                self.pending_steps += int(n)
+            case Reset(exp):
+                tr.reset(exp or tr.exp)
+                self.playing = False
+                self.pending_steps = 0
+                self._force()
+            case Rewind():
+                tr.rewind()
+                self._force()
+            case Configure(exp):
+                try:
+                    tr.apply_config(exp, allow_reset=True)
+                except ConfigError as exc:
+                    self._messages.append(str(exc))
+                self._force()
+            case Speed(v):
+                self.speed = float(v or 0.0)
+            case RequestSnapshot(expensive):
+                self._force_snapshot = True
+                self._force_expensive = bool(expensive)
+            case ExportRun(folder):
+                try:  # TODO(lead): the writers move to train/outputs.py (engineer P1); drop the fallback at merge
+                    from .outputs import write_run
+                except ImportError:
+                    from .cli import write_run
 
-            try:
-                paths = write_run(tr, cmd.arg)
-                self._messages.append("Exported the run: " + ", ".join(str(p) for p in paths))
-            except OSError as exc:
-                self._messages.append(f"Could not export the run to {cmd.arg}: {exc.strerror or exc}")
-        elif k == "stop":
-            self.stopped = True
-            self.playing = False
+                try:
+                    paths = write_run(tr, folder)
+                    self._messages.append("Exported the run: " + ", ".join(str(p) for p in paths))
+                except OSError as exc:
+                    self._messages.append(f"Could not export the run to {folder}: {exc.strerror or exc}")
+            case Stop():
+                self.stopped = True
+                self.playing = False
+            case _:
+                raise TypeError(f"not a session command: {cmd!r}")
 
     def drain(self) -> None:
         while True:
@@ -136,7 +216,7 @@ class Engine:
             self._handle(cmd)
 
     def busy(self) -> bool:
-        """Whether :meth:`tick` has work to do now (otherwise the thread may sleep until a command)."""
+        """Whether :meth:`tick` has work to do now (otherwise a worker may sleep until a command)."""
         return (self.playing or self.pending_steps > 0 or self._force_snapshot or not self._cmds.empty()) \
             and not self.stopped
 
@@ -157,14 +237,13 @@ class Engine:
                 if self.pending_steps > 0:
                     self.pending_steps -= 1
                     if self.pending_steps == 0:
-                        self._force_snapshot = True
-                        self._force_expensive = True
+                        self._force()
                 if self.speed > 0:
                     self._next_step_time = max(now, self._next_step_time) + 1.0 / self.speed
                 if not ok:
                     self.playing = False
                     self.pending_steps = 0
-                    self._force_snapshot = self._force_expensive = True
+                    self._force()
         elif tr.explosion is not None:
             self.playing = False
             self.pending_steps = 0
@@ -192,50 +271,123 @@ class Engine:
                 return
 
 
-# --- the engine in its own process -------------------------------------------------------------------------------
+def _drain(dq: collections.deque) -> list:
+    out = []
+    while True:
+        try:
+            out.append(dq.popleft())
+        except IndexError:
+            return out
+
+
+# --- the session on a thread of this process -----------------------------------------------------------------------
+
+class ThreadSession:
+    """A :class:`Session` ticked by a thread of this process (same interface as :class:`ProcessSession`).
+
+    The thread sleeps on an event that a command wakes while there is nothing to do, and checks the stop flag
+    between steps, so :meth:`stop` is prompt. An exception in the training code ends the thread with a message.
+    """
+
+    def __init__(self, exp: Experiment, fps: float = 30.0):
+        self.session = Session(exp, fps=fps)
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="rnnlab-training")
+        self._thread.start()
+
+    def _loop(self) -> None:
+        s = self.session
+        # the caller's thread (a window) must get the GIL back quickly while NumPy-heavy Python code runs here
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(0.001)
+        try:
+            while not self._stop and not s.stopped:
+                if s.busy():
+                    s.tick()
+                    if s.playing and s.speed > 0:
+                        s.wake.wait(0.001)
+                else:
+                    s.wake.wait(0.05)
+                    s.wake.clear()
+                    s.tick()
+        except Exception:
+            s.playing = False
+            s._messages.append("Training stopped on an internal error:\n" + traceback.format_exc(limit=6))
+        finally:
+            sys.setswitchinterval(old)
+
+    @property
+    def trainer(self) -> Trainer:
+        """The trainer (in this process; for tests and inspection, never to be changed from outside)."""
+        return self.session.trainer
+
+    @property
+    def playing(self) -> bool:
+        return self.session.playing
+
+    def send(self, cmd: Command) -> None:
+        self.session.send(cmd)
+
+    def take(self) -> list[Snapshot]:
+        return self.session.take()
+
+    def take_messages(self) -> list[str]:
+        return self.session.take_messages()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout_ms: int = 5000) -> bool:
+        """Ask the loop to end and wait for it; True when the thread has finished."""
+        self._stop = True
+        self.session.send(Stop())
+        self._thread.join(timeout_ms / 1000)
+        return not self._thread.is_alive()
+
+
+# --- the session in its own process -------------------------------------------------------------------------------
 
 def _process_main(exp: Experiment, fps: float, cmd_q, out_q) -> None:  # pragma: no cover - runs in the child
-    """The child process: tick the engine, forward snapshots, messages and the playing state to the window."""
+    """The child process: tick the session, forward snapshots, messages and the playing state to the parent."""
     from .._runtime import tune_process
 
     tune_process()
-    eng = Engine(exp, fps=fps)
+    s = Session(exp, fps=fps)
     last_status = None
-    while not eng.stopped:
+    while not s.stopped:
         try:
-            block = not eng.busy()
+            block = not s.busy()
             item = cmd_q.get(timeout=0.05) if block else cmd_q.get_nowait()
             while True:
-                eng.send(*item)
+                s.send(item)
                 item = cmd_q.get_nowait()
         except queue.Empty:
             pass
-        except (EOFError, OSError):  # the window went away
+        except (EOFError, OSError):  # the parent went away
             break
         try:
-            eng.tick()
+            s.tick()
         except Exception:
-            import traceback
-
-            eng.playing = False
+            s.playing = False
             out_q.put(("msg", "Training stopped on an internal error:\n" + traceback.format_exc(limit=6)))
-        for s in eng.take():
-            out_q.put(("snap", s))
-        for m in eng.take_messages():
+        for snap in s.take():
+            out_q.put(("snap", snap))
+        for m in s.take_messages():
             out_q.put(("msg", m))
-        status = eng.playing
+        status = s.playing
         if status != last_status:
             out_q.put(("status", status))
             last_status = status
     out_q.put(("stopped", None))
 
 
-class ProcessEngine:
-    """The :class:`Engine` in a separate process, behind the same ``send`` / ``take`` / ``take_messages``.
+class ProcessSession:
+    """A :class:`Session` in a separate process, behind the same interface as :class:`ThreadSession`.
 
-    Training and drawing are both Python-heavy; in one process they take turns on the GIL and the window stutters
-    (measured: 14 redraws/s and in-app training at 0.37 of headless speed with a thread). In its own process the
-    engine has a core to itself and the window keeps the other. Snapshots cross as pickles (they own their arrays).
+    Training and drawing are both Python-heavy; in one process they take turns on the GIL and the window stutters.
+    In its own process the session has a core to itself and the window keeps the other. Commands and snapshots
+    cross as pickles (snapshots own their arrays). ``answered`` turns true with the child's first message, so a
+    caller can tell a process that never started from one that stopped.
     """
 
     def __init__(self, exp: Experiment, fps: float = 30.0):
@@ -248,13 +400,14 @@ class ProcessEngine:
         self._messages: collections.deque[str] = collections.deque()
         self.playing = False
         self.stopped = False
+        self.answered = False
         self._proc = ctx.Process(target=_process_main, args=(exp, fps, self._cmd_q, self._out_q), daemon=True,
-                                 name="rnnlab-engine")
+                                 name="rnnlab-training")
         self._proc.start()
 
-    def send(self, kind: str, arg: Any = None) -> None:
+    def send(self, cmd: Command) -> None:
         if not self.stopped:
-            self._cmd_q.put((kind, arg))
+            self._cmd_q.put(cmd)
 
     def _pump(self) -> None:
         while True:
@@ -264,6 +417,7 @@ class ProcessEngine:
                 return
             except (EOFError, OSError):  # pragma: no cover
                 return
+            self.answered = True
             if kind == "snap":
                 self._snaps.append(val)
             elif kind == "msg":
@@ -275,23 +429,23 @@ class ProcessEngine:
 
     def take(self) -> list[Snapshot]:
         self._pump()
-        out = list(self._snaps)
-        self._snaps.clear()
-        return out
+        return _drain(self._snaps)
 
     def take_messages(self) -> list[str]:
         self._pump()
-        out = list(self._messages)
-        self._messages.clear()
-        return out
+        return _drain(self._messages)
 
     def is_alive(self) -> bool:
         return self._proc.is_alive()
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid
+
     def stop(self, timeout_ms: int = 5000) -> bool:
         """Ask the child to stop, wait for it (terminate it if it does not answer); True when it has ended."""
         if self._proc.is_alive():
-            self.send("stop")
+            self.send(Stop())
             self._proc.join(timeout_ms / 1000)
             if self._proc.is_alive():  # pragma: no cover - a hung child
                 self._proc.terminate()

@@ -19,6 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from ...core.cells import get_cell
 from ._caption import add_caption
 from .base import AXIS_FONT_PT, SnapshotPlot, style_plot
 
@@ -63,7 +64,7 @@ class LogMatrixPlot(SnapshotPlot):
     read-out. Subclasses name the field (``field``) and the labels."""
 
     title = "log10 matrix"
-    field = "heatmap"
+    field = "jacobian_log10"  # the field of the snapshot's Diagnostics bundle
     quantity = "log10 ‖∂h_t/∂h_k‖"
     #: short (a pyqtgraph title is as wide as its text, and plots sit three in a row)
     plot_title = "‖∂h_t/∂h_k‖ heatmap"
@@ -102,7 +103,7 @@ class LogMatrixPlot(SnapshotPlot):
         return ""
 
     def update_snapshot(self, snap) -> None:
-        data = getattr(snap, self.field)
+        data = getattr(snap.diagnostics, self.field) if snap.diagnostics is not None else None
         if data is None:
             if self._data is None:
                 self.set_empty_text(self.waiting_text)
@@ -215,7 +216,8 @@ class HeatmapPlot(LogMatrixPlot):
     """``snap.heatmap``: log10 ‖∂h_t/∂h_k‖ on the probe sequence (rows t, columns k ≤ t)."""
 
     title = "∂h_t/∂h_k heatmap"
-    field = "heatmap"
+    view_id = "heatmap"
+    label = "the ∂h_t/∂h_k heatmap"
     quantity = "log10 ‖∂h_t/∂h_k‖"
 
     def _detail_for(self, snap) -> str:
@@ -224,5 +226,6 @@ class HeatmapPlot(LogMatrixPlot):
             return ""
         norm = "spectral" if cfg.diagnostics.norm == "spectral" else "Frobenius"
         how = ", estimated" if cfg.diagnostics.mode == "estimated" else ""
-        state = ", of the state (h, c)" if cfg.model.arch == "lstm" else ""
+        parts = get_cell(cfg.model.arch).state_parts
+        state = f", of the state ({', '.join(parts)})" if len(parts) > 1 else ""
         return f"{norm} norm{how}{state}"
