@@ -23,6 +23,9 @@ __all__ = [
     "log_norm_sweep",
     "jacobian_log10",
     "estimate_error_log10",
+    "HeatmapPlan",
+    "heatmap_cost",
+    "plan_heatmap",
     "gradient_flow_log10",
     "lag_profile",
     "lag_bound",
@@ -126,7 +129,7 @@ def _block_norms(stack: np.ndarray, widths: list[int], S: int, norm: str) -> np.
 
 
 def jacobian_log10(net: Network, trace: Trace, b: int = 0, norm: str = "frobenius", mode: str = "exact",
-                   probes: int = 16, rng: np.random.Generator | None = None) -> np.ndarray:
+                   probes: int = 16, rng: np.random.Generator | None = None, stride: int = 1) -> np.ndarray:
     """The heatmap ``L[t, k] = log10 ‖∂s_t/∂s_k‖`` (T, T) for the probe sequence b; NaN above the diagonal.
 
     ∂s_t/∂s_k = Π_{j=k+1..t} ∂s_j/∂s_{j−1} (seeds eq. 8; vanilla: Π diag(f'(a_j)) W_hh). The diagonal is
@@ -134,19 +137,71 @@ def jacobian_log10(net: Network, trace: Trace, b: int = 0, norm: str = "frobeniu
 
     ``mode="exact"`` multiplies full S×S blocks (cost ≈ T²S³/2). ``mode="estimated"`` (Frobenius only) replaces
     the identity by ``probes`` Gaussian rows V/√m, using E‖V P‖²_F = m‖P‖²_F; cost ≈ T²S²·m/2. Its error is
-    stated by :func:`estimate_error_log10`.
+    stated by :func:`estimate_error_log10`. ``stride`` > 1 computes only the rows t = T−1, T−1−stride, … (the
+    others stay NaN): the cost divides by ``stride`` (see :func:`plan_heatmap`).
     """
     S = net.cell.state_size
+    T = trace.T
+    stride = max(1, int(stride))
+    rows = set(range(T - 1, -1, -stride))
     if mode == "exact":
         eye = np.eye(S)
-        return log_norm_sweep(net, trace, b, lambda t: eye, norm)
+        return log_norm_sweep(net, trace, b, lambda t: eye if t in rows else None, norm)
     if mode != "estimated":
         raise ValueError(f"mode must be 'exact' or 'estimated', got {mode!r}")
     if norm != "frobenius":
         raise ValueError("the estimated heatmap supports the Frobenius norm only")
     rng = rng or np.random.default_rng(0)
     m = int(probes)
-    return log_norm_sweep(net, trace, b, lambda t: rng.standard_normal((m, S)) / np.sqrt(m), norm)
+    return log_norm_sweep(net, trace, b, lambda t: rng.standard_normal((m, S)) / np.sqrt(m) if t in rows else None,
+                          norm)
+
+
+@dataclass(frozen=True)
+class HeatmapPlan:
+    """How a heatmap will be computed: ``mode`` ("exact" or "estimated"), ``stride`` (every stride-th row t),
+    its predicted cost in multiply-adds, and ``note``: empty for the requested heatmap, else a sentence for the
+    view saying what was done instead and why."""
+
+    mode: str
+    probes: int
+    stride: int
+    cost: float
+    note: str = ""
+
+
+def heatmap_cost(T: int, S: int, G: int, H: int, width: int, stride: int = 1) -> float:
+    """Predicted multiply-adds of :func:`jacobian_log10`: each step k multiplies every live block (``width`` rows
+    each; S exact, the probe count estimated) by one step Jacobian, ≈ G·H per row; about T/stride blocks live on
+    average half of the sequence. ``S`` is unused by the count but kept for the exact width."""
+    rows_t = -(-T // max(1, stride))
+    return float(width) * rows_t * (T + 1) / 2.0 * G * H
+
+
+def plan_heatmap(T: int, S: int, G: int, H: int, mode: str = "exact", probes: int = 16, norm: str = "frobenius",
+                 budget: float | None = None) -> HeatmapPlan:
+    """The cheapest faithful plan within ``budget`` multiply-adds (None: no limit, the requested mode).
+
+    Over budget, an exact Frobenius heatmap becomes the estimated one (``probes`` random rows instead of S); if
+    that is still over budget, only every ``stride``-th row t is computed. The note says which, so a view can
+    state it.
+    """
+    width = S if mode == "exact" else probes
+    cost = heatmap_cost(T, S, G, H, width)
+    if budget is None or cost <= budget:
+        return HeatmapPlan(mode, probes, 1, cost)
+    note = []
+    if mode == "exact" and norm == "frobenius" and probes < S:
+        mode, width = "estimated", probes
+        cost = heatmap_cost(T, S, G, H, width)
+        note.append(f"estimated with {probes} random probes (exact would take ~{cost * S / probes:.1g} operations)")
+    stride = 1
+    while cost > budget and stride < T:
+        stride += 1
+        cost = heatmap_cost(T, S, G, H, width, stride)
+    if stride > 1:
+        note.append(f"one row t in {stride} computed")
+    return HeatmapPlan(mode, probes, stride, cost, "; ".join(note))
 
 
 def estimate_error_log10(probes: int) -> float:
@@ -342,6 +397,8 @@ class Diagnostics:
     rho, sigma_max, gamma, loss : float
     grad_norms : dict
         Frobenius norm of each parameter's gradient on the probe batch, and ``"total"``.
+    heatmap_mode, heatmap_stride, heatmap_note : str, int, str
+        How the heatmap was computed (see :func:`plan_heatmap`): the note is empty for the requested heatmap.
     """
 
     jacobian_log10: np.ndarray
@@ -360,22 +417,26 @@ class Diagnostics:
     gamma: float
     loss: float
     grad_norms: dict
+    heatmap_mode: str = "exact"
+    heatmap_stride: int = 1
+    heatmap_note: str = ""
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every field as a named array (what ``rnnlab inspect`` writes; ``grad_norms`` is left out, the
         gradients themselves are written)."""
-        out = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self) if f.name != "grad_norms"}
-        return out
+        return {f.name: np.asarray(getattr(self, f.name)) for f in fields(self) if f.name != "grad_norms"}
 
 
 def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_cfg=None, b: int = 0,
-             rng: np.random.Generator | None = None, feedback: np.ndarray | None = None) -> tuple[Diagnostics, Trace, dict]:
+             rng: np.random.Generator | None = None, feedback: np.ndarray | None = None,
+             budget: float | None = None) -> tuple[Diagnostics, Trace, dict]:
     """Run every diagnostic on a probe batch (x (T, B, I), y, mask (T, B)). Returns ``(Diagnostics, trace, grads)``
     where ``grads`` are the loss gradients of every parameter (full BPTT).
 
     ``diag_cfg`` is a :class:`~rnnlab.config.DiagnosticsConfig` (norm, mode, probes, long_lag, lyapunov) or None
     for the defaults; ``rng`` draws the probes of the estimated heatmap (default: a fixed seed, so repeated
-    snapshots of unchanged weights are identical).
+    snapshots of unchanged weights are identical). ``budget`` (multiply-adds) bounds the heatmap's cost
+    (:func:`plan_heatmap`; the app passes one so that a snapshot stays quick at any size; None: as configured).
     """
     from ..config import DiagnosticsConfig
     from .bptt import forward
@@ -385,8 +446,11 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
         trace = forward(net, x, feedback)
         loss, dz = loss_and_dz(net, trace.z, y, mask)
         grads = backward(net, trace, dz)
-        heat = jacobian_log10(net, trace, b, dc.norm, dc.mode, dc.probes, rng or np.random.default_rng(0))
-        S = net.cell.state_size
+        cell = net.cell
+        S = cell.state_size
+        plan = plan_heatmap(trace.T, S, cell.gate_size, cell.n_hidden, dc.mode, dc.probes, dc.norm, budget)
+        heat = jacobian_log10(net, trace, b, dc.norm, plan.mode, plan.probes, rng or np.random.default_rng(0),
+                              plan.stride)
         offset = 0.5 * np.log10(S) if dc.norm == "frobenius" else 0.0
         ev, sv = spectrum(net.recurrent_matrix())
         counts, edges = saturation_histogram(net, trace)
@@ -407,5 +471,8 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
             gamma=net.gamma,
             loss=loss,
             grad_norms=grad_norms(grads),
+            heatmap_mode=plan.mode,
+            heatmap_stride=plan.stride,
+            heatmap_note=plan.note,
         )
     return diag, trace, grads

@@ -90,7 +90,8 @@ class Controller(QtCore.QObject):
             return ProcessSession(exp, fps=self.fps)
         except (OSError, RuntimeError) as exc:  # e.g. a locked-down machine refuses to start processes
             self.mode = "thread"
-            QtCore.QTimer.singleShot(0, lambda: self.message.emit(self._fallback_text(str(exc))))
+            text = self._fallback_text(str(exc))
+            QtCore.QTimer.singleShot(0, lambda: self.message.emit(text))  # after the window has connected
             return ThreadSession(exp, fps=self.fps)
 
     @staticmethod
@@ -102,7 +103,7 @@ class Controller(QtCore.QObject):
         """A training process that dies before its first answer (an antivirus, a sandbox) is replaced by the
         thread engine, with a message."""
         s = self.session
-        if not isinstance(s, ProcessSession) or s.answered:
+        if getattr(s, "answered", True):  # only a process session can be waiting for its first answer
             return
         dead = not s.is_alive()
         if dead or self._started.elapsed() > PROCESS_START_TIMEOUT_S * 1000:

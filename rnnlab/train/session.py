@@ -32,7 +32,11 @@ from ..config import ConfigError, Experiment
 from .snapshot import Snapshot
 from .trainer import Trainer
 
-__all__ = ["Session", "ThreadSession", "ProcessSession", "Command", "Play", "Pause", "Step", "Reset", "Rewind",
+#: multiply-adds one streamed heatmap may cost: about 0.1–0.3 s on the development machine, so that a command
+#: (Pause, Reset) waits at most that long; above it the heatmap is estimated and its view says so
+SNAPSHOT_BUDGET = 3e9
+
+__all__ = ["SNAPSHOT_BUDGET", "Session", "ThreadSession", "ProcessSession", "Command", "Play", "Pause", "Step", "Reset", "Rewind",
            "Configure", "Speed", "RequestSnapshot", "ExportRun", "Stop"]
 
 
@@ -111,6 +115,7 @@ class Session:
     def __init__(self, exp: Experiment, fps: float = 30.0, expensive_fps: float = 4.0,
                  expensive_share: float = 0.1, clock=time.perf_counter):
         self.trainer = Trainer(exp, spectrum_every=0)
+        self.trainer.diagnostics_budget = SNAPSHOT_BUDGET
         self.fps = fps
         self.expensive_fps = expensive_fps
         self.expensive_share = expensive_share
@@ -390,7 +395,7 @@ class ProcessSession:
     caller can tell a process that never started from one that stopped.
     """
 
-    def __init__(self, exp: Experiment, fps: float = 30.0):
+    def __init__(self, exp: Experiment, fps: float = 30.0, target=None):
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")  # never fork a process that has Qt threads
@@ -401,8 +406,9 @@ class ProcessSession:
         self.playing = False
         self.stopped = False
         self.answered = False
-        self._proc = ctx.Process(target=_process_main, args=(exp, fps, self._cmd_q, self._out_q), daemon=True,
-                                 name="rnnlab-training")
+        # ``target`` replaces the child's main function (tests: a child that dies before answering)
+        self._proc = ctx.Process(target=target or _process_main, args=(exp, fps, self._cmd_q, self._out_q),
+                                 daemon=True, name="rnnlab-training")
         self._proc.start()
 
     def send(self, cmd: Command) -> None:

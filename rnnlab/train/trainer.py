@@ -318,12 +318,16 @@ class Trainer:
             self.accuracy = float("nan")
         return self.metric, self.accuracy
 
+    #: multiply-adds the heatmap of a snapshot may cost (None: as configured, however long it takes); the app's
+    #: session sets one so that a snapshot stays quick at any size (see core.diagnostics.plan_heatmap)
+    diagnostics_budget: float | None = None
+
     def diagnostics(self) -> Diagnostics:
         """The expensive part of a snapshot: :func:`rnnlab.core.diagnostics.diagnose` on the fixed probe batch (its
         estimated heatmap, when chosen, draws its probes from a fixed seed so unchanged weights give the same
-        picture)."""
+        picture), within :attr:`diagnostics_budget`."""
         x, y, mask = self.probe
-        d, _, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics)
+        d, _, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics, budget=self.diagnostics_budget)
         self._rho, self._sigma = d.rho, d.sigma_max
         return d
 

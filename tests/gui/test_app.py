@@ -195,24 +195,6 @@ def test_step_and_reset_keys(window, qtbot):
     assert "step: 0" in win.status.labels["step"].text()
 
 
-def test_play_pause_in_a_thread(window, qtbot):
-    win = window(mode="thread")
-    _activate(win, qtbot)
-    qtbot.keyClick(win, QtCore.Qt.Key.Key_Space)
-    assert win.controller.playing and "Pause" in win.play_action.text()
-    qtbot.waitUntil(lambda: win.controller.last_snapshot is not None and win.controller.last_snapshot.step >= 20,
-                    timeout=20000)
-    qtbot.keyClick(win, QtCore.Qt.Key.Key_Space)
-    assert not win.controller.playing
-    qtbot.waitUntil(lambda: not win.controller.session.playing, timeout=5000)
-    # after the pause settles, no more steps happen
-    win.controller.request_snapshot(False)
-    qtbot.waitUntil(lambda: win.controller.session.session._force_snapshot is False, timeout=5000)
-    n = win.controller.session.trainer.step_count
-    qtbot.wait(50)
-    assert win.controller.session.trainer.step_count == n
-
-
 def test_remedy_change_mid_run_reaches_the_trainer_and_is_marked(window, qtbot):
     win = window(mode="thread")
     win.controller.play()
@@ -226,34 +208,6 @@ def test_remedy_change_mid_run_reaches_the_trainer_and_is_marked(window, qtbot):
     snap = win.controller.last_snapshot
     assert any(r.startswith("clip norm") for r in snap.remedies)
     assert snap.step > 0  # trained on without a reset
-
-
-def test_explosion_shows_the_banner_and_rewind_restores_finite_weights(window, qtbot):
-    exp = Experiment().replace(task__name="addition", task__length=20, model__activation="linear",
-                               model__spectral_radius=3.0, training__learning_rate=0.5)
-    win = window(exp, mode="thread")
-    win.controller.play()
-    qtbot.waitUntil(lambda: not win.banner.isHidden() and win.banner.kind == "error", timeout=30000)
-    assert "exploded" in win.banner.text() and "at step" in win.banner.text()
-    assert "last finite gradient norm" in win.banner.text()
-    assert not win.controller.playing
-    win.banner.rewind_button.click()
-    qtbot.waitUntil(lambda: win.controller.session.trainer.explosion is None, timeout=5000)
-    params = win.controller.session.trainer.net.params
-    assert all(np.all(np.isfinite(v)) for v in params.values())
-    assert win.banner.isHidden()
-
-
-def test_closing_during_training_leaves_no_running_thread(qtbot):
-    win = MainWindow(small(), mode="thread", remember=False)
-    qtbot.addWidget(win)
-    session = win.controller.session
-    win.controller.play()
-    qtbot.waitUntil(lambda: session.trainer.step_count > 5, timeout=20000)
-    win.close()
-    assert not session.is_alive()
-    assert not [t for t in threading.enumerate() if t.name == "rnnlab-training" and t.is_alive()]
-    assert not [t for t in threading.enumerate() if "Dummy" in t.name and t.is_alive()]
 
 
 # --- files ------------------------------------------------------------------------------------------------------
@@ -351,31 +305,3 @@ def test_screenshot_command_writes_a_png(tmp_path):
 
     img = QImage(str(out))
     assert (img.width(), img.height()) == (1200, 800)
-
-
-# --- the app's own mode: the engine in a separate process -------------------------------------------------------
-
-def test_process_mode_trains_explodes_rewinds_and_closes_cleanly(qtbot):
-    """The default mode: commands and snapshots cross a process boundary; behaviour is the same."""
-    exp = Experiment().replace(task__name="addition", task__length=20, model__activation="linear",
-                               model__spectral_radius=3.0, training__learning_rate=0.5)
-    win = MainWindow(exp, mode="process", remember=False)
-    qtbot.addWidget(win)
-    ctrl = win.controller
-    qtbot.waitUntil(lambda: ctrl.last_snapshot is not None, timeout=30000)  # the child started and answered
-    assert ctrl.last_snapshot.step == 0 and ctrl.last_snapshot.diagnostics is not None
-    ctrl.play()
-    qtbot.waitUntil(lambda: win.banner.kind == "error" and not win.banner.isHidden(), timeout=60000)
-    boom = ctrl.last_snapshot.explosion
-    assert boom is not None and not ctrl.playing
-    win.banner.rewind_button.click()
-    qtbot.waitUntil(lambda: ctrl.last_snapshot.explosion is None and ctrl.last_snapshot.step == boom.checkpoint_step,
-                    timeout=10000)
-    # a mid-run remedy change crosses the boundary too
-    win.controller.set_value("remedies.clip", "norm")
-    ctrl.step(3)
-    qtbot.waitUntil(lambda: ctrl.last_snapshot.step == boom.checkpoint_step + 3, timeout=10000)
-    assert any(r.startswith("clip norm") for r in ctrl.last_snapshot.remedies)
-    proc = ctrl.session._proc
-    win.close()
-    assert not proc.is_alive()
