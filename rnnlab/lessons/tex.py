@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, Experiment
-from .resources import resource_path
+from ..config import ConfigError, Experiment
+from ..resources import resource_path
 
 __all__ = [
     "LessonError",
@@ -894,7 +894,7 @@ def _build_experiment(base: str | None, overrides: dict[str, Any]) -> Experiment
     if base is None:
         exp = Experiment()
     else:
-        from .presets import load_preset
+        from ..presets import load_preset
 
         exp = load_preset(base)
     for key, value in overrides.items():
@@ -1042,7 +1042,7 @@ def parse_lesson(text: str, path: str | Path = "<lesson>") -> Lesson:
     steps: list[LessonStep] = []
     base: str | None = None
     previous: Experiment | None = None
-    from .presets import preset_names
+    from ..presets import preset_names
 
     presets = preset_names()
     for i, raw in enumerate(raw_steps):
@@ -1096,7 +1096,7 @@ def parse_lesson(text: str, path: str | Path = "<lesson>") -> Lesson:
             except ConfigError as exc:
                 step_fail(lines.set_key(key, first, last) or at("set"), f"set: {exc}")
         try:
-            from .train.trainer import check_compatible
+            from ..train.trainer import check_compatible
 
             check_compatible(exp)
         except ConfigError as exc:
@@ -1170,7 +1170,7 @@ def _check_tex(path: Path, lines: _Lines, key: str, value: Any, first: int, last
 def check_lesson(lesson: Lesson) -> None:
     """Build every step's network (task and weights) as the app would; raises :class:`LessonError` at the step's
     line when one cannot be built."""
-    from .train.setup import build
+    from ..train.setup import build
 
     for step in lesson.steps:
         try:

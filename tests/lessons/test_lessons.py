@@ -32,7 +32,7 @@ from rnnlab.lessons import (
 )
 from rnnlab.presets import preset_names
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LESSONS = all_lessons()
 STEPS = [(lesson, step) for lesson in LESSONS for step in lesson.steps]
 RAW_COMMAND = re.compile(r"\\[A-Za-z]+|\\[|,;{}]")
