@@ -23,7 +23,14 @@ from typing import Iterable, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..lessons import VIEWS, Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment
+from ..lessons import DEFAULT_VIEW_IDS, Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment
+
+#: Transition (issue 9, P2): view id -> plot class name, moved here from rnnlab.lessons (a lesson knows view ids
+#: only). The lead's registry rnnlab.gui.plots.VIEWS replaces this and DEFAULT_VIEW_IDS (the ids with their labels,
+#: passed to load_lesson so that unknown ids are refused).
+VIEWS = {"heatmap": "HeatmapPlot", "lag_profile": "LagProfilePlot", "gradient_flow": "GradientFlowPlot",
+         "grad_norms": "GradNormsPlot", "loss": "LossPlot", "spectrum": "SpectrumPlot",
+         "hidden_states": "HiddenStatesPlot", "saturation": "SaturationPlot"}
 
 __all__ = ["LessonPanel", "highlight", "clear_highlight", "highlighted", "find_plots", "HIGHLIGHT_COLOR"]
 
@@ -132,7 +139,7 @@ def highlighted() -> list[QtWidgets.QWidget]:
 
 def find_plots(plots: Sequence[QtWidgets.QWidget], views: Iterable[str]) -> list[QtWidgets.QWidget]:
     """The plot widgets showing the named views (``"heatmap"``, ``"grad_norms"``, …), matched by class name
-    (:data:`rnnlab.lessons.VIEWS`), in the order of ``views``."""
+    (:data:`VIEWS`), in the order of ``views``."""
     out = []
     for v in views:
         cls = VIEWS.get(v)
@@ -160,7 +167,7 @@ class LessonPanel(QtWidgets.QWidget):
             lessons = []
             for name in lesson_names():
                 try:
-                    lessons.append(load_lesson(name))
+                    lessons.append(load_lesson(name, views=DEFAULT_VIEW_IDS))
                 except LessonError as exc:  # a broken lesson file must not take the app down
                     self.errors.append(exc)
         self.lessons: list[Lesson] = list(lessons)
@@ -291,7 +298,7 @@ class LessonPanel(QtWidgets.QWidget):
         else:
             i = next((k for k, x in enumerate(self.lessons) if x.name == lesson or x.path == str(lesson)), -1)
             if i < 0:
-                i = self.add_lesson(load_lesson(lesson))
+                i = self.add_lesson(load_lesson(lesson, views=DEFAULT_VIEW_IDS))
         if not 0 <= i < len(self.lessons):
             raise IndexError(f"no lesson {lesson!r}")
         self._select_lesson(i, emit=True, index=index)
@@ -310,7 +317,7 @@ class LessonPanel(QtWidgets.QWidget):
             if not path:
                 return False
         try:
-            lesson = load_lesson(Path(path))
+            lesson = load_lesson(Path(path), views=DEFAULT_VIEW_IDS)
         except LessonError as exc:
             self.errors.append(exc)
             if self.isVisible():

@@ -8,7 +8,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnlab.config import Experiment
 from rnnlab.gui.lesson_panel import HIGHLIGHT_COLOR, LessonPanel, clear_highlight, find_plots, highlight, highlighted
-from rnnlab.lessons import VIEWS, all_lessons, load_lesson, step_experiment
+from rnnlab.gui.lesson_panel import VIEWS
+from rnnlab.lessons import all_lessons, load_lesson, step_experiment
 
 LESSONS = all_lessons()
 
