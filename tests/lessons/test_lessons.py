@@ -309,3 +309,109 @@ def test_parse_lesson_from_text():
     lesson = parse_lesson('title = "T"\n[[step]]\ntitle = "a"\ntext = "b"\n', "x/my.toml")
     assert lesson.name == "my" and step_experiment(lesson.steps[0]) == Experiment()
 
+
+
+# --- `set` is Experiment.with_changes ----------------------------------------------------------------------------
+
+def _second_step(tmp_path, set_text: str, name: str = "set.toml"):
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\n' + set_text, name)
+    return load_lesson(p, views=DEFAULT_VIEW_IDS).steps[1]
+
+
+def test_set_dotted_and_nested_forms_are_the_same(tmp_path):
+    forms = [
+        'set = { "model.spectral_radius" = 1.5, "task.length" = 30 }\n',
+        'set = { model = { spectral_radius = 1.5 }, task.length = 30 }\n',
+        'set = { model.spectral_radius = 1.5, task = { length = 30 } }\n',
+        '[step.set]\nmodel.spectral_radius = 1.5\n"task.length" = 30\n',
+        '[step.set.model]\nspectral_radius = 1.5\n[step.set.task]\nlength = 30\n',
+    ]
+    steps = [_second_step(tmp_path, f, f"form{k}.toml") for k, f in enumerate(forms)]
+    expected = Experiment.from_dict(load_lesson(write(tmp_path, GOOD_HEAD, "head.toml")).steps[0]
+                                    .experiment.to_dict()).with_changes({"model.spectral_radius": 1.5,
+                                                                         "task.length": 30})
+    for step in steps:
+        assert step.overrides == {"model.spectral_radius": 1.5, "task.length": 30}
+        assert step_experiment(step) == expected
+        assert step_experiment(step).remedies.clip == "norm"  # on top of the inherited preset
+
+
+def test_set_is_validated_as_a_whole(tmp_path):
+    """leak_min = 0.95 alone is larger than the default leak_max = 0.9; with leak_max = 0.99 in the same set it is
+    valid, whichever comes first."""
+    for text in ('set = { "model.leak_min" = 0.95, "model.leak_max" = 0.99 }\n',
+                 'set = { "model.leak_max" = 0.99, "model.leak_min" = 0.95 }\n'):
+        exp = step_experiment(_second_step(tmp_path, text))
+        assert (exp.model.leak_min, exp.model.leak_max) == (0.95, 0.99)
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\n[step.set]\n"task.length" = 30\n'
+                                    '"model.leak_min" = 0.95\n')
+    err = error_of(p)
+    assert err.line == 14 and "model.leak_min = 0.95 is larger than model.leak_max" in err.message
+
+
+def test_set_values_are_typed_never_coerced(tmp_path):
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\n'
+                                    'set = { "remedies.hessian_free" = "false" }\n')
+    err = error_of(p)
+    assert err.line == 12 and err.message == "step 2: set: remedies.hessian_free = 'false': expected true or false"
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\n'
+                                    'set = { "model.hidden_size" = 32.0 }\n')
+    assert "model.hidden_size = 32.0: expected an integer" in error_of(p).message
+
+
+def test_bad_nested_set_key_points_at_its_line(tmp_path):
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\n\n[step.set.model]\n'
+                                    'spectral_radius = 1.2\nradius = 2\n')
+    err = error_of(p)
+    assert err.line == 15 and "unknown key 'model.radius'" in err.message
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\nset = { model = 3 }\n')
+    err = error_of(p)
+    assert err.line == 12 and "model = 3: expected a table of model settings" in err.message
+
+
+def test_error_messages_shorten_long_values(tmp_path):
+    long = "x" * 5000
+    p = write(tmp_path, GOOD_HEAD + f'\n[[step]]\ntitle = "Two"\ntext = "x"\npreset = "{long}"\n')
+    err = error_of(p)
+    assert err.line == 12 and "x" * 81 not in str(err) and "…" in err.message
+
+
+# --- views are the caller's --------------------------------------------------------------------------------------
+
+WATCHING = GOOD_HEAD + 'watch = ["loss", "custom_view"]\n'
+
+
+def test_watch_ids_are_checked_only_against_the_views_given():
+    lesson = parse_lesson(WATCHING, "w.toml")  # no views: not checked, the ids are their own labels
+    assert lesson.steps[0].watch == ("loss", "custom_view") == lesson.steps[0].watch_labels
+    with pytest.raises(LessonError) as ex:
+        parse_lesson(WATCHING, "w.toml", views=DEFAULT_VIEW_IDS)
+    assert ex.value.line == 8 and "'custom_view': unknown view, expected one of heatmap, lag_profile" in str(ex.value)
+    views = {"loss": "the loss", "custom_view": "my view"}
+    assert parse_lesson(WATCHING, "w.toml", views=views).steps[0].watch_labels == ("the loss", "my view")
+
+
+def test_views_may_be_a_registry_of_classes_with_labels():
+    class Loss:
+        label = "Loss and success"
+
+    class Custom:
+        label = "Custom"
+
+    step = parse_lesson(WATCHING, "w.toml", views={"loss": Loss, "custom_view": Custom}).steps[0]
+    assert step.watch_labels == ("Loss and success", "Custom")
+
+
+# --- hostile files -------------------------------------------------------------------------------------------------
+
+def test_deeply_nested_equation_is_an_error_at_its_line(tmp_path):
+    p = write(tmp_path, GOOD_HEAD + "\n[[step]]\ntitle = 'Two'\ntext = '''a\nb $" + "{" * 500 + "x" + "}" * 500
+              + "$'''\n")
+    err = error_of(p)
+    assert err.line == 12 and "nested too deeply: more than 50 levels" in err.message
+
+
+def test_deeply_nested_toml_is_an_error():
+    text = 'title = "T"\nx = ' + "[" * 500 + "]" * 500 + "\n"
+    with pytest.raises(LessonError, match="nested too deeply"):
+        parse_lesson(text, "deep.toml")

@@ -78,3 +78,61 @@ def test_every_known_command_converts():
         assert not RAW_COMMAND.search(html), (name, html)
 
 
+
+
+# --- cost and nesting (issue 11) -----------------------------------------------------------------------------------
+
+def _lines_executed(text: str) -> int:
+    """Python lines executed converting ``text``: a measure of work that does not depend on the machine's speed."""
+    count = 0
+
+    def tracer(frame, event, arg):
+        nonlocal count
+        count += 1
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        tex_to_html(text)
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+@pytest.mark.parametrize("sep", ["", " + "], ids=["juxtaposed", "summed"])
+def test_conversion_is_linear_in_the_number_of_fractions(sep):
+    small = _lines_executed("$" + sep.join([r"\frac{a}{b}"] * 100) + "$")
+    large = _lines_executed("$" + sep.join([r"\frac{a}{b}"] * 1600) + "$")
+    # 16 times the fractions: the work grows 15.4-16x; the old quadratic search made it 34x (juxtaposed) and 49x
+    assert large < 20 * small, (small, large)
+
+
+def test_sixteen_thousand_fractions_convert_quickly():
+    text = "$" + r"\frac{a}{b}" * 16_000 + "$"
+    start = time.process_time()
+    html, plain = tex_to_html(text), tex_to_plain(text)
+    took = time.process_time() - start
+    assert html.count("(<i>a</i>/<i>b</i>)") == 16_000 and plain.count("(a/b)") == 16_000
+    assert took < 3.0, f"{took:.2f} s of CPU (0.5 s measured; 6.5 s of CPU when it was quadratic)"
+
+
+@pytest.mark.parametrize("text", [
+    "$" + "{" * 500 + "x" + "}" * 500 + "$",
+    "$x" + "^{" * 500 + "y" + "}" * 500 + "$",
+    "$" + r"\frac{" * 500 + "a" + "}{b}" * 500 + "$",
+    "$" + r"\hat" * 500 + " x$",
+    "$" + r"\sqrt" * 500 + " x$",
+], ids=["braces", "scripts", "fractions", "accents", "roots"])
+def test_deep_nesting_is_a_tex_error_naming_the_limit(text):
+    with pytest.raises(TexError) as ex:
+        tex_to_html(text)
+    assert f"more than {MAX_DEPTH} levels" in ex.value.message
+    assert 0 <= ex.value.offset < len(text)
+
+
+def test_nesting_up_to_the_limit_converts():
+    assert MAX_DEPTH == 50
+    assert tex_to_plain("$" + "{" * MAX_DEPTH + "x" + "}" * MAX_DEPTH + "$") == "x"
+    with pytest.raises(TexError):
+        tex_to_plain("$" + "{" * (MAX_DEPTH + 1) + "x" + "}" * (MAX_DEPTH + 1) + "$")
