@@ -14,6 +14,7 @@ The format is documented for teachers in ``docs/lessons.md`` and ``docs/classroo
 command lives in :mod:`rnnlab.cli.lesson`.
 """
 
+from .classroom import Classroom, load_classroom, parse_classroom
 from .model import DEFAULT_PRESET, DEFAULT_VIEW_IDS, MAIN_LESSON, Lesson, LessonStep, lesson_to_text, step_experiment
 from .parser import (
     LESSON_KEYS,
@@ -53,4 +54,7 @@ __all__ = [
     "math_to_plain",
     "known_commands",
     "lesson_to_text",
+    "Classroom",
+    "load_classroom",
+    "parse_classroom",
 ]
