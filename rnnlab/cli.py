@@ -18,6 +18,10 @@ from . import __version__
 
 __all__ = ["main", "load_experiment"]
 
+# Transition (issue 9, P2): lets rnnlab/cli/lesson.py import as rnnlab.cli.lesson until the rnnlab/cli/ package
+# (P1) replaces this file.
+__path__ = [str(Path(__file__).with_name("cli"))]
+
 
 class CLIError(Exception):
     """A one-line error for the user (exit status 2)."""
@@ -116,9 +120,15 @@ def _register_optional_commands() -> None:
     from . import sweep_cli  # no Qt or NumPy at import; Qt only for phase.png at the end
 
     _EXTRA_COMMANDS.extend(sweep_cli.COMMANDS)
-    from .lessons import add_lesson_command
-
-    _EXTRA_COMMANDS.append(("lesson", add_lesson_command))
+    try:
+        from .cli.lesson import add_parser as add_lesson_command
+    except ModuleNotFoundError:
+        # Transition (issue 9, P2): PyInstaller cannot see rnnlab/cli/lesson.py while rnnlab.cli is this module, so
+        # a frozen app built from this branch has no `lesson` command until the cli package (P1) replaces this file.
+        if not getattr(sys, "frozen", False):
+            raise
+    else:
+        _EXTRA_COMMANDS.append(("lesson", add_lesson_command))
     try:
         from .gui import cli as gui_cli  # Qt-free at import time; Qt is imported inside its commands
     except ImportError:  # the gui package is not built yet

@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..lessons import Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment
+from .plots import VIEWS
 
 __all__ = ["LessonPanel", "highlight", "clear_highlight", "highlighted", "find_plots", "HIGHLIGHT_COLOR"]
 
@@ -159,7 +160,7 @@ class LessonPanel(QtWidgets.QWidget):
             lessons = []
             for name in lesson_names():
                 try:
-                    lessons.append(load_lesson(name))
+                    lessons.append(load_lesson(name, views=VIEWS))
                 except LessonError as exc:  # a broken lesson file must not take the app down
                     self.errors.append(exc)
         self.lessons: list[Lesson] = list(lessons)
@@ -290,7 +291,7 @@ class LessonPanel(QtWidgets.QWidget):
         else:
             i = next((k for k, x in enumerate(self.lessons) if x.name == lesson or x.path == str(lesson)), -1)
             if i < 0:
-                i = self.add_lesson(load_lesson(lesson))
+                i = self.add_lesson(load_lesson(lesson, views=VIEWS))
         if not 0 <= i < len(self.lessons):
             raise IndexError(f"no lesson {lesson!r}")
         self._select_lesson(i, emit=True, index=index)
@@ -309,7 +310,7 @@ class LessonPanel(QtWidgets.QWidget):
             if not path:
                 return False
         try:
-            lesson = load_lesson(Path(path))
+            lesson = load_lesson(Path(path), views=VIEWS)
         except LessonError as exc:
             self.errors.append(exc)
             if self.isVisible():

@@ -44,7 +44,7 @@ def _cell_keys() -> set[str]:
 
 
 def _task_keys() -> set[str]:
-    return {k for t in TASK_CLASSES.values() for k in getattr(t, "settings", ())}
+    return {k for t in TASK_CLASSES.values() for k in t.settings}
 
 
 def _optimizer_keys() -> set[str]:
@@ -70,8 +70,8 @@ def applies(exp: Experiment) -> dict[str, str | None]:
     if m.init != "sparse":
         off("model.sparse_k", "only for model.init = 'sparse'")
     # the task's own settings
-    for key in _task_keys() - set(getattr(task, "settings", ())):
-        owners = [t.name for t in TASK_CLASSES.values() if key in getattr(t, "settings", ())]
+    for key in _task_keys() - set(task.settings if task else ()):
+        owners = [t.name for t in TASK_CLASSES.values() if key in t.settings]
         off(key, f"only for the {', '.join(owners)} task")
     if not (task is not None and task.generative):
         off("remedies.teacher_forcing", "only for generative tasks (the input is the previous target)")
