@@ -241,3 +241,17 @@ def test_diagnose_within_a_budget_records_how_the_heatmap_was_made():
     assert exact.heatmap_note == "" and exact.heatmap_mode == "exact"
     assert cheap.heatmap_mode == "estimated" and cheap.heatmap_stride > 1 and cheap.heatmap_note
     np.testing.assert_array_equal(cheap.gradient_flow_log10, exact.gradient_flow_log10)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_a_stated_step_bound_holds_at_every_step(arch):
+    """‖∂s_t/∂s_{t−1}‖₂ ≤ b wherever a cell states a bound b (cells that state none are skipped)."""
+    net = small_net(arch, "tanh", H=6, radius=1.4)
+    bound = net.cell.step_bound(net.params)
+    if bound is None:
+        pytest.skip(f"{arch} states no step bound")
+    x, _, _ = batch(net, T=12, B=1)
+    tr = forward(net, x)
+    for t in range(1, 12):
+        J = net.cell.jacobian(net.params, tr.cache, t, 0)
+        assert np.linalg.norm(J, 2) <= bound[0] * (1 + 1e-12), (t, bound)

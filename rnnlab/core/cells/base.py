@@ -152,6 +152,17 @@ class Cell:
         """Called after every optimiser step: a cell whose W_hh is derived from trained parameters (an orthogonal
         exp(A − Aᵀ), a complex diagonal) recomputes it here. The base cells train W_hh itself: nothing to do."""
 
+    def recurrence_eigenvalues(self, params: dict) -> tuple[np.ndarray, str] | None:
+        """The complex eigenvalues of the cell's effective linear recurrence (the state-independent matrix that
+        decides stability) and a caption naming that matrix; None where no such matrix exists (gated cells: their
+        step Jacobian depends on the state, see :meth:`jacobian`)."""
+        return None
+
+    def step_bound(self, params: dict) -> tuple[float, str] | None:
+        """A number b with ‖∂s_t/∂s_{t−1}‖₂ ≤ b at every step (so ‖∂s_t/∂s_k‖₂ ≤ b^(t−k)) and its formula in
+        words; None when no such bound is stated for this cell."""
+        return None
+
     def da_factor(self, cache: Cache) -> np.ndarray:
         """(T, B, H) factor between ∂E/∂s_t and ∂E/∂a_t for cells whose step Jacobian is diag(factor)·W_hh plus a
         fixed diagonal (Ω and Hessian-free use it). Cells without such a factor raise NotImplementedError."""

@@ -68,6 +68,17 @@ class LeakyCell(VanillaCell):
         out += ds * p["alpha"]
         return out
 
+    def recurrence_eigenvalues(self, params):
+        alpha = np.asarray(params["alpha"], dtype=np.float64)
+        A = np.diag(alpha) + (1.0 - alpha)[:, None] * np.asarray(params["W_hh"], dtype=np.float64)
+        return np.linalg.eigvals(A), "diag(α) + diag(1−α)·W_hh"
+
+    def step_bound(self, params):
+        """‖diag(α) + diag((1−α) f'(a)) W_hh‖₂ ≤ max α + max(1−α)·γ·σ_max(W_hh) (triangle inequality)."""
+        alpha = np.asarray(params["alpha"], dtype=np.float64)
+        smax = float(np.linalg.norm(np.asarray(params["W_hh"], dtype=np.float64), 2))
+        return float(alpha.max() + (1.0 - alpha).max() * self.act.gamma * smax), "max α + max(1−α)·γ·σ_max(W_hh)"
+
     def da_factor(self, cache):
         """(1 − α) ⊙ f'(a_t) (T, B, H): ∂h_t/∂a_t = diag((1 − α) f'(a_t))."""
         return cache["D1a"]

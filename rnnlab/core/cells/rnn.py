@@ -67,6 +67,14 @@ class VanillaCell(Cell):
     def saturation(self, cache):
         return cache["D"].ravel()
 
+    def recurrence_eigenvalues(self, params):
+        return np.linalg.eigvals(np.asarray(params["W_hh"], dtype=np.float64)), "W_hh"
+
+    def step_bound(self, params):
+        """‖diag(f'(a)) W_hh‖₂ ≤ γ·σ_max(W_hh) (seeds, eq. 10)."""
+        smax = float(np.linalg.norm(np.asarray(params["W_hh"], dtype=np.float64), 2))
+        return self.act.gamma * smax, "γ·σ_max(W_hh)"
+
     def da_factor(self, cache):
         """f'(a_t) (T, B, H): ∂h_t/∂a_t = diag(f'(a_t))."""
         return cache["D"]
