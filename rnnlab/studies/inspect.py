@@ -1,32 +1,8 @@
-"""``rnnlab inspect``: build a network from an experiment, run a probe batch and collect every diagnostic.
+"""Inspect a network (``rnnlab inspect``): build it from an experiment, run a probe batch, collect every diagnostic.
 
-The ``.npz`` file (load it with ``np.load(path, allow_pickle=False)``) holds:
-
-======================  ===================  =========================================================
-key                     shape                meaning
-======================  ===================  =========================================================
-W_hx, W_hh, b_h         see core.network     the parameters under their documented names
-W_yh, b_y, (alpha)
-x                       (T, B, I)            probe inputs
-y                       (T, B) or (T, B, O)  targets (class indices or values)
-mask                    (T, B)               1 where the output is scored
-h                       (T, B, H)            hidden states, h[t] the state after input t
-z                       (T, B, O)            readout pre-activations (logits or predictions)
-loss                    ()                   loss of the probe batch
-grad_<name>             like <name>          gradient of that loss (full BPTT)
-jacobian_log10          (T, T)               log10 ‖∂s_t/∂s_k‖ of probe sequence 0; NaN above the diagonal
-lag_profile             (T,)                 mean over t of jacobian_log10[t, t − d], d = 0 … T−1
-lag_bound               (T,)                 d·log10(γ σ_max) + log10 ‖I‖ (the seeds' bound)
-gradient_flow_log10     (T, T)               log10 ‖∂E_t/∂s_k‖ of probe sequence 0
-eigenvalues             (H,) complex         of W_hh (LSTM/GRU: the candidate block), by modulus
-singular_values         (H,)                 of the same matrix, decreasing
-lyapunov                (m,)                 top Lyapunov exponents of the driven dynamics (per step)
-saturation_counts       (20,)                histogram of f'(a) on [0, γ] ...
-saturation_edges        (21,)                ... and its bin edges
-long_term               (3,)                 ‖∂E/∂W_hh short‖, ‖long‖ (lags > L), long share
-rho, sigma_max, gamma   ()                   ρ(W_hh), σ_max(W_hh), γ
-config                  () str               the experiment as TOML
-======================  ===================  =========================================================
+The ``.npz`` file holds the parameters, the probe batch, its loss and gradients and every diagnostic; its keys and
+shapes are the table in :mod:`rnnlab.train.outputs` (``rnnlab run``'s ``state.npz`` holds the same arrays). Load
+it with ``np.load(path, allow_pickle=False)``.
 """
 
 from __future__ import annotations
@@ -36,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Experiment, dumps_toml
-from .core.diagnostics import Diagnostics, diagnose, regime
+from ..config import Experiment
+from ..core.diagnostics import Diagnostics, regime
+from ..train.outputs import diagnostics_arrays, probe_arrays, save_npz
 
 __all__ = ["InspectResult", "inspect_experiment", "collect", "summary", "diagnostics_arrays"]
 
@@ -52,34 +29,13 @@ class InspectResult:
     linear: bool
 
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as fh:
-            np.savez(fh, **self.arrays)
-
-
-def diagnostics_arrays(d: Diagnostics) -> dict[str, np.ndarray]:
-    """The diagnostics as named arrays (the keys of the table above)."""
-    return {
-        "jacobian_log10": d.jacobian_log10,
-        "lag_profile": d.lag_profile,
-        "lag_bound": d.lag_bound,
-        "gradient_flow_log10": d.gradient_flow_log10,
-        "eigenvalues": d.eigenvalues,
-        "singular_values": d.singular_values,
-        "lyapunov": d.lyapunov,
-        "saturation_counts": d.saturation_counts,
-        "saturation_edges": d.saturation_edges,
-        "long_term": np.asarray(d.long_term, dtype=np.float64),
-        "rho": np.asarray(d.rho),
-        "sigma_max": np.asarray(d.sigma_max),
-        "gamma": np.asarray(d.gamma),
-    }
+        """Write :attr:`arrays` to ``path`` (``.npz``, atomically)."""
+        save_npz(self.arrays, path)
 
 
 def inspect_experiment(exp: Experiment) -> InspectResult:
     """Build the experiment's network, sample one probe batch of its task and run :func:`diagnose` on it."""
-    from .train.setup import apply_readout, build
+    from ..train.setup import apply_readout, build
 
     task, net, rngs = build(exp)
     batch = task.sample(rngs.probe, exp.task.batch_size)
@@ -88,14 +44,9 @@ def inspect_experiment(exp: Experiment) -> InspectResult:
 
 
 def collect(exp: Experiment, task_name: str, net, x, y, mask, rng=None) -> InspectResult:
-    """Diagnostics and arrays of ``net`` on the probe batch (x, y, mask) (used by inspect and run)."""
-    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng)
-    arrays: dict[str, np.ndarray] = {k: v for k, v in net.params.items()}
-    arrays.update(x=trace.x, y=y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
-                  loss=np.asarray(diag.loss))
-    arrays.update({f"grad_{k}": v for k, v in grads.items()})
-    arrays.update(diagnostics_arrays(diag))
-    arrays["config"] = np.asarray(dumps_toml(exp))
+    """Diagnostics and arrays of ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B) (see
+    :func:`rnnlab.train.outputs.probe_arrays`)."""
+    arrays, diag = probe_arrays(exp, net, x, y, mask, rng)
     return InspectResult(exp, arrays, diag, task_name, net.arch, exp.model.activation == "linear")
 
 

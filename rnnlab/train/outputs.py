@@ -1,46 +1,78 @@
-"""``rnnlab run`` and ``rnnlab presets`` (no Qt)."""
+"""What a run writes: ``config.toml``, ``metrics.csv`` and ``state.npz`` (used by ``rnnlab run``, the app's
+*Export run* and ``rnnlab inspect``), and :func:`atomic_path`, the one way rnnlab writes a file.
+
+``state.npz`` and ``rnnlab inspect``'s ``.npz`` hold the same arrays (:func:`probe_arrays`; load them with
+``np.load(path, allow_pickle=False)``):
+
+======================  ===================  =========================================================
+key                     shape                meaning
+======================  ===================  =========================================================
+W_hx, W_hh, b_h         see core.network     the parameters under their documented names
+W_yh, b_y, (alpha)
+x                       (T, B, I)            probe inputs
+y                       (T, B) or (T, B, O)  targets (class indices or values)
+mask                    (T, B)               1 where the output is scored
+h                       (T, B, H)            hidden states, h[t] the state after input t
+z                       (T, B, O)            readout pre-activations (logits or predictions)
+loss                    ()                   loss of the probe batch
+grad_<name>             like <name>          gradient of that loss (full BPTT)
+jacobian_log10          (T, T)               log10 ‖∂s_t/∂s_k‖ of probe sequence 0; NaN above the diagonal
+lag_profile             (T,)                 mean over t of jacobian_log10[t, t − d], d = 0 … T−1
+lag_bound               (T,)                 d·log10(γ σ_max) + log10 ‖I‖ (the seeds' bound)
+gradient_flow_log10     (T, T)               log10 ‖∂E_t/∂s_k‖ of probe sequence 0
+eigenvalues             (H,) complex         of W_hh (LSTM/GRU: the candidate block), by modulus
+singular_values         (H,)                 of the same matrix, decreasing
+lyapunov                (m,)                 top Lyapunov exponents of the driven dynamics (per step)
+saturation_counts       (20,)                histogram of f'(a) on [0, γ] ...
+saturation_edges        (21,)                ... and its bin edges
+long_term               (3,)                 ‖∂E/∂W_hh short‖, ‖long‖ (lags > L), long share
+rho, sigma_max, gamma   ()                   ρ(W_hh), σ_max(W_hh), γ
+config                  () str               the experiment as TOML
+======================  ===================  =========================================================
+
+Every file is written to a temporary file in the same folder and renamed over the target (:func:`atomic_path`),
+so a reader never sees half a file. A table that grows while a run goes (:class:`MetricsStream`) is appended to
+and flushed row by row, so an explosion, Ctrl-C or a crash keeps every row so far; at the end the complete table
+replaces it atomically.
+
+NumPy is imported inside the functions: :mod:`rnnlab.studies.sweep` imports this module without loading it.
+"""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
-import sys
-import time
+import os
+import secrets
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-__all__ = ["COMMANDS", "run_experiment", "write_run", "write_metrics_csv", "write_state", "Progress"]
+__all__ = ["atomic_path", "write_run", "write_metrics_csv", "write_state", "save_npz", "probe_arrays",
+           "diagnostics_arrays", "MetricsStream"]
 
 
-class Progress:
-    """A one-line progress bar on stderr (redrawn in place on a terminal, every 10 % otherwise)."""
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; renamed over ``path`` (``os.replace``) when the block ends
+    without an exception, removed otherwise. The folder is created when missing::
 
-    def __init__(self, total: int, stream=None, width: int = 30):
-        self.total, self.width = max(1, total), width
-        self.stream = stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self._last_decile = -1
-        self._t0 = time.perf_counter()
-
-    def update(self, done: int, text: str = "") -> None:
-        frac = min(1.0, done / self.total)
-        if self.tty:
-            n = int(frac * self.width)
-            rate = done / max(1e-9, time.perf_counter() - self._t0)
-            self.stream.write(f"\r[{'#' * n}{'.' * (self.width - n)}] {done}/{self.total} "
-                              f"{rate:6.0f} steps/s {text}   ")
-            self.stream.flush()
-        else:
-            decile = int(frac * 10)
-            if decile != self._last_decile:
-                self._last_decile = decile
-                self.stream.write(f"{int(frac * 100):3d}% ({done}/{self.total}) {text}\n")
-                self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        with atomic_path(out / "phase.png") as tmp:
+            if not pixmap.save(str(tmp), "PNG"):
+                raise OSError(...)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
 
 
 def _fmt(v: float) -> str:
@@ -51,35 +83,106 @@ def _fmt(v: float) -> str:
     return repr(float(v))
 
 
-def write_metrics_csv(history, path: Path, start: int = 0, fh=None) -> int:
-    """Write history rows from index ``start`` (with the header when ``start == 0``); returns the rows written."""
+def _write_rows(history, fh, start: int) -> int:
     from .snapshot import HISTORY_COLUMNS
 
-    own = fh is None
-    fh = fh or open(path, "w", newline="", encoding="utf-8")
-    try:
-        w = csv.writer(fh)
-        if start == 0:
-            w.writerow(HISTORY_COLUMNS)
-        rows = history.since(start)
-        for i in range(len(rows["step"])):
-            w.writerow([_fmt(rows[c][i]) for c in HISTORY_COLUMNS])
-        fh.flush()
-        return len(rows["step"])
-    finally:
-        if own:
-            fh.close()
+    w = csv.writer(fh)
+    if start == 0:
+        w.writerow(HISTORY_COLUMNS)
+    rows = history.since(start)
+    for i in range(len(rows["step"])):
+        w.writerow([_fmt(rows[c][i]) for c in HISTORY_COLUMNS])
+    fh.flush()
+    return len(rows["step"])
 
 
-def write_state(trainer, path: Path) -> None:
+def write_metrics_csv(history, path: str | Path) -> int:
+    """metrics.csv: every row of ``history`` (a :class:`~rnnlab.train.snapshot.History`) under the header
+    :data:`~rnnlab.train.snapshot.HISTORY_COLUMNS`, written atomically; returns the rows written."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        return _write_rows(history, fh, 0)
+
+
+class MetricsStream:
+    """metrics.csv written while a run goes: :meth:`flush` appends the history rows not yet written (flushed to
+    disk), :meth:`close` writes the rest and then replaces the file with the complete table atomically."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.written = 0
+        self._fh = open(self.path, "w", newline="", encoding="utf-8")
+
+    def flush(self, history) -> None:
+        self.written += _write_rows(history, self._fh, self.written)
+
+    def close(self, history) -> None:
+        if self._fh.closed:
+            return
+        try:
+            self.flush(history)
+        finally:
+            self._fh.close()
+        write_metrics_csv(history, self.path)
+
+
+def save_npz(arrays: dict, path: str | Path) -> Path:
+    """``np.savez`` of ``arrays`` to ``path`` (no ``.npz`` appended), atomically."""
+    import numpy as np
+
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    return path
+
+
+def diagnostics_arrays(d) -> dict:
+    """A :class:`~rnnlab.core.diagnostics.Diagnostics` as named arrays (the diagnostic keys of the table above)."""
+    import numpy as np
+
+    return {
+        "jacobian_log10": d.jacobian_log10,
+        "lag_profile": d.lag_profile,
+        "lag_bound": d.lag_bound,
+        "gradient_flow_log10": d.gradient_flow_log10,
+        "eigenvalues": d.eigenvalues,
+        "singular_values": d.singular_values,
+        "lyapunov": d.lyapunov,
+        "saturation_counts": d.saturation_counts,
+        "saturation_edges": d.saturation_edges,
+        "long_term": np.asarray(d.long_term, dtype=np.float64),
+        "rho": np.asarray(d.rho),
+        "sigma_max": np.asarray(d.sigma_max),
+        "gamma": np.asarray(d.gamma),
+    }
+
+
+def probe_arrays(exp, net, x, y, mask, rng=None) -> tuple[dict, object]:
+    """Every array of the table above for ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B):
+    ``(arrays, diagnostics)``, the diagnostics computed once by :func:`rnnlab.core.diagnostics.diagnose`."""
+    import numpy as np
+
+    from ..config import dumps_toml
+    from ..core.diagnostics import diagnose
+
+    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng)
+    arrays: dict = {k: v for k, v in net.params.items()}
+    arrays.update(x=trace.x, y=y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
+                  loss=np.asarray(diag.loss))
+    arrays.update({f"grad_{k}": v for k, v in grads.items()})
+    arrays.update(diagnostics_arrays(diag))
+    arrays["config"] = np.asarray(dumps_toml(exp))
+    return arrays, diag
+
+
+def write_state(trainer, path: str | Path) -> None:
     """state.npz: final parameters, the probe batch, its loss and gradients, and the inspect diagnostics."""
-    from ..inspection import collect
-
     x, y, mask = trainer.probe
-    collect(trainer.exp, trainer.task.name, trainer.net, x, y, mask).save(path)
+    arrays, _ = probe_arrays(trainer.exp, trainer.net, x, y, mask)
+    save_npz(arrays, path)
 
 
-def write_run(trainer, out: Path) -> list[Path]:
+def write_run(trainer, out: str | Path) -> list[Path]:
     """What ``rnnlab run`` writes, from a trainer in any state: config.toml, metrics.csv, state.npz."""
     from ..config import save_toml
 
@@ -89,107 +192,3 @@ def write_run(trainer, out: Path) -> list[Path]:
     write_metrics_csv(trainer.history, out / "metrics.csv")
     write_state(trainer, out / "state.npz")
     return [out / "config.toml", out / "metrics.csv", out / "state.npz"]
-
-
-def run_experiment(exp, out: Path, steps: int, progress: bool = True) -> dict:
-    """Train ``exp`` for ``steps`` updates and write config.toml, metrics.csv and state.npz into ``out``.
-
-    metrics.csv is written as the run goes (flushed every 50 rows), so an explosion or an interruption keeps
-    every row so far. Returns a small summary dict.
-    """
-    from ..config import save_toml
-    from .trainer import Trainer
-
-    out.mkdir(parents=True, exist_ok=True)
-    save_toml(exp, out / "config.toml")
-    trainer = Trainer(exp, spectrum_every=1)
-    bar = Progress(steps) if progress else None
-    written = 0
-    interrupted = False
-    with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as fh:
-
-        def flush_rows():
-            nonlocal written
-            written += write_metrics_csv(trainer.history, out / "metrics.csv", written, fh)
-
-        try:
-            while trainer.step_count < steps:
-                ok = trainer.step()
-                if trainer.step_count % 50 == 0 or not ok:
-                    flush_rows()
-                if bar and (trainer.step_count % 10 == 0 or not ok):
-                    bar.update(trainer.step_count, f"loss {trainer.last_loss:.4g}")
-                if not ok:
-                    break
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            flush_rows()
-            if bar:
-                bar.close()
-    trainer.evaluate()
-    write_state(trainer, out / "state.npz")
-    return {"steps": trainer.step_count, "loss": trainer.last_loss, "metric": trainer.metric,
-            "explosion": trainer.explosion, "interrupted": interrupted, "baseline": trainer.task.baseline}
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from ..cli import CLIError, load_experiment
-
-    if not args.preset and not args.config:
-        raise CLIError("give --preset NAME or --config FILE (see `rnnlab presets`)")
-    exp = load_experiment(args)
-    steps = args.steps or exp.training.steps
-    out = Path(args.out)
-    from ..config import ConfigError
-
-    try:
-        res = run_experiment(exp, out, steps, progress=not args.quiet)
-    except ConfigError as exc:
-        raise CLIError(str(exc)) from None
-    base = res["baseline"]
-    print(f"{res['steps']} steps: loss {res['loss']:.4g} (baseline {base.loss:.4g}), "
-          f"held-out success {res['metric']:.3f} (baseline {base.success_rate:.3f})")
-    if res["explosion"] is not None:
-        print(f"EXPLODED: {res['explosion'].message()}")
-        print("Everything up to the explosion is kept in the output folder.")
-    if res["interrupted"]:
-        print("interrupted: the files hold the steps done so far")
-    print(f"wrote {out / 'config.toml'}, {out / 'metrics.csv'}, {out / 'state.npz'}")
-    return 130 if res["interrupted"] else 0
-
-
-def _cmd_presets(args: argparse.Namespace) -> int:
-    import textwrap
-
-    from ..presets import all_presets
-
-    for p in all_presets():
-        print(p.name)
-        print(textwrap.indent(textwrap.fill(p.description, 96), "    "))
-        flip = ", ".join(f"{k} = {v!r}" for k, v in p.contrast.items())
-        print(f"    Contrast: set {flip}.")
-        print()
-    return 0
-
-
-def _add_run(sub) -> None:
-    from ..cli import _add_experiment_args
-
-    p = sub.add_parser("run", help="train headless and write config.toml, metrics.csv and state.npz",
-                       description="Train an experiment without the window. Writes DIR/config.toml (the resolved "
-                                   "experiment; --config reloads it), DIR/metrics.csv (one row per step) and "
-                                   "DIR/state.npz (final parameters, a probe batch and the diagnostics).")
-    _add_experiment_args(p)
-    p.add_argument("--steps", type=int, metavar="N", help="number of updates (default: training.steps)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_run)
-
-
-def _add_presets(sub) -> None:
-    p = sub.add_parser("presets", help="list the built-in presets with their descriptions")
-    p.set_defaults(func=_cmd_presets)
-
-
-COMMANDS = [("run", _add_run), ("presets", _add_presets)]
