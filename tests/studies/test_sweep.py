@@ -1,5 +1,6 @@
-"""Parameter sweeps (``rnnlab sweep`` and :mod:`rnnlab.sweep`): the science, determinism across executors,
-partial results after a cancellation, the command line and the phase diagram."""
+"""Parameter sweeps (:mod:`rnnlab.studies.sweep`): the science, determinism across executors, partial results
+after a cancellation, the CSV files and the phase-diagram layout (``rnnlab sweep`` itself: tests/cli; the picture:
+tests/gui/test_sweep_view.py)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ import sys
 
 import pytest
 
-from rnnlab import cli as rcli
-from rnnlab import sweep_cli
 from rnnlab.config import ConfigError, Experiment
-from rnnlab.sweep import (
+from rnnlab.studies.sweep import (
     RESULT_COLUMNS,
     SweepInterrupted,
     check_grid,
-    columns,
+    describe,
     parse_grid,
-    phase_png,
+    phase_cells,
+    phase_notes,
     plan_runs,
     read_csv,
     run_one,
@@ -26,8 +26,7 @@ from rnnlab.sweep import (
     summarize,
     write_csv,
 )
-
-PNG = b"\x89PNG\r\n\x1a\n"
+from tests.studies.helpers import fake_rows
 
 
 def _strip(rows):
@@ -43,20 +42,6 @@ def _tiny(**changes) -> Experiment:
 
 
 TINY_GRID = {"model.spectral_radius": [0.5, 2.0], "task.length": [10, 20]}
-
-
-@pytest.fixture
-def sweep_main(monkeypatch):
-    """``rnnlab.cli.main`` with the sweep command registered (whether or not cli.py registers it itself)."""
-    orig = rcli._register_optional_commands
-
-    def register():
-        orig()
-        if "sweep" not in {name for name, _ in rcli._EXTRA_COMMANDS}:
-            rcli._EXTRA_COMMANDS.extend(sweep_cli.COMMANDS)
-
-    monkeypatch.setattr(rcli, "_register_optional_commands", register)
-    return rcli.main
 
 
 # --- 1. the science -------------------------------------------------------------------------------------------
@@ -90,8 +75,10 @@ def test_trainable_region_shrinks_as_the_lag_grows(seed, tmp_path):
     assert not any(r["exploded"] for r in rows), report  # clipping is on: the failures are not explosions
     cells = summarize(rows, SCIENCE_GRID)
     assert all(cells[(rho, 10)]["mean_success"] >= 2 / 3 for rho in SCIENCE_GRID["model.spectral_radius"])
-    out = phase_png(rows, SCIENCE_GRID, tmp_path / "phase.png", title="ρ × T", threshold=0.9)
-    assert out.read_bytes()[:8] == PNG
+    # the phase diagram's cells are the same counts (its picture: tests/gui/test_sweep_view.py)
+    phase = phase_cells(rows, SCIENCE_GRID)
+    for (i, j), c in phase.cells.items():
+        assert c["n"] == 3 and c["successes"] == cells[(phase.xs[j], phase.ys[i])]["successes"]
 
 
 # --- 2. the same numbers everywhere -----------------------------------------------------------------------------
@@ -112,32 +99,6 @@ def test_process_pool_and_thread_pool_give_identical_numbers():
     assert _strip(pool) == _strip(threads)
     assert [r["run"] for r in pool] == list(range(8))
     assert [r["seed"] for r in pool] == [0, 1] * 4
-
-
-def test_process_pool_and_dask_give_identical_numbers(tmp_path, sweep_main, capsys):
-    pytest.importorskip("distributed", reason="dask is not installed (pip install rnnlab[dask])")
-    from distributed import Client, LocalCluster
-
-    exp = _tiny()
-    pool = run_sweep(exp, TINY_GRID, seeds=2, steps=40, workers=2)
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-        with Client(cluster) as client:
-            dask_rows = run_sweep(exp, TINY_GRID, seeds=2, steps=40, executor=client)
-        # and through the command line, against the local pool
-        cfg = tmp_path / "tiny.toml"
-        from rnnlab.config import save_toml
-
-        save_toml(exp, cfg)
-        args = ["sweep", "--config", str(cfg), "--grid", "model.spectral_radius=0.5,2", "--grid",
-                "task.length=10,20", "--seeds", "2", "--steps", "40", "--quiet"]
-        assert sweep_main([*args, "--out", str(tmp_path / "pool"), "--workers", "2"]) == 0
-        assert sweep_main([*args, "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address]) == 0
-    assert _strip(pool) == _strip(dask_rows)
-    assert "Dask scheduler" in capsys.readouterr().out
-    from_pool, keys = read_csv(tmp_path / "pool" / "sweep.csv")
-    from_dask, _ = read_csv(tmp_path / "dask" / "sweep.csv")
-    assert keys == list(TINY_GRID)
-    assert _strip(from_pool) == _strip(from_dask) == _strip(pool)
 
 
 # --- 3. partial results -----------------------------------------------------------------------------------------
@@ -168,121 +129,10 @@ def test_cancelled_sweep_keeps_the_finished_rows(tmp_path):
     assert all(full[r["run"]] == r for r in _strip(rows))
 
 
-def test_cancelled_sweep_on_the_command_line_exits_130(tmp_path, sweep_main, monkeypatch, capsys):
-    import rnnlab.sweep as sweep_mod
-
-    real = sweep_mod.run_sweep
-
-    def cancel_after_two(*args, on_result=None, **kw):
-        def cb(row, done, total):
-            on_result(row, done, total)
-            if done == 2:
-                raise KeyboardInterrupt  # what Ctrl-C does in the waiting loop
-
-        return real(*args, on_result=cb, **kw)
-
-    monkeypatch.setattr(sweep_mod, "run_sweep", cancel_after_two)
-    out = tmp_path / "cut"
-    rc = sweep_main(["sweep", "--preset", "exploding-tanh", "--set", "model.hidden_size=8", "--set",
-                     "training.eval_batch_size=50", "--grid", "model.spectral_radius=0.5,1,2", "--steps", "20",
-                     "--out", str(out), "--workers", "1"])
-    assert rc == 130
-    text = capsys.readouterr().out
-    assert "interrupted" in text and "2 of 3 runs" in text
-    rows, _ = read_csv(out / "sweep.csv")
-    assert len(rows) == 2
-    assert (out / "phase.png").read_bytes()[:8] == PNG
-
-
-# --- 4. the command line ----------------------------------------------------------------------------------------
-
-def test_cli_writes_csv_and_phase_png(tmp_path, sweep_main, capsys):
-    out = tmp_path / "sw"
-    rc = sweep_main(["sweep", "--preset", "exploding-tanh", "--set", "model.hidden_size=8", "--set",
-                     "training.eval_batch_size=50", "--grid", "model.spectral_radius=0.5,1,2",
-                     "--grid", "task.length=10,20", "--seeds", "2", "--steps", "20", "--workers", "2",
-                     "--success-threshold", "0.5", "--out", str(out)])
-    assert rc == 0
-    cap = capsys.readouterr()
-    assert "12 runs (6 grid points × 2 seeds), 20 steps each, on 2 local processes" in cap.out
-    assert "100% (12/12)" in cap.err  # the progress bar (every 10 % when not on a terminal)
-    with open(out / "sweep.csv", newline="", encoding="utf-8") as fh:
-        table = list(csv.reader(fh))
-    assert table[0] == ["run", "model.spectral_radius", "task.length", "seed", "final_loss", "final_metric",
-                        "success", "exploded", "steps", "wall_time_s"]
-    assert table[0] == columns(["model.spectral_radius", "task.length"])
-    assert len(table) == 1 + 12
-    rows, _ = read_csv(out / "sweep.csv")
-    assert [r["run"] for r in rows] == list(range(12))
-    assert {(r["model.spectral_radius"], r["task.length"]) for r in rows} == {
-        (rho, T) for rho in (0.5, 1.0, 2.0) for T in (10, 20)}
-    assert {r["seed"] for r in rows} == {0, 1}
-    for r in rows:
-        assert r["steps"] == 20 or r["exploded"]
-        assert r["success"] == (not r["exploded"] and r["final_metric"] >= 0.5)
-        assert r["wall_time_s"] > 0
-    png = (out / "phase.png").read_bytes()
-    assert png[:8] == PNG and len(png) > 5000
-    assert (out / "config.toml").exists()
-
-
-@pytest.mark.parametrize("grid,needles", [
-    (["model.spectral_radiuss=1,2"], ["unknown key 'model.spectral_radiuss'", "spectral_radius, sparse_k"]),
-    (["modle.spectral_radius=1,2"], ["unknown key 'modle.spectral_radius'", "model.spectral_radius",
-                                     "task.length"]),
-    (["task.length=10,abc"], ["task.length", "'abc'", "expected an integer"]),
-    (["model.spectral_radius=1,-1"], ["model.spectral_radius = -1.0", "expected a number in (0.0, 100.0]"]),
-    (["model.arch=rnn,transformer"], ["model.arch = 'transformer'", "expected one of 'rnn'"]),
-    (["model.spectral_radius"], ["expected KEY=V1,V2"]),
-    (["task.length=10,,20"], ["comma-separated"]),
-    (["task.length=10", "task.length=20"], ["given twice"]),
-    (["seed=1,2"], ["--seeds"]),
-    ([], ["give at least one --grid"]),
-])
-def test_cli_bad_grid_is_a_one_line_error(tmp_path, sweep_main, capsys, grid, needles):
-    args = [a for g in grid for a in ("--grid", g)]
-    rc = sweep_main(["sweep", "--preset", "exploding-tanh", *args, "--out", str(tmp_path / "x")])
-    assert rc == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("rnnlab: error: ") and "\n" not in err, err
-    for needle in needles:
-        assert needle in err, err
-    assert not (tmp_path / "x" / "sweep.csv").exists()  # nothing ran
-
-
-def test_cli_other_errors(tmp_path, sweep_main, capsys, monkeypatch):
-    base = ["sweep", "--grid", "task.length=10,20", "--out", str(tmp_path / "x")]
-    assert sweep_main(base) == 2
-    assert "give --preset NAME or --config FILE" in capsys.readouterr().err
-    assert sweep_main([*base, "--preset", "exploding-tanh", "--seeds", "0"]) == 2
-    assert "--seeds 0" in capsys.readouterr().err
-    assert sweep_main([*base, "--preset", "exploding-tanh", "--success-threshold", "2"]) == 2
-    assert "--success-threshold 2" in capsys.readouterr().err
-    # a combination the trainer refuses is caught before anything runs, naming the grid point
-    assert sweep_main([*base, "--preset", "exploding-tanh", "--grid", "model.arch=rnn,lstm",
-                       "--set", "remedies.omega=1"]) == 2
-    err = capsys.readouterr().err
-    assert "grid point" in err and "model.arch=lstm" in err and "remedies.omega" in err
-    # no Dask: one line that says how to get it
-    monkeypatch.setitem(sys.modules, "distributed", None)
-    assert sweep_main([*base, "--preset", "exploding-tanh", "--scheduler", "tcp://127.0.0.1:8786"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "pip install rnnlab[dask]" in err and "\n" not in err
-
-
-def test_cli_help_describes_the_outputs(sweep_main, capsys):
-    with pytest.raises(SystemExit):
-        sweep_main(["sweep", "--help"])
-    text = capsys.readouterr().out
-    for needle in ("--grid KEY=V1,V2,...", "--seeds S", "--scheduler ADDRESS", "--workers K", "sweep.csv",
-                   "phase.png", "--success-threshold", "130"):
-        assert needle in text
-
-
-def test_sweep_modules_import_no_qt_and_no_numpy():
+def test_sweep_module_imports_no_qt_and_no_numpy():
     import subprocess
 
-    code = ("import sys, rnnlab.sweep, rnnlab.sweep_cli; "
+    code = ("import sys, rnnlab.studies.sweep; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'numpy', 'PySide6', 'shiboken6', 'pyqtgraph', 'distributed', 'dask'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
@@ -319,31 +169,63 @@ def test_write_and_read_csv_round_trip(tmp_path):
     assert list(RESULT_COLUMNS)[:3] == ["seed", "final_loss", "final_metric"]
 
 
-def _fake_rows(grid, seeds=2):
-    import itertools
-
-    rows = []
-    for combo in itertools.product(*grid.values()):
-        for s in range(seeds):
-            m = (len(rows) * 37 % 100) / 100
-            rows.append({"run": len(rows), **dict(zip(grid, combo)), "seed": s, "final_loss": 1.0,
-                         "final_metric": m, "success": m >= 0.5, "exploded": m < 0.1, "steps": 5,
-                         "wall_time_s": 0.1})
-    return rows
 
 
-@pytest.mark.parametrize("grid", [
-    {},
-    {"model.spectral_radius": [0.5, 1.0, 2.0]},
-    {"model.spectral_radius": [0.5, 1.0, 2.0], "task.length": [10, 20]},
-    {"model.spectral_radius": [0.5, 1.0], "task.length": [10, 20], "model.activation": ["tanh", "relu"]},
-    {"model.spectral_radius": [0.5, 1.0], "task.length": [10, 20], "model.hidden_size": list(range(1, 8)),
-     "training.learning_rate": [0.1, 0.01, 0.001, 0.0001, 1e-5, 1e-6]},  # > 36 panels: averaged
-])
-def test_phase_png_for_any_number_of_axes(tmp_path, grid):
-    rows = _fake_rows(grid)
-    path = phase_png(rows[:-1], grid, tmp_path / "p.png", total_runs=len(rows))  # one run missing: partial
-    data = path.read_bytes()
-    assert data[:8] == PNG and len(data) > 3000
-    summary = summarize(rows[:-1], grid)
-    assert sum(c["n"] for c in summary.values()) == len(rows) - 1
+# --- the phase diagram's layout (one rule for extra keys, used by the window and by phase.png) ---------------
+
+def test_phase_cells_two_keys_are_the_summary():
+    grid = {"model.spectral_radius": [0.5, 1.0, 2.0], "task.length": [10, 20]}
+    rows = fake_rows(grid, seeds=3)
+    phase = phase_cells(rows, grid)
+    assert (phase.xkey, phase.ykey, phase.pooled) == ("model.spectral_radius", "task.length", [])
+    assert phase.xs == [0.5, 1.0, 2.0] and phase.ys == [10, 20]
+    summary = summarize(rows, grid)
+    values = phase.values()
+    assert len(values) == 2 and len(values[0]) == 3
+    for (i, j), c in phase.cells.items():
+        s = summary[(phase.xs[j], phase.ys[i])]
+        assert (c["n"], c["successes"], c["exploded"]) == (s["n"], s["successes"], s["exploded"])
+        assert c["mean_success"] == s["mean_success"] == values[i][j]
+        assert c["mean_metric"] == pytest.approx(s["mean_metric"])
+
+
+def test_phase_cells_pool_the_extra_keys():
+    """Three or more keys: each (x, y) cell counts every run with those two values, over all values of the other
+    keys and all seeds; its share is successes / runs."""
+    grid = {"model.spectral_radius": [0.5, 1.0], "task.length": [10, 20], "model.activation": ["tanh", "relu"],
+            "model.hidden_size": [4, 8, 16]}
+    rows = fake_rows(grid, seeds=2)
+    phase = phase_cells(rows[:-1], grid)  # one run missing (a cancelled sweep): it simply does not count
+    assert phase.pooled == ["model.activation", "model.hidden_size"]
+    for (i, j), c in phase.cells.items():
+        mine = [r for r in rows[:-1] if r["model.spectral_radius"] == phase.xs[j] and r["task.length"] == phase.ys[i]]
+        assert c["n"] == len(mine) and c["n"] in (11, 12)
+        assert c["successes"] == sum(r["success"] for r in mine)
+        assert c["exploded"] == sum(r["exploded"] for r in mine)
+        assert c["mean_success"] == c["successes"] / c["n"]
+        assert c["mean_metric"] == pytest.approx(sum(r["final_metric"] for r in mine) / len(mine))
+    assert sum(c["n"] for c in phase.cells.values()) == len(rows) - 1
+    notes = phase_notes(phase, grid, threshold=0.9, runs=len(rows) - 1, total_runs=len(rows))
+    assert notes[0].startswith(f"PARTIAL: {len(rows) - 1} of {len(rows)} runs")
+    assert "reached 0.9" in notes[1]
+    assert notes[-1].startswith("Pooled over model.activation (2 values), model.hidden_size (3 values)")
+
+
+def test_phase_cells_with_one_key_or_none():
+    grid = {"model.spectral_radius": [0.5, 1.0, 2.0]}
+    one = phase_cells(fake_rows(grid), grid)
+    assert one.ykey is None and one.ys == [None] and len(one.values()) == 1 and len(one.values()[0]) == 3
+    assert [one.cells[(0, j)]["n"] for j in range(3)] == [2, 2, 2]
+    none = phase_cells(fake_rows({}, seeds=3), {})
+    assert none.xkey is None and none.cells[(0, 0)]["n"] == 3
+    empty = phase_cells([], grid)  # no run finished: every cell is NaN, drawn grey
+    assert all(c["n"] == 0 and c["mean_success"] != c["mean_success"] for c in empty.cells.values())
+    assert phase_notes(empty, grid) == [phase_notes(empty, grid)[0]] and "threshold" in phase_notes(empty, grid)[0]
+
+
+def test_describe_names_what_is_not_swept():
+    exp = Experiment(seed=3).replace(model__hidden_size=16)
+    title, sub = describe(exp, {"model.spectral_radius": [1.0]}, 600, 2)
+    assert title == "Where does training succeed?  temporal_order, rnn (tanh) network"
+    assert "H = 16" in sub and "ρ =" not in sub and sub.endswith("600 steps, seeds 3–4")
+    assert describe(exp, {}, None, 1)[1].endswith("clip none, seed 3")
