@@ -190,18 +190,17 @@ class SweepView(QtWidgets.QWidget):
 
 
 def picture(rows: Sequence[dict], grid: dict[str, Sequence], **kwargs) -> SweepView:
-    """A :class:`SweepView` (``kwargs`` as for it) laid out at its :meth:`~SweepView.picture_size`, never on
-    screen. The caller disposes of it (:func:`rnnlab.gui.app.dispose`)."""
+    """A :class:`SweepView` (``kwargs`` as for it) laid out at its :meth:`~SweepView.picture_size` without being
+    shown (no window is created; ``grab()`` renders it). The caller disposes of it
+    (:func:`rnnlab.gui.app.dispose`)."""
     from .app import get_app
 
     app = get_app()
     view = SweepView(rows, grid, **kwargs)
-    view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    view.resize(view.picture_size())
-    view.show()  # laid out and polished, never on screen
-    app.processEvents()
-    view.resize(view.picture_size())  # the labels' heights at the final width
-    app.processEvents()
+    for _ in range(2):  # the second pass: the labels' heights at the final width
+        view.resize(view.picture_size())
+        view.layout().activate()
+        app.processEvents()
     return view
 
 

@@ -491,9 +491,12 @@ def tick_text(v: Any) -> str:
 
 def describe(exp, grid: dict | Sequence[str], steps: int | None, seeds: int) -> tuple[str, str]:
     """Title and subtitle of the phase diagram: the task, the network and the settings that are not swept
-    (``steps`` None: not stated)."""
+    (a swept task, cell or activation is not named in the title; ``steps`` None: not stated)."""
     m, t, tr, r = exp.model, exp.task, exp.training, exp.remedies
-    title = f"Where does training succeed?  {t.name}, {m.arch} ({m.activation}) network"
+    arch, act = "model.arch" not in grid, "model.activation" not in grid
+    net = (f"{m.arch} ({m.activation}) network" if arch and act else f"{m.arch} network" if arch
+           else f"{m.activation} network" if act else "network")
+    title = "Where does training succeed?  " + ", ".join([*([t.name] if "task.name" not in grid else []), net])
     shown = [("model.hidden_size", f"H = {m.hidden_size}"), ("task.length", f"T = {t.length}"),
              ("model.spectral_radius", f"ρ = {m.spectral_radius:g}"), ("model.init", f"{m.init} init"),
              ("training.optimizer", f"{tr.optimizer}"), ("training.learning_rate", f"η = {tr.learning_rate:g}"),

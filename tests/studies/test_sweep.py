@@ -229,3 +229,6 @@ def test_describe_names_what_is_not_swept():
     assert title == "Where does training succeed?  temporal_order, rnn (tanh) network"
     assert "H = 16" in sub and "ρ =" not in sub and sub.endswith("600 steps, seeds 3–4")
     assert describe(exp, {}, None, 1)[1].endswith("clip none, seed 3")
+    # a swept setting is not named in the title either
+    assert describe(exp, {"model.activation": ["tanh", "relu"]}, 5, 1)[0].endswith("temporal_order, rnn network")
+    assert describe(exp, {"model.arch": ["rnn"], "task.name": ["addition"]}, 5, 1)[0].endswith("?  tanh network")
