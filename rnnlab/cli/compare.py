@@ -58,7 +58,7 @@ def add_parser(sub) -> None:
         description="Train the experiment (A) and a copy with the --change settings (B) from the same seed, so "
                     "both see the same initial weights (when the model is unchanged) and the same batches, for "
                     "--steps updates each, one after the other. Prints the paragraph the app's compare window "
-                    "(Ctrl+K) shows: the loss over the last 10 %% of the steps, the held-out success rate as last "
+                    "(Ctrl+K) shows: the loss over the last 10 % of the steps, the held-out success rate as last "
                     "measured (every training.eval_every steps), the largest gradient norm, explosions and "
                     "clipping. With --preset and no --change, B flips the preset's contrast.")
     add_experiment_args(p)

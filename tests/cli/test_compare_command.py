@@ -57,3 +57,11 @@ def test_compare_needs_a_change_without_a_preset(tmp_path, capsys):
     save_toml(Experiment(), cfg)
     assert main(["compare", "--config", str(cfg)]) == 2
     assert "--change KEY=VALUE" in capsys.readouterr().err
+
+
+def test_compare_help_says_what_it_prints(capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # as one line, however argparse wraps it
+    for needle in ("--change KEY=VALUE", "--steps N", "same seed", "last 10 % of the steps", "contrast"):
+        assert needle in text
