@@ -156,7 +156,7 @@ class ModelConfig(_Section):
                       "radius exactly `spectral_radius`; `orthogonal` (Haar) and `identity` are multiplied by it.",
                       choices=INITS, resets=True)
     spectral_radius: float = param(0.95, "Target spectral radius ρ(W_hh) (largest |eigenvalue|) at initialisation.",
-                                   lo=0.0, hi=100.0, lo_open=True, resets=True)
+                                   lo=0.0, hi=100.0, lo_open=True, log=True, resets=True)
     sparse_k: int = param(15, "Non-zeros per row of W_hh for `init = \"sparse\"` (the usual choice for an ESN "
                           "reservoir); capped at hidden_size.", lo=1, hi=2048, resets=True)
     input_scale: float = param(0.1, "Standard deviation of the entries of W_hx (input weights).", lo=0.0, hi=100.0,

@@ -105,14 +105,14 @@ def measure_run(exp: Experiment, steps: int, measure: str) -> float | bool:
         return tr.net.spectral_radius()
     d = tr.diagnostics()
     if measure == "jacobian_far":
-        heat = d["heatmap"]
+        heat = d.jacobian_log10
         T = heat.shape[0]
         t, k = np.tril_indices(T)
         far = (t - k) >= T // 2
         vals = heat[t[far], k[far]]
         vals = vals[np.isfinite(vals)]
         return float(np.mean(vals)) if vals.size else float("-inf")
-    return float(d["long_term"][2])  # long_term_share
+    return float(d.long_term[2])  # long_term_share
 
 
 def condition_holds(value, condition: str) -> bool:

@@ -11,7 +11,7 @@ state; for the other cells s = h.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable, Iterable
 
 import numpy as np
@@ -23,6 +23,9 @@ __all__ = [
     "log_norm_sweep",
     "jacobian_log10",
     "estimate_error_log10",
+    "HeatmapPlan",
+    "heatmap_cost",
+    "plan_heatmap",
     "gradient_flow_log10",
     "lag_profile",
     "lag_bound",
@@ -126,7 +129,7 @@ def _block_norms(stack: np.ndarray, widths: list[int], S: int, norm: str) -> np.
 
 
 def jacobian_log10(net: Network, trace: Trace, b: int = 0, norm: str = "frobenius", mode: str = "exact",
-                   probes: int = 16, rng: np.random.Generator | None = None) -> np.ndarray:
+                   probes: int = 16, rng: np.random.Generator | None = None, stride: int = 1) -> np.ndarray:
     """The heatmap ``L[t, k] = log10 ‖∂s_t/∂s_k‖`` (T, T) for the probe sequence b; NaN above the diagonal.
 
     ∂s_t/∂s_k = Π_{j=k+1..t} ∂s_j/∂s_{j−1} (seeds eq. 8; vanilla: Π diag(f'(a_j)) W_hh). The diagonal is
@@ -134,19 +137,71 @@ def jacobian_log10(net: Network, trace: Trace, b: int = 0, norm: str = "frobeniu
 
     ``mode="exact"`` multiplies full S×S blocks (cost ≈ T²S³/2). ``mode="estimated"`` (Frobenius only) replaces
     the identity by ``probes`` Gaussian rows V/√m, using E‖V P‖²_F = m‖P‖²_F; cost ≈ T²S²·m/2. Its error is
-    stated by :func:`estimate_error_log10`.
+    stated by :func:`estimate_error_log10`. ``stride`` > 1 computes only the rows t = T−1, T−1−stride, … (the
+    others stay NaN): the cost divides by ``stride`` (see :func:`plan_heatmap`).
     """
     S = net.cell.state_size
+    T = trace.T
+    stride = max(1, int(stride))
+    rows = set(range(T - 1, -1, -stride))
     if mode == "exact":
         eye = np.eye(S)
-        return log_norm_sweep(net, trace, b, lambda t: eye, norm)
+        return log_norm_sweep(net, trace, b, lambda t: eye if t in rows else None, norm)
     if mode != "estimated":
         raise ValueError(f"mode must be 'exact' or 'estimated', got {mode!r}")
     if norm != "frobenius":
         raise ValueError("the estimated heatmap supports the Frobenius norm only")
     rng = rng or np.random.default_rng(0)
     m = int(probes)
-    return log_norm_sweep(net, trace, b, lambda t: rng.standard_normal((m, S)) / np.sqrt(m), norm)
+    return log_norm_sweep(net, trace, b, lambda t: rng.standard_normal((m, S)) / np.sqrt(m) if t in rows else None,
+                          norm)
+
+
+@dataclass(frozen=True)
+class HeatmapPlan:
+    """How a heatmap will be computed: ``mode`` ("exact" or "estimated"), ``stride`` (every stride-th row t),
+    its predicted cost in multiply-adds, and ``note``: empty for the requested heatmap, else a sentence for the
+    view saying what was done instead and why."""
+
+    mode: str
+    probes: int
+    stride: int
+    cost: float
+    note: str = ""
+
+
+def heatmap_cost(T: int, S: int, G: int, H: int, width: int, stride: int = 1) -> float:
+    """Predicted multiply-adds of :func:`jacobian_log10`: each step k multiplies every live block (``width`` rows
+    each; S exact, the probe count estimated) by one step Jacobian, ≈ G·H per row; about T/stride blocks live on
+    average half of the sequence. ``S`` is unused by the count but kept for the exact width."""
+    rows_t = -(-T // max(1, stride))
+    return float(width) * rows_t * (T + 1) / 2.0 * G * H
+
+
+def plan_heatmap(T: int, S: int, G: int, H: int, mode: str = "exact", probes: int = 16, norm: str = "frobenius",
+                 budget: float | None = None) -> HeatmapPlan:
+    """The cheapest faithful plan within ``budget`` multiply-adds (None: no limit, the requested mode).
+
+    Over budget, an exact Frobenius heatmap becomes the estimated one (``probes`` random rows instead of S); if
+    that is still over budget, only every ``stride``-th row t is computed. The note says which, so a view can
+    state it.
+    """
+    width = S if mode == "exact" else probes
+    cost = heatmap_cost(T, S, G, H, width)
+    if budget is None or cost <= budget:
+        return HeatmapPlan(mode, probes, 1, cost)
+    note = []
+    if mode == "exact" and norm == "frobenius" and probes < S:
+        mode, width = "estimated", probes
+        cost = heatmap_cost(T, S, G, H, width)
+        note.append(f"estimated with {probes} random probes (exact would take ~{cost * S / probes:.1g} operations)")
+    stride = 1
+    while cost > budget and stride < T:
+        stride += 1
+        cost = heatmap_cost(T, S, G, H, width, stride)
+    if stride > 1:
+        note.append(f"one row t in {stride} computed")
+    return HeatmapPlan(mode, probes, stride, cost, "; ".join(note))
 
 
 def estimate_error_log10(probes: int) -> float:
@@ -209,14 +264,16 @@ def grad_norms(grads: dict[str, np.ndarray]) -> dict[str, float]:
     return out
 
 
-def long_term_split(net: Network, trace: Trace, dz: np.ndarray, L: int) -> tuple[float, float, float]:
+def long_term_split(net: Network, trace: Trace, dz: np.ndarray, L: int,
+                    full: np.ndarray | None = None) -> tuple[float, float, float]:
     """Split ∂E/∂W_hh into short-term (lags t − k ≤ L) and long-term (t − k > L) parts (Pascanu et al. eq. 4).
 
     The short-term part backpropagates each loss term E_t only to steps k ≥ t − L (BPTT(1, L + 1)); the long-term
-    part is the full gradient minus it. Returns ``(‖short‖, ‖long‖, share)`` with
-    share = ‖long‖ / (‖short‖ + ‖long‖) ∈ [0, 1].
+    part is the full gradient (``full``, computed here when not given) minus it. Returns
+    ``(‖short‖, ‖long‖, share)`` with share = ‖long‖ / (‖short‖ + ‖long‖) ∈ [0, 1].
     """
-    full = backward(net, trace, dz)["W_hh"]
+    if full is None:
+        full = backward(net, trace, dz)["W_hh"]
     short = backward(net, trace, dz, 1, L + 1)["W_hh"]
     ns, nl = float(np.linalg.norm(short)), float(np.linalg.norm(full - short))
     return ns, nl, (nl / (ns + nl) if ns + nl > 0 else 0.0)
@@ -316,59 +373,106 @@ def regime(gamma_sigma: float, rho: float, gamma: float, linear: bool = False) -
 
 @dataclass(frozen=True)
 class Diagnostics:
-    """Everything :func:`diagnose` measures. Arrays are copies owned by this object."""
+    """Everything :func:`diagnose` measures on a probe batch: the one bundle that the trainer's snapshots carry,
+    ``rnnlab inspect`` writes (under these names) and the views draw. Arrays are copies owned by this object.
 
-    jacobian_log10: np.ndarray  # (T, T)
-    lag_profile: np.ndarray  # (T,)
-    lag_bound: np.ndarray  # (T,)
-    gradient_flow_log10: np.ndarray  # (T, T)
-    grad_norms: dict
-    long_term: tuple  # (‖short‖, ‖long‖, share)
-    eigenvalues: np.ndarray  # complex (H,)
-    singular_values: np.ndarray  # (H,)
+    Attributes
+    ----------
+    jacobian_log10 : (T, T)
+        log10 ‖∂s_t/∂s_k‖ of probe sequence b; NaN above the diagonal (:func:`jacobian_log10`).
+    lag_profile, lag_bound : (T,)
+        Mean of the heatmap's d-th diagonal, and the seeds' bound d·log10(γ σ_max) + log10 ‖I‖.
+    gradient_flow_log10 : (T, T)
+        log10 ‖∂E_t/∂s_k‖ (:func:`gradient_flow_log10`).
+    eigenvalues : (H,) complex, singular_values : (H,)
+        Of the cell's recurrent matrix, by decreasing modulus.
+    lyapunov : (m,)
+        Top Lyapunov exponents of the driven dynamics along the probe sequence (per step).
+    hidden : (T, H)
+        Hidden states of probe sequence b.
+    saturation_counts : (bins,), saturation_edges : (bins + 1,)
+        Histogram of f'(a) on [0, γ].
+    long_term : (3,)
+        ‖short-term part of ∂E/∂W_hh‖, ‖long-term part‖ (lags > L), long-term share.
+    rho, sigma_max, gamma, loss : float
+    grad_norms : dict
+        Frobenius norm of each parameter's gradient on the probe batch, and ``"total"``.
+    heatmap_mode, heatmap_stride, heatmap_note : str, int, str
+        How the heatmap was computed (see :func:`plan_heatmap`): the note is empty for the requested heatmap.
+    """
+
+    jacobian_log10: np.ndarray
+    lag_profile: np.ndarray
+    lag_bound: np.ndarray
+    gradient_flow_log10: np.ndarray
+    eigenvalues: np.ndarray
+    singular_values: np.ndarray
+    lyapunov: np.ndarray
+    hidden: np.ndarray
     saturation_counts: np.ndarray
     saturation_edges: np.ndarray
-    lyapunov: np.ndarray  # (m,)
+    long_term: np.ndarray
     rho: float
     sigma_max: float
     gamma: float
     loss: float
+    grad_norms: dict
+    heatmap_mode: str = "exact"
+    heatmap_stride: int = 1
+    heatmap_note: str = ""
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every field as a named array (what ``rnnlab inspect`` writes; ``grad_norms`` is left out, the
+        gradients themselves are written)."""
+        return {f.name: np.asarray(getattr(self, f.name)) for f in fields(self) if f.name != "grad_norms"}
 
 
 def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_cfg=None, b: int = 0,
-             rng: np.random.Generator | None = None, feedback: np.ndarray | None = None) -> tuple[Diagnostics, Trace, dict]:
-    """Run every diagnostic on a probe batch. Returns ``(Diagnostics, trace, grads)``.
+             rng: np.random.Generator | None = None, feedback: np.ndarray | None = None,
+             budget: float | None = None) -> tuple[Diagnostics, Trace, dict]:
+    """Run every diagnostic on a probe batch (x (T, B, I), y, mask (T, B)). Returns ``(Diagnostics, trace, grads)``
+    where ``grads`` are the loss gradients of every parameter (full BPTT).
 
     ``diag_cfg`` is a :class:`~rnnlab.config.DiagnosticsConfig` (norm, mode, probes, long_lag, lyapunov) or None
-    for the defaults.
+    for the defaults; ``rng`` draws the probes of the estimated heatmap (default: a fixed seed, so repeated
+    snapshots of unchanged weights are identical). ``budget`` (multiply-adds) bounds the heatmap's cost
+    (:func:`plan_heatmap`; the app passes one so that a snapshot stays quick at any size; None: as configured).
     """
     from ..config import DiagnosticsConfig
     from .bptt import forward
 
     dc = diag_cfg or DiagnosticsConfig()
-    trace = forward(net, x, feedback)
-    loss, dz = loss_and_dz(net, trace.z, y, mask)
-    grads = backward(net, trace, dz)
-    heat = jacobian_log10(net, trace, b, dc.norm, dc.mode, dc.probes, rng)
-    S = net.cell.state_size
-    offset = 0.5 * np.log10(S) if dc.norm == "frobenius" else 0.0
-    ev, sv = spectrum(net.recurrent_matrix())
-    counts, edges = saturation_histogram(net, trace)
-    diag = Diagnostics(
-        jacobian_log10=heat,
-        lag_profile=lag_profile(heat),
-        lag_bound=lag_bound(net, trace.T, offset),
-        gradient_flow_log10=gradient_flow_log10(net, trace, dz, b),
-        grad_norms=grad_norms(grads),
-        long_term=long_term_split(net, trace, dz, dc.long_lag),
-        eigenvalues=ev,
-        singular_values=sv,
-        saturation_counts=counts,
-        saturation_edges=edges,
-        lyapunov=network_lyapunov(net, trace, dc.lyapunov, b),
-        rho=float(np.abs(ev[0])),
-        sigma_max=float(sv[0]),
-        gamma=net.gamma,
-        loss=loss,
-    )
+    with np.errstate(all="ignore"):
+        trace = forward(net, x, feedback)
+        loss, dz = loss_and_dz(net, trace.z, y, mask)
+        grads = backward(net, trace, dz)
+        cell = net.cell
+        S = cell.state_size
+        plan = plan_heatmap(trace.T, S, cell.gate_size, cell.n_hidden, dc.mode, dc.probes, dc.norm, budget)
+        heat = jacobian_log10(net, trace, b, dc.norm, plan.mode, plan.probes, rng or np.random.default_rng(0),
+                              plan.stride)
+        offset = 0.5 * np.log10(S) if dc.norm == "frobenius" else 0.0
+        ev, sv = spectrum(net.recurrent_matrix())
+        counts, edges = saturation_histogram(net, trace)
+        diag = Diagnostics(
+            jacobian_log10=heat,
+            lag_profile=lag_profile(heat),
+            lag_bound=lag_bound(net, trace.T, offset),
+            gradient_flow_log10=gradient_flow_log10(net, trace, dz, b),
+            eigenvalues=ev,
+            singular_values=sv,
+            lyapunov=network_lyapunov(net, trace, dc.lyapunov, b),
+            hidden=np.array(trace.hidden(net)[:, b, :]),
+            saturation_counts=counts,
+            saturation_edges=edges,
+            long_term=np.asarray(long_term_split(net, trace, dz, dc.long_lag, full=grads.get("W_hh"))),
+            rho=float(np.abs(ev[0])),
+            sigma_max=float(sv[0]),
+            gamma=net.gamma,
+            loss=loss,
+            grad_norms=grad_norms(grads),
+            heatmap_mode=plan.mode,
+            heatmap_stride=plan.stride,
+            heatmap_note=plan.note,
+        )
     return diag, trace, grads

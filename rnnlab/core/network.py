@@ -14,7 +14,8 @@ alpha     (H,)         leaky / ESN only: per-unit retention α (fixed, not train
 ========  ===========  ===========================================================================
 
 The output is a softmax over O classes (classification, cross-entropy loss) or linear (regression, squared
-error). An ESN has the same parameters as a leaky network, but only W_yh and b_y are trainable.
+error). An ESN has the same parameters as a leaky network, but only W_yh and b_y are trainable. Cells may add
+parameters of their own (documented in their files).
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import get_activation
-from .cells import CELLS, Cell
-from .init import init_recurrent, sigma_max, spectral_radius
+from .cells import Cell, get_cell
+from .init import sigma_max, spectral_radius
 
-__all__ = ["Network", "build_network"]
+__all__ = ["Network", "build_network", "READOUT_PARAMS"]
+
+#: the readout's parameters (every network has them, and they always learn)
+READOUT_PARAMS = ("W_yh", "b_y")
 
 
 @dataclass
@@ -36,21 +40,26 @@ class Network:
 
     Attributes
     ----------
-    arch : str
-        ``rnn``, ``leaky``, ``lstm``, ``gru`` or ``esn``.
     cell : Cell
+        Owns the parameter layout and the maths; its class attributes declare its capabilities.
     params : dict[str, ndarray]
         See the module docstring for names and shapes.
     output : {"softmax", "linear"}
-    trainable : tuple[str, ...]
-        Names of the parameters that learn.
     """
 
-    arch: str
     cell: Cell
     params: dict[str, np.ndarray]
     output: str
-    trainable: tuple[str, ...]
+
+    @property
+    def arch(self) -> str:
+        """The cell's registry name (``model.arch``)."""
+        return self.cell.name
+
+    @property
+    def trainable(self) -> tuple[str, ...]:
+        """Names of the parameters that learn: the cell's trainable ones and the readout."""
+        return tuple(self.cell.trainable) + READOUT_PARAMS
 
     @property
     def n_in(self) -> int:
@@ -66,7 +75,7 @@ class Network:
 
     @property
     def dtype(self) -> np.dtype:
-        return self.params["W_hh"].dtype
+        return self.params["W_yh"].dtype
 
     @property
     def gamma(self) -> float:
@@ -74,8 +83,8 @@ class Network:
         return self.cell.act.gamma
 
     def recurrent_matrix(self) -> np.ndarray:
-        """The (H, H) matrix whose spectrum is reported: W_hh itself, or its candidate block for LSTM/GRU."""
-        return self.cell.candidate_block(self.params["W_hh"])
+        """The (H, H) matrix whose spectrum is reported (:meth:`Cell.recurrent_matrix`)."""
+        return self.cell.recurrent_matrix(self.params)
 
     def spectral_radius(self) -> float:
         """ρ of :meth:`recurrent_matrix`."""
@@ -87,12 +96,10 @@ class Network:
 
     def copy(self) -> "Network":
         """A deep copy (parameters copied; the cell object is stateless and shared)."""
-        return Network(self.arch, self.cell, {k: v.copy() for k, v in self.params.items()}, self.output,
-                       self.trainable)
+        return Network(self.cell, {k: v.copy() for k, v in self.params.items()}, self.output)
 
     def astype(self, dtype) -> "Network":
-        return Network(self.arch, self.cell, {k: v.astype(dtype) for k, v in self.params.items()}, self.output,
-                       self.trainable)
+        return Network(self.cell, {k: v.astype(dtype) for k, v in self.params.items()}, self.output)
 
 
 def build_network(model, n_in: int, n_out: int, output: str, rng: np.random.Generator) -> Network:
@@ -101,8 +108,10 @@ def build_network(model, n_in: int, n_out: int, output: str, rng: np.random.Gene
     Parameters
     ----------
     model : ModelConfig
-        Uses arch, activation, hidden_size, init, spectral_radius, sparse_k, input_scale, output_scale,
-        leak_min, leak_max and dtype.
+        ``model.arch`` picks the cell (:data:`rnnlab.core.cells.CELLS`), ``model.activation`` its nonlinearity,
+        ``model.hidden_size`` H; the cell draws its own parameters (:meth:`Cell.init_params`); then the readout
+        W_yh ~ N(0, output_scale²) entries, b_y = 0; then the cell's fixed parameters (:meth:`Cell.init_fixed`);
+        everything in ``model.dtype``.
     n_in, n_out : int
         I and O (the task decides them).
     output : {"softmax", "linear"}
@@ -111,23 +120,11 @@ def build_network(model, n_in: int, n_out: int, output: str, rng: np.random.Gene
     """
     if output not in ("softmax", "linear"):
         raise ValueError(f"output must be 'softmax' or 'linear', got {output!r}")
-    act = get_activation(model.activation)
-    H = model.hidden_size
-    cell = CELLS[model.arch](n_in, H, act)
-    G = cell.gate_size
-    p: dict[str, np.ndarray] = {}
-    p["W_hx"] = rng.standard_normal((G, n_in)) * model.input_scale
-    blocks = [init_recurrent(rng, H, model.init, model.spectral_radius, model.sparse_k) for _ in range(G // H)]
-    p["W_hh"] = np.concatenate(blocks, axis=0)
-    p["b_h"] = np.zeros(G)
-    if model.arch == "lstm":
-        p["b_h"][H : 2 * H] = 1.0
-    p["W_yh"] = rng.standard_normal((n_out, H)) * model.output_scale
+    cell = get_cell(model.arch)(n_in, model.hidden_size, get_activation(model.activation))
+    p = cell.init_params(model, rng)
+    p["W_yh"] = rng.standard_normal((n_out, model.hidden_size)) * model.output_scale
     p["b_y"] = np.zeros(n_out)
-    if model.arch in ("leaky", "esn"):
-        p["alpha"] = rng.uniform(model.leak_min, model.leak_max, H) if model.leak_max > model.leak_min \
-            else np.full(H, model.leak_min)
+    p.update(cell.init_fixed(model, rng))
     dtype = np.dtype(model.dtype)
     p = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in p.items()}
-    trainable = ("W_yh", "b_y") if model.arch == "esn" else ("W_hx", "W_hh", "b_h", "W_yh", "b_y")
-    return Network(model.arch, cell, p, output, trainable)
+    return Network(cell, p, output)

@@ -78,13 +78,12 @@ class FileActions(QtCore.QObject):
         path = path or self.ask_dir("Export run to folder")
         if not path:
             return False
-        self.controller.engine.send("export", Path(path))
-        self.controller._sync()
+        self.controller.export_run(path)
         return True
 
     def export_plot(self, plot, kind: str, path: str | None = None) -> bool:
         filt = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)", "csv": "CSV data (*.csv)"}[kind]
-        path = path or self.ask_export(f"Export {plot.title}", f"{plot.title.replace(' ', '_')}.{kind}", filt)
+        path = path or self.ask_export(f"Export {plot.title}", f"{plot.view_id or 'view'}.{kind}", filt)
         if not path:
             return False
         try:

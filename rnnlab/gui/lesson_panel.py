@@ -23,7 +23,8 @@ from typing import Iterable, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..lessons import VIEWS, Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment
+from ..lessons import Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment
+from .plots import VIEWS
 
 __all__ = ["LessonPanel", "highlight", "clear_highlight", "highlighted", "find_plots", "HIGHLIGHT_COLOR"]
 
@@ -131,12 +132,11 @@ def highlighted() -> list[QtWidgets.QWidget]:
 
 
 def find_plots(plots: Sequence[QtWidgets.QWidget], views: Iterable[str]) -> list[QtWidgets.QWidget]:
-    """The plot widgets showing the named views (``"heatmap"``, ``"grad_norms"``, …), matched by class name
-    (:data:`rnnlab.lessons.VIEWS`), in the order of ``views``."""
+    """The plot widgets showing the named views (``"heatmap"``, ``"grad_norms"``, …: the ``view_id`` of
+    :data:`rnnlab.gui.plots.VIEWS`), in the order of ``views``."""
     out = []
     for v in views:
-        cls = VIEWS.get(v)
-        out.extend(p for p in plots if type(p).__name__ == cls and p not in out)
+        out.extend(p for p in plots if getattr(p, "view_id", None) == v and p not in out)
     return out
 
 
@@ -160,7 +160,7 @@ class LessonPanel(QtWidgets.QWidget):
             lessons = []
             for name in lesson_names():
                 try:
-                    lessons.append(load_lesson(name))
+                    lessons.append(load_lesson(name, views=VIEWS))
                 except LessonError as exc:  # a broken lesson file must not take the app down
                     self.errors.append(exc)
         self.lessons: list[Lesson] = list(lessons)
@@ -291,7 +291,7 @@ class LessonPanel(QtWidgets.QWidget):
         else:
             i = next((k for k, x in enumerate(self.lessons) if x.name == lesson or x.path == str(lesson)), -1)
             if i < 0:
-                i = self.add_lesson(load_lesson(lesson))
+                i = self.add_lesson(load_lesson(lesson, views=VIEWS))
         if not 0 <= i < len(self.lessons):
             raise IndexError(f"no lesson {lesson!r}")
         self._select_lesson(i, emit=True, index=index)
@@ -310,7 +310,7 @@ class LessonPanel(QtWidgets.QWidget):
             if not path:
                 return False
         try:
-            lesson = load_lesson(Path(path))
+            lesson = load_lesson(Path(path), views=VIEWS)
         except LessonError as exc:
             self.errors.append(exc)
             if self.isVisible():

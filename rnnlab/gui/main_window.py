@@ -13,21 +13,14 @@ from .controller import Controller
 from .files import FileActions
 from .panels import ALL_PANELS
 from .presentation import Presentation, load_classroom
-from .plots.grad_norms import GradNormsPlot
-from .plots.gradient_flow import GradientFlowPlot
-from .plots.heatmap import HeatmapPlot
-from .plots.hidden_states import HiddenStatesPlot
-from .plots.lag_profile import LagProfilePlot
-from .plots.loss import LossPlot
-from .plots.saturation import SaturationPlot
-from .plots.spectrum import SpectrumPlot
+from .plots import VIEWS
 from .status_bar import StatusBar
 
 __all__ = ["MainWindow"]
 
-#: plot rows of the central area (the heatmap first: it is the point of the app)
-LAYOUT = ((HeatmapPlot, LagProfilePlot, GradientFlowPlot), (GradNormsPlot, LossPlot, SpectrumPlot),
-          (HiddenStatesPlot, SaturationPlot))
+#: view ids in the rows of the central area (the heatmap first: it is the point of the app)
+LAYOUT = (("heatmap", "lag_profile", "gradient_flow"), ("grad_norms", "loss", "spectrum"),
+          ("hidden_states", "saturation"))
 SPEEDS = (("as fast as possible", 0.0), ("100 steps/s", 100.0), ("20 steps/s", 20.0), ("5 steps/s", 5.0),
           ("1 step/s", 1.0))
 
@@ -40,7 +33,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controller = Controller(exp, mode=mode, confirm=self._confirm, parent=self)
         self.files = FileActions(self, self.controller)
         self.banner = Banner()
-        self.plots = [cls() for row in LAYOUT for cls in row]
+        self.views = {vid: VIEWS[vid]() for row in LAYOUT for vid in row}
+        self.plots = list(self.views.values())
         self._build_central()
         self._build_controls()
         self._build_lessons()
@@ -166,7 +160,7 @@ class MainWindow(QtWidgets.QMainWindow):
                         "The phase diagram of an `rnnlab sweep` folder; click a cell to open it"))
         exp_menu = m.addMenu("Export &plot")
         for p in self.plots:
-            sub = exp_menu.addMenu(p.title)
+            sub = exp_menu.addMenu(p.title)  # files are named by view id (plain ASCII): heatmap.png
             for kind in ("png", "svg", "csv"):
                 sub.addAction(act(f"{kind.upper()}…", lambda _=False, p=p, k=kind: self.files.export_plot(p, k)))
         m.addSeparator()
@@ -202,7 +196,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_frame(self, snap) -> None:
         self._flush_pending()
         self.status.update_snapshot(snap)
-        if snap.heatmap is None or self.controller.mode == "sync":  # most frames: only time series change
+        if snap.diagnostics is None or self.controller.mode == "sync":  # most frames: only time series change
             for p in self.plots:
                 p.update(snap)
             return

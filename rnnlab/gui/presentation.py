@@ -17,11 +17,7 @@ Keys in ``lock``/``hide`` are any experiment keys (docs/config.md); errors name 
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from ..config import ConfigError, Experiment, apply_overrides, key_field, load_toml
+from ..lessons.classroom import Classroom, load_classroom
 
 __all__ = ["Classroom", "load_classroom", "ADVANCED_KEYS", "Presentation"]
 
@@ -33,66 +29,7 @@ ADVANCED_KEYS = frozenset({
 })
 SCALE = 1.6
 #: views hidden in presentation mode (the lesson's watched view is shown even if listed here)
-SECONDARY_VIEWS = ("GradientFlowPlot", "HiddenStatesPlot", "SaturationPlot")
-
-
-@dataclass
-class Classroom:
-    path: Path
-    presentation: bool = False
-    experiment: Experiment | None = None
-    lesson: str | None = None
-    lock: frozenset = field(default_factory=frozenset)
-    hide: frozenset = field(default_factory=frozenset)
-
-
-def load_classroom(path: str | Path) -> Classroom:
-    """Parse a classroom file; a :class:`ConfigError` names the file, the key and the problem."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    c = data.get("classroom")
-    if not isinstance(c, dict):
-        raise ConfigError(f"{path}: expected a [classroom] table")
-    allowed = {"presentation", "preset", "config", "lesson", "lock", "hide", "set"}
-    for k in c:
-        if k not in allowed:
-            raise ConfigError(f"{path}: unknown key classroom.{k}: expected one of {', '.join(sorted(allowed))}")
-    room = Classroom(path, presentation=bool(c.get("presentation", False)), lesson=c.get("lesson"))
-    try:
-        if "preset" in c and "config" in c:
-            raise ConfigError("give classroom.preset or classroom.config, not both")
-        if "preset" in c:
-            from ..presets import load_preset
-
-            room.experiment = load_preset(str(c["preset"]))
-        elif "config" in c:
-            room.experiment = load_toml(path.parent / str(c["config"]))
-        if "set" in c:
-            if not isinstance(c["set"], dict):
-                raise ConfigError(f"classroom.set = {c['set']!r}: expected a table of key = value")
-            room.experiment = apply_overrides(room.experiment or Experiment(),
-                                              [f"{k}={v}" for k, v in c["set"].items()])
-        for name in ("lock", "hide"):
-            keys = c.get(name, [])
-            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-                raise ConfigError(f"classroom.{name} = {keys!r}: expected a list of setting keys")
-            for k in keys:
-                key_field(k)  # raises ConfigError naming the key
-            setattr(room, name, frozenset(keys))
-        if room.lesson is not None:
-            from ..lessons import lesson_names
-
-            if room.lesson not in lesson_names():
-                raise ConfigError(f"classroom.lesson = {room.lesson!r}: expected one of {', '.join(lesson_names())}")
-    except ConfigError as exc:
-        msg = str(exc)
-        raise ConfigError(msg if msg.startswith(str(path)) else f"{path}: {msg}") from None
-    return room
+SECONDARY_VIEWS = ("gradient_flow", "hidden_states", "saturation")
 
 
 class Presentation:
@@ -155,7 +92,7 @@ class Presentation:
             win.showNormal()
         for p in win.plots:
             p.set_scale(SCALE if on else 1.0)
-            p.setVisible(not (on and type(p).__name__ in SECONDARY_VIEWS) or p is getattr(win, "watched", None))
+            p.setVisible(not (on and p.view_id in SECONDARY_VIEWS) or p is getattr(win, "watched", None))
         if on:  # the hidden third row leaves the space to the others
             win.rows_splitter.setSizes([1, 1, 0])
         else:

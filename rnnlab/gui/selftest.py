@@ -90,17 +90,17 @@ def _train(win, steps: int) -> None:
     snap = win.controller.last_snapshot
     if snap is None or snap.step != steps:
         raise RuntimeError(f"expected step {steps}, got {None if snap is None else snap.step}")
-    if snap.heatmap is None:
+    if snap.diagnostics is None:
         raise RuntimeError("no heatmap in the last snapshot")
 
 
 def _process_engine(exp, timeout: float = 60.0) -> None:
     """The app trains in a spawned child process: start one, train 3 steps, get the snapshot back, stop it."""
-    from .engine import ProcessEngine
+    from ..train.session import ProcessSession, Step
 
-    eng = ProcessEngine(exp)
+    eng = ProcessSession(exp)
     try:
-        eng.send("step", 3)
+        eng.send(Step(3))
         t_end = time.perf_counter() + timeout
         while time.perf_counter() < t_end:
             snaps = eng.take()

@@ -46,14 +46,14 @@ def structural_curvature(net: Network, trace: Trace) -> np.ndarray:
     if name == "sigmoid":
         return h * (1.0 - h)
     if name == "relu":
-        return (trace.cache["A"] > 0).astype(h.dtype)
+        return (net.cell.preactivations(trace.cache) > 0).astype(h.dtype)
     return np.ones_like(h)
 
 
 def _need_vanilla(net: Network) -> None:
-    if net.arch != "rnn":
-        raise ValueError("Hessian-free optimisation is implemented for the vanilla RNN (model.arch = 'rnn'), "
-                         f"not {net.arch!r}")
+    if not net.cell.supports_hessian_free:
+        raise ValueError(f"Hessian-free optimisation is not implemented for the {net.cell.label} (its R-operator is "
+                         "written for cells whose step is h_t = f(W_hx x_t + W_hh h_{t−1} + b_h))")
 
 
 def r_forward(net: Network, trace: Trace, V: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +71,7 @@ def r_forward(net: Network, trace: Trace, V: dict[str, np.ndarray]) -> tuple[np.
     h = cache["S"]  # (T+1, B, H), h[0] = 0
     RU = (x.reshape(T * B, -1) @ V["W_hx"].T + V["b_h"]).reshape(T, B, H)
     RU += (h[:T].reshape(T * B, H) @ V["W_hh"].T).reshape(T, B, H)
-    D = cache["D"]
+    D = net.cell.da_factor(cache)
     Ra = np.empty((T, B, H))
     Rh = np.empty((T, B, H))
     WT = p["W_hh"].T
@@ -117,7 +117,7 @@ def gn_product(net: Network, trace: Trace, mask: np.ndarray, V: dict[str, np.nda
         inj = (mu_lambda / float(mask.sum())) * Dpp * Ra
     else:
         inj = None
-    D = cache["D"]
+    D = net.cell.da_factor(cache)
     W = p["W_hh"]
     dA = np.empty((T, B, H))
     carry = np.zeros((B, H))

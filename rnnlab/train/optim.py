@@ -85,6 +85,8 @@ class Optimizer:
     _arrays: ClassVar[tuple[str, ...]] = ()          # names of the per-key state arrays
     _scalars: ClassVar[tuple[tuple[str, float], ...]] = ()  # (name, initial value) of per-key state scalars
     _hyper: ClassVar[tuple[str, ...]] = ("lr",)      # hyper-parameters saved in the state
+    #: the ``training.*`` keys this rule reads besides the learning rate (the others are greyed out)
+    settings: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, lr: float) -> None:
         self.lr = _check_range("lr", lr, 0.0, math.inf, lo_open=True)
@@ -272,6 +274,8 @@ class Momentum(Optimizer):
     _arrays = ("velocity",)
     _hyper = ("lr", "momentum")
 
+    settings = ("training.momentum",)
+
     def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False) -> None:
         super().__init__(lr)
         self.momentum = _check_range("momentum", momentum, 0.0, 1.0, hi_open=True)
@@ -336,6 +340,7 @@ class RMSProp(Optimizer):
     """
 
     kind = "rmsprop"
+    settings = ("training.beta2", "training.eps")
     _arrays = ("square_avg",)
     _hyper = ("lr", "beta", "eps")
 
@@ -413,6 +418,7 @@ class Adam(Optimizer):
     """
 
     kind = "adam"
+    settings = ("training.beta1", "training.beta2", "training.eps")
     _arrays = ("m", "v")
     _scalars = (("beta1_power", 1.0), ("beta2_power", 1.0))
     _hyper = ("lr", "beta1", "beta2", "eps")

@@ -7,7 +7,7 @@ consumer on another thread may keep it as long as it likes.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -88,40 +88,27 @@ class History:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The state of a run at one step. ``None`` fields were not computed for this snapshot (the expensive
-    diagnostics are computed only every so many steps)."""
+    """The state of a run at one step: what the window draws and writes, nothing more.
+
+    ``diagnostics`` (a :class:`~rnnlab.core.diagnostics.Diagnostics`) is ``None`` when the expensive part was not
+    computed for this snapshot (it is computed only every so many steps); views then keep what they show.
+    """
 
     step: int
     config: object  # Experiment
     history: dict  # column -> (n,) array: the per-step rows since the previous snapshot
     loss: float
     metric: float  # latest held-out success rate (NaN before the first measurement)
-    accuracy: float
-    grad_norms: dict  # parameter -> norm, before clipping, plus "total"
-    grad_norms_clipped: dict
-    clipped: bool
     rho: float
     sigma_max: float
     gamma: float
-    regularizer: float
-    remedies: tuple
+    remedies: tuple  # short texts: what acts against vanishing/exploding gradients now (status bar)
     events: tuple = ()
     explosion: Explosion | None = None
     baseline: object = None  # tasks.Baseline
     task_name: str = ""
     steps_per_second: float = float("nan")
-    # expensive part (None when not computed)
-    eigenvalues: np.ndarray | None = None
-    singular_values: np.ndarray | None = None
-    heatmap: np.ndarray | None = None
-    lag_profile: np.ndarray | None = None
-    lag_bound: np.ndarray | None = None
-    gradient_flow: np.ndarray | None = None
-    lyapunov: np.ndarray | None = None
-    hidden: np.ndarray | None = None  # (T, H) states of the probe sequence
-    saturation: tuple | None = None  # (counts, edges)
-    long_term: tuple | None = None  # (‖short‖, ‖long‖, share)
-    extra: dict = field(default_factory=dict)
+    diagnostics: object = None  # Diagnostics | None
 
     @property
     def exploded(self) -> bool:
@@ -130,7 +117,7 @@ class Snapshot:
     @staticmethod
     def merge(snaps: "list[Snapshot]") -> "Snapshot":
         """One snapshot standing for several consecutive ones: the latest scalars, the concatenated history, all
-        events, and for each expensive field the latest value that was computed."""
+        events, and the latest diagnostics that were computed."""
         if not snaps:
             raise ValueError("nothing to merge")
         if len(snaps) == 1:
@@ -138,12 +125,5 @@ class Snapshot:
         last = snaps[-1]
         hist = {k: np.concatenate([s.history[k] for s in snaps]) for k in last.history}
         events = tuple(e for s in snaps for e in s.events)
-        expensive = {}
-        for name in ("eigenvalues", "singular_values", "heatmap", "lag_profile", "lag_bound", "gradient_flow",
-                     "lyapunov", "hidden", "saturation", "long_term"):
-            for s in reversed(snaps):
-                v = getattr(s, name)
-                if v is not None:
-                    expensive[name] = v
-                    break
-        return dataclasses.replace(last, history=hist, events=events, **expensive)
+        diag = next((s.diagnostics for s in reversed(snaps) if s.diagnostics is not None), None)
+        return dataclasses.replace(last, history=hist, events=events, diagnostics=diag)

@@ -1,11 +1,12 @@
 """The trainer: steps an experiment, applies the remedies, survives explosions, and produces snapshots.
 
-Use it step by step (:meth:`Trainer.step`, :meth:`Trainer.snapshot`) or as a generator (:func:`train`) that
-yields :class:`~rnnlab.train.snapshot.Snapshot` objects and accepts a new experiment through ``send``::
+Step it yourself (:meth:`Trainer.step`, :meth:`Trainer.snapshot`), let :func:`rnnlab.train.run.run` train it to
+the end, or let a :class:`rnnlab.train.session.Session` drive it from commands (the app)::
 
-    gen = train(exp, every=10, expensive_every=100)
-    snap = next(gen)
-    snap = gen.send(exp.replace("remedies.clip", "norm"))   # applied between two steps
+    tr = Trainer(exp)
+    while tr.step_count < 100 and tr.step():
+        pass
+    snap = tr.snapshot(expensive=True)       # snap.diagnostics.jacobian_log10: the heatmap
 
 One training step (first-order):
   1. sample a minibatch from the task (the data stream of the seed);
@@ -24,43 +25,25 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Generator
-
 import numpy as np
 
 from ..config import ConfigError, Experiment, key_field
 from ..core.bptt import backward, forward, loss_and_dz, outputs
-from ..core.diagnostics import (
-    gradient_flow_log10,
-    jacobian_log10,
-    lag_bound,
-    lag_profile,
-    long_term_split,
-    network_lyapunov,
-    saturation_histogram,
-    spectrum,
-)
+from ..core.diagnostics import Diagnostics, diagnose
 from ..core.init import sigma_max, spectral_radius
+from . import rules
 from .hessian_free import HessianFree
 from .optim import make_optimizer, rebuild_optimizer
 from .remedies import clip_gradients, omega_and_grad, penalty
 from .setup import apply_readout, build
 from .snapshot import Event, Explosion, History, Snapshot
 
-__all__ = ["Trainer", "train", "check_compatible", "needs_reset"]
+__all__ = ["Trainer", "check_compatible", "needs_reset"]
 
 CHECKPOINT_EVERY = 25
 
-
-def check_compatible(exp: Experiment) -> None:
-    """Raise :class:`ConfigError` for combinations the engine does not support (named, with the reason)."""
-    arch = exp.model.arch
-    if exp.remedies.hessian_free and arch != "rnn":
-        raise ConfigError(f"remedies.hessian_free = true needs model.arch = 'rnn' (the R-operator is implemented "
-                          f"for the vanilla RNN), got {arch!r}")
-    if exp.remedies.omega > 0 and arch != "rnn":
-        raise ConfigError(f"remedies.omega = {exp.remedies.omega!r} needs model.arch = 'rnn' (Ω is defined on the "
-                          f"vanilla Jacobian diag(f') W_hh), got {arch!r}")
+#: kept for callers of 0.1: the one check is :func:`rnnlab.train.rules.check`
+check_compatible = rules.check
 
 
 def needs_reset(old: Experiment, new: Experiment) -> list[str]:
@@ -88,7 +71,7 @@ class Trainer:
     def reset(self, exp: Experiment | None = None) -> None:
         """New weights, optimiser and history from ``exp`` (or the current experiment)."""
         exp = exp or self.exp
-        check_compatible(exp)
+        rules.check(exp)
         self.exp = exp
         self.task, self.net, self.rngs = build(exp)
         self.opt = make_optimizer(exp.training)
@@ -102,8 +85,6 @@ class Trainer:
         self.metric = float("nan")
         self.accuracy = float("nan")
         self.grad_norms: dict = {}
-        self.grad_norms_clipped: dict = {}
-        self.clipped = False
         self.regularizer = float("nan")
         self.last_finite_grad_norm = float("nan")
         self._rho = spectral_radius(self.net.recurrent_matrix())
@@ -140,7 +121,7 @@ class Trainer:
         """Apply a new experiment between steps. Remedies, optimiser and learning rate keep the weights; keys
         that need new weights reset the run (or raise :class:`ConfigError` if ``allow_reset`` is False).
         Returns the changed keys."""
-        check_compatible(new)
+        rules.check(new)
         changed = self.exp.diff(new)  # key -> (old value, new value)
         if not changed:
             return []
@@ -166,34 +147,8 @@ class Trainer:
 
     # --- remedies in force --------------------------------------------------------------------------------------
     def remedies_on(self) -> tuple[str, ...]:
-        e, r = self.exp, self.exp.remedies
-        on = []
-        if r.hessian_free:
-            on.append(f"Hessian-free (μ={r.hf_mu:g})")
-        else:
-            if r.clip != "none":
-                on.append(f"clip {r.clip} {r.clip_threshold:g}")
-            if r.l1 > 0:
-                on.append(f"L1 {r.l1:g}")
-            if r.l2 > 0:
-                on.append(f"L2 {r.l2:g}")
-            if r.omega > 0:
-                on.append(f"Ω α={r.omega:g}")
-        if r.tbptt_k1 > 0:
-            on.append(f"TBPTT({r.tbptt_k1},{r.tbptt_k2})")
-        if self.task.generative and r.teacher_forcing < 1:
-            on.append(f"teacher forcing {r.teacher_forcing:g}")
-        elif self.task.generative:
-            on.append("teacher forcing")
-        if e.model.arch in ("leaky", "esn"):
-            on.append("leaky units")
-        if e.model.arch == "esn":
-            on.append("echo state")
-        if e.model.arch in ("lstm", "gru"):
-            on.append(e.model.arch.upper())
-        if e.model.init in ("orthogonal", "identity"):
-            on.append(f"{e.model.init} init")
-        return tuple(on)
+        """What acts against vanishing or exploding gradients now (:func:`rnnlab.train.rules.remedies_on`)."""
+        return rules.remedies_on(self.exp, self.task.generative)
 
     # --- one step -----------------------------------------------------------------------------------------------
     def _feedback(self, T: int, B: int) -> np.ndarray | None:
@@ -219,7 +174,9 @@ class Trainer:
         fb = self._feedback(T, B)
         trace = forward(net, batch.x, fb)
         loss, dz = loss_and_dz(net, trace.z, batch.y, mask)
-        use_omega = r.omega > 0 and not r.hessian_free and exp.model.arch == "rnn"
+        cell = net.cell
+        by_gradient = not (r.hessian_free or cell.fixed_recurrence)
+        use_omega = r.omega > 0 and by_gradient and cell.supports_omega
         deltas = np.zeros((T, B, net.cell.state_size)) if use_omega else None
         grads = backward(net, trace, dz, r.tbptt_k1, r.tbptt_k2, deltas)
         self.last_loss = loss
@@ -231,12 +188,12 @@ class Trainer:
             return False
 
         pen_value = 0.0
-        if not r.hessian_free and exp.model.arch != "esn":
+        if by_gradient:
             if r.l1 > 0 or r.l2 > 0:
                 pen_value, pg = penalty(net.params["W_hh"], r.l1, r.l2)
                 grads["W_hh"] = grads["W_hh"] + pg
             if use_omega:
-                val, _, og = omega_and_grad(net.params["W_hh"], deltas, trace.cache["D"])
+                val, _, og = omega_and_grad(net.params["W_hh"], deltas, cell.da_factor(trace.cache))
                 self.regularizer = val
                 grads["W_hh"] = grads["W_hh"] + r.omega * og
             else:
@@ -248,22 +205,19 @@ class Trainer:
             self._explode("the gradient norm overflowed", row)
             return False
         clipped, fired, tot_after = trainable, False, tot
-        if not (r.hessian_free or exp.model.arch == "esn"):
+        if by_gradient:
             clipped, rep = clip_gradients(trainable, r.clip, r.clip_threshold, norm=tot)
             fired, tot_after = rep.fired, rep.norm_after
         self.grad_norms = {**norms, "total": tot}
-        self.grad_norms_clipped = ({k: float(np.linalg.norm(v)) for k, v in clipped.items()} if fired
-                                   else {k: norms[k] for k in trainable})
-        self.grad_norms_clipped["total"] = tot_after
-        self.clipped = fired
         self.last_finite_grad_norm = tot
 
-        if exp.model.arch == "esn":
-            self._esn_update(trace, batch.y, mask)
+        if cell.fixed_recurrence:
+            self._ridge_readout(trace, batch.y, mask)
         elif r.hessian_free:
             self.hf.step(net, batch.x, batch.y, mask, grads, loss, trace)
         else:
             self.opt.step(net.params, clipped)
+        cell.after_update(net.params)
         self.step_count += 1
 
         if any(not np.all(np.isfinite(net.params[k])) for k in net.trainable):  # pragma: no cover - defensive
@@ -293,7 +247,7 @@ class Trainer:
                 t = int(np.argmax(~np.all(np.isfinite(h), axis=(1, 2))))
                 return f"the hidden states overflowed at time step t = {t} and the loss became {loss}"
             return f"the loss became {loss}"
-        for k in ("W_hh", "W_hx", "b_h", "W_yh", "b_y"):
+        for k in self.net.trainable:
             if k in grads and not np.all(np.isfinite(grads[k])):
                 return f"the gradient of {k} became non-finite"
         return None
@@ -304,8 +258,9 @@ class Trainer:
         row.update(grad_norm=np.inf)
         self.history.append(row)
 
-    def _esn_update(self, trace, y: np.ndarray, mask: np.ndarray) -> None:
-        """Ridge regression of the readout on the reservoir states gathered so far (after the washout)."""
+    def _ridge_readout(self, trace, y: np.ndarray, mask: np.ndarray) -> None:
+        """Ridge regression of the readout on the reservoir states gathered so far (after the washout): the update
+        of a cell with a fixed recurrence (echo state network)."""
         net, r = self.net, self.exp.remedies
         h = trace.hidden(net)
         T, B, H = h.shape
@@ -342,7 +297,7 @@ class Trainer:
             # the network feeds itself its own predictions; only those free-running steps are scored
             T = mask.shape[0]
             warm = max(1, T // 4)
-            if self.exp.model.arch == "esn":
+            if self.net.cell.fixed_recurrence:
                 warm = max(warm, min(self.exp.remedies.esn_washout, T - 1))
             fb = np.zeros((T, n))
             fb[:warm] = 1.0
@@ -363,39 +318,27 @@ class Trainer:
             self.accuracy = float("nan")
         return self.metric, self.accuracy
 
-    def diagnostics(self) -> dict:
-        """The expensive part of a snapshot, on the fixed probe batch (copies)."""
-        net, dc = self.net, self.exp.diagnostics
+    #: multiply-adds the heatmap of a snapshot may cost (None: as configured, however long it takes); the app's
+    #: session sets one so that a snapshot stays quick at any size (see core.diagnostics.plan_heatmap)
+    diagnostics_budget: float | None = None
+
+    def diagnostics(self) -> Diagnostics:
+        """The expensive part of a snapshot: :func:`rnnlab.core.diagnostics.diagnose` on the fixed probe batch (its
+        estimated heatmap, when chosen, draws its probes from a fixed seed so unchanged weights give the same
+        picture), within :attr:`diagnostics_budget`."""
         x, y, mask = self.probe
-        with np.errstate(all="ignore"):
-            tr = forward(net, x)
-            _, dz = loss_and_dz(net, tr.z, y, mask)
-            heat = jacobian_log10(net, tr, 0, dc.norm, dc.mode, dc.probes, np.random.default_rng(0))
-            ev, sv = spectrum(net.recurrent_matrix())
-            S = net.cell.state_size
-            off = 0.5 * np.log10(S) if dc.norm == "frobenius" else 0.0
-            out = {
-                "eigenvalues": ev,
-                "singular_values": sv,
-                "heatmap": heat,
-                "lag_profile": lag_profile(heat),
-                "lag_bound": lag_bound(net, tr.T, off),
-                "gradient_flow": gradient_flow_log10(net, tr, dz, 0),
-                "lyapunov": network_lyapunov(net, tr, dc.lyapunov, 0),
-                "hidden": np.array(tr.hidden(net)[:, 0, :]),
-                "saturation": saturation_histogram(net, tr),
-                "long_term": long_term_split(net, tr, dz, dc.long_lag),
-            }
-        self._rho, self._sigma = float(np.abs(ev[0])), float(sv[0])
-        return out
+        d, _, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics, budget=self.diagnostics_budget)
+        self._rho, self._sigma = d.rho, d.sigma_max
+        return d
 
     def snapshot(self, expensive: bool = False) -> Snapshot:
-        """An immutable snapshot; ``expensive`` adds the heatmap, gradient flow, spectrum and Lyapunov estimate."""
+        """An immutable snapshot; ``expensive`` adds the :class:`~rnnlab.core.diagnostics.Diagnostics` bundle
+        (heatmap, gradient flow, spectrum, Lyapunov, …) measured on the probe batch."""
         now = time.perf_counter()
         dt = now - self._t_last
         sps = (self.step_count - self._steps_at_last) / dt if dt > 0 else float("nan")
         self._t_last, self._steps_at_last = now, self.step_count
-        extra = self.diagnostics() if expensive else {}
+        diag = self.diagnostics() if expensive else None
         if not expensive and not self.spectrum_every:
             self._measure_spectrum()
         hist = self.history.since(self._snap_from)
@@ -407,38 +350,14 @@ class Trainer:
             history=hist,
             loss=self.last_loss,
             metric=self.metric,
-            accuracy=self.accuracy,
-            grad_norms=dict(self.grad_norms),
-            grad_norms_clipped=dict(self.grad_norms_clipped),
-            clipped=self.clipped,
             rho=self._rho,
             sigma_max=self._sigma,
             gamma=self.net.gamma,
-            regularizer=self.regularizer,
             remedies=self.remedies_on(),
             events=events,
             explosion=self.explosion,
             baseline=self.task.baseline,
             task_name=self.task.name,
             steps_per_second=sps,
-            **extra,
+            diagnostics=diag,
         )
-
-
-def train(exp: Experiment, steps: int | None = None, every: int = 1, expensive_every: int = 0,
-          spectrum_every: int = 1) -> Generator[Snapshot, Experiment | None, None]:
-    """Train and yield a :class:`Snapshot` every ``every`` steps (with the expensive diagnostics every
-    ``expensive_every`` steps; 0 = never). ``send(new_experiment)`` applies a new config between steps.
-    After an explosion the generator yields the explosion snapshot and stops."""
-    trainer = Trainer(exp, spectrum_every=spectrum_every)
-    yield trainer.snapshot(expensive=expensive_every > 0)
-    while steps is None or trainer.step_count < steps:
-        ok = trainer.step()
-        s = trainer.step_count
-        if not ok or s % every == 0 or (steps is not None and s >= steps):
-            snap = trainer.snapshot(expensive=bool(expensive_every) and (s % expensive_every == 0 or not ok))
-            new = yield snap
-            if new is not None:
-                trainer.apply_config(new)
-        if not ok:
-            return

@@ -6,10 +6,13 @@ import numpy as np
 
 from rnnlab.config import ModelConfig
 from rnnlab.core import bptt
+from rnnlab.core.activations import ACTIVATIONS
+from rnnlab.core.cells import CELLS
 from rnnlab.core.network import build_network
 
-ARCHS = ("rnn", "leaky", "lstm", "gru", "esn")
-ACTS = ("tanh", "sigmoid", "relu", "linear")
+#: every registered cell and activation: a cell is gradient-checked by being registered
+ARCHS = tuple(CELLS)
+ACTS = tuple(ACTIVATIONS)
 
 
 def small_net(arch="rnn", act="tanh", H=5, I=3, O=2, output="linear", seed=0, radius=1.1, init="gaussian",

@@ -203,3 +203,41 @@ def test_diagnose_bundles_everything():
     assert d.saturation_counts.sum() == 15 * 4 * 6
     assert np.isfinite(d.lyapunov).all()
     assert set(d.grad_norms) >= {"W_hh", "W_hx", "total"}
+
+
+def test_a_strided_heatmap_equals_the_full_one_on_the_rows_it_computes():
+    net = small_net("gru", "tanh", H=5)
+    x, _, _ = batch(net, T=17, B=2)
+    tr = forward(net, x)
+    full = jacobian_log10(net, tr)
+    part = jacobian_log10(net, tr, stride=4)
+    rows = list(range(16, -1, -4))
+    np.testing.assert_array_equal(part[rows], full[rows])
+    others = [t for t in range(17) if t not in rows]
+    assert np.all(np.isnan(part[others]))
+
+
+def test_the_heatmap_plan_keeps_to_its_budget_and_says_what_it_did():
+    from rnnlab.core.diagnostics import heatmap_cost, plan_heatmap
+
+    small = plan_heatmap(20, 32, 32, 32, budget=1e9)
+    assert (small.mode, small.stride, small.note) == ("exact", 1, "")
+    big = plan_heatmap(300, 200, 200, 200, budget=3e9)
+    assert big.mode == "estimated" and big.stride > 1 and big.cost <= 3e9
+    assert "estimated" in big.note and f"one row t in {big.stride}" in big.note
+    assert big.cost == heatmap_cost(300, 200, 200, 200, 16, big.stride)
+    spectral = plan_heatmap(300, 200, 200, 200, norm="spectral", budget=3e9)
+    assert spectral.mode == "exact" and spectral.stride > 1  # no estimate of the spectral norm: fewer rows
+    assert plan_heatmap(300, 200, 200, 200).note == ""  # no budget: as configured
+
+
+def test_diagnose_within_a_budget_records_how_the_heatmap_was_made():
+    from rnnlab.core.diagnostics import diagnose
+
+    net = small_net("rnn", "tanh", H=40)  # estimated probes (16) only pay off when S > 16
+    x, y, mask = batch(net, T=30, B=2)
+    exact, _, _ = diagnose(net, x, y, mask)
+    cheap, _, _ = diagnose(net, x, y, mask, budget=2e6)
+    assert exact.heatmap_note == "" and exact.heatmap_mode == "exact"
+    assert cheap.heatmap_mode == "estimated" and cheap.heatmap_stride > 1 and cheap.heatmap_note
+    np.testing.assert_array_equal(cheap.gradient_flow_log10, exact.gradient_flow_log10)

@@ -61,8 +61,7 @@ class _Frozen:
     def __init__(self, net, x, y, mask, k1, k2):
         self.net, self.args = net, (x, y, mask, k1, k2)
         ref_params = {k: v.copy() for k, v in net.params.items()}
-        self.ref_S = bptt.forward(net.__class__(net.arch, net.cell, ref_params, net.output, net.trainable),
-                                  x).cache["S"]
+        self.ref_S = bptt.forward(net.__class__(net.cell, ref_params, net.output), x).cache["S"]
 
     def __call__(self):
         x, y, mask, k1, k2 = self.args

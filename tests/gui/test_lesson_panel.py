@@ -8,7 +8,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnlab.config import Experiment
 from rnnlab.gui.lesson_panel import HIGHLIGHT_COLOR, LessonPanel, clear_highlight, find_plots, highlight, highlighted
-from rnnlab.lessons import VIEWS, all_lessons, load_lesson, step_experiment
+from rnnlab.gui.plots import VIEWS
+from rnnlab.lessons import all_lessons, load_lesson, step_experiment
 
 LESSONS = all_lessons()
 
@@ -151,7 +152,7 @@ def test_highlight_frames_the_watched_plots(panel, qtbot):
     holder.resize(1200, 800)
     holder.show()
     qtbot.waitExposed(holder)
-    assert {type(p).__name__ for p in plots} == set(VIEWS.values())
+    assert {type(p) for p in plots} == set(VIEWS.values())
     panel.set_plots(plots)
     panel.set_lesson("main")
     for k in range(len(panel.lesson)):
@@ -159,7 +160,7 @@ def test_highlight_frames_the_watched_plots(panel, qtbot):
         step = panel.step
         framed = highlighted()
         assert framed == find_plots(plots, step.watch)
-        assert [type(p).__name__ for p in framed] == [VIEWS[w] for w in step.watch]
+        assert [type(p) for p in framed] == [VIEWS[w] for w in step.watch]
     # the frame is drawn on top of the plot, in the highlight colour, and goes away on the next step
     panel.go_to(2)  # watches the heatmap
     heat = plots[0]
@@ -217,3 +218,10 @@ def test_an_empty_panel_says_so(qtbot):
     p.emit_current()
     assert "No lesson" in p.plain_text()
     assert not p.next_button.isEnabled() and not p.back_button.isEnabled()
+
+
+def test_the_view_registry_is_what_lessons_may_watch():
+    from tests.lessons.test_lessons import DEFAULT_VIEW_IDS
+    from rnnlab.gui.plots import view_labels
+
+    assert view_labels() == DEFAULT_VIEW_IDS

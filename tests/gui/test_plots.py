@@ -56,9 +56,12 @@ def rows(steps, **cols):
 
 def cheap(snap, **kw):
     """The snapshot without its expensive part (as between two diagnostics)."""
-    none = {k: None for k in ("eigenvalues", "singular_values", "heatmap", "lag_profile", "lag_bound",
-                              "gradient_flow", "lyapunov", "hidden", "saturation", "long_term")}
-    return dataclasses.replace(snap, **{**none, **kw})
+    return dataclasses.replace(snap, **{"diagnostics": None, **kw})
+
+
+def with_diag(snap, **fields):
+    """The snapshot with some fields of its Diagnostics bundle replaced."""
+    return dataclasses.replace(snap, diagnostics=dataclasses.replace(snap.diagnostics, **fields))
 
 
 # --- every widget ---------------------------------------------------------------------------------------------------
@@ -107,12 +110,12 @@ def test_heatmap_image_levels_and_readout(qtbot, snapshots):
     snaps, _ = snapshots
     w = make(qtbot, HeatmapPlot, show=True)
     feed(w, snaps)
-    heat = snaps[-1].heatmap
+    heat = snaps[-1].diagnostics.jacobian_log10
     np.testing.assert_array_equal(w.image.image, heat)  # NaN above the diagonal preserved
     assert np.isnan(w.image.image[0, 1])
     assert w.levels() == DEFAULT_LEVELS and tuple(w.image.levels) == DEFAULT_LEVELS
     # a new snapshot with a very different range does not move the colour scale
-    w.update(dataclasses.replace(snaps[-1], heatmap=heat * 40 - 100, history=rows([])))
+    w.update(dataclasses.replace(with_diag(snaps[-1], jacobian_log10=heat * 40 - 100), history=rows([])))
     assert w.levels() == DEFAULT_LEVELS and tuple(w.image.levels) == DEFAULT_LEVELS
     assert "beyond the colour bar" in w.readout.text()
     # set by hand, fitted once
@@ -141,9 +144,9 @@ def test_heatmap_image_levels_and_readout(qtbot, snapshots):
 def test_heatmap_minus_inf_is_the_lowest_colour(qtbot, snapshots):
     snaps, _ = snapshots
     w = make(qtbot, HeatmapPlot)
-    heat = snaps[-1].heatmap.copy()
+    heat = snaps[-1].diagnostics.jacobian_log10.copy()
     heat[5, 0] = -np.inf
-    w.update(dataclasses.replace(snaps[-1], heatmap=heat))
+    w.update(with_diag(snaps[-1], jacobian_log10=heat))
     assert w.image.image[5, 0] == -np.inf
     w.image.render()
     q = w.image.qimage
@@ -158,7 +161,7 @@ def test_gradient_flow_rows(qtbot, snapshots):
     snaps, _ = snapshots
     w = make(qtbot, GradientFlowPlot)
     feed(w, snaps)
-    gf = snaps[-1].gradient_flow
+    gf = snaps[-1].diagnostics.gradient_flow_log10
     np.testing.assert_array_equal(w.image.image, gf)
     defined = np.flatnonzero(np.any(np.isfinite(gf), axis=1))
     assert w.row_t == defined[-1]
@@ -173,7 +176,7 @@ def test_lag_profile_curves(qtbot, snapshots):
     snaps, _ = snapshots
     w = make(qtbot, LagProfilePlot)
     feed(w, snaps)
-    prof, bound = snaps[-1].lag_profile, snaps[-1].lag_bound
+    prof, bound = snaps[-1].diagnostics.lag_profile, snaps[-1].diagnostics.lag_bound
     np.testing.assert_allclose(w.measured.yData, prof[np.isfinite(prof)])
     np.testing.assert_allclose(w.bound.yData, bound[np.isfinite(bound)])
     header, data = w.data_table()
@@ -267,7 +270,7 @@ def test_spectrum_eigenvalues_circles_and_series(qtbot, snapshots):
     snaps, _ = snapshots
     w = make(qtbot, SpectrumPlot)
     feed(w, snaps)
-    ev = snaps[-1].eigenvalues
+    ev = snaps[-1].diagnostics.eigenvalues
     np.testing.assert_allclose(w.eigs.data["x"], ev.real)
     np.testing.assert_allclose(w.eigs.data["y"], ev.imag)
     assert not w.inv_gamma.isVisible()  # tanh: 1/γ = 1, the unit circle
@@ -289,13 +292,13 @@ def test_hidden_states_image_and_scale(qtbot, snapshots):
     snaps, _ = snapshots
     w = make(qtbot, HiddenStatesPlot)
     feed(w, snaps)
-    h = snaps[-1].hidden
+    h = snaps[-1].diagnostics.hidden
     np.testing.assert_array_equal(w.image.image, h.T)  # x = step t, y = unit
     assert w.levels() == (-1.0, 1.0)
     relu = snaps[-1].config.replace(model__activation="relu")
-    w.update(dataclasses.replace(snaps[-1], config=relu, hidden=3.3 * np.abs(h) / np.abs(h).max()))
+    w.update(dataclasses.replace(with_diag(snaps[-1], hidden=3.3 * np.abs(h) / np.abs(h).max()), config=relu))
     assert w.levels() == (-5.0, 5.0)
-    w.update(dataclasses.replace(snaps[-1], config=relu, hidden=0.1 * h))  # the scale only grows in a run
+    w.update(dataclasses.replace(with_diag(snaps[-1], hidden=0.1 * h), config=relu))  # the scale only grows in a run
     assert w.levels() == (-5.0, 5.0)
     sig = snaps[-1].config.replace(model__activation="sigmoid")
     w.update(dataclasses.replace(snaps[-1], config=sig))
@@ -307,7 +310,7 @@ def test_saturation_bars(qtbot, snapshots):
     snaps, _ = snapshots
     w = make(qtbot, SaturationPlot)
     feed(w, snaps)
-    counts, edges = snaps[-1].saturation
+    counts, edges = snaps[-1].diagnostics.saturation_counts, snaps[-1].diagnostics.saturation_edges
     np.testing.assert_array_equal(w.bars.opts["x0"], edges[:-1])
     np.testing.assert_array_equal(w.bars.opts["x1"], edges[1:])
     np.testing.assert_allclose(w.bars.opts["height"], 100 * counts / counts.sum())

@@ -17,7 +17,9 @@ import pytest
 
 from rnnlab.config import TASKS, TaskConfig
 from rnnlab.train import tasks as T
+from rnnlab.train.tasks import TASKS as REGISTRY
 from rnnlab.train.tasks import Batch, Baseline, Task, make_task
+from rnnlab.train.tasks.random import _chi2_even_cdf
 
 Z = 5.0  # tolerance in standard errors
 
@@ -186,6 +188,21 @@ def test_make_task_rejects_unknown_and_uses_memory_keys():
 
     with pytest.raises(ValueError):
         make_task(Fake())
+
+
+def test_config_choices_are_the_registry():
+    """The config's list of task names is the registry's, in the same order (a task is a file plus one line in
+    rnnlab/train/tasks/__init__.py; the config's choice list must follow)."""
+    assert TASKS == tuple(REGISTRY)
+    assert T.TASK_CLASSES is REGISTRY
+    for name, cls in REGISTRY.items():
+        assert cls.name == name and issubclass(cls, Task)
+        assert type(make_task(TaskConfig(name=name, length=40))) is cls
+
+
+def test_every_task_lives_in_its_own_module():
+    for name, cls in REGISTRY.items():
+        assert cls.__module__.startswith("rnnlab.train.tasks.") and cls.__module__ != "rnnlab.train.tasks.base"
 
 
 # --- temporal order ---------------------------------------------------------------------------------------------
@@ -713,6 +730,6 @@ def test_random_task_baseline():
     chi = (z ** 2).sum(axis=1)
     for x in (4.0, 12.0):                                       # both branches of the CDF (x < dof, x > dof)
         p = float(np.mean(chi < x))
-        assert_close_mc(T._chi2_even_cdf(x, 8), binomial_se(p, chi.size), p, f"P(chi2_8 < {x})")
-    assert T._chi2_even_cdf(0.08, 8) == pytest.approx(math.exp(-0.04) * sum(0.04 ** j / math.factorial(j)
+        assert_close_mc(_chi2_even_cdf(x, 8), binomial_se(p, chi.size), p, f"P(chi2_8 < {x})")
+    assert _chi2_even_cdf(0.08, 8) == pytest.approx(math.exp(-0.04) * sum(0.04 ** j / math.factorial(j)
                                                                              for j in range(4, 40)), rel=1e-9)

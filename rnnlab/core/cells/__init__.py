@@ -1,11 +1,24 @@
-"""Recurrent cells: vanilla (Elman), leaky integrator (also the ESN reservoir), LSTM and GRU."""
+"""Recurrent cells, one file each, and their registry.
+
+``CELLS`` maps the value of ``model.arch`` to the cell class. Everything else in rnnlab (network building, the
+trainer, the gradient and heatmap tests, the panels) iterates this registry or asks a cell's declarations.
+"""
 
 from .base import Cache, Cell
 from .gru import GRUCell
+from .leaky import ESNCell, LeakyCell
 from .lstm import LSTMCell
-from .rnn import LeakyCell, VanillaCell
+from .rnn import VanillaCell
 
-__all__ = ["Cache", "Cell", "VanillaCell", "LeakyCell", "LSTMCell", "GRUCell", "CELLS"]
+__all__ = ["Cache", "Cell", "VanillaCell", "LeakyCell", "ESNCell", "LSTMCell", "GRUCell", "CELLS", "get_cell"]
 
-#: architecture name -> cell class (an ESN uses the leaky cell with a fixed reservoir)
-CELLS = {"rnn": VanillaCell, "leaky": LeakyCell, "esn": LeakyCell, "lstm": LSTMCell, "gru": GRUCell}
+#: model.arch -> cell class
+CELLS: dict[str, type[Cell]] = {c.name: c for c in (VanillaCell, LeakyCell, LSTMCell, GRUCell, ESNCell)}
+
+
+def get_cell(name: str) -> type[Cell]:
+    """The cell class registered as ``name`` (a ValueError lists the valid names)."""
+    try:
+        return CELLS[name]
+    except KeyError:
+        raise ValueError(f"unknown cell {name!r}: expected one of {', '.join(CELLS)}") from None

@@ -10,10 +10,18 @@ Conventions (the seeds' column convention, applied to a batch of row vectors):
   ``param_grads`` turns the stacked ``du`` into the gradients of W_hx, W_hh, b_h with a few large matrix products.
 
 Everything generic (full and truncated BPTT, the heatmap, the gradient flow, Lyapunov exponents) is built on
-these three methods, so each architecture is written once.
+these three methods, so each architecture is written once. A cell also owns its parameters
+(:meth:`Cell.init_params`) and declares its capabilities as class attributes; the rest of rnnlab asks those
+(see :mod:`rnnlab.train.rules`) and never compares architecture names.
+
+To add a cell: write ``<name>.py`` in this package (a subclass of :class:`Cell` with ``name``, the maths and the
+capabilities), add it to ``CELLS`` in ``__init__.py`` and its name to ``ARCHS`` in :mod:`rnnlab.config` (a test
+keeps the two equal). The gradient and heatmap tests run over the registry, so it is checked by being registered.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import numpy as np
 
@@ -24,7 +32,8 @@ __all__ = ["Cell", "Cache"]
 
 
 class Cache(dict):
-    """Arrays recorded by the forward pass, each with leading axes (T, B).
+    """Arrays recorded by the forward pass, each with leading axes (T, B). Private to the cell that wrote it:
+    other code reads it through the cell's methods (:meth:`Cell.hidden`, :meth:`Cell.da_factor`, …).
 
     ``cache["S"]`` has shape (T + 1, B, S): ``S[0] = s_{-1} = 0`` and ``S[t + 1] = s_t``.
     """
@@ -35,36 +44,122 @@ class Cell:
 
     Attributes
     ----------
-    name : str
     n_in, n_hidden : int
         I and H.
     state_size : int
         S: H, or 2H for the LSTM (whose state is (h, c)).
     gate_size : int
-        G: width of the input projection.
+        G = ``blocks`` · H: width of the input projection.
     act : Activation
+
+    Declarations (class attributes; subclasses override)
+    ----------------------------------------------------
+    name : str
+        The registry key, i.e. the value of ``model.arch``.
+    label : str
+        A person's name for the cell.
+    state_parts : tuple of str
+        The parts of the recurrent state s, in order (``("h",)``; the LSTM's ``("h", "c")``): the heatmap is of the
+        whole state and says so.
+    trainable : tuple of str
+        The cell's parameters that learn (the readout W_yh, b_y belongs to the network and always learns).
+    fixed_recurrence : bool
+        The recurrence is a fixed random reservoir (echo state network): only the readout learns, by ridge
+        regression on the states instead of by gradient steps.
+    leaky : bool
+        Units keep a fixed per-unit retention α (``model.leak_min`` … ``model.leak_max``).
+    supports_omega : bool
+        Pascanu's Ω regulariser applies: the step Jacobian is diag(:meth:`da_factor`)·W_hh (plus a fixed diagonal).
+    supports_hessian_free : bool
+        The R-operator of :mod:`rnnlab.train.hessian_free` is written for this cell.
+    seeds_bound_holds : bool
+        The seeds' bound ‖∂h_t/∂h_k‖ ≤ (γ·σ_max(W_hh))^(t−k) holds (the step Jacobian is diag(f'(a)) W_hh).
+    settings : tuple of str
+        ``model.*`` keys that only some cells read (e.g. the leak range): :func:`rnnlab.train.rules.applies` greys
+        them out for the other cells.
+    badges : tuple of str
+        Short texts naming what the cell itself does against vanishing gradients ("LSTM", "leaky units"), shown
+        with the remedies in force.
+    blocks, candidate : int
+        W_hh stacks ``blocks`` (H × H) blocks (the gates); block ``candidate`` is the one whose ρ and σ_max are
+        reported and set by ``model.spectral_radius``.
     """
 
-    name = "cell"
+    name: ClassVar[str] = "cell"
+    label: ClassVar[str] = "recurrent cell"
+    state_parts: ClassVar[tuple[str, ...]] = ("h",)
+    trainable: ClassVar[tuple[str, ...]] = ("W_hx", "W_hh", "b_h")
+    fixed_recurrence: ClassVar[bool] = False
+    leaky: ClassVar[bool] = False
+    supports_omega: ClassVar[bool] = False
+    supports_hessian_free: ClassVar[bool] = False
+    seeds_bound_holds: ClassVar[bool] = False
+    settings: ClassVar[tuple[str, ...]] = ()
+    badges: ClassVar[tuple[str, ...]] = ()
+    blocks: ClassVar[int] = 1
+    candidate: ClassVar[int] = 0
 
     def __init__(self, n_in: int, n_hidden: int, act: Activation):
         self.n_in = int(n_in)
         self.n_hidden = int(n_hidden)
         self.act = act
 
-    state_size: int
-    gate_size: int
+    @property
+    def state_size(self) -> int:
+        return self.n_hidden * len(self.state_parts)
+
+    @property
+    def gate_size(self) -> int:
+        return self.n_hidden * self.blocks
 
     # --- parameters ---------------------------------------------------------------------------------------------
-    recurrent_params = ("W_hx", "W_hh", "b_h")
-
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         G, H, I = self.gate_size, self.n_hidden, self.n_in
         return {"W_hx": (G, I), "W_hh": (G, H), "b_h": (G,)}
 
-    def candidate_block(self, W_hh: np.ndarray) -> np.ndarray:
-        """The (H, H) block of W_hh whose spectrum is reported as ρ(W_hh) and σ_max(W_hh)."""
-        return W_hh
+    def init_params(self, model, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Draw the cell's parameters (float64) from a :class:`~rnnlab.config.ModelConfig`.
+
+        W_hx ~ N(0, input_scale²) entries (G × I); W_hh stacks ``blocks`` independent (H × H) draws of
+        :func:`~rnnlab.core.init.init_recurrent` with spectral radius ``model.spectral_radius`` (G × H);
+        b_h = :meth:`bias_init`. The draws come from ``rng`` in this order, so a seed gives the same network.
+        """
+        from ..init import init_recurrent
+
+        H, G = self.n_hidden, self.gate_size
+        p = {"W_hx": rng.standard_normal((G, self.n_in)) * model.input_scale}
+        p["W_hh"] = np.concatenate([init_recurrent(rng, H, model.init, model.spectral_radius, model.sparse_k)
+                                    for _ in range(self.blocks)], axis=0)
+        p["b_h"] = self.bias_init()
+        return p
+
+    def bias_init(self) -> np.ndarray:
+        """The initial b_h (G,): zeros unless a cell says otherwise (the LSTM's forget gate starts at +1)."""
+        return np.zeros(self.gate_size)
+
+    def init_fixed(self, model, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Fixed (never trained) parameters, drawn after the readout so that adding one never changes the trained
+        ones of the same seed (the leaky cell's retention α)."""
+        return {}
+
+    def recurrent_matrix(self, params: dict) -> np.ndarray:
+        """The (H, H) matrix whose spectrum is reported as ρ and σ_max and whose spectral radius
+        ``model.spectral_radius`` sets: W_hh itself, or its candidate block for gated cells."""
+        H = self.n_hidden
+        return params["W_hh"][self.candidate * H : (self.candidate + 1) * H]
+
+    def after_update(self, params: dict) -> None:
+        """Called after every optimiser step: a cell whose W_hh is derived from trained parameters (an orthogonal
+        exp(A − Aᵀ), a complex diagonal) recomputes it here. The base cells train W_hh itself: nothing to do."""
+
+    def da_factor(self, cache: Cache) -> np.ndarray:
+        """(T, B, H) factor between ∂E/∂s_t and ∂E/∂a_t for cells whose step Jacobian is diag(factor)·W_hh plus a
+        fixed diagonal (Ω and Hessian-free use it). Cells without such a factor raise NotImplementedError."""
+        raise NotImplementedError(f"the {self.label} has no single pre-activation factor")
+
+    def preactivations(self, cache: Cache) -> np.ndarray:
+        """(T, B, H) pre-activations a_t of the units (cells with :meth:`da_factor` only)."""
+        raise NotImplementedError(f"the {self.label} has no single pre-activation")
 
     # --- forward ------------------------------------------------------------------------------------------------
     def input_proj(self, p: dict, x: np.ndarray) -> np.ndarray:

@@ -24,18 +24,9 @@ class GRUCell(Cell):
     """GRU cell; state h, S = H; projection width G = 3H."""
 
     name = "gru"
-
-    @property
-    def state_size(self) -> int:  # type: ignore[override]
-        return self.n_hidden
-
-    @property
-    def gate_size(self) -> int:  # type: ignore[override]
-        return 3 * self.n_hidden
-
-    def candidate_block(self, W_hh):
-        H = self.n_hidden
-        return W_hh[2 * H :]
+    label = "GRU"
+    blocks, candidate = 3, 2  # z, r, n: the candidate n is reported
+    badges = ("GRU",)
 
     def new_cache(self, T, B, dtype):
         c = super().new_cache(T, B, dtype)

@@ -28,18 +28,15 @@ class LSTMCell(Cell):
     """LSTM cell; state (h, c), S = 2H; projection width G = 4H."""
 
     name = "lstm"
+    label = "LSTM"
+    state_parts = ("h", "c")
+    blocks, candidate = 4, 2  # i, f, g, o: the candidate g is reported
+    badges = ("LSTM",)
 
-    @property
-    def state_size(self) -> int:  # type: ignore[override]
-        return 2 * self.n_hidden
-
-    @property
-    def gate_size(self) -> int:  # type: ignore[override]
-        return 4 * self.n_hidden
-
-    def candidate_block(self, W_hh):
-        H = self.n_hidden
-        return W_hh[2 * H : 3 * H]
+    def bias_init(self):
+        b = np.zeros(self.gate_size)
+        b[self.n_hidden : 2 * self.n_hidden] = 1.0  # forget gate open at the start
+        return b
 
     def new_cache(self, T, B, dtype):
         c = super().new_cache(T, B, dtype)

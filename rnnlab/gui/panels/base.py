@@ -2,7 +2,9 @@
 
 One rule binds every control: the widget's committed value goes to :meth:`Controller.set_value`; the controller's
 ``experimentChanged`` sets every widget back from the experiment (with its signals blocked). A refused value (out of
-range, incompatible, declined reset) therefore snaps back on its own.
+range, incompatible, declined reset) therefore snaps back on its own. Whether a control is enabled is decided in
+one place, :func:`rnnlab.train.rules.applies` (a control that has no effect on this experiment is greyed out and
+its tooltip says why), combined with a classroom file's locks.
 """
 
 from __future__ import annotations
@@ -10,17 +12,22 @@ from __future__ import annotations
 import math
 
 from PySide6 import QtCore, QtWidgets
-from superqt import QCollapsible
+from superqt import QCollapsible, QLargeIntSpinBox
+from superqt.utils import signals_blocked
 
 from ...config import key_field
+from ...train import rules
 
 __all__ = ["Editor", "make_editor", "ConfigSection", "LogSlider"]
 
 
 class LogSlider(QtWidgets.QWidget):
-    """A slider on a log10 scale with an editable number beside it (e.g. the learning rate)."""
+    """A slider on a log10 scale with an editable number beside it (e.g. the learning rate). The number shows the
+    true value even outside the slider's range; ``moved`` follows a drag, ``committed`` fires on release, on a
+    keyboard step and on Enter in the number."""
 
     committed = QtCore.Signal(float)
+    moved = QtCore.Signal(float)
 
     STEPS_PER_DECADE = 20
 
@@ -35,10 +42,15 @@ class LogSlider(QtWidgets.QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.slider, 1)
         lay.addWidget(self.edit)
-        self.slider.valueChanged.connect(lambda v: self.edit.setText(f"{self._from_pos(v):.3g}"))
+        self.slider.valueChanged.connect(self._on_moved)
         self.slider.sliderReleased.connect(lambda: self.committed.emit(self._from_pos(self.slider.value())))
         self.slider.actionTriggered.connect(self._on_action)
         self.edit.editingFinished.connect(self._on_edit)
+
+    def _on_moved(self, pos: int) -> None:
+        v = self._from_pos(pos)
+        self.edit.setText(f"{v:.3g}")
+        self.moved.emit(v)
 
     def _from_pos(self, pos: int) -> float:
         return float(10 ** (self.lo + pos / self.STEPS_PER_DECADE))
@@ -77,9 +89,8 @@ class Editor:
         self.key, self.widget, self._setter, self.signal, self.convert = key, widget, setter, signal, convert
 
     def set(self, value) -> None:
-        blockers = [QtCore.QSignalBlocker(self.widget)]
-        self._setter(value)
-        del blockers
+        with signals_blocked(self.widget):
+            self._setter(value)
 
 
 def _tooltip(key: str) -> str:
@@ -106,14 +117,17 @@ def make_editor(key: str) -> Editor:
         w = QtWidgets.QCheckBox()
         ed = Editor(key, w, lambda v: w.setChecked(bool(v)), w.toggled, bool)
     elif ftype is int:
-        w = QtWidgets.QSpinBox()
-        w.setRange(int(meta["lo"] if meta["lo"] is not None else -2**31),
-                   int(min(meta["hi"] if meta["hi"] is not None else 2**31 - 1, 2**31 - 1)))
+        lo = int(meta["lo"] if meta["lo"] is not None else -2**31)
+        hi = int(meta["hi"] if meta["hi"] is not None else 2**31 - 1)
+        # a QSpinBox holds 32 bits: the seed (up to 2⁶³ − 1) needs superqt's large-integer spin box
+        w = QtWidgets.QSpinBox() if -2**31 <= lo and hi <= 2**31 - 1 else QLargeIntSpinBox()
+        w.setRange(lo, hi)
         w.setKeyboardTracking(False)
         ed = Editor(key, w, lambda v: w.setValue(int(v)), w.valueChanged, int)
     elif meta.get("log"):
-        lo = meta["lo"] if meta["lo"] and meta["lo"] > 0 else 1e-6
-        w = LogSlider(max(lo, 1e-6), meta["hi"] or 10.0)
+        hi = meta["hi"] or 10.0
+        lo = meta["lo"] if meta["lo"] and meta["lo"] > 0 else hi * 1e-5  # an open lower bound of 0: five decades
+        w = LogSlider(max(lo, 1e-6), hi)
         ed = Editor(key, w, w.setValue, w.committed, float)
     else:
         w = QtWidgets.QDoubleSpinBox()
@@ -172,9 +186,10 @@ class ConfigSection(QCollapsible):
         """Hook for subclasses: extra widgets below the editors."""
 
     def sync(self, exp) -> None:
-        """Show the experiment's values (model → view)."""
+        """Show the experiment's values (model → view), and which controls apply to it."""
         for key, ed in self.editors.items():
             ed.set(exp.get(key))
+        self.why_off = rules.applies(exp)
         self.sync_extras(exp)
         self._apply_access()
 
@@ -183,7 +198,11 @@ class ConfigSection(QCollapsible):
         self.locked, self.hidden = set(locked) & set(self.editors), set(hidden) & set(self.editors)
         self._apply_access()
 
+    why_off: dict = {}
+
     def _apply_access(self) -> None:
+        """Visibility (hidden keys), and enabled = applies to this experiment and not locked; the tooltip says
+        why a control is off."""
         for key, ed in self.editors.items():
             w = ed.widget
             lab = self.form.labelForField(w)
@@ -191,9 +210,18 @@ class ConfigSection(QCollapsible):
             w.setVisible(not hide)
             if lab is not None:
                 lab.setVisible(not hide)
-            if key in self.locked:
-                w.setEnabled(False)
-                w.setToolTip(w.toolTip().split("<br><i>")[0] + "<br><i>Locked by the classroom file.</i>")
+            reason = self.why_off.get(key)
+            locked = key in self.locked
+            on = reason is None and not locked
+            w.setEnabled(on)
+            if lab is not None:
+                lab.setEnabled(on)
+            note = ("Locked by the classroom file." if locked else "") + \
+                   (f" No effect here: {reason}." if reason else "")
+            tip = _tooltip(key) + (f"<br><i>{note.strip()}</i>" if note else "")
+            w.setToolTip(tip)
+            if lab is not None:
+                lab.setToolTip(tip)
 
     def sync_extras(self, exp) -> None:
         pass

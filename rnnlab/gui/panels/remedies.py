@@ -23,24 +23,3 @@ class RemediesPanel(ConfigSection):
         ("ESN washout", "remedies.esn_washout"),
         ("ESN ridge", "remedies.esn_ridge"),
     ]
-
-    def sync_extras(self, exp) -> None:
-        r, arch = exp.remedies, exp.model.arch
-        enabled = {
-            "remedies.clip_threshold": r.clip != "none" and not r.hessian_free,
-            "remedies.tbptt_k2": r.tbptt_k1 > 0,
-            "model.leak_min": arch in ("leaky", "esn"),
-            "model.leak_max": arch in ("leaky", "esn"),
-            "remedies.hf_mu": r.hessian_free,
-            "remedies.hf_damping": r.hessian_free,
-            "remedies.hf_max_cg": r.hessian_free,
-            "remedies.esn_washout": arch == "esn",
-            "remedies.esn_ridge": arch == "esn",
-            "remedies.teacher_forcing": exp.task.name in ("sine", "mackey_glass"),
-            "remedies.omega": arch == "rnn",
-            "remedies.hessian_free": arch == "rnn",
-        }
-        for key, on in enabled.items():
-            w = self.editors[key].widget
-            w.setEnabled(on)
-            self.form.labelForField(w).setEnabled(on)

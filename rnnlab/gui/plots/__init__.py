@@ -1,1 +1,26 @@
-"""One plot widget per file; each draws :class:`~rnnlab.train.snapshot.Snapshot` objects via ``update``."""
+"""The views, one per file, and their registry.
+
+Every view is a :class:`~rnnlab.gui.plots.base.SnapshotPlot` subclass that declares a stable ``view_id`` (used by
+lessons' ``watch``, presentation mode, the layout and export file names) and a ``label`` (how a lesson names it).
+To add a view: write its file here and add the class to :data:`VIEWS` below (in the order the window shows them).
+"""
+
+from .grad_norms import GradNormsPlot
+from .gradient_flow import GradientFlowPlot
+from .heatmap import HeatmapPlot
+from .hidden_states import HiddenStatesPlot
+from .lag_profile import LagProfilePlot
+from .loss import LossPlot
+from .saturation import SaturationPlot
+from .spectrum import SpectrumPlot
+
+__all__ = ["VIEWS", "view_labels"]
+
+#: view id -> view class, in the window's reading order (the heatmap first: it is the point of the app)
+VIEWS = {cls.view_id: cls for cls in (HeatmapPlot, LagProfilePlot, GradientFlowPlot, GradNormsPlot, LossPlot,
+                                      SpectrumPlot, HiddenStatesPlot, SaturationPlot)}
+
+
+def view_labels() -> dict[str, str]:
+    """``{view id: label}``: what lessons may ``watch`` and how the lesson panel names each view."""
+    return {vid: cls.label for vid, cls in VIEWS.items()}

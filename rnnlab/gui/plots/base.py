@@ -310,6 +310,9 @@ class SnapshotPlot(QtWidgets.QWidget):
     """
 
     title = "plot"
+    #: stable id of the view (lessons' ``watch``, layouts, exports, presentation mode) and how a lesson names it
+    view_id = ""
+    label = ""
     #: shown over the plot until the first data arrive
     empty_text = "Press Play (Space) to start training"
 

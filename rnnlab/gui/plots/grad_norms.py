@@ -49,6 +49,8 @@ class GradNormsPlot(SnapshotPlot):
     """Per-step gradient norms (log10), clipping threshold and firings, explosions and events."""
 
     title = "Gradient norms"
+    view_id = "grad_norms"
+    label = "the gradient norms"
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -25,7 +25,9 @@ class GradientFlowPlot(LogMatrixPlot):
     curve."""
 
     title = "Gradient flow ∂E_t/∂h_k"
-    field = "gradient_flow"
+    field = "gradient_flow_log10"
+    view_id = "gradient_flow"
+    label = "the gradient flow ∂E_t/∂h_k"
     quantity = "log10 ‖∂E_t/∂h_k‖"
     plot_title = "Gradient flow"
     waiting_text = ("Waiting for the first diagnostics snapshot\n(the gradient flow is computed every few steps)")

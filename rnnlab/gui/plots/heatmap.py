@@ -19,6 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from ...core.cells import get_cell
 from ._caption import add_caption
 from .base import AXIS_FONT_PT, SnapshotPlot, style_plot
 
@@ -58,12 +59,30 @@ def _fmt(v: float) -> str:
     return f"{v:+.2f}"
 
 
+def _bands(data: np.ndarray) -> np.ndarray:
+    """For display: a row t that was not computed (all NaN; a heatmap computed one row in n) shows the next
+    computed row below it, restricted to k ≤ t, so the picture has bands instead of stripes. The data (hover,
+    exports) keep their NaN rows."""
+    missing = np.all(np.isnan(data), axis=1)
+    if not missing.any() or missing.all():
+        return data
+    out = data.copy()
+    T = data.shape[0]
+    src = None
+    for t in range(T - 1, -1, -1):
+        if not missing[t]:
+            src = t
+        elif src is not None:
+            out[t, : t + 1] = data[src, : t + 1]
+    return out
+
+
 class LogMatrixPlot(SnapshotPlot):
     """A lower-triangular (T, T) array of log10 norms against (t, k), with a fixed-level colour bar and a hover
     read-out. Subclasses name the field (``field``) and the labels."""
 
     title = "log10 matrix"
-    field = "heatmap"
+    field = "jacobian_log10"  # the field of the snapshot's Diagnostics bundle
     quantity = "log10 ‖∂h_t/∂h_k‖"
     #: short (a pyqtgraph title is as wide as its text, and plots sit three in a row)
     plot_title = "‖∂h_t/∂h_k‖ heatmap"
@@ -101,15 +120,19 @@ class LogMatrixPlot(SnapshotPlot):
     def _detail_for(self, snap) -> str:
         return ""
 
+    def _display(self, snap, data: np.ndarray) -> np.ndarray:
+        """The array drawn (the data themselves; the heatmap fills the rows it did not compute)."""
+        return data
+
     def update_snapshot(self, snap) -> None:
-        data = getattr(snap, self.field)
+        data = getattr(snap.diagnostics, self.field) if snap.diagnostics is not None else None
         if data is None:
             if self._data is None:
                 self.set_empty_text(self.waiting_text)
             return  # keep the previous drawing
         data = np.asarray(data, dtype=np.float64)
         self._data = data.copy()
-        self.image.setImage(self._data, autoLevels=False, levels=self.bar.levels())
+        self.image.setImage(self._display(snap, self._data), autoLevels=False, levels=self.bar.levels())
         if data.shape != self._shape:
             T, K = data.shape
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, K, T))
@@ -215,14 +238,21 @@ class HeatmapPlot(LogMatrixPlot):
     """``snap.heatmap``: log10 ‖∂h_t/∂h_k‖ on the probe sequence (rows t, columns k ≤ t)."""
 
     title = "∂h_t/∂h_k heatmap"
-    field = "heatmap"
+    view_id = "heatmap"
+    label = "the ∂h_t/∂h_k heatmap"
     quantity = "log10 ‖∂h_t/∂h_k‖"
+
+    def _display(self, snap, data: np.ndarray) -> np.ndarray:
+        return _bands(data) if snap.diagnostics.heatmap_stride > 1 else data
 
     def _detail_for(self, snap) -> str:
         cfg = getattr(snap, "config", None)
         if cfg is None:
             return ""
+        d = snap.diagnostics
         norm = "spectral" if cfg.diagnostics.norm == "spectral" else "Frobenius"
-        how = ", estimated" if cfg.diagnostics.mode == "estimated" else ""
-        state = ", of the state (h, c)" if cfg.model.arch == "lstm" else ""
-        return f"{norm} norm{how}{state}"
+        how = ", estimated" if d.heatmap_mode == "estimated" else ""
+        parts = get_cell(cfg.model.arch).state_parts
+        state = f", of the state ({', '.join(parts)})" if len(parts) > 1 else ""
+        note = f" ({d.heatmap_note}: the exact one would not stream)" if d.heatmap_note else ""
+        return f"{norm} norm{how}{state}{note}"

@@ -21,6 +21,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
+from ...core.cells import get_cell
+
 from ._caption import add_caption
 from .base import SnapshotPlot, style_plot
 from .heatmap import make_colorbar
@@ -49,6 +51,8 @@ class HiddenStatesPlot(SnapshotPlot):
     """The probe sequence's hidden states h_t[i] as an image (x = step t, y = unit i) with a fixed colour scale."""
 
     title = "Hidden states"
+    view_id = "hidden_states"
+    label = "the hidden states"
     waiting_text = "Waiting for the first diagnostics snapshot\n(the hidden states are recorded every few steps)"
 
     def __init__(self, parent=None):
@@ -102,7 +106,7 @@ class HiddenStatesPlot(SnapshotPlot):
             self.bar.setLevels((lo, hi))
 
     def update_snapshot(self, snap) -> None:
-        h = snap.hidden
+        h = snap.diagnostics.hidden if snap.diagnostics is not None else None
         if h is None:
             if self.hidden is None:
                 self.set_empty_text(self.waiting_text)
@@ -120,8 +124,8 @@ class HiddenStatesPlot(SnapshotPlot):
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, T, H))
             self.plot.vb.setRange(xRange=(-0.5, T - 0.5), yRange=(-0.5, H - 0.5), padding=0)
             self._shape = h.shape
-        arch = cfg.model.arch if cfg is not None else "rnn"
-        what = f"{arch.upper()} h part, " if arch in ("lstm", "gru") else ""
+        parts = get_cell(cfg.model.arch).state_parts if cfg is not None else ("h",)
+        what = f"the h part of the state ({', '.join(parts)}), " if len(parts) > 1 else ""
         bad = "" if np.all(np.isfinite(h)) else " · some states are not finite (drawn empty)"
         self.note.setText(f"{what}{act} units · colours {self.scale_rule} · white = f(0){bad}")
         self.set_has_data(True)

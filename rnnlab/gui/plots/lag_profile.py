@@ -12,6 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
+from ...core.cells import get_cell
+
 from ._caption import add_caption
 from .base import COLORS, PEN_WIDTH, Log10Axis, SnapshotPlot, style_plot
 
@@ -22,6 +24,8 @@ class LagProfilePlot(SnapshotPlot):
     """Measured log10 ‖∂h_t/∂h_{t−d}‖ (mean over t) against lag d, beside the bound d·log10(γσ_max) + offset."""
 
     title = "Lag profile"
+    view_id = "lag_profile"
+    label = "the lag profile"
     waiting_text = "Waiting for the first diagnostics snapshot\n(the lag profile is computed with the heatmap)"
 
     def __init__(self, parent=None):
@@ -50,7 +54,8 @@ class LagProfilePlot(SnapshotPlot):
         self.set_has_data(False)
 
     def update_snapshot(self, snap) -> None:
-        prof, bound = snap.lag_profile, snap.lag_bound
+        d = snap.diagnostics
+        prof, bound = (d.lag_profile, d.lag_bound) if d is not None else (None, None)
         if prof is None and bound is None:
             if not self.has_data:
                 self.set_empty_text(self.waiting_text)
@@ -75,8 +80,9 @@ class LagProfilePlot(SnapshotPlot):
             else:
                 text = f"bound d·log10(γσ_max) + offset, γσ_max = {gs} ≥ 1: explosion is possible, not forced"
         text = "measured: geometric mean over t · " + text
-        if cfg is not None and cfg.model.arch != "rnn":
-            text += f" · the bound is the vanilla RNN's ({cfg.model.arch} shown for comparison)"
+        cell = get_cell(cfg.model.arch) if cfg is not None else None
+        if cell is not None and not cell.seeds_bound_holds:
+            text += f" · the bound is the vanilla RNN's ({cell.label} shown for comparison)"
         self.caption.setText(text)
         self.set_has_data(True)
 

@@ -51,6 +51,8 @@ class LossPlot(SnapshotPlot):
     events."""
 
     title = "Loss and success rate"
+    view_id = "loss"
+    label = "the loss and success rate"
 
     def __init__(self, parent=None):
         super().__init__(parent)

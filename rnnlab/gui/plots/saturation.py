@@ -24,6 +24,8 @@ class SaturationPlot(SnapshotPlot):
     """Histogram of f'(a) on [0, γ] as bars (share of values, %), the saturated bin highlighted."""
 
     title = "Saturation"
+    view_id = "saturation"
+    label = "the saturation histogram"
     waiting_text = "Waiting for the first diagnostics snapshot\n(the saturation histogram is computed every few steps)"
 
     def __init__(self, parent=None):
@@ -43,7 +45,8 @@ class SaturationPlot(SnapshotPlot):
         self.set_has_data(False)
 
     def update_snapshot(self, snap) -> None:
-        sat = snap.saturation
+        d = snap.diagnostics
+        sat = (d.saturation_counts, d.saturation_edges) if d is not None else None
         if sat is None:
             if not self.has_data:
                 self.set_empty_text(self.waiting_text)

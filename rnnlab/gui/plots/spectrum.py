@@ -43,6 +43,8 @@ class SpectrumPlot(SnapshotPlot):
     """Eigenvalues of W_hh with the circles |λ| = 1 and |λ| = 1/γ; ρ and σ_max over training."""
 
     title = "Spectrum of W_hh"
+    view_id = "spectrum"
+    label = "the spectrum of W_hh"
     waiting_text = "Waiting for the first diagnostics snapshot\n(the eigenvalues are computed every few steps)"
 
     def __init__(self, parent=None):
@@ -137,7 +139,7 @@ class SpectrumPlot(SnapshotPlot):
         if g != self.gamma:
             self._set_gamma(g)
             self._radius = 0.0
-        ev = snap.eigenvalues
+        ev = snap.diagnostics.eigenvalues if snap.diagnostics is not None else None
         if ev is not None:
             ev = np.asarray(ev).astype(np.complex128).ravel()
             self.eigenvalues = ev

@@ -1,9 +1,8 @@
 """Guided lessons: every built-in step parses, builds and renders; malformed lessons name the file and the line;
-the TeX subset converts to HTML without raw commands; ``rnnlab lesson``."""
+``set`` means Experiment.with_changes; ``watch`` ids are checked against the views the caller passes."""
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 import sys
@@ -13,27 +12,33 @@ import pytest
 
 from rnnlab.config import Experiment
 from rnnlab.lessons import (
-    VIEWS,
     Lesson,
     LessonError,
-    TexError,
-    add_lesson_command,
     all_lessons,
     check_lesson,
-    known_commands,
     lesson_names,
     lesson_to_text,
     lessons_dir,
     load_lesson,
     parse_lesson,
     step_experiment,
-    tex_to_html,
-    tex_to_plain,
 )
 from rnnlab.presets import preset_names
 
-ROOT = Path(__file__).resolve().parents[1]
-LESSONS = all_lessons()
+ROOT = Path(__file__).resolve().parents[2]
+#: the views a lesson may watch, as the window's registry names them (kept Qt-free here; a GUI test checks that the
+#: registry has exactly these ids and labels)
+DEFAULT_VIEW_IDS = {
+    "heatmap": "the ∂h_t/∂h_k heatmap",
+    "lag_profile": "the lag profile",
+    "gradient_flow": "the gradient flow ∂E_t/∂h_k",
+    "grad_norms": "the gradient norms",
+    "loss": "the loss and success rate",
+    "spectrum": "the spectrum of W_hh",
+    "hidden_states": "the hidden states",
+    "saturation": "the saturation histogram",
+}
+LESSONS = all_lessons(views=DEFAULT_VIEW_IDS)
 STEPS = [(lesson, step) for lesson in LESSONS for step in lesson.steps]
 RAW_COMMAND = re.compile(r"\\[A-Za-z]+|\\[|,;{}]")
 
@@ -41,7 +46,6 @@ RAW_COMMAND = re.compile(r"\\[A-Za-z]+|\\[|,;{}]")
 def _ids(case):
     lesson, step = case
     return f"{lesson.name}-{step.number}"
-
 
 # --- the built-in lessons --------------------------------------------------------------------------------------
 
@@ -68,7 +72,8 @@ def test_every_step_parses_builds_and_renders(case):
         assert not RAW_COMMAND.search(html), html
         assert "$" not in html, html
     assert step.html.startswith(("<p", "<ul")) and step.title.strip()
-    assert all(w in VIEWS for w in step.watch)
+    assert all(w in DEFAULT_VIEW_IDS for w in step.watch)
+    assert step.watch_labels == tuple(DEFAULT_VIEW_IDS[w] for w in step.watch)
     assert step.train >= 0 and step.line >= 1
     assert lesson.title and lesson.path.endswith(f"{lesson.name}.toml")
 
@@ -124,17 +129,22 @@ def test_experiments_follow_the_inheritance_rule():
     assert first.preset == "default" and step_experiment(first) == Experiment()
 
 
-def test_views_are_the_plot_classes():
-    plots = (ROOT / "rnnlab" / "gui" / "plots").glob("*.py")
-    classes = set(re.findall(r"^class (\w+)\(", "\n".join(p.read_text(encoding="utf-8") for p in plots), re.M))
-    assert set(VIEWS.values()) <= classes
+def test_watched_views_are_views_of_the_command_line_registry():
+    """The ids the built-in lessons watch are views that ``rnnlab lesson`` (and the GUI) know; the GUI test
+    tests/gui/test_lesson_panel.py checks that each id names a plot class."""
+    from rnnlab.cli.lesson import view_registry
+
+    views = view_registry()
+    assert set(DEFAULT_VIEW_IDS) <= set(views)
+    for lesson in all_lessons(views=views):
+        assert all(w in views for w in (w for s in lesson.steps for w in s.watch))
 
 
 def test_docs_table_lists_the_lessons():
     doc = (ROOT / "docs" / "lessons.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([\w-]+)` \| (.+?) \| (\d+) \|$", doc, re.M)
     assert {(n, t, int(k)) for n, t, k in rows} == {(x.name, x.title, len(x)) for x in LESSONS}
-    for view in VIEWS:
+    for view in DEFAULT_VIEW_IDS:
         assert f"`{view}`" in doc
 
 
@@ -150,7 +160,6 @@ def test_lesson_as_plain_text():
     text = lesson_to_text(load_lesson("exploding-and-clipping"))
     assert "1/5. Gradients are products" in text and "‖∂h_t/∂h_k‖ ≤ (γ σ_max(W))^(t−k)" in text
     assert "\\" not in text
-
 
 # --- malformed lessons: the file and the line ----------------------------------------------------------------------
 
@@ -172,7 +181,7 @@ def write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
 
 def error_of(path: Path) -> LessonError:
     with pytest.raises(LessonError) as ex:
-        load_lesson(path)
+        load_lesson(path, views=DEFAULT_VIEW_IDS)
     err = ex.value
     assert str(err).startswith(f"{path}:{err.line}")
     return err
@@ -312,100 +321,108 @@ def test_parse_lesson_from_text():
     assert lesson.name == "my" and step_experiment(lesson.steps[0]) == Experiment()
 
 
-# --- the TeX subset ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("tex, html", [
-    ("$h_t$", "<i>h</i><sub><i>t</i></sub>"),
-    ("$W^{t-k}$", "<i>W</i><sup><i>t</i>−<i>k</i></sup>"),
-    ("$\\gamma\\lambda < 1$", "γλ &lt; 1"),
-    ("$\\frac{\\partial h_t}{\\partial h_k}$", "∂<i>h</i><sub><i>t</i></sub>/∂<i>h</i><sub><i>k</i></sub>"),
-    ("$\\frac{1}{4}$", "1/4"),
-    ("$\\frac{a+b}{c}$", "(<i>a</i> + <i>b</i>)/<i>c</i>"),
-    ("$\\frac{c}{\\|g\\|} g$", "(<i>c</i>/‖<i>g</i>‖)<i>g</i>"),
-    ("$\\prod_{j=k+1}^{t}$", "∏<sub><i>j</i>=<i>k</i>+1</sub><sup><i>t</i></sup>"),
-    ("$\\sum_k \\Omega_k$", "∑<sub><i>k</i></sub> Ω<sub><i>k</i></sub>"),
-    ("$\\mathrm{diag}(f'(a_j))$", "diag(<i>f</i>′(<i>a</i><sub><i>j</i></sub>))"),
-    ("$\\sigma_{\\max} \\ge \\rho$", "σ<sub>max</sub> ≥ ρ"),
-    ("$\\alpha \\mu \\theta \\Omega \\sigma$", "αμθΩσ"),
-    ("$k \\ll t \\to \\infty$", "<i>k</i> ≪ <i>t</i> → ∞"),
-    ("$a \\cdot b$", "<i>a</i> · <i>b</i>"),
-    ("$-x$", "−<i>x</i>"),
-    ("$\\mathcal{L}$", "ℒ"),
-    ("$\\hat{g}$", "<i>g\u0302</i>"),
-    ("$\\text{if } x$", "if <i>x</i>"),
-    ("$\\tanh(x)$", "tanh(<i>x</i>)"),
-    ("$\\left\\| x \\right\\|$", "‖<i>x</i>‖"),
-    ("$10^{-6}$", "10<sup>−6</sup>"),
-])
-def test_tex_to_html_pieces(tex, html):
-    assert tex_to_html(tex) == f"<p>{html}</p>"
+# --- `set` is Experiment.with_changes ----------------------------------------------------------------------------
+
+def _second_step(tmp_path, set_text: str, name: str = "set.toml"):
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\n' + set_text, name)
+    return load_lesson(p, views=DEFAULT_VIEW_IDS).steps[1]
 
 
-def test_tex_paragraphs_lists_display_and_bold():
-    out = tex_to_html("One **bold** a < b\nstill one.\n\n- item $x$\n- two\n  more\n$$E = \\sum_t E_t$$\nend \\$5")
-    assert out == ("<p>One <b>bold</b> a &lt; b still one.</p><ul><li>item <i>x</i></li><li>two more</li></ul>"
-                   '<p align="center"><i>E</i> = ∑<sub><i>t</i></sub> <i>E</i><sub><i>t</i></sub></p><p>end $5</p>')
+def test_set_dotted_and_nested_forms_are_the_same(tmp_path):
+    forms = [
+        'set = { "model.spectral_radius" = 1.5, "task.length" = 30 }\n',
+        'set = { model = { spectral_radius = 1.5 }, task.length = 30 }\n',
+        'set = { model.spectral_radius = 1.5, task = { length = 30 } }\n',
+        '[step.set]\nmodel.spectral_radius = 1.5\n"task.length" = 30\n',
+        '[step.set.model]\nspectral_radius = 1.5\n[step.set.task]\nlength = 30\n',
+    ]
+    steps = [_second_step(tmp_path, f, f"form{k}.toml") for k, f in enumerate(forms)]
+    expected = Experiment.from_dict(load_lesson(write(tmp_path, GOOD_HEAD, "head.toml")).steps[0]
+                                    .experiment.to_dict()).with_changes({"model.spectral_radius": 1.5,
+                                                                         "task.length": 30})
+    for step in steps:
+        assert step.overrides == {"model.spectral_radius": 1.5, "task.length": 30}
+        assert step_experiment(step) == expected
+        assert step_experiment(step).remedies.clip == "norm"  # on top of the inherited preset
 
 
-def test_tex_errors_carry_the_offset():
-    with pytest.raises(TexError) as ex:
-        tex_to_html("abc $x + \\foo$")
-    assert ex.value.offset == 9 and ex.value.command == "\\foo"
-    for bad in ("$x", "$x_{t$", "$x}$", "$\\frac{a}$", "$x_$", "a \\rho b", "$a & b$"):
-        with pytest.raises(TexError):
-            tex_to_html(bad)
+def test_set_is_validated_as_a_whole(tmp_path):
+    """leak_min = 0.95 alone is larger than the default leak_max = 0.9; with leak_max = 0.99 in the same set it is
+    valid, whichever comes first."""
+    for text in ('set = { "model.leak_min" = 0.95, "model.leak_max" = 0.99 }\n',
+                 'set = { "model.leak_max" = 0.99, "model.leak_min" = 0.95 }\n'):
+        exp = step_experiment(_second_step(tmp_path, text))
+        assert (exp.model.leak_min, exp.model.leak_max) == (0.95, 0.99)
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\n[step.set]\n"task.length" = 30\n'
+                                    '"model.leak_min" = 0.95\n')
+    err = error_of(p)
+    assert err.line == 14 and "model.leak_min = 0.95 is larger than model.leak_max" in err.message
 
 
-def test_tex_to_plain():
-    assert tex_to_plain("$\\|\\partial h_t/\\partial h_k\\| \\le (\\gamma\\lambda)^{t-k}$") == \
-        "‖∂h_t/∂h_k‖ ≤ (γλ)^(t−k)"
+def test_set_values_are_typed_never_coerced(tmp_path):
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\n'
+                                    'set = { "remedies.hessian_free" = "false" }\n')
+    err = error_of(p)
+    assert err.line == 12 and err.message == "step 2: set: remedies.hessian_free = 'false': expected true or false"
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\n'
+                                    'set = { "model.hidden_size" = 32.0 }\n')
+    assert "model.hidden_size = 32.0: expected an integer" in error_of(p).message
 
 
-def test_every_known_command_converts():
-    for name in known_commands():
-        if name in ("left", "right", "middle") or name.startswith(("big", "Big")) and name not in ("bigcup", "bigcap"):
-            tex = f"$\\{name}( x \\{name})$"
-        elif name in ("frac", "dfrac", "tfrac"):
-            tex = f"$\\{name}{{a}}{{b}}$"
-        elif name in ("sqrt", "mathrm", "mathit", "mathbf", "boldsymbol", "bm", "mathcal", "mathbb", "mathsf",
-                      "mathtt", "operatorname", "text", "textrm", "textit", "textbf", "mbox", "hat", "widehat",
-                      "tilde", "widetilde", "bar", "overline", "dot", "ddot", "vec", "check", "breve", "acute",
-                      "grave"):
-            tex = f"$\\{name}{{x}}$"
-        else:
-            tex = f"$a \\{name} b$"
-        html = tex_to_html(tex)
-        assert not RAW_COMMAND.search(html), (name, html)
+def test_bad_nested_set_key_points_at_its_line(tmp_path):
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\n\n[step.set.model]\n'
+                                    'spectral_radius = 1.2\nradius = 2\n')
+    err = error_of(p)
+    assert err.line == 15 and "unknown key 'model.radius'" in err.message
+    p = write(tmp_path, GOOD_HEAD + '\n[[step]]\ntitle = "Two"\ntext = "x"\nset = { model = 3 }\n')
+    err = error_of(p)
+    assert err.line == 12 and "model = 3: expected a table of model settings" in err.message
 
 
-# --- the command -------------------------------------------------------------------------------------------------
-
-def _run(argv, capsys):
-    parser = argparse.ArgumentParser(prog="rnnlab")
-    add_lesson_command(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    rc = args.func(args)
-    return rc, capsys.readouterr()
+def test_error_messages_shorten_long_values(tmp_path):
+    long = "x" * 5000
+    p = write(tmp_path, GOOD_HEAD + f'\n[[step]]\ntitle = "Two"\ntext = "x"\npreset = "{long}"\n')
+    err = error_of(p)
+    assert err.line == 12 and "x" * 81 not in str(err) and "…" in err.message
 
 
-def test_lesson_list_command(capsys):
-    rc, out = _run(["lesson", "--list"], capsys)
-    assert rc == 0
-    lines = out.out.strip().split("\n")
-    assert len(lines) == len(LESSONS)
-    assert lines[0].split()[0] == "main"
-    for line, lesson in zip(lines, LESSONS):
-        assert line.startswith(lesson.name) and lesson.title in line and f"({len(lesson)} steps)" in line
-    rc, out2 = _run(["lesson"], capsys)
-    assert rc == 0 and out2.out == out.out
+# --- views are the caller's --------------------------------------------------------------------------------------
+
+WATCHING = GOOD_HEAD + 'watch = ["loss", "custom_view"]\n'
 
 
-def test_lesson_show_and_check_commands(capsys, tmp_path):
-    rc, out = _run(["lesson", "--show", "main"], capsys)
-    assert rc == 0 and "22/22. What to remember" in out.out
-    good = write(tmp_path, GOOD_HEAD, "good.toml")
-    rc, out = _run(["lesson", "--check", str(good)], capsys)
-    assert rc == 0 and "ok (1 steps)" in out.out
-    bad = write(tmp_path, GOOD_HEAD + 'watch = "nowhere"\n')
-    rc, out = _run(["lesson", "--check", str(bad)], capsys)
-    assert rc == 2 and f"{bad}:8:" in out.err and "nowhere" in out.err
+def test_watch_ids_are_checked_only_against_the_views_given():
+    lesson = parse_lesson(WATCHING, "w.toml")  # no views: not checked, the ids are their own labels
+    assert lesson.steps[0].watch == ("loss", "custom_view") == lesson.steps[0].watch_labels
+    with pytest.raises(LessonError) as ex:
+        parse_lesson(WATCHING, "w.toml", views=DEFAULT_VIEW_IDS)
+    assert ex.value.line == 8 and "'custom_view': unknown view, expected one of heatmap, lag_profile" in str(ex.value)
+    views = {"loss": "the loss", "custom_view": "my view"}
+    assert parse_lesson(WATCHING, "w.toml", views=views).steps[0].watch_labels == ("the loss", "my view")
+
+
+def test_views_may_be_a_registry_of_classes_with_labels():
+    class Loss:
+        label = "Loss and success"
+
+    class Custom:
+        label = "Custom"
+
+    step = parse_lesson(WATCHING, "w.toml", views={"loss": Loss, "custom_view": Custom}).steps[0]
+    assert step.watch_labels == ("Loss and success", "Custom")
+
+
+# --- hostile files -------------------------------------------------------------------------------------------------
+
+def test_deeply_nested_equation_is_an_error_at_its_line(tmp_path):
+    p = write(tmp_path, GOOD_HEAD + "\n[[step]]\ntitle = 'Two'\ntext = '''a\nb $" + "{" * 500 + "x" + "}" * 500
+              + "$'''\n")
+    err = error_of(p)
+    assert err.line == 12 and "nested too deeply: more than 50 levels" in err.message
+
+
+def test_deeply_nested_toml_is_an_error():
+    text = 'title = "T"\nx = ' + "[" * 500 + "]" * 500 + "\n"
+    with pytest.raises(LessonError, match="nested too deeply"):
+        parse_lesson(text, "deep.toml")

@@ -1,11 +1,14 @@
-"""The engine behind the window (no Qt): commands, throttled snapshots, explosions, rewind, config changes."""
+"""The session behind the window (no Qt): typed commands, throttled snapshots, explosions, rewind, config changes;
+the same session on a thread."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from rnnlab.config import Experiment
-from rnnlab.gui.engine import Engine
+import pytest
+
+from rnnlab.train.session import (Configure, Pause, Play, Rewind, Session, Step, Stop, ThreadSession)
 
 
 class FakeClock:
@@ -21,12 +24,12 @@ def small():
 
 
 def test_step_command_runs_exactly_n_steps_and_ends_with_an_expensive_snapshot():
-    eng = Engine(small())
-    eng.send("step", 7)
+    eng = Session(small())
+    eng.send(Step(7))
     eng.run_until_idle()
     snaps = eng.take()
     assert eng.trainer.step_count == 7
-    assert snaps[-1].step == 7 and snaps[-1].heatmap is not None
+    assert snaps[-1].step == 7 and snaps[-1].diagnostics is not None
     # every step's row arrives exactly once across the snapshots
     steps = np.concatenate([s.history["step"] for s in snaps])
     assert list(steps) == list(range(1, 8))
@@ -34,8 +37,8 @@ def test_step_command_runs_exactly_n_steps_and_ends_with_an_expensive_snapshot()
 
 def test_snapshots_are_throttled_by_time_not_by_steps():
     clock = FakeClock()
-    eng = Engine(small(), fps=10, clock=clock)
-    eng.send("play")
+    eng = Session(small(), fps=10, clock=clock)
+    eng.send(Play())
     for i in range(100):  # 100 steps within 0.05 s of fake time: at most one or two snapshots
         clock.t = i * 0.0005
         eng.tick()
@@ -47,23 +50,23 @@ def test_snapshots_are_throttled_by_time_not_by_steps():
 
 
 def test_snapshots_own_their_arrays():
-    eng = Engine(small())
-    eng.send("step", 2)
+    eng = Session(small())
+    eng.send(Step(2))
     eng.run_until_idle()
     snap = eng.take()[-1]
-    heat = snap.heatmap.copy()
+    heat = snap.diagnostics.jacobian_log10.copy()
     hist = snap.history["loss"].copy()
-    eng.send("step", 20)
+    eng.send(Step(20))
     eng.run_until_idle()
-    np.testing.assert_array_equal(snap.heatmap, heat)
+    np.testing.assert_array_equal(snap.diagnostics.jacobian_log10, heat)
     np.testing.assert_array_equal(snap.history["loss"], hist)
 
 
 def test_explosion_stops_playing_and_rewind_restores_finite_weights():
     exp = Experiment().replace(task__name="addition", task__length=20, model__activation="linear",
                                model__spectral_radius=3.0, training__learning_rate=0.5)
-    eng = Engine(exp)
-    eng.send("play")
+    eng = Session(exp)
+    eng.send(Play())
     for _ in range(2000):
         eng.tick()
         if eng.trainer.explosion is not None:
@@ -72,23 +75,23 @@ def test_explosion_stops_playing_and_rewind_restores_finite_weights():
     snaps = eng.take()
     assert snaps[-1].explosion is not None and not eng.playing
     ck = snaps[-1].explosion.checkpoint_step
-    eng.send("play")  # refused while exploded
+    eng.send(Play())  # refused while exploded
     eng.tick()
     assert not eng.playing
-    eng.send("rewind")
+    eng.send(Rewind())
     eng.tick()
     assert eng.trainer.explosion is None and eng.trainer.step_count == ck
     assert all(np.all(np.isfinite(v)) for v in eng.trainer.net.params.values())
 
 
 def test_config_change_applies_without_reset_and_is_an_event():
-    eng = Engine(small())
-    eng.send("step", 5)
+    eng = Session(small())
+    eng.send(Step(5))
     eng.run_until_idle()
     eng.take()
     W = eng.trainer.net.params["W_hh"].copy()
-    eng.send("config", eng.experiment.replace("remedies.clip", "norm"))
-    eng.send("step", 1)
+    eng.send(Configure(eng.experiment.replace("remedies.clip", "norm")))
+    eng.send(Step(1))
     eng.run_until_idle()
     snaps = eng.take()
     assert eng.trainer.step_count == 6
@@ -99,12 +102,12 @@ def test_config_change_applies_without_reset_and_is_an_event():
 
 
 def test_incompatible_config_is_a_message_not_a_crash():
-    eng = Engine(small().replace("remedies.hessian_free", True))
-    eng.send("step", 1)
+    eng = Session(small().replace("remedies.hessian_free", True))
+    eng.send(Step(1))
     eng.run_until_idle()
     before = eng.trainer.step_count
     # an LSTM cannot run Hessian-free here: the engine says so and keeps the current run
-    eng.send("config", eng.experiment.replace("model.arch", "lstm"))
+    eng.send(Configure(eng.experiment.replace("model.arch", "lstm")))
     eng.run_until_idle()
     msgs = eng.take_messages()
     assert len(msgs) == 1 and "hessian_free" in msgs[0] and "'rnn'" in msgs[0]
@@ -112,9 +115,40 @@ def test_incompatible_config_is_a_message_not_a_crash():
 
 
 def test_stop_ends_the_loop():
-    eng = Engine(small())
-    eng.send("play")
+    eng = Session(small())
+    eng.send(Play())
     eng.tick()
-    eng.send("stop")
+    eng.send(Stop())
     eng.tick()
     assert eng.stopped and not eng.busy()
+
+
+def test_an_unknown_command_is_a_type_error_not_silence():
+    eng = Session(small())
+    eng.send("play")  # the 0.1 string commands are gone
+    with pytest.raises(TypeError, match="not a session command"):
+        eng.tick()
+
+
+def test_the_thread_session_trains_pauses_and_stops_promptly():
+    s = ThreadSession(small())
+    try:
+        s.send(Step(5))
+        snaps = []
+        while not any(x.step == 5 for x in snaps):  # the thread answers; no fixed sleep
+            snaps += s.take()
+            s.session.wake.wait(0.01)
+        s.send(Play())
+        while s.trainer.step_count < 20:
+            s.session.wake.wait(0.01)
+        s.send(Pause())
+        while s.playing:
+            s.session.wake.wait(0.01)
+        n = s.trainer.step_count
+        s.send(Step(0))  # a no-op command round trip: the pause has settled when it is handled
+        while not s.session._cmds.empty():
+            s.session.wake.wait(0.01)
+        assert s.trainer.step_count == n  # paused: no step after the pause was handled
+    finally:
+        assert s.stop(5000)
+    assert not s.is_alive()

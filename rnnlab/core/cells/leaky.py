@@ -1,0 +1,84 @@
+"""The leaky-integrator cell and the echo state network (a leaky reservoir that is not trained).
+
+    h_t = α ⊙ h_{t−1} + (1 − α) ⊙ f(a_t),   a_t = W_hx x_t + W_hh h_{t−1} + b_h,
+    α ∈ [0, 1) per unit, the *retention* factor (Pascanu et al. 2013 §3.1; α = 0 is a vanilla unit; Jaeger's leak
+    rate is a = 1 − α), drawn once uniformly in [model.leak_min, model.leak_max] and never trained.
+
+    ∂h_t/∂h_{t−1} = diag(α) + diag((1 − α) ⊙ f'(a_t)) W_hh
+
+For a linear unit with W_hh = 0 this is α^(t−k): a time constant of −1/ln α steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .rnn import VanillaCell
+
+__all__ = ["LeakyCell", "ESNCell"]
+
+
+class LeakyCell(VanillaCell):
+    """Leaky-integrator RNN, h_t = α ⊙ h_{t−1} + (1 − α) ⊙ f(a_t), with a fixed per-unit retention α (H,)."""
+
+    name = "leaky"
+    label = "leaky-integrator RNN"
+    leaky = True
+    supports_omega = False  # Ω is defined on the vanilla Jacobian diag(f') W_hh
+    supports_hessian_free = False  # the R-operator is written for the vanilla step only
+    seeds_bound_holds = False  # the leak path adds diag(α)
+    settings = ("model.leak_min", "model.leak_max")
+    badges = ("leaky units",)
+
+    def init_fixed(self, model, rng):
+        lo, hi = model.leak_min, model.leak_max
+        alpha = rng.uniform(lo, hi, self.n_hidden) if hi > lo else np.full(self.n_hidden, lo)
+        return {"alpha": alpha}
+
+    def new_cache(self, T, B, dtype):
+        c = super().new_cache(T, B, dtype)
+        c["F"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # f(a_t)
+        return c
+
+    def _h_of_a(self, p, t, cache):
+        F, S = cache["F"], cache["S"]
+        self.act.f(cache["A"][t], out=F[t])
+        alpha = p["alpha"]
+        np.multiply(S[t], alpha, out=S[t + 1])
+        S[t + 1] += (1.0 - alpha) * F[t]
+
+    def _fh(self, cache):
+        return cache["F"]
+
+    def finish(self, p, cache):
+        super().finish(p, cache)
+        cache["D1a"] = np.multiply(cache["D"], 1.0 - p["alpha"], out=np.empty_like(cache["D"]))  # (1 − α) f'(a_t)
+
+    _DKEY = "D1a"
+
+    def _probe_matrix(self, p, cache, t, b):
+        M = super()._probe_matrix(p, cache, t, b)
+        M[np.diag_indices_from(M)] += p["alpha"]  # + diag(α): the leak path
+        return M
+
+    def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
+        if b is not None and du_out is None:
+            return super().vjp(p, ds, cache, t, b, du_out, out, accumulate)
+        out = super().vjp(p, ds, cache, t, b, du_out, out, accumulate)
+        out += ds * p["alpha"]
+        return out
+
+    def da_factor(self, cache):
+        """(1 − α) ⊙ f'(a_t) (T, B, H): ∂h_t/∂a_t = diag((1 − α) f'(a_t))."""
+        return cache["D1a"]
+
+
+class ESNCell(LeakyCell):
+    """Echo state network (Jaeger 2001): a leaky reservoir whose W_hx, W_hh and b_h stay as drawn; only the
+    readout learns, by ridge regression on the states (see :class:`~rnnlab.train.trainer.Trainer`)."""
+
+    name = "esn"
+    label = "echo state network"
+    trainable = ()
+    fixed_recurrence = True
+    badges = ("leaky units", "echo state")

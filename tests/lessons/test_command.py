@@ -1,0 +1,58 @@
+"""``rnnlab lesson`` (rnnlab/cli/lesson.py): --list, --show, --check; unknown view ids are refused."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rnnlab.cli.lesson import add_parser
+from rnnlab.lessons import all_lessons
+
+LESSONS = all_lessons()
+
+GOOD_HEAD = '''title = "A lesson"
+summary = "Two steps."
+
+[[step]]
+title = "One"
+text = \'\'\'First $x_t$.\'\'\'
+preset = "clipping"
+'''
+
+
+def write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _run(argv, capsys):
+    parser = argparse.ArgumentParser(prog="rnnlab")
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    rc = args.func(args)
+    return rc, capsys.readouterr()
+
+
+def test_lesson_list_command(capsys):
+    rc, out = _run(["lesson", "--list"], capsys)
+    assert rc == 0
+    lines = out.out.strip().split("\n")
+    assert len(lines) == len(LESSONS)
+    assert lines[0].split()[0] == "main"
+    for line, lesson in zip(lines, LESSONS):
+        assert line.startswith(lesson.name) and lesson.title in line and f"({len(lesson)} steps)" in line
+    rc, out2 = _run(["lesson"], capsys)
+    assert rc == 0 and out2.out == out.out
+
+
+def test_lesson_show_and_check_commands(capsys, tmp_path):
+    rc, out = _run(["lesson", "--show", "main"], capsys)
+    assert rc == 0 and "22/22. What to remember" in out.out
+    good = write(tmp_path, GOOD_HEAD, "good.toml")
+    rc, out = _run(["lesson", "--check", str(good)], capsys)
+    assert rc == 0 and "ok (1 steps)" in out.out
+    bad = write(tmp_path, GOOD_HEAD + 'watch = "nowhere"\n')
+    rc, out = _run(["lesson", "--check", str(bad)], capsys)
+    assert rc == 2 and f"{bad}:8:" in out.err and "nowhere" in out.err
+
