@@ -29,22 +29,10 @@ COMMAND_MODULES = ("gui", "run", "inspect", "presets", "sweep", "compare", "less
 def _command_modules() -> list:
     """The command modules in the order of :data:`COMMAND_MODULES` (imported by name, so that a bundler sees
     them)."""
-    import importlib.util
+    from . import bench, compare, gui, inspect, lesson, presets, run, screenshot, selftest, sweep
 
-    from . import bench, compare, gui, inspect, presets, run, screenshot, selftest, sweep
-
-    mods = dict(bench=bench, compare=compare, gui=gui, inspect=inspect, presets=presets, run=run,
+    mods = dict(bench=bench, compare=compare, gui=gui, inspect=inspect, lesson=lesson, presets=presets, run=run,
                 screenshot=screenshot, selftest=selftest, sweep=sweep)
-    if importlib.util.find_spec(f"{__name__}.lesson") is not None:
-        from . import lesson
-
-        mods["lesson"] = lesson
-    else:
-        # TEMPORARY (issue 9): rnnlab/cli/lesson.py is written on another branch; until it is merged, the
-        # `lesson` command comes from rnnlab.lessons as before. Remove this branch (and find_spec) then.
-        from ..lessons import add_lesson_command
-
-        mods["lesson"] = argparse.Namespace(add_parser=add_lesson_command)
     return [mods[name] for name in COMMAND_MODULES]
 
 

@@ -209,11 +209,11 @@ def plan_runs(exp, grid: dict[str, Sequence], seeds: int = 1) -> list[Run]:
 
 
 def _precheck(exp, seen: set) -> None:
-    """The checks the trainer would make when it starts (cheap: no network is built)."""
-    from ..config import ConfigError
-    from ..train.trainer import check_compatible
+    """The checks the trainer would make when it starts (cheap: no network is built): the rules'
+    :func:`~rnnlab.train.rules.check`, and the task with its readout built once per distinct task."""
+    from ..train.rules import check
 
-    check_compatible(exp)
+    check(exp)
     sig = (exp.task, exp.model.readout)
     if sig in seen:
         return
