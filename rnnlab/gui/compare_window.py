@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..compare import RunStats, make_pair, summarize
+from ..studies.compare import RunStats, make_pair, summarize
 from ..config import ConfigError, Experiment, describe_keys
 from .controller import Controller
 from .plots.heatmap import HeatmapPlot

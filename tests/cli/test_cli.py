@@ -1,4 +1,4 @@
-"""The command line: inspect, run, presets, bench and their errors."""
+"""The command line: inspect, run, presets, bench and their errors; the CLI package itself."""
 
 from __future__ import annotations
 
@@ -82,6 +82,7 @@ def test_run_writes_config_metrics_state_and_config_reloads(tmp_path, capsys):
     save_toml(Experiment().replace("task.length", 12).replace("training.eval_every", 10), cfg)
     rc = main(["run", "--config", str(cfg), "--steps", "30", "--quiet", "--out", str(out)])
     assert rc == 0
+    assert sorted(p.name for p in out.iterdir()) == ["config.toml", "metrics.csv", "state.npz"]  # no temporaries
     rows = list(csv.DictReader(open(out / "metrics.csv")))
     assert len(rows) == 30
     for col in ("step", "loss", "metric", "grad_norm", "grad_norm_clipped", "clipped", "spectral_radius",
@@ -149,3 +150,43 @@ def test_bench_quick_prints_json(capsys):
     d = json.loads(capsys.readouterr().out)
     for k in ("dtype", "bptt_ms", "floor_ms", "heatmap_ms", "heatmap_efficiency", "train_step_over_bptt"):
         assert k in d
+
+
+# --- the package ---------------------------------------------------------------------------------------------
+
+def test_every_command_is_a_module_and_the_parser_loads_no_numpy_or_qt():
+    code = ("import sys; from rnnlab.cli import COMMAND_MODULES, build_parser; p = build_parser(); "
+            "names = set(p._subparsers._group_actions[0].choices); "
+            "print(sorted(names ^ set(COMMAND_MODULES))); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'numpy', 'PySide6', 'shiboken6', 'pyqtgraph', 'superqt'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["[]", "[]"]
+
+
+def test_nothing_outside_the_cli_package_imports_it():
+    """The CLI is the top layer: only rnnlab/__main__.py (the entry point) may import rnnlab.cli."""
+    import ast
+    from pathlib import Path
+
+    import rnnlab
+
+    root = Path(rnnlab.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root.parent)
+        if rel.parts[:2] == ("rnnlab", "cli") or rel == Path("rnnlab/__main__.py"):
+            continue
+        package = ".".join(rel.with_suffix("").parts[:-1] if path.name != "__init__.py" else rel.parts[:-1])
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                mod = ".".join([*base, node.module] if node.module else base)
+                names = [mod] + [f"{mod}.{a.name}" for a in node.names]
+            else:
+                continue
+            if any(n == "rnnlab.cli" or n.startswith("rnnlab.cli.") for n in names):
+                offenders.append(f"{rel}:{node.lineno}")
+    assert not offenders, offenders

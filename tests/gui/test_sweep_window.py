@@ -8,7 +8,7 @@ import numpy as np
 
 from rnnlab.config import Experiment, save_toml
 from rnnlab.gui.main_window import MainWindow
-from rnnlab.sweep import run_sweep, summarize, write_csv
+from rnnlab.studies.sweep import run_sweep, summarize, write_csv
 
 
 def test_phase_diagram_and_open_a_cell(qtbot, tmp_path):

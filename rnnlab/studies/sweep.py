@@ -7,14 +7,16 @@ the experiment's seed and shares nothing with other runs, so a process pool, a t
 give identical numbers (apart from the wall time)::
 
     from rnnlab.presets import load_preset
-    from rnnlab.sweep import run_sweep, write_csv, phase_png
+    from rnnlab.studies.sweep import run_sweep, write_csv
 
     exp = load_preset("exploding-tanh").replace(model__hidden_size=16, training__optimizer="adam",
                                                 remedies__clip="norm")
     grid = {"model.spectral_radius": [0.5, 1.0, 1.5, 2.0], "task.length": [10, 30, 50]}
     rows = run_sweep(exp, grid, seeds=2, steps=600)      # on a local process pool
     write_csv(rows, "sweep.csv", grid)
-    phase_png(rows, grid, "phase.png")
+
+The phase diagram is drawn by the app's view (:mod:`rnnlab.gui.sweep_view`, also for ``rnnlab sweep``'s
+``phase.png``) from :func:`phase_cells`, which lays the rows out on two axes and pools any further ones.
 
 With a Dask cluster: ``run_sweep(exp, grid, seeds, steps, executor=distributed.Client(address))``.
 
@@ -24,20 +26,22 @@ exploded), ``final_metric`` (held-out success rate at the end, on a fresh batch;
 (``final_metric >= success_threshold``), ``exploded``, ``steps`` (updates done) and ``wall_time_s``.
 
 This module imports neither NumPy nor Qt at import time (the worker processes set their BLAS thread count
-before NumPy loads); :func:`phase_png` imports Qt when it is called.
+before NumPy loads), and never Qt. It is about 580 lines, above the ~500 guide: the grid, the runs, sweep.csv and
+the layout of the phase diagram are one study whose parts share the grid's key order and the row format; where
+the runs execute is apart, in :mod:`._pool`.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import csv
 import itertools
 import math
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
+
+from ._pool import as_completed, cancel, end_pool, limit_blas_threads, local_pool, submit
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -54,13 +58,17 @@ __all__ = [
     "read_csv",
     "summarize",
     "format_summary",
-    "phase_png",
+    "SYMBOLS",
+    "axis_label",
+    "tick_text",
+    "describe",
+    "PhaseGrid",
+    "phase_cells",
+    "phase_notes",
 ]
 
 #: the columns after the grid values, in order
 RESULT_COLUMNS = ("seed", "final_loss", "final_metric", "success", "exploded", "steps", "wall_time_s")
-
-_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -80,14 +88,14 @@ def columns(grid_keys: Iterable[str]) -> list[str]:
 # --- the grid ---------------------------------------------------------------------------------------------------
 
 def _all_keys() -> list[str]:
-    from .config import describe_keys
+    from ..config import describe_keys
 
     return [d["key"] for d in describe_keys()]
 
 
 def _check_key(key: str) -> None:
     """Raise ConfigError (one line, with the valid keys) unless ``key`` is a dotted experiment key for a grid."""
-    from .config import ConfigError, SECTIONS, key_field
+    from ..config import ConfigError, SECTIONS, key_field
 
     if key == "seed":
         raise ConfigError("--grid seed: the seeds are swept with --seeds S (offsets 0..S-1 added to seed)")
@@ -103,7 +111,7 @@ def _check_key(key: str) -> None:
 
 def parse_grid_arg(text: str) -> tuple[str, list]:
     """Parse one ``--grid KEY=V1,V2,...`` into ``(key, [typed values])`` (ConfigError naming key and value)."""
-    from .config import ConfigError, parse_override
+    from ..config import ConfigError, parse_override
 
     if "=" not in text:
         raise ConfigError(f"--grid {text!r}: expected KEY=V1,V2,..., e.g. model.spectral_radius=0.5,1,1.5,2")
@@ -125,7 +133,7 @@ def parse_grid_arg(text: str) -> tuple[str, list]:
 
 def parse_grid(texts: Sequence[str]) -> dict[str, list]:
     """Several ``--grid`` strings into an ordered ``{key: [values]}`` (a key may appear only once)."""
-    from .config import ConfigError
+    from ..config import ConfigError
 
     grid: dict[str, list] = {}
     for text in texts:
@@ -139,7 +147,7 @@ def parse_grid(texts: Sequence[str]) -> dict[str, list]:
 def check_grid(exp, grid: dict[str, Sequence]) -> dict[str, list]:
     """Validate every key and every value of ``grid`` on ``exp``; return it with the values normalised
     (ints become floats for float keys). Raises ConfigError naming the key and the value."""
-    from .config import ConfigError
+    from ..config import ConfigError
 
     out: dict[str, list] = {}
     for key, values in grid.items():
@@ -150,7 +158,7 @@ def check_grid(exp, grid: dict[str, Sequence]) -> dict[str, list]:
         norm = []
         for v in values:
             if isinstance(v, str) and not isinstance(exp.get(key), str):
-                from .config import parse_override
+                from ..config import parse_override
 
                 v = parse_override(f"{key}={v}")[1]
             try:
@@ -174,7 +182,7 @@ class Run:
 def plan_runs(exp, grid: dict[str, Sequence], seeds: int = 1) -> list[Run]:
     """The runs of a sweep in grid order (first key outermost, seeds innermost). Every combination is built and
     checked here, so an unsupported combination fails before anything runs."""
-    from .config import ConfigError
+    from ..config import ConfigError
 
     if not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"--seeds {seeds!r}: expected an integer >= 1")
@@ -185,7 +193,7 @@ def plan_runs(exp, grid: dict[str, Sequence], seeds: int = 1) -> list[Run]:
     for combo in itertools.product(*(grid[k] for k in keys)):
         values = dict(zip(keys, combo))
         try:
-            point = exp.replace(**{k.replace(".", "__"): v for k, v in values.items()}) if values else exp
+            point = exp.with_changes(values) if values else exp
             _precheck(point, checked)
         except ConfigError as exc:
             where = ", ".join(f"{k}={v}" for k, v in values.items())
@@ -201,47 +209,21 @@ def plan_runs(exp, grid: dict[str, Sequence], seeds: int = 1) -> list[Run]:
 
 
 def _precheck(exp, seen: set) -> None:
-    """The checks the trainer would make when it starts (cheap: no network is built)."""
-    from .config import ConfigError
-    from .train.trainer import check_compatible
+    """The checks the trainer would make when it starts (cheap: no network is built): the rules'
+    :func:`~rnnlab.train.rules.check`, and the task with its readout built once per distinct task."""
+    from ..train.rules import check
 
-    check_compatible(exp)
+    check(exp)
     sig = (exp.task, exp.model.readout)
     if sig in seen:
         return
-    from .train.setup import checked_task
+    from ..train.setup import checked_task
 
     checked_task(exp)
     seen.add(sig)
 
 
 # --- one run ----------------------------------------------------------------------------------------------------
-
-def _limit_blas_threads() -> None:
-    """One BLAS thread in a worker process (before NumPy loads if possible; via threadpoolctl if it is there).
-    Nothing is changed in the caller's own process (a thread pool there, or no pool)."""
-    import multiprocessing
-
-    if multiprocessing.parent_process() is None:
-        return
-    for var in _BLAS_VARS:
-        os.environ.setdefault(var, "1")
-    try:
-        from threadpoolctl import threadpool_limits  # optional; present on most Dask installs
-    except ImportError:
-        return
-    threadpool_limits(1)
-
-
-def _worker_init() -> None:
-    """Initializer of the local pool's worker processes: one BLAS thread, and Ctrl-C is the parent's business
-    (it cancels the sweep and ends the workers; a KeyboardInterrupt traceback per worker helps nobody)."""
-    import signal
-
-    for var in _BLAS_VARS:
-        os.environ[var] = "1"
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
 
 def run_one(exp, steps: int) -> dict:
     """Train ``exp`` for ``steps`` updates from scratch and measure it. A pure function of its arguments.
@@ -250,68 +232,12 @@ def run_one(exp, steps: int) -> dict:
     explosion), ``final_metric`` (held-out success rate on a fresh batch of ``training.eval_batch_size``
     sequences; 0 after an explosion), ``exploded``, ``steps`` (updates done) and ``wall_time_s``.
     """
-    _limit_blas_threads()
-    from .train.run import run
+    limit_blas_threads()
+    from ..train.run import run
 
     res = run(exp, steps)
     return {"final_loss": float(res.final_loss), "final_metric": float(res.final_metric), "exploded": res.exploded,
             "steps": int(res.steps), "wall_time_s": res.wall_time_s}
-
-
-# --- executors --------------------------------------------------------------------------------------------------
-
-def _is_dask(executor) -> bool:
-    return type(executor).__module__.split(".")[0] == "distributed"
-
-
-def _submit(executor, run: Run, steps: int):
-    if _is_dask(executor):
-        # pure=False: a fresh task per run (Dask would otherwise hash the arguments, which is fine but slow)
-        return executor.submit(run_one, run.experiment, steps, pure=False, key=f"rnnlab-run-{run.index}-"
-                               f"{os.getpid()}-{time.monotonic_ns()}")
-    return executor.submit(run_one, run.experiment, steps)
-
-
-def _as_completed(executor, futures: list):
-    if _is_dask(executor):
-        from distributed import as_completed
-
-        return as_completed(futures)
-    return cf.as_completed(futures)
-
-
-def _cancel(executor, futures: Iterable) -> None:
-    pending = [f for f in futures if not f.done()]
-    if _is_dask(executor):
-        if pending:
-            executor.cancel(pending)
-        return
-    for f in pending:
-        f.cancel()
-
-
-def local_pool(workers: int | None = None) -> cf.ProcessPoolExecutor:
-    """The default executor: ``workers`` processes (default ``os.cpu_count()``), started with ``spawn`` (no Qt or
-    thread state inherited), one BLAS thread each, Ctrl-C ignored in the workers."""
-    import multiprocessing
-
-    n = workers or os.cpu_count() or 1
-    return cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=_worker_init)
-
-
-def _end_pool(pool: cf.ProcessPoolExecutor, interrupted: bool) -> None:
-    """Shut down a pool this module started; after an interruption, end its workers (by process id) at once
-    instead of waiting for the runs in progress."""
-    if interrupted:
-        procs = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-        for p in procs:
-            p.join(timeout=5)
-    pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- the sweep --------------------------------------------------------------------------------------------------
@@ -372,7 +298,7 @@ def run_sweep(exp, grid: dict[str, Sequence], seeds: int = 1, steps: int | None 
     ConfigError
         A bad key, value or combination (before anything runs).
     """
-    from .config import ConfigError
+    from ..config import ConfigError
 
     steps = exp.training.steps if steps is None else steps
     if not isinstance(steps, int) or steps < 1:
@@ -392,8 +318,8 @@ def run_sweep(exp, grid: dict[str, Sequence], seeds: int = 1, steps: int | None 
     interrupted = False
     try:
         for run in runs:
-            futures[_submit(executor, run, steps)] = run
-        for fut in _as_completed(executor, list(futures)):
+            futures[submit(executor, run_one, run, steps)] = run
+        for fut in as_completed(executor, list(futures)):
             run = futures[fut]
             res = fut.result()
             row = {"run": run.index, **run.values, "seed": run.seed, **res,
@@ -406,15 +332,15 @@ def run_sweep(exp, grid: dict[str, Sequence], seeds: int = 1, steps: int | None 
                 on_result(row, len(rows), total)
     except KeyboardInterrupt:
         interrupted = True
-        _cancel(executor, futures)
+        cancel(executor, futures)
     except BaseException:
         interrupted = True  # a failed run: stop the others too
-        _cancel(executor, futures)
+        cancel(executor, futures)
         raise
     finally:
         rows.sort(key=lambda r: r["run"])
         if own:
-            _end_pool(executor, interrupted)
+            end_pool(executor, interrupted)
         if sink:
             sink.close(rows)
     if interrupted:
@@ -438,27 +364,27 @@ def _fmt(v: Any) -> str:
 
 def write_csv(rows: Sequence[dict], path: str | Path, grid: dict | Sequence[str] | None = None) -> Path:
     """Write ``rows`` (sorted by run) to ``path`` with the columns :func:`columns` of the grid keys (taken from the
-    rows when ``grid`` is None). Written to a temporary file and renamed, so a reader never sees half a file."""
+    rows when ``grid`` is None). Written to a temporary file and renamed (:func:`rnnlab.train.outputs.atomic_path`),
+    so a reader never sees half a file."""
     path = Path(path)
     if grid is None:
         keys = [k for k in (rows[0] if rows else {}) if k not in ("run", *RESULT_COLUMNS)]
     else:
         keys = list(grid)
     cols = columns(keys)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    from ..train.outputs import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
         for row in sorted(rows, key=lambda r: r.get("run", 0)):
             w.writerow([_fmt(row[c]) for c in cols])
-    tmp.replace(path)
     return path
 
 
 def read_csv(path: str | Path) -> tuple[list[dict], list[str]]:
     """Read a sweep.csv back: ``(rows, grid keys)`` with the values typed (grid values by their key's type)."""
-    from .config import parse_override
+    from ..config import parse_override
 
     with open(path, newline="", encoding="utf-8") as fh:
         r = csv.reader(fh)
@@ -534,9 +460,125 @@ def format_summary(rows: Sequence[dict], grid: dict[str, Sequence], seeds: int) 
     return "\n".join(lines)
 
 
-def phase_png(rows: Sequence[dict], grid: dict[str, Sequence], path: str | Path, **kwargs) -> Path:
-    """Draw the phase diagram of ``rows`` over ``grid`` to a PNG (see :func:`rnnlab.sweep_plot.phase_png`;
-    imports Qt)."""
-    from .sweep_plot import phase_png as _phase_png
+# --- the phase diagram (drawn by rnnlab.gui.sweep_view, for the app and for phase.png) ---------------------------
 
-    return _phase_png(rows, grid, path, **kwargs)
+#: short symbols shown beside the keys the lab's lessons talk about
+SYMBOLS = {
+    "model.spectral_radius": "ρ",
+    "task.length": "T",
+    "model.hidden_size": "H",
+    "training.learning_rate": "η",
+    "remedies.clip_threshold": "c",
+    "training.momentum": "μ",
+    "task.batch_size": "B",
+}
+
+
+def axis_label(key: str) -> str:
+    """``"ρ   (model.spectral_radius)"`` for a key with a symbol, the key otherwise."""
+    sym = SYMBOLS.get(key)
+    return f"{sym}   ({key})" if sym else key
+
+
+def tick_text(v: Any) -> str:
+    """A grid value as a tick label (``0.5``, ``1e-05``, ``true``, ``lstm``)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def describe(exp, grid: dict | Sequence[str], steps: int | None, seeds: int) -> tuple[str, str]:
+    """Title and subtitle of the phase diagram: the task, the network and the settings that are not swept
+    (a swept task, cell or activation is not named in the title; ``steps`` None: not stated)."""
+    m, t, tr, r = exp.model, exp.task, exp.training, exp.remedies
+    arch, act = "model.arch" not in grid, "model.activation" not in grid
+    net = (f"{m.arch} ({m.activation}) network" if arch and act else f"{m.arch} network" if arch
+           else f"{m.activation} network" if act else "network")
+    title = "Where does training succeed?  " + ", ".join([*([t.name] if "task.name" not in grid else []), net])
+    shown = [("model.hidden_size", f"H = {m.hidden_size}"), ("task.length", f"T = {t.length}"),
+             ("model.spectral_radius", f"ρ = {m.spectral_radius:g}"), ("model.init", f"{m.init} init"),
+             ("training.optimizer", f"{tr.optimizer}"), ("training.learning_rate", f"η = {tr.learning_rate:g}"),
+             ("remedies.clip", f"clip {r.clip}" + (f" {r.clip_threshold:g}" if r.clip != "none" else ""))]
+    parts = [text for key, text in shown if key not in grid]
+    s0 = exp.seed
+    seeds_txt = f"seed {s0}" if seeds == 1 else f"seeds {s0}–{s0 + seeds - 1}"
+    parts += ([f"{steps} steps"] if steps is not None else []) + [seeds_txt]
+    return title, ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class PhaseGrid:
+    """The phase diagram of a sweep laid out on (at most) two axes, as :func:`phase_cells` builds it.
+
+    ``xkey``/``xs`` run across (the first grid key; ``None``/``[None]`` without a grid), ``ykey``/``ys`` up (the
+    second key; ``None``/``[None]`` with fewer than two keys), ``pooled`` lists the further keys. ``cells[(i, j)]``
+    is the cell of ``ys[i]`` and ``xs[j]``: ``n`` finished runs, ``successes``, ``exploded`` (runs that exploded),
+    ``mean_success`` = successes / n (NaN without runs) and ``mean_metric`` (their mean held-out success rate).
+    """
+
+    xkey: str | None
+    xs: list
+    ykey: str | None
+    ys: list
+    pooled: list
+    cells: dict
+
+    def values(self) -> list[list[float]]:
+        """``mean_success`` as rows (ys) × columns (xs), NaN where no run finished: the colour of each cell."""
+        return [[self.cells[(i, j)]["mean_success"] for j in range(len(self.xs))] for i in range(len(self.ys))]
+
+
+def phase_cells(rows: Sequence[dict], grid: dict[str, Sequence]) -> PhaseGrid:
+    """Lay the runs of a sweep out as the phase diagram: the first grid key across, the second up, and every
+    further key POOLED, the one rule for extra axes in the app's sweep window and in ``phase.png``.
+
+    Pooled means a cell counts every finished run with its two values, over all values of the extra keys and all
+    seeds: ``mean_success`` is the share of those runs that succeeded (``successes / n``), ``mean_metric`` their
+    mean held-out success rate. For a complete sweep this is the mean over the extra keys' combinations of each
+    combination's share of successful seeds; for a cancelled one every finished run counts once. (Small multiples,
+    one panel per combination of the extra keys, were the PNG's rule before; they stop being readable beyond a few
+    dozen panels and needed a second rule there, while pooling reads the same for any number of keys.)
+    """
+    keys = list(grid)
+    xkey = keys[0] if keys else None
+    ykey = keys[1] if len(keys) > 1 else None
+    xs = list(grid[xkey]) if xkey else [None]
+    ys = list(grid[ykey]) if ykey else [None]
+    col = {v: j for j, v in enumerate(xs)}
+    row_of = {v: i for i, v in enumerate(ys)}
+    acc = {(i, j): [0, 0, 0, 0.0] for i in range(len(ys)) for j in range(len(xs))}
+    for r in rows:
+        i = row_of.get(r[ykey]) if ykey else 0
+        j = col.get(r[xkey]) if xkey else 0
+        if i is None or j is None:  # a value outside the grid (a hand-edited table): not drawn
+            continue
+        a = acc[(i, j)]
+        a[0] += 1
+        a[1] += bool(r["success"])
+        a[2] += bool(r["exploded"])
+        a[3] += float(r["final_metric"])
+    cells = {ij: {"n": n, "successes": s, "exploded": e, "mean_success": s / n if n else math.nan,
+                  "mean_metric": m / n if n else math.nan} for ij, (n, s, e, m) in acc.items()}
+    return PhaseGrid(xkey, xs, ykey, ys, keys[2:], cells)
+
+
+def phase_notes(phase: PhaseGrid, grid: dict[str, Sequence], *, threshold: float | None = None,
+                runs: int | None = None, total_runs: int | None = None, cell_text: bool = True) -> list[str]:
+    """The lines printed with the phase diagram: (``runs < total_runs``) that the sweep is partial, what the
+    colour and (``cell_text``) the numbers in the cells mean, and how extra keys are pooled."""
+    lines = []
+    if runs is not None and total_runs is not None and runs < total_runs:
+        lines.append(f"PARTIAL: {runs} of {total_runs} runs finished (the sweep was cancelled); grey cells have "
+                     "no finished run.")
+    reached = f"reached {threshold:g}" if threshold is not None else "reached the success threshold"
+    colour = f"Colour: the share of the runs whose held-out success rate {reached}."
+    if cell_text:
+        colour += " In each cell: successful runs / runs, then their mean held-out success rate; ! = a run exploded."
+    lines.append(colour)
+    if phase.pooled:
+        lines.append("Pooled over " + ", ".join(f"{k} ({len(grid[k])} values)" for k in phase.pooled)
+                     + ": each cell counts its runs for every "
+                     + ("value of that key" if len(phase.pooled) == 1 else "combination of those keys") + ".")
+    return lines

@@ -1,4 +1,4 @@
-"""``rnnlab bench``: speed figures of the numeric core, printed as one JSON object.
+"""Speed figures of the numeric core and the trainer (``rnnlab bench`` prints them as one JSON object).
 
 Figures (milliseconds are medians of repeats):
 
@@ -8,7 +8,12 @@ Figures (milliseconds are medians of repeats):
   ``bptt_over_floor`` is their ratio (target ≤ 1.5);
 * ``heatmap_ms``: the exact ∂h_t/∂h_k heatmap, T = 128, H = 128, with its FLOP rate ``heatmap_gflops`` and
   ``heatmap_efficiency`` = that rate ÷ the rate of one (H×H)·(H×H) product (``gemm_gflops``; target ≥ 0.6);
-* ``heatmap_estimated_ms``: the same heatmap estimated with 16 random probes.
+* ``heatmap_estimated_ms``: the same heatmap estimated with 16 random probes;
+* ``train_step_ms``: one trainer step (no diagnostics) of the same network on a random task, against
+  ``train_raw_bptt_ms``, the bare forward + backward pass on its batch; ``train_step_over_bptt`` is their ratio
+  (target ≤ 1.1); ``snapshot_expensive_ms``: a snapshot with every diagnostic.
+
+The app's figures (``rnnlab bench --gui``) come from :mod:`rnnlab.gui.bench` and are passed in as ``extra``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["run_bench", "median_ms"]
+__all__ = ["run_bench", "median_ms", "bench_core", "bench_training", "print_bench"]
 
 
 def median_ms(f: Callable[[], object], repeats: int = 15, warmup: int = 2) -> float:
@@ -36,15 +41,15 @@ def median_ms(f: Callable[[], object], repeats: int = 15, warmup: int = 2) -> fl
 
 
 def _vanilla(H: int, I: int, dtype: str, seed: int = 0):
-    from .config import ModelConfig
-    from .core import build_network
+    from ..config import ModelConfig
+    from ..core import build_network
 
     return build_network(ModelConfig(hidden_size=H, dtype=dtype, spectral_radius=1.0), I, I, "linear",
                          np.random.default_rng(seed))
 
 
 def bench_core(dtype: str = "float64", quick: bool = False) -> dict:
-    from .core import forward, jacobian_log10, loss_and_grads
+    from ..core import forward, jacobian_log10, loss_and_grads
 
     reps = 5 if quick else 21
     B, T, H, I = 32, 100, 128, 8
@@ -53,7 +58,7 @@ def bench_core(dtype: str = "float64", quick: bool = False) -> dict:
     x = rng.standard_normal((T, B, I)).astype(dtype)
     y = rng.standard_normal((T, B, I)).astype(dtype)
     mask = np.ones((T, B))
-    from .core._align import aligned_copy
+    from ..core._align import aligned_copy
 
     W = aligned_copy(net.params["W_hh"])  # the fastest layout for the floor (as the cells use it)
     h = rng.standard_normal((B, H)).astype(dtype)
@@ -84,10 +89,32 @@ def bench_core(dtype: str = "float64", quick: bool = False) -> dict:
     return res
 
 
+def bench_training(quick: bool = False) -> dict:
+    """Trainer step time against raw BPTT (target: within 10 %), and the cost of an expensive snapshot."""
+    from ..config import Experiment
+    from ..core import loss_and_grads
+    from ..train.trainer import Trainer
+
+    T, B, H = (20, 8, 32) if quick else (100, 32, 128)
+    exp = Experiment().replace(task__name="random", task__length=T, task__batch_size=B, model__hidden_size=H,
+                               training__eval_every=10**6, training__learning_rate=1e-4)
+    tr = Trainer(exp, spectrum_every=0)
+    batch = tr.task.sample(np.random.default_rng(0), B)
+    net = tr.net
+    reps = 5 if quick else 41
+    raw = median_ms(lambda: loss_and_grads(net, batch.x, batch.y, batch.mask), reps)
+    step = median_ms(tr.step, reps)
+    snap = median_ms(lambda: tr.snapshot(expensive=True), 3 if not quick else 1, warmup=1)
+    return {"train_step_ms": step, "train_raw_bptt_ms": raw, "train_step_over_bptt": step / raw,
+            "snapshot_expensive_ms": snap}
+
+
 def run_bench(dtype: str = "float64", quick: bool = False, extra: list[Callable[[bool], dict]] | None = None) -> dict:
-    """All figures as a dict (``rnnlab bench`` prints it as JSON)."""
+    """All figures as a dict (``rnnlab bench`` prints it as JSON): the core's, the trainer's, then those of each
+    ``extra(quick)`` (the app's, with ``--gui``)."""
     res = {"python": platform.python_version(), "numpy": np.__version__}
     res.update(bench_core(dtype, quick))
+    res.update(bench_training(quick))
     for f in extra or []:
         res.update(f(quick))
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in res.items()}

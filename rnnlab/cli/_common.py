@@ -1,0 +1,122 @@
+"""What the command modules share: the one-line error, the experiment arguments, the progress bar, and the
+argument checks that several commands make. Stdlib only at import time (NumPy and Qt load inside commands)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+__all__ = ["CLIError", "add_experiment_args", "load_experiment", "require_source", "config_errors",
+           "check_at_least", "Progress", "RunProgress", "offscreen_qt"]
+
+
+class CLIError(Exception):
+    """A one-line error for the user (exit status 2)."""
+
+
+def add_experiment_args(p: argparse.ArgumentParser, preset: bool = True) -> None:
+    """``--preset NAME``, ``--config FILE`` and the repeatable ``--set KEY=VALUE`` (into ``args.overrides``)."""
+    if preset:
+        p.add_argument("--preset", metavar="NAME", help="start from a built-in preset (see `rnnlab presets`)")
+    p.add_argument("--config", metavar="FILE", help="experiment TOML file")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
+                   help="override one setting, e.g. --set model.spectral_radius=1.5 (repeatable)")
+
+
+def load_experiment(args: argparse.Namespace):
+    """The experiment named by ``--preset`` / ``--config`` / ``--set`` (defaults when none is given)."""
+    from ..config import ConfigError, Experiment, apply_overrides, load_toml
+
+    preset = getattr(args, "preset", None)
+    if preset and args.config:
+        raise CLIError("give either --preset or --config, not both")
+    try:
+        if preset:
+            from ..presets import load_preset
+
+            exp = load_preset(preset)
+        elif args.config:
+            exp = load_toml(args.config)
+        else:
+            exp = Experiment()
+        return apply_overrides(exp, args.overrides)
+    except ConfigError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def require_source(args: argparse.Namespace) -> None:
+    """Commands that train need an explicit experiment: ``--preset`` or ``--config``."""
+    if not getattr(args, "preset", None) and not args.config:
+        raise CLIError("give --preset NAME or --config FILE (see `rnnlab presets`)")
+
+
+def check_at_least(name: str, value: int | None, low: int = 1) -> None:
+    """``--name N`` must be an integer >= ``low`` (None: not given, fine)."""
+    if value is not None and value < low:
+        raise CLIError(f"{name} {value}: expected an integer >= {low}")
+
+
+@contextmanager
+def config_errors() -> Iterator[None]:
+    """Turn a ConfigError raised inside the block into a CLIError (one line, exit status 2)."""
+    from ..config import ConfigError
+
+    try:
+        yield
+    except ConfigError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def offscreen_qt() -> None:
+    """Before a command renders with Qt: choose the offscreen platform unless a QApplication exists already (or
+    the user chose a platform). Effective only before Qt creates its application."""
+    qtw = sys.modules.get("PySide6.QtWidgets")
+    if qtw is None or qtw.QApplication.instance() is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+class Progress:
+    """A one-line progress bar on stderr (redrawn in place on a terminal, every 10 % otherwise)."""
+
+    def __init__(self, total: int, stream=None, width: int = 30):
+        self.total, self.width = max(1, total), width
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._last_decile = -1
+        self._t0 = time.perf_counter()
+
+    def update(self, done: int, text: str = "") -> None:
+        frac = min(1.0, done / self.total)
+        if self.tty:
+            self.stream.write("\r" + self._line(done, frac, text))
+            self.stream.flush()
+        else:
+            decile = int(frac * 10)
+            if decile != self._last_decile:
+                self._last_decile = decile
+                self.stream.write(f"{int(frac * 100):3d}% ({done}/{self.total}) {text}\n")
+                self.stream.flush()
+
+    def _line(self, done: int, frac: float, text: str) -> str:
+        n = int(frac * self.width)
+        rate = done / max(1e-9, time.perf_counter() - self._t0)
+        return f"[{'#' * n}{'.' * (self.width - n)}] {done}/{self.total} {rate:6.0f} steps/s {text}   "
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class RunProgress(Progress):
+    """The progress bar counting runs (with an ETA) instead of training steps."""
+
+    def _line(self, done: int, frac: float, text: str) -> str:
+        n = int(frac * self.width)
+        elapsed = time.perf_counter() - self._t0
+        eta = f"ETA {elapsed / done * (self.total - done):.0f} s" if done else ""
+        return f"[{'#' * n}{'.' * (self.width - n)}] {done}/{self.total} runs  {text}  {eta}   "

@@ -1,0 +1,51 @@
+"""``rnnlab gui`` (the default command): the desktop app. The app is imported inside the command only."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import CLIError, add_experiment_args, config_errors, load_experiment
+
+__all__ = ["add_parser"]
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    import os
+    import sys
+
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+        raise CLIError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+                       "run it on a desktop, or render offscreen with `rnnlab screenshot --out FILE.png`")
+    exp = load_experiment(args) if (args.preset or args.config or args.overrides) else None
+    room = None
+    if args.classroom:
+        from ..gui.presentation import load_classroom
+
+        with config_errors():
+            room = load_classroom(args.classroom)
+        exp = room.experiment or exp
+    from ..gui.app import dispose, get_app
+
+    app = get_app()
+    from ..gui.files import FileActions
+    from ..gui.main_window import MainWindow
+
+    exp = exp or FileActions.last_experiment() or load_experiment(args)
+    try:
+        win = MainWindow(exp)
+    except Exception as exc:  # an unsupported combination in a remembered file, for instance
+        raise CLIError(str(exc)) from None
+    win.show()
+    if room is not None:
+        win.apply_classroom(room)
+    rc = app.exec()
+    dispose(win)
+    return rc
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("gui", help="the desktop app (the default command)")
+    add_experiment_args(p)
+    p.add_argument("--classroom", metavar="FILE", help="a teacher's classroom file (see docs/classroom.md)")
+    p.set_defaults(func=_cmd_gui)

@@ -1,0 +1,81 @@
+"""``rnnlab run``: train an experiment headless and write config.toml, metrics.csv and state.npz (no Qt)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._common import Progress, add_experiment_args, config_errors, load_experiment, require_source
+
+__all__ = ["add_parser", "run_experiment"]
+
+#: metrics.csv gets the new rows every this many steps (and at the end), so a crash loses at most these
+FLUSH_EVERY = 50
+
+
+def run_experiment(exp, out: Path, steps: int, progress: bool = True) -> dict:
+    """Train ``exp`` for ``steps`` updates with :func:`rnnlab.train.run.run` and write config.toml, metrics.csv
+    and state.npz into ``out`` (see :mod:`rnnlab.train.outputs`).
+
+    metrics.csv is written as the run goes (flushed every 50 rows), so an explosion or an interruption keeps
+    every row so far. Returns a small summary dict.
+    """
+    from ..config import save_toml
+    from ..train.outputs import MetricsStream, write_state
+    from ..train.run import run
+    from ..train.trainer import Trainer
+
+    out.mkdir(parents=True, exist_ok=True)
+    save_toml(exp, out / "config.toml")
+    trainer = Trainer(exp, spectrum_every=1)
+    bar = Progress(steps) if progress else None
+    metrics = MetricsStream(out / "metrics.csv")
+
+    def on_step(tr) -> None:
+        ok = tr.explosion is None
+        if tr.step_count % FLUSH_EVERY == 0 or not ok:
+            metrics.flush(tr.history)
+        if bar and (tr.step_count % 10 == 0 or not ok):
+            bar.update(tr.step_count, f"loss {tr.last_loss:.4g}")
+
+    try:
+        res = run(exp, steps, on_step, trainer=trainer, evaluate=False)
+    finally:
+        metrics.close(trainer.history)
+        if bar:
+            bar.close()
+    trainer.evaluate()  # the held-out success rate at the end (also of the last finite weights after an explosion)
+    write_state(trainer, out / "state.npz")
+    return {"steps": trainer.step_count, "loss": trainer.last_loss, "metric": trainer.metric,
+            "explosion": trainer.explosion, "interrupted": res.interrupted, "baseline": trainer.task.baseline}
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    require_source(args)
+    exp = load_experiment(args)
+    steps = args.steps or exp.training.steps
+    out = Path(args.out)
+    with config_errors():
+        res = run_experiment(exp, out, steps, progress=not args.quiet)
+    base = res["baseline"]
+    print(f"{res['steps']} steps: loss {res['loss']:.4g} (baseline {base.loss:.4g}), "
+          f"held-out success {res['metric']:.3f} (baseline {base.success_rate:.3f})")
+    if res["explosion"] is not None:
+        print(f"EXPLODED: {res['explosion'].message()}")
+        print("Everything up to the explosion is kept in the output folder.")
+    if res["interrupted"]:
+        print("interrupted: the files hold the steps done so far")
+    print(f"wrote {out / 'config.toml'}, {out / 'metrics.csv'}, {out / 'state.npz'}")
+    return 130 if res["interrupted"] else 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("run", help="train headless and write config.toml, metrics.csv and state.npz",
+                       description="Train an experiment without the window. Writes DIR/config.toml (the resolved "
+                                   "experiment; --config reloads it), DIR/metrics.csv (one row per step) and "
+                                   "DIR/state.npz (final parameters, a probe batch and the diagnostics).")
+    add_experiment_args(p)
+    p.add_argument("--steps", type=int, metavar="N", help="number of updates (default: training.steps)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)

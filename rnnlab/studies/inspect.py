@@ -1,0 +1,68 @@
+"""Inspect a network (``rnnlab inspect``): build it from an experiment, run a probe batch, collect every diagnostic.
+
+The ``.npz`` file holds the parameters, the probe batch, its loss and gradients and every diagnostic; its keys and
+shapes are the table in :mod:`rnnlab.train.outputs` (``rnnlab run``'s ``state.npz`` holds the same arrays). Load
+it with ``np.load(path, allow_pickle=False)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Experiment
+from ..core.diagnostics import Diagnostics, regime
+from ..train.outputs import diagnostics_arrays, probe_arrays, save_npz
+
+__all__ = ["InspectResult", "inspect_experiment", "collect", "summary", "diagnostics_arrays"]
+
+
+@dataclass
+class InspectResult:
+    experiment: Experiment
+    arrays: dict[str, np.ndarray]
+    diagnostics: Diagnostics
+    task_name: str
+    arch: str
+    linear: bool
+
+    def save(self, path: str | Path) -> None:
+        """Write :attr:`arrays` to ``path`` (``.npz``, atomically)."""
+        save_npz(self.arrays, path)
+
+
+def inspect_experiment(exp: Experiment) -> InspectResult:
+    """Build the experiment's network, sample one probe batch of its task and run :func:`diagnose` on it."""
+    from ..train.setup import apply_readout, build
+
+    task, net, rngs = build(exp)
+    batch = task.sample(rngs.probe, exp.task.batch_size)
+    mask = apply_readout(batch.mask, exp.model.readout)
+    return collect(exp, task.name, net, batch.x, batch.y, mask, rngs.extra)
+
+
+def collect(exp: Experiment, task_name: str, net, x, y, mask, rng=None) -> InspectResult:
+    """Diagnostics and arrays of ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B) (see
+    :func:`rnnlab.train.outputs.probe_arrays`)."""
+    arrays, diag = probe_arrays(exp, net, x, y, mask, rng)
+    return InspectResult(exp, arrays, diag, task_name, net.arch, exp.model.activation == "linear")
+
+
+def summary(res: InspectResult) -> str:
+    """A few lines for a person: ρ, σ_max, γ·σ_max and the regime they predict."""
+    d = res.diagnostics
+    gs = d.gamma * d.sigma_max
+    heat = d.jacobian_log10
+    T = heat.shape[0]
+    lines = [
+        f"{res.arch} network on task {res.task_name!r}, T = {T}",
+        f"  ρ(W_hh) = {d.rho:.4g}   σ_max(W_hh) = {d.sigma_max:.4g}   γ = {d.gamma:g}   γ·σ_max = {gs:.4g}",
+        f"  regime: {regime(gs, d.rho, d.gamma, res.linear)}",
+        f"  log10 ‖∂h_T/∂h_1‖ = {heat[T - 1, 0]:.4g}   (bound: {d.lag_bound[T - 1]:.4g})",
+        f"  top Lyapunov exponent (per step) = {d.lyapunov[0]:.4g}",
+        f"  long-term share of ‖∂E/∂W_hh‖ (lags > L) = {d.long_term[2]:.3f}",
+        f"  loss = {d.loss:.4g}   ‖∇‖ = {d.grad_norms['total']:.4g}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,194 @@
+"""What a run writes: ``config.toml``, ``metrics.csv`` and ``state.npz`` (used by ``rnnlab run``, the app's
+*Export run* and ``rnnlab inspect``), and :func:`atomic_path`, the one way rnnlab writes a file.
+
+``state.npz`` and ``rnnlab inspect``'s ``.npz`` hold the same arrays (:func:`probe_arrays`; load them with
+``np.load(path, allow_pickle=False)``):
+
+======================  ===================  =========================================================
+key                     shape                meaning
+======================  ===================  =========================================================
+W_hx, W_hh, b_h         see core.network     the parameters under their documented names
+W_yh, b_y, (alpha)
+x                       (T, B, I)            probe inputs
+y                       (T, B) or (T, B, O)  targets (class indices or values)
+mask                    (T, B)               1 where the output is scored
+h                       (T, B, H)            hidden states, h[t] the state after input t
+z                       (T, B, O)            readout pre-activations (logits or predictions)
+loss                    ()                   loss of the probe batch
+grad_<name>             like <name>          gradient of that loss (full BPTT)
+jacobian_log10          (T, T)               log10 ‖∂s_t/∂s_k‖ of probe sequence 0; NaN above the diagonal
+lag_profile             (T,)                 mean over t of jacobian_log10[t, t − d], d = 0 … T−1
+lag_bound               (T,)                 d·log10(γ σ_max) + log10 ‖I‖ (the seeds' bound)
+gradient_flow_log10     (T, T)               log10 ‖∂E_t/∂s_k‖ of probe sequence 0
+eigenvalues             (H,) complex         of W_hh (LSTM/GRU: the candidate block), by modulus
+singular_values         (H,)                 of the same matrix, decreasing
+lyapunov                (m,)                 top Lyapunov exponents of the driven dynamics (per step)
+saturation_counts       (20,)                histogram of f'(a) on [0, γ] ...
+saturation_edges        (21,)                ... and its bin edges
+long_term               (3,)                 ‖∂E/∂W_hh short‖, ‖long‖ (lags > L), long share
+rho, sigma_max, gamma   ()                   ρ(W_hh), σ_max(W_hh), γ
+config                  () str               the experiment as TOML
+======================  ===================  =========================================================
+
+Every file is written to a temporary file in the same folder and renamed over the target (:func:`atomic_path`),
+so a reader never sees half a file. A table that grows while a run goes (:class:`MetricsStream`) is appended to
+and flushed row by row, so an explosion, Ctrl-C or a crash keeps every row so far; at the end the complete table
+replaces it atomically.
+
+NumPy is imported inside the functions: :mod:`rnnlab.studies.sweep` imports this module without loading it.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+__all__ = ["atomic_path", "write_run", "write_metrics_csv", "write_state", "save_npz", "probe_arrays",
+           "diagnostics_arrays", "MetricsStream"]
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; renamed over ``path`` (``os.replace``) when the block ends
+    without an exception, removed otherwise. The folder is created when missing::
+
+        with atomic_path(out / "phase.png") as tmp:
+            if not pixmap.save(str(tmp), "PNG"):
+                raise OSError(...)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _fmt(v: float) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return repr(float(v))
+
+
+def _write_rows(history, fh, start: int) -> int:
+    from .snapshot import HISTORY_COLUMNS
+
+    w = csv.writer(fh)
+    if start == 0:
+        w.writerow(HISTORY_COLUMNS)
+    rows = history.since(start)
+    for i in range(len(rows["step"])):
+        w.writerow([_fmt(rows[c][i]) for c in HISTORY_COLUMNS])
+    fh.flush()
+    return len(rows["step"])
+
+
+def write_metrics_csv(history, path: str | Path) -> int:
+    """metrics.csv: every row of ``history`` (a :class:`~rnnlab.train.snapshot.History`) under the header
+    :data:`~rnnlab.train.snapshot.HISTORY_COLUMNS`, written atomically; returns the rows written."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        return _write_rows(history, fh, 0)
+
+
+class MetricsStream:
+    """metrics.csv written while a run goes: :meth:`flush` appends the history rows not yet written (flushed to
+    disk), :meth:`close` writes the rest and then replaces the file with the complete table atomically."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.written = 0
+        self._fh = open(self.path, "w", newline="", encoding="utf-8")
+
+    def flush(self, history) -> None:
+        self.written += _write_rows(history, self._fh, self.written)
+
+    def close(self, history) -> None:
+        if self._fh.closed:
+            return
+        try:
+            self.flush(history)
+        finally:
+            self._fh.close()
+        write_metrics_csv(history, self.path)
+
+
+def save_npz(arrays: dict, path: str | Path) -> Path:
+    """``np.savez`` of ``arrays`` to ``path`` (no ``.npz`` appended), atomically."""
+    import numpy as np
+
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    return path
+
+
+def diagnostics_arrays(d) -> dict:
+    """A :class:`~rnnlab.core.diagnostics.Diagnostics` as named arrays (the diagnostic keys of the table above)."""
+    import numpy as np
+
+    return {
+        "jacobian_log10": d.jacobian_log10,
+        "lag_profile": d.lag_profile,
+        "lag_bound": d.lag_bound,
+        "gradient_flow_log10": d.gradient_flow_log10,
+        "eigenvalues": d.eigenvalues,
+        "singular_values": d.singular_values,
+        "lyapunov": d.lyapunov,
+        "saturation_counts": d.saturation_counts,
+        "saturation_edges": d.saturation_edges,
+        "long_term": np.asarray(d.long_term, dtype=np.float64),
+        "rho": np.asarray(d.rho),
+        "sigma_max": np.asarray(d.sigma_max),
+        "gamma": np.asarray(d.gamma),
+    }
+
+
+def probe_arrays(exp, net, x, y, mask, rng=None) -> tuple[dict, object]:
+    """Every array of the table above for ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B):
+    ``(arrays, diagnostics)``, the diagnostics computed once by :func:`rnnlab.core.diagnostics.diagnose`."""
+    import numpy as np
+
+    from ..config import dumps_toml
+    from ..core.diagnostics import diagnose
+
+    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng)
+    arrays: dict = {k: v for k, v in net.params.items()}
+    arrays.update(x=trace.x, y=y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
+                  loss=np.asarray(diag.loss))
+    arrays.update({f"grad_{k}": v for k, v in grads.items()})
+    arrays.update(diagnostics_arrays(diag))
+    arrays["config"] = np.asarray(dumps_toml(exp))
+    return arrays, diag
+
+
+def write_state(trainer, path: str | Path) -> None:
+    """state.npz: final parameters, the probe batch, its loss and gradients, and the inspect diagnostics."""
+    x, y, mask = trainer.probe
+    arrays, _ = probe_arrays(trainer.exp, trainer.net, x, y, mask)
+    save_npz(arrays, path)
+
+
+def write_run(trainer, out: str | Path) -> list[Path]:
+    """What ``rnnlab run`` writes, from a trainer in any state: config.toml, metrics.csv, state.npz."""
+    from ..config import save_toml
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_toml(trainer.exp, out / "config.toml")
+    write_metrics_csv(trainer.history, out / "metrics.csv")
+    write_state(trainer, out / "state.npz")
+    return [out / "config.toml", out / "metrics.csv", out / "state.npz"]
