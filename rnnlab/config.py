@@ -1,11 +1,13 @@
 """The experiment configuration: frozen dataclasses, validation, TOML round trip and ``--set`` overrides.
 
-An :class:`Experiment` is immutable. A change makes a new object (``exp.replace("model.spectral_radius", 2.0)``),
-and every object is validated when it is built, so an invalid experiment cannot exist. Each field carries its
+An :class:`Experiment` is immutable. A change makes a new object (:meth:`Experiment.with_changes`), and every
+object is validated when it is built, so an invalid experiment cannot exist. Each field carries its
 documentation and its allowed range in ``dataclasses.field(metadata=...)``; the same metadata writes
-``docs/config.md`` and (later) builds the control panels.
+``docs/config.md`` and builds the control panels.
 
-This module imports only the standard library (plus ``tomli_w`` to write TOML).
+This module imports only the standard library (plus ``tomli_w`` to write TOML). It is a little over 500 lines on
+purpose: most of it is the settings' own documentation, and keeping every key beside its range and text is what
+lets one place write the docs, the panels and the validation.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     exp = load_experiment(args) if (args.preset or args.config or args.overrides) else None
     room = None
     if args.classroom:
-        from ..gui.presentation import load_classroom
+        from ..lessons.classroom import load_classroom
 
         with config_errors():
             room = load_classroom(args.classroom)
@@ -33,7 +33,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
     exp = exp or FileActions.last_experiment() or load_experiment(args)
     try:
-        win = MainWindow(exp)
+        win = MainWindow(exp, mode=args.engine)
     except Exception as exc:  # an unsupported combination in a remembered file, for instance
         raise CLIError(str(exc)) from None
     win.show()
@@ -48,4 +48,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("gui", help="the desktop app (the default command)")
     add_experiment_args(p)
     p.add_argument("--classroom", metavar="FILE", help="a teacher's classroom file (see docs/classroom.md)")
+    p.add_argument("--engine", choices=("process", "thread"), default="process",
+                   help="where training runs: its own process (default: the window stays smooth) or a thread of "
+                        "the window (for machines that do not allow a second process; the app also falls back to "
+                        "it by itself when the process cannot start)")
     p.set_defaults(func=_cmd_gui)

@@ -17,15 +17,13 @@ __all__ = ["bench_gui"]
 
 
 def _headless_rate(exp, seconds: float) -> float:
-    from ..train.trainer import Trainer
+    """Steps per second of the same experiment trained headless by the one run loop (:func:`rnnlab.train.run.run`),
+    for about ``seconds``."""
+    from ..train.run import run
 
-    tr = Trainer(exp, spectrum_every=0)
-    for _ in range(5):
-        tr.step()
-    n0, t0 = tr.step_count, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        tr.step()
-    return (tr.step_count - n0) / (time.perf_counter() - t0)
+    probe = run(exp, 20, evaluate=False)
+    res = run(exp, max(20, int(seconds * 20 / probe.wall_time_s)), evaluate=False)
+    return res.steps / res.wall_time_s
 
 
 def bench_gui(quick: bool = False) -> dict:

@@ -245,9 +245,9 @@ def parse_lesson(text: str, path: str | Path = "<lesson>", views: Mapping[str, A
             except ConfigError as exc:
                 set_fail(exc)
         try:
-            from ..train.trainer import check_compatible
+            from ..train.rules import check
 
-            check_compatible(exp)
+            check(exp)
         except ConfigError as exc:
             step_fail(at("set") if flat else at("preset"), f"the experiment cannot run: {exc}")
 

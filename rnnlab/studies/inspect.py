@@ -14,9 +14,9 @@ import numpy as np
 
 from ..config import Experiment
 from ..core.diagnostics import Diagnostics, regime
-from ..train.outputs import diagnostics_arrays, probe_arrays, save_npz
+from ..train.outputs import probe_arrays, save_npz
 
-__all__ = ["InspectResult", "inspect_experiment", "collect", "summary", "diagnostics_arrays"]
+__all__ = ["InspectResult", "inspect_experiment", "collect", "summary"]
 
 
 @dataclass

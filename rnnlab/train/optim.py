@@ -8,7 +8,8 @@ float32, even if a gradient arrives as float64.
 
 The update is written with ``out=`` ufunc calls into buffers kept from one step to the next, so after the
 first step a call to :meth:`Optimizer.step` allocates no array. Hyper-parameters are plain attributes
-(``opt.lr = 1e-3``) and are read at every step, so a change takes effect at the next step.
+(``opt.lr = 1e-3``) and are read at every step, so a change takes effect at the next step. (The file is a little
+over 500 lines: five update rules whose docstrings write out their equations, sharing one state mechanism.)
 
 :meth:`Optimizer.state_dict` / :meth:`Optimizer.load_state_dict` copy the whole state (buffers, step counts,
 hyper-parameters) so that a run can be rewound to a checkpoint and replayed exactly.

@@ -20,13 +20,16 @@ jacobian_log10          (T, T)               log10 ‖∂s_t/∂s_k‖ of probe 
 lag_profile             (T,)                 mean over t of jacobian_log10[t, t − d], d = 0 … T−1
 lag_bound               (T,)                 d·log10(γ σ_max) + log10 ‖I‖ (the seeds' bound)
 gradient_flow_log10     (T, T)               log10 ‖∂E_t/∂s_k‖ of probe sequence 0
-eigenvalues             (H,) complex         of W_hh (LSTM/GRU: the candidate block), by modulus
+eigenvalues             (H,) complex         of the cell's recurrent matrix (LSTM/GRU: the candidate block)
 singular_values         (H,)                 of the same matrix, decreasing
 lyapunov                (m,)                 top Lyapunov exponents of the driven dynamics (per step)
 saturation_counts       (20,)                histogram of f'(a) on [0, γ] ...
 saturation_edges        (21,)                ... and its bin edges
 long_term               (3,)                 ‖∂E/∂W_hh short‖, ‖long‖ (lags > L), long share
 rho, sigma_max, gamma   ()                   ρ(W_hh), σ_max(W_hh), γ
+hidden                  (T, H)               hidden states of probe sequence 0 (= h[:, 0])
+heatmap_mode            () str               "exact" or "estimated" (how jacobian_log10 was computed) ...
+heatmap_stride, _note   (), () str           ... every how many rows t, and why (empty: as configured)
 config                  () str               the experiment as TOML
 ======================  ===================  =========================================================
 
@@ -49,7 +52,7 @@ from pathlib import Path
 from typing import Iterator
 
 __all__ = ["atomic_path", "write_run", "write_metrics_csv", "write_state", "save_npz", "probe_arrays",
-           "diagnostics_arrays", "MetricsStream"]
+           "MetricsStream"]
 
 
 @contextmanager
@@ -136,27 +139,6 @@ def save_npz(arrays: dict, path: str | Path) -> Path:
     return path
 
 
-def diagnostics_arrays(d) -> dict:
-    """A :class:`~rnnlab.core.diagnostics.Diagnostics` as named arrays (the diagnostic keys of the table above)."""
-    import numpy as np
-
-    return {
-        "jacobian_log10": d.jacobian_log10,
-        "lag_profile": d.lag_profile,
-        "lag_bound": d.lag_bound,
-        "gradient_flow_log10": d.gradient_flow_log10,
-        "eigenvalues": d.eigenvalues,
-        "singular_values": d.singular_values,
-        "lyapunov": d.lyapunov,
-        "saturation_counts": d.saturation_counts,
-        "saturation_edges": d.saturation_edges,
-        "long_term": np.asarray(d.long_term, dtype=np.float64),
-        "rho": np.asarray(d.rho),
-        "sigma_max": np.asarray(d.sigma_max),
-        "gamma": np.asarray(d.gamma),
-    }
-
-
 def probe_arrays(exp, net, x, y, mask, rng=None) -> tuple[dict, object]:
     """Every array of the table above for ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B):
     ``(arrays, diagnostics)``, the diagnostics computed once by :func:`rnnlab.core.diagnostics.diagnose`."""
@@ -170,7 +152,7 @@ def probe_arrays(exp, net, x, y, mask, rng=None) -> tuple[dict, object]:
     arrays.update(x=trace.x, y=y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
                   loss=np.asarray(diag.loss))
     arrays.update({f"grad_{k}": v for k, v in grads.items()})
-    arrays.update(diagnostics_arrays(diag))
+    arrays.update(diag.arrays())  # the Diagnostics bundle under its own field names
     arrays["config"] = np.asarray(dumps_toml(exp))
     return arrays, diag
 

@@ -196,10 +196,7 @@ class Session:
                 self._force_snapshot = True
                 self._force_expensive = bool(expensive)
             case ExportRun(folder):
-                try:  # TODO(lead): the writers move to train/outputs.py (engineer P1); drop the fallback at merge
-                    from .outputs import write_run
-                except ImportError:
-                    from .cli import write_run
+                from .outputs import write_run
 
                 try:
                     paths = write_run(tr, folder)

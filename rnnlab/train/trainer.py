@@ -38,12 +38,9 @@ from .remedies import clip_gradients, omega_and_grad, penalty
 from .setup import apply_readout, build
 from .snapshot import Event, Explosion, History, Snapshot
 
-__all__ = ["Trainer", "check_compatible", "needs_reset"]
+__all__ = ["Trainer", "needs_reset"]
 
 CHECKPOINT_EVERY = 25
-
-#: kept for callers of 0.1: the one check is :func:`rnnlab.train.rules.check`
-check_compatible = rules.check
 
 
 def needs_reset(old: Experiment, new: Experiment) -> list[str]:

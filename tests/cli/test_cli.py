@@ -190,3 +190,32 @@ def test_nothing_outside_the_cli_package_imports_it():
             if any(n == "rnnlab.cli" or n.startswith("rnnlab.cli.") for n in names):
                 offenders.append(f"{rel}:{node.lineno}")
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("engine", ["thread", "process"])
+def test_gui_engine_option_reaches_the_window(monkeypatch, engine):
+    """`rnnlab gui --engine thread` is the brief's worker-thread mode; the default is the training process."""
+    import rnnlab.gui.app as app_module
+    import rnnlab.gui.main_window as mw_module
+    from rnnlab.cli import main
+
+    made = {}
+
+    class FakeWindow:
+        def __init__(self, exp, mode="process"):
+            made["mode"] = mode
+
+        def show(self):
+            pass
+
+    class FakeApp:
+        def exec(self):
+            return 0
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setattr(mw_module, "MainWindow", FakeWindow)
+    monkeypatch.setattr(app_module, "get_app", lambda *a: FakeApp())
+    monkeypatch.setattr(app_module, "dispose", lambda w: None)
+    args = ["gui", "--preset", "clipping"] + (["--engine", engine] if engine == "thread" else [])
+    assert main(args) == 0
+    assert made["mode"] == engine

@@ -60,12 +60,12 @@ def test_lessons_are_found_main_first():
 @pytest.mark.parametrize("case", STEPS, ids=[_ids(c) for c in STEPS])
 def test_every_step_parses_builds_and_renders(case):
     from rnnlab.train.setup import build
-    from rnnlab.train.trainer import check_compatible
+    from rnnlab.train.rules import check
 
     lesson, step = case
     exp = step_experiment(step)
     assert isinstance(exp, Experiment)
-    check_compatible(exp)
+    check(exp)
     task, net, _ = build(exp)
     assert net is not None and task is not None
     for html in (step.html, step.title_html, step.do_html):
