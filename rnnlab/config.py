@@ -169,6 +169,10 @@ class ModelConfig(_Section):
                             "its α uniformly in [leak_min, leak_max]. α = 0 is a vanilla unit.", lo=0.0, hi=0.999,
                             resets=True)
     leak_max: float = param(0.9, "Leaky and ESN units: largest retention α.", lo=0.0, hi=0.999, resets=True)
+    gru_reset_after: bool = param(False, "GRU: apply the reset gate after the recurrent product, with a recurrent "
+                                  "bias b_hn of its own: n = φ(W_n x + b_n + r ⊙ (U_n h + b_hn)) (PyTorch's nn.GRU and "
+                                  "ONNX's GRU with linear_before_reset). False: Cho et al. 2014, "
+                                  "n = φ(W_n x + U_n (r ⊙ h) + b_n).", resets=True)
     readout: str = param("task", "When the output is read and scored: `task` (the task decides), `last` step only, "
                          "or `every` step.", choices=("task", "last", "every"), resets=True)
     dtype: str = param("float64", "Floating-point type of the simulation.", choices=("float64", "float32"),

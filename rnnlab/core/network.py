@@ -11,6 +11,7 @@ b_h       (G,)         recurrent bias (LSTM forget-gate block starts at +1)
 W_yh      (O, H)       readout weights, y_t = W_yh h_t + b_y
 b_y       (O,)         readout bias
 alpha     (H,)         leaky / ESN only: per-unit retention α (fixed, not trained)
+b_hn      (H,)         GRU with ``model.gru_reset_after`` only: the candidate's recurrent bias
 ========  ===========  ===========================================================================
 
 The output is a softmax over O classes (classification, cross-entropy loss) or linear (regression, squared
@@ -24,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import get_activation
 from .cells import Cell, get_cell
 from .init import sigma_max, spectral_radius
 
@@ -120,7 +120,7 @@ def build_network(model, n_in: int, n_out: int, output: str, rng: np.random.Gene
     """
     if output not in ("softmax", "linear"):
         raise ValueError(f"output must be 'softmax' or 'linear', got {output!r}")
-    cell = get_cell(model.arch)(n_in, model.hidden_size, get_activation(model.activation))
+    cell = get_cell(model.arch).from_model(model, n_in)
     p = cell.init_params(model, rng)
     p["W_yh"] = rng.standard_normal((n_out, model.hidden_size)) * model.output_scale
     p["b_y"] = np.zeros(n_out)
