@@ -45,11 +45,15 @@ class Network:
     params : dict[str, ndarray]
         See the module docstring for names and shapes.
     output : {"softmax", "linear"}
+    frozen : tuple of str
+        Parameters that never learn although the cell's would (an imported model's biases that its file does not
+        have: they stay zero, so the weights can be written back in the file's layout).
     """
 
     cell: Cell
     params: dict[str, np.ndarray]
     output: str
+    frozen: tuple[str, ...] = ()
 
     @property
     def arch(self) -> str:
@@ -58,8 +62,8 @@ class Network:
 
     @property
     def trainable(self) -> tuple[str, ...]:
-        """Names of the parameters that learn: the cell's trainable ones and the readout."""
-        return tuple(self.cell.trainable) + READOUT_PARAMS
+        """Names of the parameters that learn: the cell's trainable ones and the readout, less the frozen."""
+        return tuple(k for k in tuple(self.cell.trainable) + READOUT_PARAMS if k not in self.frozen)
 
     @property
     def n_in(self) -> int:
@@ -96,10 +100,10 @@ class Network:
 
     def copy(self) -> "Network":
         """A deep copy (parameters copied; the cell object is stateless and shared)."""
-        return Network(self.cell, {k: v.copy() for k, v in self.params.items()}, self.output)
+        return Network(self.cell, {k: v.copy() for k, v in self.params.items()}, self.output, self.frozen)
 
     def astype(self, dtype) -> "Network":
-        return Network(self.cell, {k: v.astype(dtype) for k, v in self.params.items()}, self.output)
+        return Network(self.cell, {k: v.astype(dtype) for k, v in self.params.items()}, self.output, self.frozen)
 
 
 def build_network(model, n_in: int, n_out: int, output: str, rng: np.random.Generator) -> Network:
