@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..config import ConfigError, _short
 
-__all__ = ["checked_file", "read_bytes", "MODEL_LIMIT", "DATA_LIMIT"]
+__all__ = ["checked_file", "read_bytes", "reason", "is_zip", "MODEL_LIMIT", "DATA_LIMIT"]
 
 #: largest model file rnnlab opens (bytes): far above any network it can diagnose interactively
 MODEL_LIMIT = 2 * 1024**3
@@ -53,3 +53,19 @@ def read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def reason(exc: BaseException, n: int = 120) -> str:
+    """The first line of an exception's message (or its type), at most ``n`` characters: what a reader library
+    said about a damaged file, for the end of one of our lines."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def is_zip(path: Path) -> bool:
+    """Whether the file starts like a zip archive (an .npz is one); NumPy would try to unpickle anything else."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+    except OSError:
+        return False

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import ConfigError, _short
-from ._guard import MODEL_LIMIT, checked_file, read_bytes
+from ._guard import MODEL_LIMIT, checked_file, read_bytes, reason
 from .model import DIRECTIONS, ONNX_BLOCKS, ImportedModel, Layer, Readout, from_rnnlab, to_rnnlab
 
 __all__ = ["read_onnx", "RECURRENT", "PLUMBING"]
@@ -58,7 +58,7 @@ def read_onnx(path) -> ImportedModel:
     try:
         proto = onnx.load_model_from_string(data)
     except Exception as exc:  # DecodeError and friends on a damaged file
-        raise ConfigError(f"{p}: not a readable ONNX model ({_short(str(exc) or type(exc).__name__, 120)})") from None
+        raise ConfigError(f"{p}: not a readable ONNX model ({reason(exc, 120)})") from None
     graph = proto.graph
     if not graph.node:
         raise ConfigError(f"{p}: not a readable ONNX model (its graph has no operator)")
@@ -78,12 +78,12 @@ class _Graph:
                         if a.name == "value":
                             self.values[n.output[0]] = numpy_helper.to_array(a.t)
         except Exception as exc:  # a tensor whose stored bytes do not match its shape, external data missing …
-            raise ConfigError(f"{path}: a stored tensor cannot be read ({_short(str(exc), 120)})") from None
+            raise ConfigError(f"{path}: a stored tensor cannot be read ({reason(exc, 120)})") from None
         self.producer = {o: n for n in graph.node for o in n.output if o}
         self.inputs = {i.name for i in graph.input}
 
     def where(self, node) -> str:
-        return f"node {node.name!r}" if node.name else f"a node with output {node.output[0]!r}"
+        return f"node {node.name!r}" if node.name else f"node writing {node.output[0]!r}"
 
     def attr(self, node, name, default=None):
         from onnx import helper
@@ -140,6 +140,9 @@ class _Graph:
 
     def model(self) -> ImportedModel:
         path, name = self.path, self.path.name
+        rec = [n for n in self.graph.node if n.op_type in RECURRENT and n.domain in ("", "ai.onnx")]
+        if not rec:
+            raise ConfigError(f"{name}: no RNN, LSTM or GRU operator in the graph")
         for node in self.graph.node:
             if node.domain not in ("", "ai.onnx"):
                 raise ConfigError(f"{name}: unsupported operator {node.domain}.{node.op_type} ({self.where(node)}): "
@@ -148,9 +151,6 @@ class _Graph:
             if node.op_type not in RECURRENT and node.op_type not in PLUMBING and node.op_type not in READOUT_OPS:
                 raise ConfigError(f"{name}: unsupported operator {node.op_type!r} ({self.where(node)}): rnnlab "
                                   "opens graphs of RNN, LSTM and GRU operators with an optional MatMul/Gemm readout")
-        rec = [n for n in self.graph.node if n.op_type in RECURRENT]
-        if not rec:
-            raise ConfigError(f"{name}: no RNN, LSTM or GRU operator in the graph")
         kinds = sorted({n.op_type for n in rec})
         if len(kinds) > 1:
             raise ConfigError(f"{name}: mixes {' and '.join(kinds)} layers; rnnlab opens a stack of one kind")

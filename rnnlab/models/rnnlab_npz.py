@@ -14,7 +14,7 @@ from ..config import ConfigError, _short, loads_toml
 from ..core.cells import get_cell
 from ..core.diagnostics import Diagnostics
 from ..core.network import READOUT_PARAMS
-from ._guard import MODEL_LIMIT, checked_file
+from ._guard import MODEL_LIMIT, checked_file, is_zip, reason
 from .model import ImportedModel, Layer, Readout
 
 __all__ = ["read_rnnlab_npz", "NOT_PARAMETERS"]
@@ -26,11 +26,13 @@ NOT_PARAMETERS = {"x", "y", "mask", "h", "z", "loss", "config"} | {f.name for f 
 def read_rnnlab_npz(path) -> ImportedModel:
     """Open a ``state.npz`` or an ``inspect`` file: its experiment, parameters and probe batch."""
     p = checked_file(path, "a model file", MODEL_LIMIT)
+    if not is_zip(p):
+        raise ConfigError(f"{p}: not a readable .npz file (not a zip archive)")
     try:
         with np.load(p, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise ConfigError(f"{p}: not a readable .npz file ({_short(str(exc) or type(exc).__name__, 120)})") from None
+        raise ConfigError(f"{p}: not a readable .npz file ({reason(exc, 120)})") from None
     if "config" not in arrays or arrays["config"].dtype.kind != "U":
         raise ConfigError(f"{p.name}: not an rnnlab state (no 'config'); rnnlab opens the .npz files that "
                           "`rnnlab run` and `rnnlab inspect` write (your own sequences go in --data)")

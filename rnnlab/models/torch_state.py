@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import ConfigError, _short
-from ._guard import MODEL_LIMIT, checked_file, read_bytes
+from ._guard import MODEL_LIMIT, checked_file, read_bytes, reason
 from .model import DIRECTIONS, TORCH_BLOCKS, ImportedModel, Layer, Readout, from_rnnlab, to_rnnlab
 
 __all__ = ["read_safetensors", "read_pt", "from_state_dict"]
@@ -50,7 +50,7 @@ def read_safetensors(path) -> ImportedModel:
     try:
         tensors = load(data)
     except Exception as exc:  # the package raises SafetensorError, ValueError, TypeError … on a damaged file
-        raise ConfigError(f"{p}: not a readable safetensors file ({_short(str(exc), 120)})") from None
+        raise ConfigError(f"{p}: not a readable safetensors file ({reason(exc, 120)})") from None
     return from_state_dict(tensors, p, "PyTorch")
 
 
@@ -66,7 +66,7 @@ def read_pt(path) -> ImportedModel:
         obj = torch.load(str(p), map_location="cpu", weights_only=True)
     except Exception as exc:  # an unpickling error for anything but plain tensors, or a damaged file
         raise ConfigError(f"{p}: not a state_dict torch can load with weights_only=True "
-                          f"({_short(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)})") from None
+                          f"({reason(exc)})") from None
     if hasattr(obj, "state_dict") and not isinstance(obj, dict):  # pragma: no cover - weights_only refuses modules
         obj = obj.state_dict()
     if not isinstance(obj, dict):

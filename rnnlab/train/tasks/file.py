@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ...config import ConfigError, _short
+from ...models._guard import is_zip, reason
 from .base import REGRESSION_NRMSE_THRESHOLD, Baseline, Batch, Task, _check_batch_size, _sequence_nrmse
 
 __all__ = ["FileTask", "Sequences", "load_sequences", "DATA_LIMIT"]
@@ -106,18 +107,20 @@ def _load_npy(path: Path) -> Sequences:
     try:
         x = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
-        raise _fail(path, f"not a readable .npy array ({_short(str(exc) or type(exc).__name__, 100)})") from None
+        raise _fail(path, f"not a readable .npy array ({reason(exc, 100)})") from None
     x = _check_x(path, x)
     return Sequences(x, np.full(x.shape[0], x.shape[1]), None)
 
 
 def _load_npz(path: Path, target: str, kind: str) -> Sequences:
+    if not is_zip(path):
+        raise _fail(path, "not a readable .npz file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files if k in ("x", "y", "lengths")}
             names = list(f.files)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise _fail(path, f"not a readable .npz file ({_short(str(exc) or type(exc).__name__, 100)})") from None
+        raise _fail(path, f"not a readable .npz file ({reason(exc, 100)})") from None
     if "x" not in arrays:
         raise _fail(path, f"no array 'x' (the inputs, (N, T, I)); it holds {_short(', '.join(names) or 'nothing')}")
     x = _check_x(path, arrays["x"])
@@ -182,7 +185,7 @@ def _load_csv(path: Path, target: str, kind: str, id_column: str, target_columns
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
-        raise _fail(path, f"not a readable CSV file ({_short(str(exc), 100)})") from None
+        raise _fail(path, f"not a readable CSV file ({reason(exc, 100)})") from None
     rows = [r for r in rows if any(c.strip() for c in r)]
     if len(rows) < 2:
         raise _fail(path, "expected a header row and at least one row of data")
