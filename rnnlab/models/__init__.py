@@ -21,16 +21,19 @@ from pathlib import Path
 
 from ..config import ConfigError, _short
 from .model import DIRECTIONS, ImportedModel, Layer, Readout
+from .onnx_model import read_onnx
+from .rnnlab_npz import read_rnnlab_npz
+from .torch_state import read_pt, read_safetensors
 
 __all__ = ["open_model", "FORMATS", "ImportedModel", "Layer", "Readout", "DIRECTIONS", "format_of"]
 
-#: suffix -> (reader module, function, what it is)
+#: suffix -> (reader, what it is); the readers import safetensors, torch and onnx only when called
 FORMATS = {
-    ".safetensors": ("torch_state", "read_safetensors", "a PyTorch state_dict saved with safetensors"),
-    ".pt": ("torch_state", "read_pt", "a PyTorch state_dict saved with torch.save"),
-    ".pth": ("torch_state", "read_pt", "a PyTorch state_dict saved with torch.save"),
-    ".onnx": ("onnx_model", "read_onnx", "an ONNX model"),
-    ".npz": ("rnnlab_npz", "read_rnnlab_npz", "rnnlab's own state (rnnlab run / inspect)"),
+    ".safetensors": (read_safetensors, "a PyTorch state_dict saved with safetensors"),
+    ".pt": (read_pt, "a PyTorch state_dict saved with torch.save"),
+    ".pth": (read_pt, "a PyTorch state_dict saved with torch.save"),
+    ".onnx": (read_onnx, "an ONNX model"),
+    ".npz": (read_rnnlab_npz, "rnnlab's own state (rnnlab run / inspect)"),
 }
 
 _CACHE: "OrderedDict[tuple, ImportedModel]" = OrderedDict()
@@ -49,8 +52,6 @@ def format_of(path) -> str:
 
 def open_model(path) -> ImportedModel:
     """The model in ``path`` (see the module docstring); every problem is one ConfigError line naming it."""
-    import importlib
-
     if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
         raise ConfigError(f"model.source: expected a file name, got {_short(path)}")
     suffix = format_of(path)
@@ -63,8 +64,7 @@ def open_model(path) -> ImportedModel:
     if key is not None and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    module, func, _ = FORMATS[suffix]
-    reader = getattr(importlib.import_module(f"{__name__}.{module}"), func)
+    reader, _ = FORMATS[suffix]
     model = reader(p)
     if key is not None:
         _CACHE[key] = model
