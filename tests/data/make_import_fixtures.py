@@ -273,6 +273,22 @@ def check() -> int:
         failures += not ok
         print(f"{'ok  ' if ok else 'FAIL'} {name} layer {layer} {direction}: weights moved by up to {moved:.3g}; "
               f"PyTorch reloaded the export (load_state_dict strict): {text} (tolerance {tol:g})")
+    # a .pt state_dict, read with torch.load(weights_only=True) because torch is installed here
+    from rnnlab.config import ModelConfig
+    from rnnlab.core.bptt import forward as rnnlab_forward
+    from rnnlab.models import open_model
+
+    m = open_model(OUT / "rnn_tanh_l1_uni_f32.pt")
+    net = make("rnn_tanh", 1, False, "f32", seed=0)
+    net.load_state_dict(torch.load(OUT / "rnn_tanh_l1_uni_f32.pt", weights_only=True))
+    x = torch.randn(T, B, I, generator=torch.Generator().manual_seed(7))
+    ref = expected(net, x, False)["h_l0_forward"]
+    rnet = m.network(ModelConfig(), 0, "forward", None, "linear")
+    err = float(np.abs(rnnlab_forward(rnet, x.double().numpy()).hidden(rnet) - ref).max())
+    ok = err <= 1e-6
+    failures += not ok
+    print(f"{'ok  ' if ok else 'FAIL'} rnn_tanh_l1_uni_f32.pt read with torch.load(weights_only=True): "
+          f"max |h_rnnlab - h_torch| = {err:.2e} (tolerance 1e-06)")
     return 1 if failures else 0
 
 
