@@ -26,8 +26,8 @@ from ..core.cells import get_cell
 from ..core.network import Network
 from .tasks.base import Batch, Task
 
-__all__ = ["experiment_for", "build_imported", "check", "applies", "no_loss", "ImportedTask", "export_weights",
-           "describe", "FIXED_BY_FILE"]
+__all__ = ["experiment_for", "build_imported", "check", "check_data", "applies", "no_loss", "data_of",
+           "ImportedTask", "export_weights", "describe", "FIXED_BY_FILE"]
 
 #: model settings an imported model's file decides (they would draw or shape new weights)
 FIXED_BY_FILE = ("model.arch", "model.hidden_size", "model.init", "model.spectral_radius", "model.sparse_k",
@@ -58,13 +58,21 @@ def experiment_for(path, *, layer: int = 0, direction: str = "forward", readout:
         keys["model.activation"] = m.activation
     if data is not None:
         keys.update({"task.name": "file", "task.path": os.fspath(data)})
-    elif m.experiment is None and exp.task.name != "file":
-        keys["task.name"] = "random"
+    elif m.experiment is None and data_of(exp) is None:
+        keys["task.name"] = "random"  # noise of the model's input width (no loss)
     exp = exp.with_changes(keys)
     if changes:
         exp = exp.with_changes(changes)
     check(exp)
     return exp
+
+
+def data_of(exp: Experiment) -> str | None:
+    """The experiment's data file, when its task reads one (the file task), else None."""
+    from .tasks import TASK_CLASSES
+
+    cls = TASK_CLASSES.get(exp.task.name)
+    return exp.task.path if cls is not None and cls.reads_file and exp.task.path else None
 
 
 def check(exp: Experiment) -> None:
@@ -90,8 +98,14 @@ def check(exp: Experiment) -> None:
 
 
 def applies(exp: Experiment) -> dict[str, str]:
-    """The settings that have no effect on an imported model, each with the reason."""
+    """The settings that have no effect on an imported model or on the data file, each with the reason."""
     why: dict[str, str] = {}
+    data = data_of(exp)
+    if data is not None and not data.lower().endswith(".csv"):
+        for key in ("task.id_column", "task.target_columns", "task.feature_columns"):
+            why[key] = "only for a .csv data file"
+    if not exp.model.source:
+        return why
     try:
         m = _model(exp)
     except ConfigError:
@@ -110,8 +124,11 @@ def applies(exp: Experiment) -> dict[str, str]:
 
 def no_loss(exp: Experiment) -> str:
     """Why the experiment has no loss (no readout on the chosen layer, no data, no targets), or "" when it has
-    one; without building anything but what is kept (the model and the data file are read once)."""
-    if exp.task.name == "file" and exp.task.path:
+    one; from the tasks' declarations and what is kept (the model and the data file are read once)."""
+    from .tasks import TASK_CLASSES
+
+    cls = TASK_CLASSES.get(exp.task.name)
+    if cls is not None and cls.reads_file:
         from .tasks.file import load_sequences
 
         t = exp.task
@@ -128,11 +145,31 @@ def no_loss(exp: Experiment) -> str:
         readout, note = m.readout_for(exp.model.source_layer, exp.model.source_direction, exp.model.source_readout)
     except ConfigError:
         return ""
-    if exp.task.name == "random" and m.experiment is None:
-        from .tasks.random import RandomTask
-
-        return RandomTask(2).fitted(m.n_in, 1).no_loss
+    if cls is not None and cls.imported_no_loss and m.experiment is None:
+        return cls.imported_no_loss
     return note
+
+
+def check_data(exp: Experiment) -> None:
+    """Raise ConfigError if the experiment's data cannot be read, or does not fit its imported model (the data
+    file is read once and kept; rnnlab's generated tasks are not built here)."""
+    from .setup import checked_task
+    from .tasks import TASK_CLASSES
+
+    cls = TASK_CLASSES.get(exp.task.name)
+    if cls is None or not (cls.reads_file or exp.model.source):
+        return
+    if not cls.reads_file and cls.imported_no_loss:
+        return  # random noise is made to the model's width
+    task = checked_task(exp)
+    if not exp.model.source:
+        return
+    m = _model(exp)
+    readout, _ = m.readout_for(exp.model.source_layer, exp.model.source_direction, exp.model.source_readout)
+    try:
+        task.fitted(m.n_in, readout.W.shape[0] if readout is not None else 0)
+    except ValueError as exc:
+        raise ConfigError(f"{exc} ({m.path.name})") from None
 
 
 class ImportedTask(Task):

@@ -26,13 +26,17 @@ def cell_of(exp: Experiment):
 
 
 def check(exp: Experiment) -> None:
-    """Raise :class:`ConfigError` if the engine cannot train ``exp`` as set (cheap: nothing is built)."""
+    """Raise :class:`ConfigError` if the engine cannot train ``exp`` as set (cheap: nothing is built; an imported
+    model and a data file are read once and kept, and must fit each other)."""
     cell = cell_of(exp)
     r = exp.remedies
-    if exp.model.source:
+    task_cls = TASK_CLASSES.get(exp.task.name)
+    if exp.model.source or (task_cls is not None and task_cls.reads_file):
         from . import imported
 
-        imported.check(exp)
+        if exp.model.source:
+            imported.check(exp)
+        imported.check_data(exp)  # the data file can be read and fits the model (it is read once and kept)
     if r.hessian_free and not cell.supports_hessian_free:
         able = [n for n, c in CELLS.items() if c.supports_hessian_free]
         raise ConfigError(f"remedies.hessian_free = true needs a cell with an R-operator (model.arch = "
@@ -114,7 +118,7 @@ def applies(exp: Experiment) -> dict[str, str | None]:
         off("diagnostics.probes", "only with diagnostics.mode = 'estimated'")
     if task is not None and not task.reads_length:
         off("task.length", "the data file decides the sequence length")
-    if exp.model.source or exp.task.name == "file":
+    if exp.model.source or (task is not None and task.reads_file):
         from . import imported
 
         for key, reason in imported.applies(exp).items():

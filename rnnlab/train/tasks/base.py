@@ -99,6 +99,10 @@ class Task:
     has_targets: bool = True
     #: why this task cannot score a network (empty: it can): the loss-based views show it and training is off
     no_loss: str = ""
+    #: why this task scores no imported model (its data are no data for a trained model), "" when it does
+    imported_no_loss: str = ""
+    #: the task reads the user's file (``task.path``): the rules check it before an experiment switches
+    reads_file: bool = False
 
     def __init__(self, length: int) -> None:
         if isinstance(length, bool) or not isinstance(length, (int, np.integer)):

@@ -277,13 +277,15 @@ class FileTask(Task):
     generative = False
     min_length = 1
     reads_length = False
+    reads_file = True
     settings = ("task.path", "task.target", "task.kind", "task.holdout", "task.id_column", "task.target_columns",
                 "task.feature_columns")
 
     def __init__(self, path: str, target: str = "last", kind: str = "classification", holdout: float = 0.2,
                  id_column: str = "sequence", target_columns: str = "target", feature_columns: str = "") -> None:
         if not path:
-            raise ConfigError("task.path is empty: the file task needs your data file (.npz, .npy or .csv)")
+            raise ConfigError("task.path is empty: the file task needs your data file (.npz, .npy or .csv; "
+                              "File ▸ Open data…, or --data)")
         seqs = load_sequences(path, target, kind, id_column, target_columns, feature_columns)
         self.path = Path(os.fspath(path))
         self.data = seqs

@@ -99,12 +99,14 @@ class RandomTask(Task):
                   f"{rate:.3g}."),
         )
 
+    imported_no_loss = ("no data: the probe is random noise of the model's input width; open your sequences "
+                        "(--data, File ▸ Open data…) for the loss, the gradient flow and fine-tuning")
+
     def fitted(self, n_in: int, n_out: int) -> "RandomTask":
         """Noise of the model's input width: the probe of an imported model without data. Random targets are no
         data for a trained model, so nothing is scored (:attr:`no_loss` says so)."""
         task = RandomTask(self.length, n_in, max(n_out, 1))
-        task.no_loss = ("no data: the probe is random noise of the model's input width; open your sequences "
-                        "(--data, task.path) for the loss, the gradient flow and fine-tuning")
+        task.no_loss = self.imported_no_loss
         return task
 
     def sample(self, rng: np.random.Generator, batch_size: int) -> Batch:
