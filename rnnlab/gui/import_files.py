@@ -5,6 +5,8 @@ A file that cannot be opened, or does not fit, gives a dialog naming the problem
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6 import QtCore, QtWidgets
 
 from ..config import ConfigError
@@ -49,7 +51,7 @@ class ImportFiles(QtCore.QObject):
         if not path:
             return False
         try:
-            new = self.controller.exp.with_changes({"task.name": "file", "task.path": path})
+            new = self.controller.exp.with_changes({"task.name": "file", "task.path": str(Path(path).resolve())})
             from ..train import rules
 
             rules.check(new)

@@ -51,13 +51,13 @@ def experiment_for(path, *, layer: int = 0, direction: str = "forward", readout:
     m = open_model(path)
     exp = m.experiment if m.experiment is not None else (base or Experiment())
     lay = m.check_choice(layer, direction)
-    keys = {"model.source": os.fspath(path), "model.source_layer": layer, "model.source_direction": direction,
+    keys = {"model.source": _absolute(path), "model.source_layer": layer, "model.source_direction": direction,
             "model.source_readout": readout, "model.arch": m.arch, "model.hidden_size": lay.n_hidden,
             "model.gru_reset_after": m.reset_after}
     if m.activation:
         keys["model.activation"] = m.activation
     if data is not None:
-        keys.update({"task.name": "file", "task.path": os.fspath(data)})
+        keys.update({"task.name": "file", "task.path": _absolute(data)})
     elif m.experiment is None and data_of(exp) is None:
         keys["task.name"] = "random"  # noise of the model's input width (no loss)
     exp = exp.with_changes(keys)
@@ -65,6 +65,15 @@ def experiment_for(path, *, layer: int = 0, direction: str = "forward", readout:
         exp = exp.with_changes(changes)
     check(exp)
     return exp
+
+
+def _absolute(path) -> str:
+    """The file name as an absolute path, so the experiment means the same file in the training process and when
+    it is saved and opened elsewhere."""
+    try:
+        return str(Path(os.fspath(path)).expanduser().resolve())
+    except (OSError, ValueError, RuntimeError):
+        return os.fspath(path)
 
 
 def data_of(exp: Experiment) -> str | None:

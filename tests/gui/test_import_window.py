@@ -158,3 +158,15 @@ def test_gui_command_line_takes_model_and_data(monkeypatch):
     exp = made["exp"]
     assert exp.model.source.endswith("gru_l2_uni_f32.onnx") and exp.model.source_layer == 1
     assert exp.model.gru_reset_after and exp.task.path.endswith("seqs_cls.npz")
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_the_training_engines_fine_tune_an_imported_model(window, qtbot, mode):
+    exp = experiment_for(DATA / "lstm_l1_uni_f32.safetensors", data=DATA / "seqs_cls.npz")
+    win = window(exp, mode=mode)
+    win.controller.play()
+    qtbot.waitUntil(lambda: win.controller.last_snapshot is not None and win.controller.last_snapshot.step >= 5,
+                    timeout=30000)
+    win.controller.pause()
+    snap = win.controller.last_snapshot
+    assert snap.explosion is None and np.isfinite(snap.loss) and snap.task_name == "file"
