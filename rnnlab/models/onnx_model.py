@@ -228,7 +228,7 @@ class _Graph:
                 b_in = Bv[d, :G] if Bv is not None else None
                 b_rec = Bv[d, G:] if Bv is not None else None
                 params[dname] = to_rnnlab(W[d], R[d], b_in, b_rec, perm, reset_after)
-            layers.append(Layer(W.shape[2], H, params, True))
+            layers.append(Layer(W.shape[2], H, params, Bv is not None))  # no B: the biases stay zero (frozen)
             specs.append((ins[1], ins[2], ins[3], dirs))
         if len(acts) > 1:
             raise ConfigError(f"{name}: the layers use different activations ({', '.join(sorted(acts))})")

@@ -121,3 +121,31 @@ def test_export_run_writes_the_weights_beside_the_run(tmp_path):
     from rnnlab.config import load_toml
 
     assert load_toml(tmp_path / "run" / "config.toml").model.source.endswith("rnn_tanh_l1_uni_f64.safetensors")
+
+
+@pytest.mark.skipif(not HAS_ONNX, reason="onnx is not installed")
+def test_an_onnx_layer_without_biases_keeps_them_zero(tmp_path):
+    """ONNX's B is optional: without it the biases are zero, stay zero while fine-tuning, and no B is written."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    H, I = 3, 2
+    W = numpy_helper.from_array(rng.standard_normal((1, 3 * H, I)), "W")
+    R = numpy_helper.from_array(rng.standard_normal((1, 3 * H, H)), "R")
+    Wy = numpy_helper.from_array(rng.standard_normal((H, 2)), "Wy")
+    nodes = [helper.make_node("GRU", ["x", "W", "R"], ["Y"], hidden_size=H),
+             helper.make_node("Squeeze", ["Y"], ["Ys"]), helper.make_node("MatMul", ["Ys", "Wy"], ["out"])]
+    graph = helper.make_graph(nodes, "gru", [helper.make_tensor_value_info("x", TensorProto.DOUBLE, [5, 1, I])],
+                              [helper.make_tensor_value_info("out", TensorProto.DOUBLE, None)], [W, R, Wy])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(tmp_path / "g.onnx"))
+    m = open_model(tmp_path / "g.onnx")
+    assert not m.layers[0].has_bias and not m.reset_after  # linear_before_reset = 0: Cho's variant
+    np.savez(tmp_path / "d.npz", x=rng.standard_normal((20, 5, I)), y=rng.integers(0, 2, 20))
+    tr = _fine_tune(experiment_for(tmp_path / "g.onnx", data=tmp_path / "d.npz",
+                                   changes={"training.learning_rate": 0.5}))
+    assert "b_h" not in tr.net.trainable and "b_y" not in tr.net.trainable
+    assert not np.any(tr.net.params["b_h"]) and not np.any(tr.net.params["b_y"])
+    written = load_file(str(export_weights(tr, tmp_path / "w.safetensors")))
+    assert set(written) == {"W", "R", "Wy"}
+    np.testing.assert_allclose(written["Wy"].T, tr.net.params["W_yh"], rtol=0, atol=0)
