@@ -149,3 +149,17 @@ def test_an_onnx_layer_without_biases_keeps_them_zero(tmp_path):
     written = load_file(str(export_weights(tr, tmp_path / "w.safetensors")))
     assert set(written) == {"W", "R", "Wy"}
     np.testing.assert_allclose(written["Wy"].T, tr.net.params["W_yh"], rtol=0, atol=0)
+
+
+def test_an_inspect_file_reopens_with_its_own_probe(tmp_path):
+    """What ``rnnlab inspect`` writes opens as a model too; without other data it is diagnosed on the probe batch it
+    stored (a batch of task.batch_size sequences, not the trainer's 8), so it gives back its own heatmap."""
+    from rnnlab.cli import main
+
+    assert main(["inspect", "--set", "model.arch=gru", "--set", "model.hidden_size=5", "--set", "task.length=12",
+                 "--out", str(tmp_path / "probe.npz")]) == 0
+    stored = np.load(tmp_path / "probe.npz")
+    res = inspect_experiment(experiment_for(tmp_path / "probe.npz"))
+    assert res.arrays["x"].shape == stored["x"].shape
+    for key in ("jacobian_log10", "gradient_flow_log10", "hidden", "lyapunov"):
+        np.testing.assert_array_equal(res.arrays[key], stored[key], err_msg=key)
