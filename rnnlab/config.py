@@ -52,6 +52,7 @@ TASKS = (
     "reber",
     "sine",
     "mackey_glass",
+    "file",
 )
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 
@@ -169,10 +170,27 @@ class ModelConfig(_Section):
                             "its α uniformly in [leak_min, leak_max]. α = 0 is a vanilla unit.", lo=0.0, hi=0.999,
                             resets=True)
     leak_max: float = param(0.9, "Leaky and ESN units: largest retention α.", lo=0.0, hi=0.999, resets=True)
+    gru_reset_after: bool = param(False, "GRU: apply the reset gate after the recurrent product, with a recurrent "
+                                  "bias b_hn of its own: n = φ(W_n x + b_n + r ⊙ (U_n h + b_hn)) (PyTorch's nn.GRU and "
+                                  "ONNX's GRU with linear_before_reset). False: Cho et al. 2014, "
+                                  "n = φ(W_n x + U_n (r ⊙ h) + b_n).", resets=True)
     readout: str = param("task", "When the output is read and scored: `task` (the task decides), `last` step only, "
                          "or `every` step.", choices=("task", "last", "every"), resets=True)
     dtype: str = param("float64", "Floating-point type of the simulation.", choices=("float64", "float32"),
                        resets=True)
+    source: str = param("", "A trained model to open instead of drawing new weights: a PyTorch state_dict "
+                        "(`.safetensors`, or `.pt`/`.pth` when torch is installed), an ONNX model (`.onnx`) or rnnlab's "
+                        "own `.npz`. Empty: draw the network from these settings. With a source, the cell, its "
+                        "size and (where the file records it) its activation are the file's; see docs/import.md.",
+                        resets=True)
+    source_layer: int = param(0, "Imported model: the recurrent layer to diagnose (0 = the first); the layers below "
+                              "it run as a fixed front end that feeds it their exact outputs.", lo=0, hi=1000,
+                              resets=True)
+    source_direction: str = param("forward", "Imported model: the direction of a bidirectional layer to diagnose "
+                                  "(`backward` reads the sequence from its end, so its time axis runs backwards).",
+                                  choices=("forward", "backward"), resets=True)
+    source_readout: str = param("", "Imported model: the name of the linear layer to use as the readout (it must "
+                                "take H inputs); empty: the only one that does, if any.", resets=True)
 
     def _check_cross(self) -> None:
         if self.leak_min > self.leak_max:
@@ -191,6 +209,21 @@ class TaskConfig(_Section):
     batch_size: int = param(20, "Sequences per minibatch B.", lo=1, hi=10000)
     mem_values: int = param(5, "Memorisation task: number of distinct symbols.", lo=2, hi=50, resets=True)
     mem_positions: int = param(10, "Memorisation task: length of the pattern to remember.", lo=1, hi=100, resets=True)
+    path: str = param("", "File task: your sequences, a `.npz` (arrays `x` (N, T, I), targets `y`, optional "
+                      "`lengths`), a `.npy` (inputs only) or a `.csv` (one row per time step); see docs/import.md.",
+                      resets=True)
+    target: str = param("last", "File task: the target belongs to the `last` step of each sequence or to `every` step.",
+                        choices=("last", "every"), resets=True)
+    kind: str = param("classification", "File task: `classification` (integer class ids, softmax output, "
+                      "cross-entropy) or `regression` (numbers, linear output, squared error).",
+                      choices=("classification", "regression"), resets=True)
+    holdout: float = param(0.2, "File task: the share of the sequences held out for the success rate (a fixed "
+                           "shuffle, the same for every seed).", lo=0.0, hi=0.9, resets=True)
+    id_column: str = param("sequence", "File task, CSV: the column that names the sequence of each row.", resets=True)
+    target_columns: str = param("target", "File task, CSV: the target column(s), comma-separated (empty: inputs "
+                                "only).", resets=True)
+    feature_columns: str = param("", "File task, CSV: the feature columns, comma-separated, in this order (empty: "
+                                 "every column that is neither the id nor a target).", resets=True)
 
 
 @dataclass(frozen=True, slots=True)

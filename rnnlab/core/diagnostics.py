@@ -399,6 +399,10 @@ class Diagnostics:
         Frobenius norm of each parameter's gradient on the probe batch, and ``"total"``.
     heatmap_mode, heatmap_stride, heatmap_note : str, int, str
         How the heatmap was computed (see :func:`plan_heatmap`): the note is empty for the requested heatmap.
+    loss_note : str
+        Empty when the probe batch has a loss; else why not (no readout, no targets): then ``loss`` and
+        ``long_term`` are NaN, ``gradient_flow_log10`` is all NaN and ``grad_norms`` is empty, and the views that
+        draw them show this sentence instead.
     """
 
     jacobian_log10: np.ndarray
@@ -420,6 +424,7 @@ class Diagnostics:
     heatmap_mode: str = "exact"
     heatmap_stride: int = 1
     heatmap_note: str = ""
+    loss_note: str = ""
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every field as a named array (what ``rnnlab inspect`` writes; ``grad_norms`` is left out, the
@@ -429,7 +434,7 @@ class Diagnostics:
 
 def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_cfg=None, b: int = 0,
              rng: np.random.Generator | None = None, feedback: np.ndarray | None = None,
-             budget: float | None = None) -> tuple[Diagnostics, Trace, dict]:
+             budget: float | None = None, no_loss: str = "") -> tuple[Diagnostics, Trace, dict]:
     """Run every diagnostic on a probe batch (x (T, B, I), y, mask (T, B)). Returns ``(Diagnostics, trace, grads)``
     where ``grads`` are the loss gradients of every parameter (full BPTT).
 
@@ -437,6 +442,9 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
     for the defaults; ``rng`` draws the probes of the estimated heatmap (default: a fixed seed, so repeated
     snapshots of unchanged weights are identical). ``budget`` (multiply-adds) bounds the heatmap's cost
     (:func:`plan_heatmap`; the app passes one so that a snapshot stays quick at any size; None: as configured).
+
+    Without a loss (``no_loss`` says why, or the network has no readout, or the mask scores nothing) the state
+    diagnostics are computed as usual and the loss-based ones are left empty (:attr:`Diagnostics.loss_note`).
     """
     from ..config import DiagnosticsConfig
     from .bptt import forward
@@ -444,8 +452,16 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
     dc = diag_cfg or DiagnosticsConfig()
     with np.errstate(all="ignore"):
         trace = forward(net, x, feedback)
-        loss, dz = loss_and_dz(net, trace.z, y, mask)
-        grads = backward(net, trace, dz)
+        if not no_loss and net.n_out == 0:
+            no_loss = "the network has no readout, so there is no loss"
+        if not no_loss and not np.any(mask):
+            no_loss = "no step of the probe batch is scored, so there is no loss"
+        T = trace.T
+        if no_loss:
+            loss, dz, grads = float("nan"), None, {}
+        else:
+            loss, dz = loss_and_dz(net, trace.z, y, mask)
+            grads = backward(net, trace, dz)
         cell = net.cell
         S = cell.state_size
         plan = plan_heatmap(trace.T, S, cell.gate_size, cell.n_hidden, dc.mode, dc.probes, dc.norm, budget)
@@ -458,21 +474,23 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
             jacobian_log10=heat,
             lag_profile=lag_profile(heat),
             lag_bound=lag_bound(net, trace.T, offset),
-            gradient_flow_log10=gradient_flow_log10(net, trace, dz, b),
+            gradient_flow_log10=gradient_flow_log10(net, trace, dz, b) if dz is not None else np.full((T, T), np.nan),
             eigenvalues=ev,
             singular_values=sv,
             lyapunov=network_lyapunov(net, trace, dc.lyapunov, b),
             hidden=np.array(trace.hidden(net)[:, b, :]),
             saturation_counts=counts,
             saturation_edges=edges,
-            long_term=np.asarray(long_term_split(net, trace, dz, dc.long_lag, full=grads.get("W_hh"))),
+            long_term=(np.asarray(long_term_split(net, trace, dz, dc.long_lag, full=grads.get("W_hh")))
+                       if dz is not None else np.full(3, np.nan)),
             rho=float(np.abs(ev[0])),
             sigma_max=float(sv[0]),
             gamma=net.gamma,
             loss=loss,
-            grad_norms=grad_norms(grads),
+            grad_norms=grad_norms(grads) if grads else {},
             heatmap_mode=plan.mode,
             heatmap_stride=plan.stride,
             heatmap_note=plan.note,
+            loss_note=no_loss,
         )
     return diag, trace, grads

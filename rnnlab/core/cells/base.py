@@ -104,6 +104,14 @@ class Cell:
         self.n_hidden = int(n_hidden)
         self.act = act
 
+    @classmethod
+    def from_model(cls, model, n_in: int) -> "Cell":
+        """The cell that a :class:`~rnnlab.config.ModelConfig` describes, with I = ``n_in`` inputs (a cell whose
+        ``model.*`` settings change its maths, not only its initial parameters, reads them here)."""
+        from ..activations import get_activation
+
+        return cls(n_in, model.hidden_size, get_activation(model.activation))
+
     @property
     def state_size(self) -> int:
         return self.n_hidden * len(self.state_parts)
