@@ -80,6 +80,12 @@ class Cell:
     badges : tuple of str
         Short texts naming what the cell itself does against vanishing gradients ("LSTM", "leaky units"), shown
         with the remedies in force.
+    recurrent_params : tuple of str
+        θ_rec, the parameters of the recurrence itself (W_hh; the IndRNN's u; the LRU's ν, θ): the directions of
+        :meth:`jvp` and of the curse-of-memory sensitivity ‖ds_t/dθ_rec‖.
+    derived_params : tuple of str
+        Parameters computed from others (the orthogonal cell's W_hh = exp(A − Aᵀ)): kept for readers (spectra,
+        ``inspect``), recomputed by :meth:`after_update`, never given a gradient.
     blocks, candidate : int
         W_hh stacks ``blocks`` (H × H) blocks (the gates); block ``candidate`` is the one whose ρ and σ_max are
         reported and set by ``model.spectral_radius``.
@@ -96,6 +102,8 @@ class Cell:
     seeds_bound_holds: ClassVar[bool] = False
     settings: ClassVar[tuple[str, ...]] = ()
     badges: ClassVar[tuple[str, ...]] = ()
+    recurrent_params: ClassVar[tuple[str, ...]] = ("W_hh",)
+    derived_params: ClassVar[tuple[str, ...]] = ()
     blocks: ClassVar[int] = 1
     candidate: ClassVar[int] = 0
 
@@ -232,6 +240,40 @@ class Cell:
         ds_prev : (N, S) = ds · ∂s_t/∂s_{t−1}
         """
         raise NotImplementedError
+
+    def jvp(self, p: dict, dp: dict, ds: np.ndarray, cache: Cache, t: int, b: int | None = None) -> np.ndarray:
+        """Forward-mode tangent of step t (a Jacobian–vector product; :meth:`vjp` is its transpose).
+
+        With the step written s_t = F(s_{t−1}, u_t; θ_rec), it returns
+
+            ṡ_t = ∂s_t/∂s_{t−1} · ṡ_{t−1} + ∂⁺s_t/∂θ_rec · θ̇
+
+        at the states and inputs that the forward pass recorded in ``cache`` (u_t and every other parameter held
+        fixed; ∂⁺ is the immediate derivative, s_{t−1} held fixed). Iterated from ṡ_{−1} = 0 it gives the
+        sensitivity ṡ_t = (ds_t/dθ_rec) · θ̇ exactly (see :func:`rnnlab.core.diagnostics.param_sensitivity`).
+
+        Parameters
+        ----------
+        p : dict
+            The parameters, as for :meth:`vjp`.
+        dp : dict
+            ``{name: θ̇}`` for names in :attr:`recurrent_params` (a missing name has tangent zero; any other name
+            raises KeyError). With ``b=None`` each tangent has the parameter's shape (one direction for the whole
+            batch); with ``b`` given its shape is (N, *parameter shape): row n is the direction of row n of ``ds``.
+            Read-only, and not changed in place between the steps of one sweep: a cell may memoise in ``cache``
+            what it derives from ``dp`` (the orthogonal cell: the tangent of exp(A − Aᵀ)).
+        ds : (N, S)
+            Tangents ṡ_{t−1}, one per row (rows are vectors here; in :meth:`vjp` they are covectors). With
+            ``b=None`` row n belongs to sequence n of the batch (N = B); with ``b`` given, all N rows are tangents
+            along the single sequence b (the step's cached values broadcast over them).
+        cache, t, b :
+            As for :meth:`vjp`.
+
+        Returns
+        -------
+        (N, S) new array: ṡ_t.
+        """
+        raise NotImplementedError(f"the {self.label} has no forward-mode tangent (jvp)")
 
     def param_grads(self, p: dict, x: np.ndarray, cache: Cache, dU: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients of W_hx, W_hh, b_h from dU = ∂E/∂u (T, B, G) and the cache (a few large products)."""
