@@ -308,3 +308,19 @@ class Cell:
     @staticmethod
     def _at(arr: np.ndarray, t: int, b: int | None) -> np.ndarray:
         return arr[t] if b is None else arr[t, b : b + 1]
+
+    def _tangents(self, dp: dict) -> dict:
+        """``dp`` checked against :attr:`recurrent_params` (a KeyError names a stray key)."""
+        stray = set(dp) - set(self.recurrent_params)
+        if stray:
+            raise KeyError(f"the {self.label}'s jvp takes tangents of {', '.join(self.recurrent_params)}, "
+                           f"not of {', '.join(sorted(stray))}")
+        return dp
+
+    @staticmethod
+    def _immediate(dW: np.ndarray, v: np.ndarray, b: int | None) -> np.ndarray:
+        """The product Ẇ v of a parameter tangent with the cached vectors v, as rows: ``v @ Ẇᵀ`` (B, G) for one
+        direction (b = None), or Ẇ_n v for each of N directions (dW (N, G, H), v (1, H)) -> (N, G)."""
+        if b is None:
+            return v @ dW.T
+        return np.einsum("ngh,h->ng", dW, v[0])

@@ -92,6 +92,30 @@ class GRUCell(Cell):
         out += drh * r
         return out
 
+    def jvp(self, p, dp, ds, cache, t, b=None):
+        """(ż, ṙ) pre-activations = U_{z,r} ḣ_{t−1} + U̇_{z,r} h_{t−1}; (r⊙h)˙ = ṙ ⊙ h_{t−1} + r ⊙ ḣ_{t−1};
+        ṅ = φ'_n ⊙ (U_n (r⊙h)˙ + U̇_n (r ⊙ h_{t−1})); ḣ_t = ż ⊙ (h_{t−1} − n) + z ⊙ ḣ_{t−1} + (1 − z) ⊙ ṅ."""
+        H = self.n_hidden
+        at = self._at
+        W = p["W_hh"]
+        dW = self._tangents(dp).get("W_hh")
+        h_prev = at(cache["S"], t, b)
+        z = at(cache["Z"], t, b)
+        zg, r, n = z[:, :H], z[:, H : 2 * H], z[:, 2 * H :]
+        dzr = ds @ W[: 2 * H].T
+        if dW is not None:
+            dzr += self._immediate(dW[..., : 2 * H, :], h_prev, b)
+        dzr *= at(cache["DZR"], t, b)
+        drh = dzr[:, H:] * h_prev + r * ds
+        dn = drh @ W[2 * H :].T
+        if dW is not None:
+            dn += self._immediate(dW[..., 2 * H :, :], at(cache["RH"], t, b), b)
+        dn *= at(cache["DN"], t, b)
+        out = dzr[:, :H] * (h_prev - n)
+        out += zg * ds
+        out += (1 - zg) * dn
+        return out
+
     def _grad_W_hh(self, p, cache, dU):
         T, B, G = dU.shape
         H = self.n_hidden
