@@ -121,6 +121,7 @@ def build_network(model, n_in: int, n_out: int, output: str, rng: np.random.Gene
     if output not in ("softmax", "linear"):
         raise ValueError(f"output must be 'softmax' or 'linear', got {output!r}")
     cell = get_cell(model.arch)(n_in, model.hidden_size, get_activation(model.activation))
+    cell.configure(model)
     p = cell.init_params(model, rng)
     p["W_yh"] = rng.standard_normal((n_out, model.hidden_size)) * model.output_scale
     p["b_y"] = np.zeros(n_out)

@@ -80,6 +80,11 @@ class Cell:
     badges : tuple of str
         Short texts naming what the cell itself does against vanishing gradients ("LSTM", "leaky units"), shown
         with the remedies in force.
+    unused_settings : dict
+        ``{model key: why}`` for common ``model.*`` keys this cell does not read (the orthogonal cell ignores
+        ``model.spectral_radius``: its W_hh is orthogonal by construction); the panels grey them out with the why.
+    extra_params : tuple of str
+        Parameter names of this cell beyond W_hx, W_hh, b_h (the IndRNN's ``u``).
     recurrent_params : tuple of str
         θ_rec, the parameters of the recurrence itself (W_hh; the IndRNN's u; the LRU's ν, θ): the directions of
         :meth:`jvp` and of the curse-of-memory sensitivity ‖ds_t/dθ_rec‖.
@@ -102,6 +107,8 @@ class Cell:
     seeds_bound_holds: ClassVar[bool] = False
     settings: ClassVar[tuple[str, ...]] = ()
     badges: ClassVar[tuple[str, ...]] = ()
+    unused_settings: ClassVar[dict[str, str]] = {}
+    extra_params: ClassVar[tuple[str, ...]] = ()
     recurrent_params: ClassVar[tuple[str, ...]] = ("W_hh",)
     derived_params: ClassVar[tuple[str, ...]] = ()
     blocks: ClassVar[int] = 1
@@ -111,6 +118,10 @@ class Cell:
         self.n_in = int(n_in)
         self.n_hidden = int(n_hidden)
         self.act = act
+
+    def configure(self, model) -> None:
+        """Read the cell's own hyper-parameters (not trained, not drawn) from a :class:`~rnnlab.config.ModelConfig`;
+        :func:`~rnnlab.core.network.build_network` calls it once. The base cells have none."""
 
     @property
     def state_size(self) -> int:
@@ -136,7 +147,8 @@ class Cell:
 
         H, G = self.n_hidden, self.gate_size
         p = {"W_hx": rng.standard_normal((G, self.n_in)) * model.input_scale}
-        p["W_hh"] = np.concatenate([init_recurrent(rng, H, model.init, model.spectral_radius, model.sparse_k)
+        p["W_hh"] = np.concatenate([init_recurrent(rng, H, model.init, model.spectral_radius, model.sparse_k,
+                                                   model.nonnormality)
                                     for _ in range(self.blocks)], axis=0)
         p["b_h"] = self.bias_init()
         return p
@@ -299,6 +311,13 @@ class Cell:
         S = self.state_size
         eye = np.eye(S, dtype=cache["S"].dtype)
         return self.vjp(p, eye, cache, t, b)  # row i = e_i^T J  => the matrix J itself
+
+    def jacobian_moduli(self, p: dict, cache: Cache, b: int = 0) -> np.ndarray | None:
+        """For cells whose step Jacobians are all block-diagonal with commuting blocks, each a scalar g ≥ 0 times an
+        orthogonal 1×1 (±1) or 2×2 (a rotation) block: the (T, S) array of those scalars per state coordinate, so
+        that the singular values of ∂s_t/∂s_k are Π_{j=k+1..t} g_j, coordinate by coordinate (the heatmap is then
+        exact at O(S) per entry, at any T). None for every other cell (the default)."""
+        return None
 
     def saturation(self, cache: Cache) -> np.ndarray:
         """f'(a) of the units' nonlinearity at every step, flattened (for the saturation histogram)."""
