@@ -217,7 +217,8 @@ def estimate_error_log10(probes: int) -> float:
 def gradient_flow_log10(net: Network, trace: Trace, dz: np.ndarray, b: int = 0) -> np.ndarray:
     """``F[t, k] = log10 ‖∂E_t/∂s_k‖`` (T, T) for sequence b: how much the loss at step t sends back to step k.
 
-    Computed by vector–Jacobian products from ∂E_t/∂s_t = dz_t W_yh (padded with zeros for the LSTM's c).
+    Computed by vector–Jacobian products from ∂E_t/∂s_t = dz_t W_yh carried into the state by
+    :meth:`Cell.hidden_vjp` (padded with zeros for the LSTM's c; through C for the LRU).
     NaN where k > t or where step t carries no loss.
     """
     H, S = net.n_hidden, net.cell.state_size
@@ -228,8 +229,7 @@ def gradient_flow_log10(net: Network, trace: Trace, dz: np.ndarray, b: int = 0) 
         if not np.any(g):
             return None
         row = np.zeros((1, S))
-        row[0, :H] = g @ W_yh
-        return row
+        return net.cell.hidden_vjp(net.params, (g @ W_yh)[None], trace.cache, t, b, ds_out=row)
 
     return log_norm_sweep(net, trace, b, seed, "frobenius")
 

@@ -114,7 +114,7 @@ def test_truncation_really_cuts_long_paths():
     assert rel_err(short["W_hx"], full["W_hx"]) > 1e-3
 
 
-@pytest.mark.parametrize("arch", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("arch", ARCHS)
 def test_closed_loop_teacher_forcing_gradient(arch):
     """Inputs partly fed back from the network's own output: the gradient through the feedback is exact."""
     net = small_net(arch, "tanh", I=2, O=2, output="linear")

@@ -10,14 +10,16 @@ from .exprnn import ExpRNNCell
 from .gru import GRUCell
 from .indrnn import IndRNNCell
 from .leaky import ESNCell, LeakyCell
+from .lru import LRUCell
 from .lstm import LSTMCell
 from .rnn import VanillaCell
 
-__all__ = ["Cache", "Cell", "VanillaCell", "LeakyCell", "ESNCell", "LSTMCell", "GRUCell", "IndRNNCell", "ExpRNNCell", "AntisymmetricCell", "CELLS", "get_cell"]
+__all__ = ["Cache", "Cell", "VanillaCell", "LeakyCell", "ESNCell", "LSTMCell", "GRUCell", "IndRNNCell", "ExpRNNCell", "AntisymmetricCell", "LRUCell",
+           "CELLS", "get_cell"]
 
 #: model.arch -> cell class
 CELLS: dict[str, type[Cell]] = {c.name: c for c in (VanillaCell, LeakyCell, LSTMCell, GRUCell, ESNCell, IndRNNCell,
-                                                    ExpRNNCell, AntisymmetricCell)}
+                                                    ExpRNNCell, AntisymmetricCell, LRUCell)}
 
 
 def get_cell(name: str) -> type[Cell]:

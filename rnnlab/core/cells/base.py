@@ -59,8 +59,11 @@ class Cell:
     label : str
         A person's name for the cell.
     state_parts : tuple of str
-        The parts of the recurrent state s, in order (``("h",)``; the LSTM's ``("h", "c")``): the heatmap is of the
-        whole state and says so.
+        The parts of the recurrent state s, in order (``("h",)``; the LSTM's ``("h", "c")``; the LRU's
+        ``("x_re", "x_im")``): the heatmap is of the whole state and says so.
+    hidden_is_state : bool
+        The hidden vector h that the readout reads is the first H coordinates of s (every cell but the LRU, whose h
+        is a nonlinear function of its state x and of the input: it overrides :meth:`hidden_vjp`).
     trainable : tuple of str
         The cell's parameters that learn (the readout W_yh, b_y belongs to the network and always learns).
     fixed_recurrence : bool
@@ -99,6 +102,7 @@ class Cell:
     name: ClassVar[str] = "cell"
     label: ClassVar[str] = "recurrent cell"
     state_parts: ClassVar[tuple[str, ...]] = ("h",)
+    hidden_is_state: ClassVar[bool] = True
     trainable: ClassVar[tuple[str, ...]] = ("W_hx", "W_hh", "b_h")
     fixed_recurrence: ClassVar[bool] = False
     leaky: ClassVar[bool] = False
@@ -200,6 +204,10 @@ class Cell:
         U += p["b_h"]
         return U.reshape(T, B, self.gate_size)
 
+    def input_vjp(self, p: dict, du: np.ndarray) -> np.ndarray:
+        """∂E/∂x_t (N, I) from ∂E/∂u_t (N, G): du · W_hx (the closed loop sends it back into the readout)."""
+        return du @ p["W_hx"]
+
     def new_cache(self, T: int, B: int, dtype) -> Cache:
         c = Cache()
         c["S"] = np.zeros((T + 1, B, self.state_size), dtype=dtype)
@@ -236,6 +244,15 @@ class Cell:
         return cache["S"][1:, :, : self.n_hidden]
 
     # --- backward -----------------------------------------------------------------------------------------------
+    def hidden_vjp(self, p: dict, dh: np.ndarray, cache: Cache, t: int, b: int | None = None,
+                   ds_out: np.ndarray | None = None, du_out: np.ndarray | None = None) -> np.ndarray | None:
+        """Carry covectors dh = ∂E/∂h_t (N, H) of the readout's input into ∂E/∂s_t (*added* into ``ds_out``, (N, S))
+        and, where h_t also depends on u_t directly, into ∂E/∂u_t (added into ``du_out``, (N, G)). Returns
+        ``ds_out``. The base: h_t is the first H coordinates of s_t."""
+        if ds_out is not None:
+            ds_out[:, : self.n_hidden] += dh
+        return ds_out
+
     def vjp(self, p: dict, ds: np.ndarray, cache: Cache, t: int, b: int | None = None,
             du_out: np.ndarray | None = None, out: np.ndarray | None = None, accumulate: bool = True) -> np.ndarray:
         """Backpropagate through step t.
