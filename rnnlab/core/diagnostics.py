@@ -169,26 +169,70 @@ def jacobian_log10(net: Network, trace: Trace, b: int = 0, norm: str = "frobeniu
 
 
 def _moduli_heatmap(g: np.ndarray, norm: str, rows) -> np.ndarray:
-    """The heatmap from per-coordinate moduli g (T, S): the singular values of ∂s_t/∂s_k are Π_{j=k+1..t} g_j
-    coordinate by coordinate, so log10 ‖∂s_t/∂s_k‖ is the max (spectral) or ½·log10 Σ 10^(2·…) (Frobenius) of the
-    per-coordinate sums of log10 g_j, from cumulative sums (exact factors of 0 are counted apart: −inf)."""
+    """The heatmap from per-coordinate moduli g (T, S): the singular values of ∂s_t/∂s_k are Π_{j=k+1..t} g_j,
+    coordinate by coordinate, so with C_i(t) = Σ_{j≤t} ln g_ij, ln ‖∂s_t/∂s_k‖ is max_i (C_i(t) − C_i(k)) (spectral)
+    or ½ ln Σ_i e^{2(C_i(t) − C_i(k))} (Frobenius). Exact zero factors (ReLU units that are off) are counted apart
+    and give −inf.
+
+    Frobenius rows are computed in blocks with one matrix product each: for rows t ≥ t0 of a block and columns
+    k ≤ t0, C(t) − C(k) = α(t) + β(k) with α(t) = C(t) − C(t0) and β(k) = C(t0) − C(k); shifting each row of α and
+    each column of β by its maximum, Σ_i e^{2α_i}e^{2β_i} is a product of two matrices with entries in [0, 1]. The
+    block is kept so short that max_i α_i − min_i α_i ≤ 150 for each row: the term that dominates an entry then
+    is at least e^{−600}·(its share) before rounding, far above underflow, so every entry keeps full relative
+    precision. The few entries t0 < k ≤ t inside a block are summed directly.
+    """
     T, S = g.shape
     out = np.full((T, T), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    rows = sorted(set(int(t) for t in rows))
+    if not rows:
+        return out
+    to10 = 1.0 / np.log(10.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         zero = ~(g > 0)
-        lg = np.where(zero, 0.0, np.log10(np.where(zero, 1.0, g)))
-        C = np.cumsum(lg, axis=0)  # C[t] = Σ_{j ≤ t} log10 g_j
-        Z = np.cumsum(zero, axis=0)  # number of zero factors up to t
-        for t in rows:
-            D = C[t] - C[: t + 1]  # (t + 1, S): k = 0 … t
-            D[(Z[t] - Z[: t + 1]) > 0] = -np.inf
+        C = np.cumsum(np.log(np.where(zero, 1.0, g)), axis=0)  # finite part
+        Z = np.cumsum(zero, axis=0)  # zero factors up to t
+
+        def direct(t: int, k0: int) -> np.ndarray:
+            """ln ‖∂s_t/∂s_k‖ for k = k0 … t, summed per entry."""
+            D = C[t] - C[k0 : t + 1]
+            D[(Z[t] - Z[k0 : t + 1]) > 0] = -np.inf
             m = D.max(axis=1)
             if norm == "spectral":
-                out[t, : t + 1] = m
-            else:
-                mm = np.where(np.isfinite(m), m, 0.0)
-                out[t, : t + 1] = mm + 0.5 * np.log10(np.sum(10.0 ** (2.0 * (D - mm[:, None])), axis=1))
-                out[t, : t + 1][~np.isfinite(m)] = -np.inf
+                return m
+            mm = np.where(np.isfinite(m), m, 0.0)
+            res = mm + 0.5 * np.log(np.sum(np.exp(2.0 * (D - mm[:, None])), axis=1))
+            res[~np.isfinite(m)] = -np.inf
+            return res
+
+        if norm == "spectral":
+            for t in rows:
+                out[t, : t + 1] = direct(t, 0) * to10
+            return out
+        i = 0
+        while i < len(rows):
+            t0 = rows[i]
+            block = [t0]
+            while i + len(block) < len(rows) and len(block) < 256:
+                t = rows[i + len(block)]
+                a = C[t] - C[t0]
+                if np.ptp(a) > 150.0:
+                    break
+                block.append(t)
+            i += len(block)
+            tb = np.asarray(block)
+            alpha = C[tb] - C[t0]  # (w, S)
+            alpha[(Z[tb] - Z[t0]) > 0] = -np.inf
+            beta = C[t0] - C[: t0 + 1]  # (t0 + 1, S): k = 0 … t0
+            beta[(Z[t0] - Z[: t0 + 1]) > 0] = -np.inf
+            a, m = alpha.max(axis=1), beta.max(axis=1)
+            a0, m0 = np.where(np.isfinite(a), a, 0.0), np.where(np.isfinite(m), m, 0.0)
+            P = np.exp(2.0 * (alpha - a0[:, None])) @ np.exp(2.0 * (beta - m0[:, None])).T  # (w, t0 + 1)
+            L = a0[:, None] + m0[None, :] + 0.5 * np.log(P)
+            L[~np.isfinite(a)] = -np.inf
+            L[:, ~np.isfinite(m)] = -np.inf
+            out[tb, : t0 + 1] = L * to10
+            for t in block[1:]:
+                out[t, t0 + 1 : t + 1] = direct(t, t0 + 1) * to10
     return out
 
 
