@@ -181,6 +181,9 @@ class ModelConfig(_Section):
                             "its α uniformly in [leak_min, leak_max]. α = 0 is a vanilla unit.", lo=0.0, hi=0.999,
                             resets=True)
     leak_max: float = param(0.9, "Leaky and ESN units: largest retention α.", lo=0.0, hi=0.999, resets=True)
+    indrnn_u_min: float = param(0.0, "IndRNN: the recurrent weights start u_i = ρ·v_i / max v with v_i uniform in "
+                                "[u_min, 1] (ρ = `spectral_radius`): 0 gives every retention from 0 to ρ, 0.9 only "
+                                "slow units.", lo=0.0, hi=1.0, resets=True)
     antisymmetric_epsilon: float = param(0.1, "Antisymmetric RNN: step size ε of h ← h + ε f((W − Wᵀ − γI) h + "
                                          "W_hx x + b).", lo=0.0, hi=10.0, lo_open=True, log=True, resets=True)
     antisymmetric_gamma: float = param(0.01, "Antisymmetric RNN: diffusion γ ≥ 0 (the −γI that keeps the Euler step "

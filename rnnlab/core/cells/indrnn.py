@@ -7,8 +7,8 @@ Each unit is its own one-dimensional recurrence: the step Jacobian is diagonal, 
 diag(Π_{j=k+1..t} u ⊙ f'(a_j)) unit by unit, and the heatmap is exact at O(H) per entry at any T
 (:meth:`IndRNNCell.jacobian_moduli`). Whether a unit's gradient vanishes or explodes is decided by |u_i| f'
 alone: with ReLU units in their linear range, |u_i| = 1 keeps it exactly. ``model.spectral_radius`` sets
-max_i |u_i| at initialisation (u_i = ρ·v_i / max v, v_i ~ U(0, 1): every unit starts with a positive
-retention). The paper also clips |u_i| during training; rnnlab does not, so a run can push |u_i| past 1 and the
+max_i |u_i| at initialisation (u_i = ρ·v_i / max v, v_i ~ U(u_min, 1) with u_min = ``model.indrnn_u_min``: every
+unit starts with a positive retention). The paper also clips |u_i| during training; rnnlab does not, so a run can push |u_i| past 1 and the
 spectrum view shows it.
 """
 
@@ -33,6 +33,7 @@ class IndRNNCell(VanillaCell):
     supports_hessian_free = False
     seeds_bound_holds = False  # the bound here is γ·max|u_i| (step_bound), not γ·σ_max(W_hh)
     badges = ("independent units",)
+    settings = ("model.indrnn_u_min",)
     unused_settings = {
         "model.init": "the IndRNN has no W_hh: its recurrence u is drawn with max |u_i| = model.spectral_radius",
         "model.nonnormality": "the IndRNN has no W_hh (its recurrence is the diagonal u)",
@@ -45,7 +46,7 @@ class IndRNNCell(VanillaCell):
     def init_params(self, model, rng):
         H = self.n_hidden
         p = {"W_hx": rng.standard_normal((H, self.n_in)) * model.input_scale}
-        v = rng.uniform(0.0, 1.0, H)
+        v = rng.uniform(model.indrnn_u_min, 1.0, H)
         p["u"] = model.spectral_radius * v / v.max()
         p["b_h"] = self.bias_init()
         return p
