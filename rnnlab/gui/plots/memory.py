@@ -41,7 +41,7 @@ class MemoryPlot(SnapshotPlot):
         self.lag = self.plot.plot([], [], pen=pg.mkPen(COLORS[0], width=PEN_WIDTH,
                                                        style=QtCore.Qt.PenStyle.DashLine), skipFiniteCheck=True)
         self.legend.addItem(self.sens, "‖ds_t/dθ_rec‖ against t")
-        self.legend.addItem(self.lag, "‖∂s_t/∂s_{t−d}‖ (mean over t) against d")
+        self.legend.addItem(self.lag, "‖∂s_t/∂s_(t−d)‖ (mean over t) against d")
         self.one = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=pg.mkPen("#555555", width=1.5))
         self.plot.addItem(self.one, ignoreBounds=True)
         self.caption = add_caption(self)
@@ -68,7 +68,7 @@ class MemoryPlot(SnapshotPlot):
         names = ", ".join(get_cell(cfg.model.arch).recurrent_params) if cfg is not None else "θ_rec"
         text = f"θ_rec = {names} ({getattr(d, 'sensitivity_mode', 'exact')})"
         if ok.any() and okl.any():
-            text += (f" · ‖ds_t/dθ_rec‖ reaches {_fmt(np.max(self._sens[ok]))} while ‖∂s_t/∂s_{{t−d}}‖ "
+            text += (f" · ‖ds_t/dθ_rec‖ reaches {_fmt(np.max(self._sens[ok]))} while ‖∂s_t/∂s_(t−d)‖ "
                      f"(mean over t) peaks at {_fmt(np.max(self._lag[okl]))}: the sensitivity adds up every past "
                      "step, so it can grow where ∂s/∂s does not")
         self.caption.setText(text)
