@@ -177,7 +177,7 @@ def _moduli_heatmap(g: np.ndarray, norm: str, rows) -> np.ndarray:
     Frobenius rows are computed in blocks with one matrix product each: for rows t ≥ t0 of a block and columns
     k ≤ t0, C(t) − C(k) = α(t) + β(k) with α(t) = C(t) − C(t0) and β(k) = C(t0) − C(k); shifting each row of α and
     each column of β by its maximum, Σ_i e^{2α_i}e^{2β_i} is a product of two matrices with entries in [0, 1]. The
-    block is kept so short that max_i α_i − min_i α_i ≤ 150 for each row: the term that dominates an entry then
+    block is kept so short (at most 128 steps) that max_i α_i − min_i α_i ≤ 150 for each row: the term that dominates an entry then
     is at least e^{−600}·(its share) before rounding, far above underflow, so every entry keeps full relative
     precision. The few entries t0 < k ≤ t inside a block are summed directly.
     """
@@ -214,8 +214,7 @@ def _moduli_heatmap(g: np.ndarray, norm: str, rows) -> np.ndarray:
             block = [t0]
             while i + len(block) < len(rows) and len(block) < 256:
                 t = rows[i + len(block)]
-                a = C[t] - C[t0]
-                if np.ptp(a) > 150.0:
+                if t - t0 > 128 or np.ptp(C[t] - C[t0]) > 150.0:  # (128: the direct part stays small)
                     break
                 block.append(t)
             i += len(block)
