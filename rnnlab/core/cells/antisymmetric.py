@@ -38,6 +38,7 @@ class AntisymmetricCell(VanillaCell):
     seeds_bound_holds = False
     settings = ("model.antisymmetric_epsilon", "model.antisymmetric_gamma")
     badges = ("antisymmetric",)
+    radius_scales_recurrence = False  # ρ(W − Wᵀ) is set, but the recurrence is I + ε(W − Wᵀ − γI)
 
     def __init__(self, n_in, n_hidden, act):
         super().__init__(n_in, n_hidden, act)

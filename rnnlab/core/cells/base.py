@@ -88,6 +88,10 @@ class Cell:
         ``model.spectral_radius``: its W_hh is orthogonal by construction); the panels grey them out with the why.
     extra_params : tuple of str
         Parameter names of this cell beyond W_hx, W_hh, b_h (the IndRNN's ``u``).
+    radius_scales_recurrence : bool
+        :meth:`recurrent_matrix` is proportional to ``model.spectral_radius`` for a fixed seed (a preview may
+        rescale one draw instead of drawing again); False for the antisymmetric cell, whose I + ε(W − Wᵀ − γI) is
+        not.
     recurrent_params : tuple of str
         θ_rec, the parameters of the recurrence itself (W_hh; the IndRNN's u; the LRU's ν, θ): the directions of
         :meth:`jvp` and of the curse-of-memory sensitivity ‖ds_t/dθ_rec‖.
@@ -113,6 +117,7 @@ class Cell:
     badges: ClassVar[tuple[str, ...]] = ()
     unused_settings: ClassVar[dict[str, str]] = {}
     extra_params: ClassVar[tuple[str, ...]] = ()
+    radius_scales_recurrence: ClassVar[bool] = True
     recurrent_params: ClassVar[tuple[str, ...]] = ("W_hh",)
     derived_params: ClassVar[tuple[str, ...]] = ()
     blocks: ClassVar[int] = 1
@@ -167,8 +172,10 @@ class Cell:
         return {}
 
     def recurrent_matrix(self, params: dict) -> np.ndarray:
-        """The (H, H) matrix whose spectrum is reported as ρ and σ_max and whose spectral radius
-        ``model.spectral_radius`` sets: W_hh itself, or its candidate block for gated cells."""
+        """The square matrix whose spectrum is reported as ρ and σ_max and whose spectral radius
+        ``model.spectral_radius`` sets: W_hh itself (H, H), or its candidate block for gated cells; the new cells
+        return their effective recurrence (diag(u), exp(A − Aᵀ), I + ε(W − Wᵀ − γI), and the LRU's real (2H, 2H)
+        form of diag(λ))."""
         H = self.n_hidden
         return params["W_hh"][self.candidate * H : (self.candidate + 1) * H]
 
