@@ -99,6 +99,7 @@ class MemoryPlot(SnapshotPlot):
 def _fmt(log10v: float) -> str:
     """10^x as a short number (1.3·10⁴, 0.02)."""
     if not np.isfinite(log10v):
-        return "0"
-    v = 10.0 ** log10v
-    return f"{v:.3g}" if 1e-3 <= v < 1e4 else f"10^{log10v:.1f}"
+        return "0" if log10v < 0 else "∞"
+    if -3.0 <= log10v < 4.0:
+        return f"{10.0 ** log10v:.3g}"
+    return f"10^{log10v:.1f}"  # (no power: an exploding run reaches 10^500)
