@@ -7,8 +7,8 @@
 ======================  ===================  =========================================================
 key                     shape                meaning
 ======================  ===================  =========================================================
-W_hx, W_hh, b_h         see core.network     the parameters under their documented names
-W_yh, b_y, (alpha)
+W_hx, W_hh, b_h         see core.network     the parameters under their documented names (the new cells'
+W_yh, b_y, (alpha)                           u, A, W, nu_log, …: docs/cells.md)
 x                       (T, B, I)            probe inputs
 y                       (T, B) or (T, B, O)  targets (class indices or values)
 mask                    (T, B)               1 where the output is scored
@@ -25,12 +25,14 @@ singular_values         (H,)                 of the same matrix, decreasing
 lyapunov                (m,)                 top Lyapunov exponents of the driven dynamics (per step)
 saturation_counts       (20,)                histogram of f'(a) on [0, γ] ...
 saturation_edges        (21,)                ... and its bin edges
-long_term               (3,)                 ‖∂E/∂W_hh short‖, ‖long‖ (lags > L), long share
+long_term               (3,)                 ‖∂E/∂θ_rec short‖, ‖long‖ (lags > L), long share
 rho, sigma_max, gamma   ()                   ρ(W_hh), σ_max(W_hh), γ
 hidden                  (T, H)               hidden states of probe sequence 0 (= h[:, 0])
 heatmap_mode            () str               "exact" or "estimated" (how jacobian_log10 was computed) ...
 heatmap_stride, _note   (), () str           ... every how many rows t, and why (empty: as configured)
 loss_note               () str               empty, or why there is no loss (then loss, grad_*, the flow: NaN)
+param_sensitivity       (T,)                 log10 ‖ds_t/dθ_rec‖ of probe sequence 0 (the curse of memory)
+sensitivity_mode        () str               "exact" or "estimated with m random directions"
 config                  () str               the experiment as TOML
 ======================  ===================  =========================================================
 

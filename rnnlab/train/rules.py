@@ -75,8 +75,12 @@ def applies(exp: Experiment) -> dict[str, str | None]:
     for key in _cell_keys() - set(cell.settings):
         owners = [c.label for c in CELLS.values() if key in c.settings]
         off(key, f"only for the {' and the '.join(owners)}")
+    for key, reason in cell.unused_settings.items():
+        off(key, reason)
     if m.init != "sparse":
         off("model.sparse_k", "only for model.init = 'sparse'")
+    if m.init != "nonnormal":
+        off("model.nonnormality", "only for model.init = 'nonnormal'")
     # the task's own settings
     for key in _task_keys() - set(task.settings if task else ()):
         owners = [t.name for t in TASK_CLASSES.values() if key in t.settings]
@@ -108,6 +112,9 @@ def applies(exp: Experiment) -> dict[str, str | None]:
             off(key, f"only for training.optimizer = {' or '.join(repr(o) for o in owners)}")
         if r.clip == "none":
             off("remedies.clip_threshold", "only with remedies.clip = 'norm' or 'value'")
+    if "W_hh" not in cell.trainable:
+        for key in ("remedies.l1", "remedies.l2"):
+            off(key, f"the {cell.label} trains no W_hh to penalise")
     if not cell.supports_hessian_free:
         off("remedies.hessian_free", f"not for the {cell.label} (the R-operator is written for the vanilla RNN)")
     if not cell.supports_omega:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import ConfigError, Experiment
+from ..core.cells import get_cell
 from ..core.network import Network, build_network
 
 __all__ = ["Streams", "streams", "build", "checked_task", "output_kind", "apply_readout", "recurrent_spectrum",
@@ -95,8 +96,13 @@ def recurrent_spectrum(exp: Experiment, spectral_radius: float | None = None) ->
     """
     if exp.model.source:  # an imported model's weights are what they are: its own spectrum, never rescaled
         return _unit_spectrum(exp)
-    ev, sv = _unit_spectrum(exp.replace("model.spectral_radius", 1.0))
+    cell = get_cell(exp.model.arch)
     rho = exp.model.spectral_radius if spectral_radius is None else float(spectral_radius)
+    if "model.spectral_radius" in cell.unused_settings:  # (an orthogonal or LRU recurrence: ρ does not apply)
+        return _unit_spectrum(exp)
+    if not cell.radius_scales_recurrence:  # not linear in ρ: draw it at that radius
+        return _unit_spectrum(exp.replace("model.spectral_radius", rho))
+    ev, sv = _unit_spectrum(exp.replace("model.spectral_radius", 1.0))
     return ev * rho, sv * rho
 
 

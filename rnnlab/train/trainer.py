@@ -187,7 +187,7 @@ class Trainer:
 
         pen_value = 0.0
         if by_gradient:
-            if r.l1 > 0 or r.l2 > 0:
+            if (r.l1 > 0 or r.l2 > 0) and "W_hh" in cell.trainable:  # (rules.applies says so for the others)
                 pen_value, pg = penalty(net.params["W_hh"], r.l1, r.l2)
                 grads["W_hh"] = grads["W_hh"] + pg
             if use_omega:

@@ -44,6 +44,11 @@ def small_net(arch="rnn", act="tanh", H=5, I=3, O=2, output="linear", seed=0, ra
     return net
 
 
+def grad_names(net):
+    """The parameters that get a gradient: all but the fixed α and the derived ones (the orthogonal cell's W_hh)."""
+    return [n for n in net.params if n != "alpha" and n not in net.cell.derived_params]
+
+
 def batch(net, T=7, B=3, seed=1, every=True):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((T, B, net.n_in))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
+from rnnlab.gui.plots import VIEWS
 from rnnlab.gui.plots.base import SnapshotPlot
 from rnnlab.gui.plots.grad_norms import GradNormsPlot
 from rnnlab.gui.plots.gradient_flow import GradientFlowPlot
@@ -20,8 +21,7 @@ from rnnlab.gui.plots.saturation import SaturationPlot
 from rnnlab.gui.plots.spectrum import SpectrumPlot
 from rnnlab.train.snapshot import HISTORY_COLUMNS, Event
 
-ALL = [HeatmapPlot, GradientFlowPlot, LagProfilePlot, GradNormsPlot, LossPlot, SpectrumPlot, HiddenStatesPlot,
-       SaturationPlot]
+ALL = list(VIEWS.values())  # every registered view
 TIME_SERIES = [GradNormsPlot, LossPlot, SpectrumPlot]
 
 

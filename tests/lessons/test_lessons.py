@@ -37,6 +37,7 @@ DEFAULT_VIEW_IDS = {
     "spectrum": "the spectrum of W_hh",
     "hidden_states": "the hidden states",
     "saturation": "the saturation histogram",
+    "memory": "the curse-of-memory view",
 }
 LESSONS = all_lessons(views=DEFAULT_VIEW_IDS)
 STEPS = [(lesson, step) for lesson in LESSONS for step in lesson.steps]

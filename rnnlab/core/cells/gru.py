@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import get_activation, sigmoid
+from ..activations import sigmoid
 from .base import Cell
 
 __all__ = ["GRUCell"]
@@ -43,13 +43,16 @@ class GRUCell(Cell):
 
     def __init__(self, n_in, n_hidden, act, reset_after: bool = False):
         super().__init__(n_in, n_hidden, act)
-        self.reset_after = bool(reset_after)
-        if self.reset_after:
-            self.trainable = Cell.trainable + ("b_hn",)
+        self._set_variant(reset_after)
 
-    @classmethod
-    def from_model(cls, model, n_in):
-        return cls(n_in, model.hidden_size, get_activation(model.activation), reset_after=model.gru_reset_after)
+    def configure(self, model):
+        self._set_variant(model.gru_reset_after)
+
+    def _set_variant(self, reset_after: bool) -> None:
+        self.reset_after = bool(reset_after)
+        extra = ("b_hn",) if self.reset_after else ()
+        self.trainable = Cell.trainable + extra
+        self.recurrent_params = ("W_hh",) + extra  # b_hn acts inside the recurrence
 
     def param_shapes(self):
         shapes = super().param_shapes()
@@ -148,6 +151,40 @@ class GRUCell(Cell):
             dq = (dU[..., 2 * H :] * cache["Z"][..., H : 2 * H]).reshape(T * B, H)
             grads["b_hn"] = dq.sum(axis=0)
         return grads
+
+    def jvp(self, p, dp, ds, cache, t, b=None):
+        """(ż, ṙ) pre-activations = U_{z,r} ḣ_{t−1} + U̇_{z,r} h_{t−1}, times σ'. Cho: (r⊙h)˙ = ṙ ⊙ h_{t−1} + r ⊙ ḣ_{t−1},
+        ṅ = φ'_n ⊙ (U_n (r⊙h)˙ + U̇_n (r ⊙ h_{t−1})). Reset after: q̇ = U_n ḣ_{t−1} + U̇_n h_{t−1} + ḃ_hn,
+        ṅ = φ'_n ⊙ (ṙ ⊙ q + r ⊙ q̇). Both: ḣ_t = ż ⊙ (h_{t−1} − n) + z ⊙ ḣ_{t−1} + (1 − z) ⊙ ṅ."""
+        H = self.n_hidden
+        at = self._at
+        W = p["W_hh"]
+        tang = self._tangents(dp)
+        dW = tang.get("W_hh")
+        h_prev = at(cache["S"], t, b)
+        z = at(cache["Z"], t, b)
+        zg, r, n = z[:, :H], z[:, H : 2 * H], z[:, 2 * H :]
+        dzr = ds @ W[: 2 * H].T
+        if dW is not None:
+            dzr += self._immediate(dW[..., : 2 * H, :], h_prev, b)
+        dzr *= at(cache["DZR"], t, b)
+        if self.reset_after:
+            dq = ds @ W[2 * H :].T
+            if dW is not None:
+                dq += self._immediate(dW[..., 2 * H :, :], h_prev, b)
+            if tang.get("b_hn") is not None:
+                dq += tang["b_hn"]  # (H,) for the batch, (N, H) along one sequence: rows line up either way
+            dn = dzr[:, H:] * at(cache["Q"], t, b) + r * dq
+        else:
+            drh = dzr[:, H:] * h_prev + r * ds
+            dn = drh @ W[2 * H :].T
+            if dW is not None:
+                dn += self._immediate(dW[..., 2 * H :, :], at(cache["RH"], t, b), b)
+        dn *= at(cache["DN"], t, b)
+        out = dzr[:, :H] * (h_prev - n)
+        out += zg * ds
+        out += (1 - zg) * dn
+        return out
 
     def _grad_W_hh(self, p, cache, dU):
         T, B, G = dU.shape

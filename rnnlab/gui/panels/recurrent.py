@@ -15,7 +15,7 @@ from .base import ConfigSection
 class RecurrentPanel(ConfigSection):
     section_title = "Recurrent weights W_hh"
     rows = [("Initialisation", "model.init"), ("Spectral radius ρ", "model.spectral_radius"),
-            ("Sparse: non-zeros per row", "model.sparse_k")]
+            ("Sparse: non-zeros per row", "model.sparse_k"), ("Non-normality η", "model.nonnormality")]
 
     def build_extras(self) -> None:
         self.rho = self.editors["model.spectral_radius"].widget  # a log slider over config's whole range
