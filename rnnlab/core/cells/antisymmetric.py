@@ -84,9 +84,9 @@ class AntisymmetricCell(VanillaCell):
             self.prepare(p, cache)
         return cache["W"]
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
-        c["F"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # f(a_t)
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
+        c["F"] = c.buf("F", (T, B, self.n_hidden))  # f(a_t)
         return c
 
     def _h_of_a(self, p, t, cache):
@@ -100,7 +100,7 @@ class AntisymmetricCell(VanillaCell):
 
     def finish(self, p, cache):
         super().finish(p, cache)
-        cache["eD"] = cache["D"] * self.epsilon  # ε f'(a_t)
+        cache["eD"] = np.multiply(cache["D"], self.epsilon, out=cache.buf("eD", cache["D"].shape))  # ε f'(a_t)
 
     _DKEY = "eD"
 

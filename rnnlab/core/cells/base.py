@@ -27,6 +27,7 @@ import numpy as np
 
 from .._align import aligned_copy
 from ..activations import Activation
+from ..workspace import Workspace, take
 
 __all__ = ["Cell", "Cache"]
 
@@ -36,7 +37,15 @@ class Cache(dict):
     other code reads it through the cell's methods (:meth:`Cell.hidden`, :meth:`Cell.da_factor`, …).
 
     ``cache["S"]`` has shape (T + 1, B, S): ``S[0] = s_{-1} = 0`` and ``S[t + 1] = s_t``.
+
+    ``ws``: the network's :class:`~rnnlab.core.workspace.Workspace` the large arrays come from (None: fresh arrays).
     """
+
+    ws: Workspace | None = None
+
+    def buf(self, name: str, shape, dtype=None, zero: bool = False) -> np.ndarray:
+        """A (T, B, ·) array for this pass: from the workspace when there is one (uninitialised unless ``zero``)."""
+        return take(self.ws, name, shape, self["S"].dtype if dtype is None else dtype, zero)
 
 
 class Cell:
@@ -215,21 +224,49 @@ class Cell:
         raise NotImplementedError(f"the {self.label} has no single pre-activation")
 
     # --- forward ------------------------------------------------------------------------------------------------
-    def input_proj(self, p: dict, x: np.ndarray) -> np.ndarray:
-        """u_t = W_hx x_t + b_h for every t: (T, B, I) -> (T, B, G)."""
+    def input_proj(self, p: dict, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """u_t = W_hx x_t + b_h for every t: (T, B, I) -> (T, B, G) (into ``out`` if given)."""
         T, B, _ = x.shape
-        U = x.reshape(T * B, -1) @ p["W_hx"].T
+        G = self.gate_size
+        U = np.empty((T, B, G), dtype=np.result_type(x, p["W_hx"])) if out is None else out
+        np.matmul(x.reshape(T * B, -1), p["W_hx"].T, out=U.reshape(T * B, G))
         U += p["b_h"]
-        return U.reshape(T, B, self.gate_size)
+        return U
 
     def input_vjp(self, p: dict, du: np.ndarray) -> np.ndarray:
         """∂E/∂x_t (N, I) from ∂E/∂u_t (N, G): du · W_hx (the closed loop sends it back into the readout)."""
         return du @ p["W_hx"]
 
-    def new_cache(self, T: int, B: int, dtype) -> Cache:
+    def new_cache(self, T: int, B: int, dtype, ws: Workspace | None = None) -> Cache:
+        """The arrays a forward pass of T steps over B sequences fills (from ``ws`` when given)."""
         c = Cache()
-        c["S"] = np.zeros((T + 1, B, self.state_size), dtype=dtype)
+        c.ws = ws
+        S = take(ws, "S", (T + 1, B, self.state_size), dtype)
+        S[0] = 0.0
+        c["S"] = S
         return c
+
+    def forward_sequence(self, p: dict, x: np.ndarray, cache: Cache) -> None:
+        """The open-loop forward pass over x (T, B, I): every step, then :meth:`finish`. The default runs
+        :meth:`input_proj` and :meth:`step`; a cell may fuse the loop (same results, same cache)."""
+        T, B, _ = x.shape
+        U = self.input_proj(p, x, out=cache.buf("U", (T, B, self.gate_size)))
+        for t in range(T):
+            self.step(p, t, U[t], cache)
+        self.finish(p, cache)
+
+    def backward_sequence(self, p: dict, dH: np.ndarray, scored: np.ndarray, cache: Cache, dU: np.ndarray) -> None:
+        """Full BPTT of an open-loop pass whose readout reads the state (``hidden_is_state``): writes
+        dU[t] = ∂E/∂u_t for every t, given dH[t] = ∂E/∂h_t from the readout at the steps where ``scored[t]``
+        (elsewhere dH[t] is not read). The default runs :meth:`vjp` step by step; a cell may fuse the loop."""
+        T, B, H = dH.shape
+        S = self.state_size
+        ds = np.zeros((B, S), dtype=dH.dtype)
+        other = np.empty_like(ds)
+        for t in range(T - 1, -1, -1):
+            if scored[t]:
+                ds[:, :H] += dH[t]
+            ds, other = self.vjp(p, ds, cache, t, None, du_out=dU[t], out=other, accumulate=False), ds
 
     def prepare(self, p: dict, cache: Cache) -> None:
         """Called once before the forward loop: 64-byte aligned copies of W_hh and of its transpose

@@ -66,13 +66,13 @@ class GRUCell(Cell):
             p["b_hn"] = np.zeros(self.n_hidden)
         return p
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
         H = self.n_hidden
-        c["Z"] = np.empty((T, B, 3 * H), dtype=dtype)  # pre-activations (z, r, n); overwritten by gate values
-        c["NA"] = np.empty((T, B, H), dtype=dtype)  # pre-activation of n
+        c["Z"] = c.buf("Z", (T, B, 3 * H))  # pre-activations (z, r, n); overwritten by gate values
+        c["NA"] = c.buf("NA", (T, B, H))  # pre-activation of n
         # Cho: r ⊙ h_{t−1};  reset after: q = U_n h_{t−1} + b_hn
-        c["Q" if self.reset_after else "RH"] = np.empty((T, B, H), dtype=dtype)
+        c["Q" if self.reset_after else "RH"] = c.buf("QRH", (T, B, H))
         return c
 
     def step(self, p, t, u_t, cache):

@@ -107,16 +107,19 @@ class LRUCell(Cell):
     def input_vjp(self, p, du):
         return du @ self._wx(p)
 
-    def input_proj(self, p, x):
+    def input_proj(self, p, x, out=None):
         T, B, _ = x.shape
-        U = x.reshape(T * B, -1) @ self._wx(p).T
-        U[:, 2 * self.n_hidden :] += p["b_h"]
-        return U.reshape(T, B, 3 * self.n_hidden)
+        G = 3 * self.n_hidden
+        U = np.empty((T, B, G), dtype=np.result_type(x, p["D"])) if out is None else out
+        U2 = U.reshape(T * B, G)
+        np.matmul(x.reshape(T * B, -1), self._wx(p).T, out=U2)
+        U2[:, 2 * self.n_hidden :] += p["b_h"]
+        return U
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
-        c["A"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # output pre-activations a_t
-        c["Hout"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # h_t = f(a_t)
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
+        c["A"] = c.buf("A", (T, B, self.n_hidden))  # output pre-activations a_t
+        c["Hout"] = c.buf("Hout", (T, B, self.n_hidden))  # h_t = f(a_t)
         return c
 
     def step(self, p, t, u_t, cache):
@@ -138,7 +141,7 @@ class LRUCell(Cell):
         self.act.f(a, out=cache["Hout"][t])
 
     def finish(self, p, cache):
-        cache["D"] = self.act.df(cache["A"], cache["Hout"], out=np.empty_like(cache["A"]))
+        cache["D"] = self.act.df(cache["A"], cache["Hout"], out=cache.buf("D", cache["A"].shape))
 
     def hidden(self, cache):
         return cache["Hout"]

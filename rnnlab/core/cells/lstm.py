@@ -38,12 +38,12 @@ class LSTMCell(Cell):
         b[self.n_hidden : 2 * self.n_hidden] = 1.0  # forget gate open at the start
         return b
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
         H = self.n_hidden
-        c["Z"] = np.empty((T, B, 4 * H), dtype=dtype)  # pre-activations, later overwritten by gate values
-        c["PC"] = np.empty((T, B, H), dtype=dtype)  # φ(c_t)
-        c["ZG"] = np.empty((T, B, H), dtype=dtype)  # pre-activation of g (for φ')
+        c["Z"] = c.buf("Z", (T, B, 4 * H))  # pre-activations, later overwritten by gate values
+        c["PC"] = c.buf("PC", (T, B, H))  # φ(c_t)
+        c["ZG"] = c.buf("ZG", (T, B, H))  # pre-activation of g (for φ')
         return c
 
     def step(self, p, t, u_t, cache):

@@ -22,9 +22,9 @@ class VanillaCell(Cell):
     supports_hessian_free = True
     seeds_bound_holds = True
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
-        c["A"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # pre-activations a_t
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
+        c["A"] = c.buf("A", (T, B, self.n_hidden))  # pre-activations a_t
         return c
 
     def _h_of_a(self, p, t, cache):
@@ -39,7 +39,7 @@ class VanillaCell(Cell):
 
     def finish(self, p, cache):
         # f'(a_t) for all t in one vectorised pass (cheaper than per step), without temporaries
-        cache["D"] = self.act.df(cache["A"], self._fh(cache), out=np.empty_like(cache["A"]))
+        cache["D"] = self.act.df(cache["A"], self._fh(cache), out=cache.buf("D", cache["A"].shape))
 
     def _fh(self, cache):
         return cache["S"][1:]
