@@ -207,11 +207,12 @@ def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
     # (not when the readout's h_t also reaches u_t directly, through hidden_vjp)
     in_state = cell.hidden_is_state
     single = len(windows) == 1 and windows[0][1] == 0 and fb is None and in_state
-    dU = ws.empty("bptt.dU", (T, B, G), dz.dtype) if single else ws.zeros("bptt.dU", (T, B, G), dz.dtype)
     dz_fb = None
     if single and deltas is None:
+        dU = cell.du_buffer(T, B, dz.dtype, ws)
         cell.backward_sequence(p, dH, is_scored, cache, dU)
     else:
+        dU = ws.empty("bptt.dU", (T, B, G), dz.dtype) if single else ws.zeros("bptt.dU", (T, B, G), dz.dtype)
         dz_fb = _backward_windows(net, trace, dH, is_scored, windows, single, dU, deltas)
     grads = cell.param_grads(p, trace.x, cache, dU)
     h = cell.hidden(cache)

@@ -255,10 +255,17 @@ class Cell:
             self.step(p, t, U[t], cache)
         self.finish(p, cache)
 
+    def du_buffer(self, T: int, B: int, dtype, ws: Workspace | None = None) -> np.ndarray:
+        """The uninitialised array that :meth:`backward_sequence` fills with ∂E/∂u and :meth:`param_grads` reads:
+        (T, B, G) by default; a gated cell may use its own gate-major layout (blocks, T, B, H), which its
+        :meth:`param_grads` accepts as well."""
+        return take(ws, "bptt.dU", (T, B, self.gate_size), dtype)
+
     def backward_sequence(self, p: dict, dH: np.ndarray, scored: np.ndarray, cache: Cache, dU: np.ndarray) -> None:
         """Full BPTT of an open-loop pass whose readout reads the state (``hidden_is_state``): writes
-        dU[t] = ∂E/∂u_t for every t, given dH[t] = ∂E/∂h_t from the readout at the steps where ``scored[t]``
-        (elsewhere dH[t] is not read). The default runs :meth:`vjp` step by step; a cell may fuse the loop."""
+        dU[t] = ∂E/∂u_t for every t (into the array of :meth:`du_buffer`), given dH[t] = ∂E/∂h_t from the readout
+        at the steps where ``scored[t]`` (elsewhere dH[t] is not read). The default runs :meth:`vjp` step by step;
+        a cell may fuse the loop."""
         T, B, H = dH.shape
         S = self.state_size
         ds = np.zeros((B, S), dtype=dH.dtype)
