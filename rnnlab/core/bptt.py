@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._blas import blas_threads
 from .cells import Cache
 from .network import Network
 
@@ -71,7 +72,7 @@ def forward(net: Network, x: np.ndarray, feedback: np.ndarray | None = None) -> 
     -------
     Trace
     """
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), blas_threads():
         return _forward(net, x, feedback)
 
 
@@ -183,7 +184,7 @@ def backward(net: Network, trace: Trace, dz: np.ndarray, k1: int = 0, k2: int = 
     ``deltas``: optional (T, B, S) array that receives δ_t = ∂E/∂s_t, the total derivative reaching the state at
     step t (summed over the truncation windows); Pascanu's Ω regulariser is built from it.
     """
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), blas_threads():
         return _backward(net, trace, dz, k1, k2, deltas)
 
 
@@ -207,8 +208,9 @@ def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
     # (not when the readout's h_t also reaches u_t directly, through hidden_vjp)
     in_state = cell.hidden_is_state
     single = len(windows) == 1 and windows[0][1] == 0 and fb is None and in_state
+    whole = len(windows) == 1 and windows[0][1] == 0 and fb is None  # full open-loop BPTT
     dz_fb = None
-    if single and deltas is None:
+    if whole and deltas is None:
         dU = cell.du_buffer(T, B, dz.dtype, ws)
         cell.backward_sequence(p, dH, is_scored, cache, dU)
     else:

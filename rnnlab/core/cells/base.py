@@ -262,7 +262,7 @@ class Cell:
         return take(ws, "bptt.dU", (T, B, self.gate_size), dtype)
 
     def backward_sequence(self, p: dict, dH: np.ndarray, scored: np.ndarray, cache: Cache, dU: np.ndarray) -> None:
-        """Full BPTT of an open-loop pass whose readout reads the state (``hidden_is_state``): writes
+        """Full BPTT of an open-loop pass: writes
         dU[t] = ∂E/∂u_t for every t (into the array of :meth:`du_buffer`), given dH[t] = ∂E/∂h_t from the readout
         at the steps where ``scored[t]`` (elsewhere dH[t] is not read). The default runs :meth:`vjp` step by step;
         a cell may fuse the loop."""
@@ -270,10 +270,16 @@ class Cell:
         S = self.state_size
         ds = np.zeros((B, S), dtype=dH.dtype)
         other = np.empty_like(ds)
+        in_state = self.hidden_is_state
+        if not in_state:
+            dU[...] = 0.0  # ∂E/∂u_t gathers the readout's direct part and the step's
         for t in range(T - 1, -1, -1):
             if scored[t]:
-                ds[:, :H] += dH[t]
-            ds, other = self.vjp(p, ds, cache, t, None, du_out=dU[t], out=other, accumulate=False), ds
+                if in_state:
+                    ds[:, :H] += dH[t]
+                else:
+                    self.hidden_vjp(p, dH[t], cache, t, None, ds_out=ds, du_out=dU[t])
+            ds, other = self.vjp(p, ds, cache, t, None, du_out=dU[t], out=other, accumulate=not in_state), ds
 
     def prepare(self, p: dict, cache: Cache) -> None:
         """Called once before the forward loop: 64-byte aligned copies of W_hh and of its transpose
@@ -293,6 +299,28 @@ class Cell:
             self.prepare(p, cache)
             wt = cache["WT"]
         return wt
+
+    def recurrent_products(self, p: dict, B: int, dtype, rng: np.random.Generator):
+        """A function that does one step's recurrent products, forward and backward, the way this cell's passes do
+        them, on random (B, ·) data: ``rnnlab bench`` times T calls of it as the cell's floor (everything else a
+        BPTT step does is overhead above it). The default: the ``blocks`` (H × H) products of W_hh, batched."""
+        from .._align import aligned_copy
+
+        H, nb = self.n_hidden, self.blocks
+        W = np.asarray(p["W_hh"], dtype=dtype)
+        W3T = aligned_copy(np.swapaxes(W.reshape(nb, H, H), 1, 2))
+        W3 = aligned_copy(W.reshape(nb, H, H))
+        h = rng.standard_normal((B, H)).astype(dtype)
+        d = rng.standard_normal((nb, B, H)).astype(dtype)
+        z = np.empty((nb, B, H), dtype=dtype)
+        if nb == 1:
+            W3T, W3, d, z = W3T[0], W3[0], d[0], z[0]
+
+        def products():
+            np.matmul(h, W3T, out=z)
+            np.matmul(d, W3, out=z)
+
+        return products
 
     def step(self, p: dict, t: int, u_t: np.ndarray, cache: Cache) -> None:
         """Compute s_t from s_{t−1} = cache["S"][t] and u_t (B, G); write it to cache["S"][t + 1]."""

@@ -91,6 +91,26 @@ class GRUCell(Cell):
         cache["W3Ts"] = aligned_copy(np.swapaxes(W.reshape(3, H, H), 1, 2) * sc)  # ½U_zᵀ, ½U_rᵀ, U_nᵀ
         cache["sc"] = sc
 
+    def recurrent_products(self, p, B, dtype, rng):
+        if self.reset_after:
+            return super().recurrent_products(p, B, dtype, rng)
+        # Cho: U_z, U_r batched and U_n after the reset, both ways
+        H = self.n_hidden
+        W = np.asarray(p["W_hh"], dtype=dtype)
+        W3T = aligned_copy(np.swapaxes(W.reshape(3, H, H), 1, 2))
+        W3 = aligned_copy(W.reshape(3, H, H))
+        h = rng.standard_normal((B, H)).astype(dtype)
+        d = rng.standard_normal((3, B, H)).astype(dtype)
+        z = np.empty((3, B, H), dtype=dtype)
+
+        def products():
+            np.matmul(h, W3T[:2], out=z[:2])
+            np.matmul(h, W3T[2], out=z[2])
+            np.matmul(d[2], W3[2], out=z[2])
+            np.matmul(d[:2], W3[:2], out=z[:2])
+
+        return products
+
     def _prep(self, p, cache):
         if "W3Ts" not in cache:
             self.prepare(p, cache)

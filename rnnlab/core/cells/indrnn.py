@@ -57,6 +57,19 @@ class IndRNNCell(VanillaCell):
     def prepare(self, p, cache):
         pass  # nothing to align: the recurrence is elementwise
 
+    def recurrent_products(self, p, B, dtype, rng):
+        """u ⊙ h_{t−1} forward and u ⊙ ∂E/∂a_t backward: elementwise (the recurrence is diagonal)."""
+        H = self.n_hidden
+        u = np.asarray(p["u"], dtype=dtype)
+        h = rng.standard_normal((B, H)).astype(dtype)
+        z = np.empty((B, H), dtype=dtype)
+
+        def products():
+            np.multiply(h, u, out=z)
+            np.multiply(h, u, out=z)
+
+        return products
+
     def step(self, p, t, u_t, cache):
         A = cache["A"]
         np.multiply(cache["S"][t], p["u"], out=A[t])

@@ -122,23 +122,55 @@ class LRUCell(Cell):
         c["Hout"] = c.buf("Hout", (T, B, self.n_hidden))  # h_t = f(a_t)
         return c
 
+    def _cst(self, p, cache):
+        """[C_reᵀ; −C_imᵀ] (2H, H): a_t = [x_re, x_im] · this + (D x + b)."""
+        cst = cache.get("Cst")
+        if cst is None:
+            cst = cache["Cst"] = np.concatenate([p["C_re"].T, -p["C_im"].T], axis=0)
+        return cst
+
+    def _rot(self, p, cache):
+        """(L2, Ls): x_t = x_{t−1} ⊙ L2 + swap(x_{t−1}) ⊙ Ls + u, with swap(x_re, x_im) = (x_im, x_re),
+        L2 = [Re λ, Re λ], Ls = [−Im λ, Im λ] (as (2, H) rows)."""
+        rot = cache.get("rot")
+        if rot is None:
+            lr, li = self._lam(p, cache)
+            rot = cache["rot"] = (np.concatenate([lr, lr]), np.stack([-li, li]))
+        return rot
+
     def step(self, p, t, u_t, cache):
         H = self.n_hidden
-        lr, li = self._lam(p, cache)
         S = cache["S"]
-        xr, xi = S[t, :, :H], S[t, :, H:]
-        nr, ni = S[t + 1, :, :H], S[t + 1, :, H:]
-        np.multiply(xr, lr, out=nr)
-        nr -= xi * li
-        nr += u_t[:, :H]
-        np.multiply(xr, li, out=ni)
-        ni += xi * lr
-        ni += u_t[:, H : 2 * H]
+        B = S.shape[1]
+        L2, Ls = self._rot(p, cache)
+        x = S[t + 1]
+        np.multiply(S[t], L2, out=x)
+        x += (S[t].reshape(B, 2, H)[:, ::-1] * Ls).reshape(B, 2 * H)
+        x += u_t[:, : 2 * H]
         a = cache["A"][t]
-        np.matmul(nr, p["C_re"].T, out=a)
-        a -= ni @ p["C_im"].T
+        np.matmul(x, self._cst(p, cache), out=a)
         a += u_t[:, 2 * H :]
         self.act.f(a, out=cache["Hout"][t])
+
+    def forward_sequence(self, p, x, cache):
+        """The recurrence step by step (elementwise), then the output a_t = Re(C x_t) + D x_t + b for every t in one
+        product."""
+        T, B, _ = x.shape
+        H = self.n_hidden
+        S, A = cache["S"], cache["A"]
+        U = self.input_proj(p, x, out=cache.buf("U", (T, B, 3 * H)))
+        L2, Ls = self._rot(p, cache)
+        tmp = np.empty((B, 2, H), dtype=S.dtype)
+        for t in range(T):
+            xt = S[t + 1]
+            np.multiply(S[t], L2, out=xt)
+            np.multiply(S[t].reshape(B, 2, H)[:, ::-1], Ls, out=tmp)
+            xt += tmp.reshape(B, 2 * H)
+            xt += U[t, :, : 2 * H]
+        np.matmul(S[1:].reshape(T * B, 2 * H), self._cst(p, cache), out=A.reshape(T * B, H))
+        A += U[..., 2 * H :]
+        self.act.f(A, out=cache["Hout"])
+        self.finish(p, cache)
 
     def finish(self, p, cache):
         cache["D"] = self.act.df(cache["A"], cache["Hout"], out=cache.buf("D", cache["A"].shape))
@@ -156,6 +188,28 @@ class LRUCell(Cell):
             ds_out[:, :H] += da @ p["C_re"]
             ds_out[:, H:] -= da @ p["C_im"]
         return ds_out
+
+    def backward_sequence(self, p, dH, scored, cache, dU):
+        """∂E/∂a_t for every t at once, its injection into the state through C in one product, then the reverse
+        recurrence g_t = inj_t + g_{t+1} · diag(λ) step by step (elementwise); ∂E/∂u_t = (g_t, ∂E/∂a_t)."""
+        T, B, H = dH.shape
+        dA = dU[..., 2 * H :]
+        np.multiply(dH, cache["D"], out=dA)
+        if not scored.all():
+            dA[~scored] = 0.0
+        G = dU[..., : 2 * H]
+        np.matmul(dA.reshape(T * B, H), self._cst(p, cache).T, out=G.reshape(T * B, 2 * H))
+        L2, Ls = self._rot(p, cache)
+        Lb = -Ls  # the transpose of each 2×2 block: the covector rotates the other way
+        tmp = np.empty((B, 2, H), dtype=dU.dtype)
+        tmp2 = np.empty((B, 2 * H), dtype=dU.dtype)
+        for t in range(T - 2, -1, -1):
+            g1 = G[t + 1]
+            np.multiply(g1, L2, out=tmp2)
+            np.multiply(g1.reshape(B, 2, H)[:, ::-1], Lb, out=tmp)
+            gt = G[t]
+            gt += tmp2
+            gt += tmp.reshape(B, 2 * H)
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         H = self.n_hidden
