@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["tune_process"]
+__all__ = ["tune_process", "SET_HERE"]
 
 _done = False
+#: the environment variables that :func:`tune_process` set (those the user had set are not in it)
+SET_HERE: set[str] = set()
 
 
 def tune_process() -> None:
@@ -25,7 +27,9 @@ def tune_process() -> None:
         return
     _done = True
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+        if var not in os.environ:
+            os.environ[var] = "1"
+            SET_HERE.add(var)
     if sys.platform.startswith("linux") and os.environ.get("RNNLAB_NO_MALLOPT") is None:
         try:
             import ctypes

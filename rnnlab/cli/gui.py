@@ -39,6 +39,15 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     win.show()
     if room is not None:
         win.apply_classroom(room)
+    if os.environ.get("RNNLAB_STARTUP_PROBE"):  # `rnnlab bench`: say when the window is drawn, then quit
+        from PySide6 import QtCore
+
+        def drawn():
+            win.grab()  # the whole window rendered once
+            print("rnnlab: window drawn", flush=True)
+            app.quit()
+
+        QtCore.QTimer.singleShot(0, drawn)
     rc = app.exec()
     dispose(win)
     return rc

@@ -307,7 +307,7 @@ class Cell:
         from .._align import aligned_copy
 
         H, nb = self.n_hidden, self.blocks
-        W = np.asarray(p["W_hh"], dtype=dtype)
+        W = np.asarray(p["W_hh"] if "W_hh" in p else self.recurrent_matrix(p), dtype=dtype)
         W3T = aligned_copy(np.swapaxes(W.reshape(nb, H, H), 1, 2))
         W3 = aligned_copy(W.reshape(nb, H, H))
         h = rng.standard_normal((B, H)).astype(dtype)

@@ -138,6 +138,24 @@ class LRUCell(Cell):
             rot = cache["rot"] = (np.concatenate([lr, lr]), np.stack([-li, li]))
         return rot
 
+    def recurrent_products(self, p, B, dtype, rng):
+        """x ⊙ [Re λ, Re λ] and swap(x) ⊙ [−Im λ, Im λ] forward, the same backward: elementwise (the recurrence
+        is diagonal)."""
+        H = self.n_hidden
+        lam = self.eigenvalues(p)
+        L2 = np.concatenate([lam.real, lam.real]).astype(dtype)
+        Ls = np.stack([-lam.imag, lam.imag]).astype(dtype)
+        x = rng.standard_normal((B, 2 * H)).astype(dtype)
+        z = np.empty((B, 2 * H), dtype=dtype)
+        z2 = np.empty((B, 2, H), dtype=dtype)
+
+        def products():
+            for _ in range(2):
+                np.multiply(x, L2, out=z)
+                np.multiply(x.reshape(B, 2, H)[:, ::-1], Ls, out=z2)
+
+        return products
+
     def step(self, p, t, u_t, cache):
         H = self.n_hidden
         S = cache["S"]

@@ -50,6 +50,9 @@ class VanillaCell(Cell):
         """J_tᵀ acting on rows: diag(f'(a_t)) W_hh for sequence b (S × S)."""
         return cache[self._DKEY][t, b][:, None] * self._w(p, cache)
 
+    def jacobian(self, p, cache, t, b=0):
+        return self._probe_matrix(p, cache, t, b)
+
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         if b is not None and du_out is None:
             # many probe rows of one sequence: fold diag(f') into W once, then a single product (no pass over
