@@ -129,7 +129,9 @@ class AntisymmetricCell(VanillaCell):
         H = self.n_hidden
         dU2 = dU.reshape(T * B, H)
         gM = dU2.T @ cache["S"][:T].reshape(T * B, H)  # ∂E/∂M = Σ_t ∂E/∂a_t h_{t−1}ᵀ
-        return {"W_hx": dU2.T @ x.reshape(T * B, -1), "b_h": dU2.sum(axis=0), "W": gM - gM.T}
+        grads = self._input_grads(x, dU2)
+        grads["W"] = gM - gM.T
+        return grads
 
     def jacobian(self, p, cache, t, b=0):
         J = cache["eD"][t, b][:, None] * self._w(p, cache)

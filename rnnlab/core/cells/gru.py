@@ -262,20 +262,19 @@ class GRUCell(Cell):
     def param_grads(self, p, x, cache, dU):
         T, B = dU.shape[-3:-1] if dU.ndim == 4 else dU.shape[:2]
         H = self.n_hidden
-        X = x.reshape(T * B, -1)
         Z = cache["Z"]
         Hprev = cache["S"][:T].reshape(T * B, H)
         if dU.ndim == 4:  # gate-major, from backward_sequence
             d = dU.reshape(dU.shape[0], T * B, H)
             du_n = d[-1]
             dzr = d[:2]
-            gx = np.empty((3, H, X.shape[1]), dtype=dU.dtype)
-            np.matmul(dzr.swapaxes(1, 2), X, out=gx[:2])
-            np.matmul(du_n.T, X, out=gx[2])
-            gb = np.empty((3, H), dtype=dU.dtype)
-            np.sum(dzr, axis=1, out=gb[:2])
-            np.sum(du_n, axis=0, out=gb[2])
-            grads = {"W_hx": gx.reshape(3 * H, -1), "b_h": gb.reshape(3 * H)}
+            if self.reset_after:  # z, r, q, n: the input reaches z, r and n
+                gz = self._input_grads(x, dzr)
+                gn = self._input_grads(x, du_n)
+                grads = {"W_hx": np.concatenate([gz["W_hx"], gn["W_hx"]]),
+                         "b_h": np.concatenate([gz["b_h"], gn["b_h"]])}
+            else:
+                grads = self._input_grads(x, d)
             gw = np.empty((3, H, H), dtype=dU.dtype)
             if self.reset_after:
                 np.matmul(d[:3].swapaxes(1, 2), Hprev, out=gw)
@@ -286,6 +285,7 @@ class GRUCell(Cell):
             grads["W_hh"] = gw.reshape(3 * H, H)
             return grads
         grads = super().param_grads(p, x, cache, dU)
+        grads["W_hh"] = self._grad_W_hh(p, cache, dU)  # the candidate's block reads r ⊙ h_{t−1} or gives q
         if self.reset_after:
             dq = (dU[..., 2 * H :] * Z[1]).reshape(T * B, H)
             grads["b_hn"] = dq.sum(axis=0)

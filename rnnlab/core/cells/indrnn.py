@@ -98,9 +98,9 @@ class IndRNNCell(VanillaCell):
     def param_grads(self, p, x, cache, dU):
         T, B, _ = x.shape
         H = self.n_hidden
-        dU2 = dU.reshape(T * B, H)
-        return {"W_hx": dU2.T @ x.reshape(T * B, -1), "b_h": dU2.sum(axis=0),
-                "u": np.einsum("tbh,tbh->h", dU, cache["S"][:T])}
+        grads = self._input_grads(x, dU.reshape(T * B, H))
+        grads["u"] = np.einsum("tbh,tbh->h", dU, cache["S"][:T])
+        return grads
 
     def jacobian(self, p, cache, t, b=0):
         return np.diag(cache["D"][t, b] * p["u"])

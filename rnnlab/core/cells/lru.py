@@ -282,17 +282,20 @@ class LRUCell(Cell):
         lr, li = lam.real, lam.imag
         en, et = np.exp(p["nu_log"]), np.exp(p["theta_log"])
         gam = np.exp(p["gamma_log"])
-        GBr, GBi = gr.T @ X, gi.T @ X  # ∂E/∂(γ ⊙ B_re), ∂E/∂(γ ⊙ B_im) (H, I)
+        gB = self._input_grads(x, d2[:, : 2 * H])["W_hx"]
+        GBr, GBi = gB[:H], gB[H:]  # ∂E/∂(γ ⊙ B_re), ∂E/∂(γ ⊙ B_im) (H, I)
+        gD = self._input_grads(x, da)
+        gC = da.T @ cur  # [∂E/∂C_re, −∂E/∂C_im] in one product
         grads = {
             "nu_log": -en * (g_lr * lr + g_li * li),
             "theta_log": et * (g_li * lr - g_lr * li),
             "gamma_log": gam * (np.sum(GBr * p["B_re"], axis=1) + np.sum(GBi * p["B_im"], axis=1)),
             "B_re": gam[:, None] * GBr,
             "B_im": gam[:, None] * GBi,
-            "C_re": da.T @ cur[:, :H],
-            "C_im": -(da.T @ cur[:, H:]),
-            "D": da.T @ X,
-            "b_h": da.sum(axis=0),
+            "C_re": gC[:, :H],
+            "C_im": -gC[:, H:],
+            "D": gD["W_hx"],
+            "b_h": gD["b_h"],
         }
         dt = dU.dtype
         return {k: np.asarray(v, dtype=dt) for k, v in grads.items()}

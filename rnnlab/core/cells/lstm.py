@@ -232,11 +232,10 @@ class LSTMCell(Cell):
             return super().param_grads(p, x, cache, dU)
         _, T, B, H = dU.shape
         d3 = dU.reshape(4, T * B, H)
-        d3T = d3.swapaxes(1, 2)  # (4, H, TB)
         Hprev = cache["S"][:T, :, :H].reshape(T * B, H)  # a view (rows 2H apart)
-        return {"W_hx": np.matmul(d3T, x.reshape(T * B, -1)).reshape(4 * H, -1),
-                "b_h": d3.sum(axis=1).reshape(4 * H),
-                "W_hh": np.matmul(d3T, Hprev).reshape(4 * H, H)}
+        grads = self._input_grads(x, d3)
+        grads["W_hh"] = np.matmul(d3.swapaxes(1, 2), Hprev).reshape(4 * H, H)
+        return grads
 
     def saturation(self, cache):
         g = cache["Z"][2]
