@@ -26,7 +26,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                            "development tool, not a dependency of rnnlab); run the bench without it, or with a "
                            "Python that has torch") from None
     print_bench(run_bench(args.dtype, quick=args.quick, extra=extra, compare_torch=args.compare_torch,
-                          frozen=args.frozen, cells=not args.core_only))
+                          frozen=args.frozen, cells=not args.core_only, record_threads=not args.no_record))
     return 0
 
 
@@ -38,6 +38,9 @@ def add_parser(sub) -> None:
     p.add_argument("--compare-torch", action="store_true",
                    help="add PyTorch eager's figures beside every cell's (needs torch installed; not a dependency)")
     p.add_argument("--frozen", metavar="EXE", help="also time a frozen bundle's executable to its drawn window")
+    p.add_argument("--no-record", action="store_true",
+                   help="do not record the faster headless thread count (by default a full run records it in "
+                        "rnnlab's threads.json, which run, inspect and compare then use)")
     p.add_argument("--core-only", action="store_true",
                    help="only the vanilla network's and the trainer's figures (skip cells, threads, start-up)")
     p.set_defaults(func=_cmd_bench)

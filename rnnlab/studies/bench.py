@@ -190,8 +190,10 @@ def bench_library_path(quick: bool = False) -> dict:
     return {"library_path": res}
 
 
-def bench_threads(quick: bool = False, torch: bool = False) -> dict:
-    """One and two BLAS threads for the headless steps, and PyTorch at its default threads (with ``torch``)."""
+def bench_threads(quick: bool = False, torch: bool = False, record: bool = False) -> dict:
+    """One and two BLAS threads for the headless steps, and PyTorch at its default threads (with ``torch``).
+    ``headless_choice``: 2 when two threads were at least 10 % faster on both steps, else 1; ``record`` writes it
+    to rnnlab's ``threads.json``, which headless commands read (``rnnlab/_runtime.py``)."""
     from ..core import _blas, loss_and_grads
 
     reps = 3 if quick else 11
@@ -227,7 +229,29 @@ def bench_threads(quick: bool = False, torch: bool = False) -> dict:
         res[f"{key}.{dtype}"] = r
     if ref is not None:
         ref.set_threads(1)
+    both = [res[k] for k in res if isinstance(res[k], dict)]
+    faster = 2 if both and all(r["threads_2_ms"] < 0.9 * r["threads_1_ms"] for r in both) else 1
+    res["headless_choice"] = faster
+    if record:
+        res["recorded_in"] = _record_threads(faster, both)
     return {"threads": res}
+
+
+def _record_threads(n: int, figures: list) -> str:
+    """Write the headless thread count to rnnlab's ``threads.json`` (atomically); returns the path, or why not."""
+    import json
+
+    from .._runtime import threads_file
+    from ..train.outputs import atomic_path
+
+    path = threads_file()
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps({"headless": n, "measured": figures,
+                                       "when": time.strftime("%Y-%m-%d %H:%M:%S")}), encoding="utf-8")
+    except OSError as exc:
+        return f"not recorded: {exc}"
+    return str(path)
 
 
 def bench_heatmaps(quick: bool = False) -> dict:
@@ -261,7 +285,7 @@ def bench_startup(quick: bool = False, frozen: str | None = None) -> dict:
 
     n = 1 if quick else 5
 
-    def measure(cmd: list[str]) -> float | None:
+    def measure(cmd: list[str]) -> float | str:
         times = []
         with tempfile.TemporaryDirectory() as home:
             env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RNNLAB_STARTUP_PROBE="1", XDG_CONFIG_HOME=home)
@@ -281,13 +305,20 @@ def bench_startup(quick: bool = False, frozen: str | None = None) -> dict:
                         proc.kill()
                         proc.wait()
                 if "window drawn" not in line:
-                    return None
+                    return f"no window: {' '.join(cmd)} exited with {proc.returncode} (is PySide6 installed?)"
                 times.append(t)
         return float(np.median(times))
 
-    res: dict = {"window_s": measure([sys.executable, "-m", "rnnlab", "gui", "--engine", "process"])}
-    if frozen:
-        res["frozen_window_s"] = measure([frozen, "gui"])
+    res: dict = {}
+    for key, cmd in (("window_s", [sys.executable, "-m", "rnnlab", "gui", "--engine", "process"]),
+                     ("frozen_window_s", [frozen, "gui"] if frozen else None)):
+        if cmd is None:
+            continue
+        try:
+            v = measure(cmd)
+        except OSError as exc:
+            v = f"could not start {cmd[0]}: {exc}"
+        res[key if isinstance(v, float) else key.replace("_s", "_error")] = v
     return {"startup": res}
 
 
@@ -372,10 +403,12 @@ def bench_training(quick: bool = False) -> dict:
 
 
 def run_bench(dtype: str = "float64", quick: bool = False, extra: list[Callable[[bool], dict]] | None = None,
-              compare_torch: bool = False, frozen: str | None = None, cells: bool = True) -> dict:
+              compare_torch: bool = False, frozen: str | None = None, cells: bool = True,
+              record_threads: bool = False) -> dict:
     """All figures as a dict (``rnnlab bench`` prints it as JSON): the core's, the trainer's, every cell's, the
     library path, threads, heatmaps, start-up, then those of each ``extra(quick)`` (the app's, with ``--gui``).
-    ``compare_torch`` adds PyTorch's figures (a RuntimeError when PyTorch cannot be imported)."""
+    ``compare_torch`` adds PyTorch's figures (a RuntimeError when PyTorch cannot be imported); ``record_threads``
+    records the faster headless thread count (:func:`bench_threads`)."""
     res: dict = {"python": platform.python_version(), "numpy": np.__version__}
     if compare_torch:
         from . import _torch_ref
@@ -386,7 +419,7 @@ def run_bench(dtype: str = "float64", quick: bool = False, extra: list[Callable[
     if cells:
         res.update(bench_cells(quick, torch=compare_torch))
         res.update(bench_library_path(quick))
-        res.update(bench_threads(quick, torch=compare_torch))
+        res.update(bench_threads(quick, torch=compare_torch, record=record_threads and not quick))
         res.update(bench_heatmaps(quick))
         res.update(bench_startup(quick, frozen))
     for f in extra or []:
