@@ -16,7 +16,6 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ._blas import blas_threads
 from .bptt import Trace, backward, loss_and_dz
 from .network import Network
 
@@ -67,7 +66,7 @@ def log_norm_sweep(net: Network, trace: Trace, b: int, seeds: Callable[[int], np
 
     Cost: Σ_k (#blocks alive at k)·w·S·G multiply-adds, i.e. about T²·S³/2 for identity seeds (exact heatmap).
     """
-    with np.errstate(all="ignore"), blas_threads():
+    with np.errstate(all="ignore"):
         return _sweep(net, trace, b, seeds, norm)
 
 
