@@ -406,15 +406,38 @@ def lyapunov_spectrum(jacobians: Iterable[np.ndarray], m: int, transient: int = 
     return np.sort(acc / n)[::-1]
 
 
-def network_lyapunov(net: Network, trace: Trace, m: int = 5, b: int = 0) -> np.ndarray:
+def network_lyapunov(net: Network, trace: Trace, m: int = 5, b: int = 0,
+                     rng: np.random.Generator | None = None) -> np.ndarray:
     """Top-m Lyapunov exponents (per step) of the input-driven state dynamics along the probe sequence b.
 
-    Uses the step Jacobians ∂s_t/∂s_{t−1}; the first 10 % of the steps are a transient. For short sequences
-    (T ≲ 100) this is a finite-time estimate.
+    The QR (Benettin) iteration of :func:`lyapunov_spectrum` run on the transposed product
+    (J_{T−1} ⋯ J_1)ᵀ = J_1ᵀ ⋯ J_{T−1}ᵀ, J_t = ∂s_t/∂s_{t−1}: each step multiplies m orthonormal rows by one
+    step Jacobian with the cell's vector–Jacobian product (cost m·S·G per step, instead of building the dense
+    S × S Jacobian, S²·G: 80 times less at S = 400, m = 5). A matrix product and its transpose have the same
+    singular values, so the exponents are those of the forward dynamics. The first 10 % of the steps taken (the
+    last of the sequence) are a transient. For short sequences (T ≲ 100) this is a finite-time estimate.
     """
     T = trace.T
-    jac = (net.cell.jacobian(net.params, trace.cache, t, b) for t in range(1, T))
-    return lyapunov_spectrum(jac, m, transient=max(1, (T - 1) // 10))
+    cell, p, cache = net.cell, net.params, trace.cache
+    S = cell.state_size
+    m = min(int(m), S)
+    rng = rng or np.random.default_rng(0)
+    transient = max(1, (T - 1) // 10)
+    if T < 2 or m < 1:
+        return np.full(max(m, 0), np.nan)
+    Q, _ = np.linalg.qr(rng.standard_normal((S, m)))
+    acc = np.zeros(m)
+    n = 0
+    for i, t in enumerate(range(T - 1, 0, -1)):
+        rows = cell.vjp(p, np.ascontiguousarray(Q.T), cache, t, b)  # Qᵀ J_t = (J_tᵀ Q)ᵀ
+        Q, R = np.linalg.qr(np.asarray(rows, dtype=np.float64).T)
+        if i >= transient:
+            with np.errstate(divide="ignore"):
+                acc += np.log(np.abs(np.diag(R)))
+            n += 1
+    if n == 0:
+        return np.full(m, np.nan)
+    return np.sort(acc / n)[::-1]
 
 
 def autonomous_lyapunov(W: np.ndarray, steps: int = 2000, m: int = 5, transient: int = 500,

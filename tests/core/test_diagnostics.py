@@ -407,3 +407,31 @@ def test_the_eigenvalue_cloud_keeps_to_its_allowance():
     assert 1 <= len(steps) <= EIG_ALLOWANCE / 256**3 and steps[0] == 1 and steps[-1] == 999
     assert len(jacobian_eigenvalue_steps(1000, 2048)) == 1
     assert len(jacobian_eigenvalue_steps(1, 8)) == 0
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_network_lyapunov_runs_benettin_on_the_transposed_product(arch):
+    """Exactly the QR iteration on J_{T−1}ᵀ, …, J_1ᵀ (by vector–Jacobian products), and within finite-time noise of
+    the forward iteration on J_1, …, J_{T−1} (a product and its transpose have the same singular values)."""
+    from rnnlab.core import lyapunov_spectrum, network_lyapunov
+
+    T = 300
+    net = small_net(arch, "tanh", H=12, radius=1.3)
+    x, _, _ = batch(net, T=T, B=2)
+    tr = forward(net, x)
+    Js = [net.cell.jacobian(net.params, tr.cache, t, 1) for t in range(1, T)]
+    got = network_lyapunov(net, tr, 4, 1)
+    ref = lyapunov_spectrum((J.T for J in reversed(Js)), 4, transient=(T - 1) // 10)
+    np.testing.assert_allclose(got, ref, atol=1e-12)
+    fwd = lyapunov_spectrum(iter(Js), 4, transient=(T - 1) // 10)
+    np.testing.assert_allclose(got, fwd, atol=0.05)
+
+
+def test_network_lyapunov_of_a_linear_scaled_orthogonal_network_is_log_rho():
+    from rnnlab.config import ModelConfig
+    from rnnlab.core import network_lyapunov
+
+    net = build_network(ModelConfig(activation="linear", hidden_size=6, init="orthogonal", spectral_radius=1.7),
+                        2, 2, "linear", np.random.default_rng(0))
+    tr = forward(net, np.random.default_rng(1).standard_normal((50, 1, 2)))
+    np.testing.assert_allclose(network_lyapunov(net, tr, 6), np.log(1.7), atol=1e-12)
