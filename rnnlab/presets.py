@@ -28,6 +28,9 @@ MEASURES = {
     "final_rho": "spectral radius of W_hh at the end",
     "jacobian_far": "mean log10 ‖∂h_t/∂h_k‖ over the pairs with t − k ≥ T/2, on the probe sequence at the end",
     "long_term_share": "share of ‖∂E/∂W_hh‖ from lags longer than diagnostics.long_lag, at the end",
+    "lyapunov_max": "largest Lyapunov exponent λ_1 (per step) along the probe sequence, at the end",
+    "nrmse84": "Jaeger's NRMSE84 on a held-out Mackey–Glass series (100 runs: 1000 teacher-forced steps, then the "
+               "prediction 84 free-running steps ahead, in the delay equation's own coordinates), at the end",
 }
 
 
@@ -103,6 +106,16 @@ def measure_run(exp: Experiment, steps: int, measure: str) -> float | bool:
     tr = res.trainer
     if measure == "final_rho":
         return tr.net.spectral_radius()
+    if measure == "nrmse84":
+        from .train.tasks.mackey_glass import nrmse84
+
+        return nrmse84(tr.net)
+    if measure == "lyapunov_max":  # what diagnostics().lyapunov[0] holds, without the heatmap (T²S³/2 at S = 200)
+        from .core.bptt import forward
+        from .core.diagnostics import network_lyapunov
+
+        x, _, _ = tr.probe
+        return float(network_lyapunov(tr.net, forward(tr.net, x), tr.exp.diagnostics.lyapunov)[0])
     d = tr.diagnostics()
     if measure == "jacobian_far":
         heat = d.jacobian_log10
