@@ -142,6 +142,21 @@ def test_heatmap_image_levels_and_readout(qtbot, snapshots):
     assert "undefined" in w.readout_text(2, 5)
 
 
+def test_an_estimated_heatmap_states_its_error(qtbot, snapshots):
+    from rnnlab.core.diagnostics import estimate_error_log10
+
+    snaps, _ = snapshots
+    w = make(qtbot, HeatmapPlot)
+    w.update(snaps[-1])
+    assert "estimated" not in w.readout.text() and "Frobenius norm" in w.readout.text()
+    w.update(with_diag(snaps[-1], heatmap_mode="estimated", heatmap_probes=16, heatmap_stride=3,
+                       heatmap_note="estimated with 16 random probes; one row t in 3 computed"))
+    spread, bias = estimate_error_log10(16)
+    text = w.readout.text()
+    assert f"estimated with 16 probes (±{spread:.2g} decades per entry, bias ≥ {bias:.2g})" in text
+    assert "±0.079" in text and "-0.014" in text and "one row t in 3" in text and "would not stream" in text
+
+
 def test_heatmap_minus_inf_is_the_lowest_colour(qtbot, snapshots):
     snaps, _ = snapshots
     w = make(qtbot, HeatmapPlot)

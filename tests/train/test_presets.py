@@ -117,7 +117,20 @@ def test_mackey_glass_esn_reaches_jaegers_nrmse84_on_a_held_out_series():
     eff = np.diag(alpha) + (1 - alpha)[:, None] * net.params["W_hh"]
     assert round(float(np.max(np.abs(np.linalg.eigvals(eff)))), 2) == 0.92  # "0.92 here"
     assert exp.task.batch_size * (exp.task.length - exp.remedies.esn_washout) == 4500  # "the 4500 states left"
-    with_bias = [nrmse84(run(exp.replace(seed=s), 1, evaluate=False).trainer.net) for s in SEEDS]
+    from rnnlab.core.bptt import forward
+
+    with_bias = []
+    for s in SEEDS:
+        res = run(exp.replace(seed=s), 1)
+        tr = res.trainer
+        with_bias.append(nrmse84(tr.net))
+        assert res.final_metric == 1.0  # "passes for every sequence"
+        b = tr.task.sample(np.random.default_rng(5), 10)
+        err = (forward(tr.net, b.x).z - b.y)[..., 0] ** 2
+        assert 1e-11 <= err[150:].mean() <= 5e-11  # "about 3·10^-11" after the washout
+        assert err[:150].mean() >= 10  # the start-up transient: what keeps the loss curve high
+        loss_2 = run(exp.replace(seed=s), 2, trainer=tr).trainer.history.since(0)["loss"][-1]
+        assert 10 <= loss_2 <= 1e4  # "10^1 to 10^4"
     without = [nrmse84(run(p.contrast_experiment().replace(seed=s), 1, evaluate=False).trainer.net) for s in SEEDS]
     assert all(v <= 1e-3 for v in with_bias), with_bias
     assert all(1.75e-4 <= v <= 2.45e-4 for v in with_bias), with_bias  # "1.8·10^-4 to 2.4·10^-4"

@@ -256,8 +256,10 @@ class HeatmapPlot(LogMatrixPlot):
         if d.heatmap_mode == "estimated":
             m = int(d.heatmap_probes or cfg.diagnostics.probes)
             spread, bias = estimate_error_log10(m)
-            how = f", estimated with {m} probes (error per entry ±{spread:.2g} decades, bias ≥ {bias:.2g})"
+            how = f", estimated with {m} probes (±{spread:.2g} decades per entry, bias ≥ {bias:.2g})"
+        if d.heatmap_stride > 1:
+            how += f", one row t in {d.heatmap_stride}"
         parts = get_cell(cfg.model.arch).state_parts
         state = f", of the state ({', '.join(parts)})" if len(parts) > 1 else ""
-        note = f" ({d.heatmap_note}: the exact one would not stream)" if d.heatmap_note else ""
+        note = " (the exact one would not stream)" if d.heatmap_note else ""
         return f"{norm} norm{how}{state}{note}"

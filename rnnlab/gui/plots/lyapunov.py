@@ -43,7 +43,7 @@ class LyapunovPlot(SnapshotPlot):
         self.heading = lw.addLabel("Lyapunov exponents", row=0, col=0, colspan=2, size="12pt")
         # --- λ_i against i ---
         self.spec = lw.addPlot(row=1, col=0)
-        style_plot(self.spec, "", "index i", "λ_i (per step)")
+        style_plot(self.spec, "", "index i", "λ_i per step")
         self.spec.setTitle(None)
         self.spec.setMenuEnabled(False)
         self.spec.showGrid(x=False, y=True, alpha=0.25)
@@ -54,9 +54,9 @@ class LyapunovPlot(SnapshotPlot):
         self.spec.addItem(self.zero)  # in the bounds: 0 always stays in view
         # --- λ_1 over training ---
         self.series = lw.addPlot(row=1, col=1)
-        style_plot(self.series, "", "training step", "λ_1 (per step)")
+        style_plot(self.series, "", "training step", "λ_1")
         self.series.setTitle(None)
-        self.series.getAxis("bottom").setTickDensity(0.4)  # a narrow column: few step labels
+        self.series.getAxis("bottom").setTickDensity(0.3)  # a narrow column: few step labels
         self.series.setMenuEnabled(False)
         self.l1_curve = self.series.plot([], [], pen=pg.mkPen(COLORS[1], width=PEN_WIDTH), symbol="o",
                                          symbolSize=5, symbolBrush=COLORS[1], symbolPen=None)

@@ -80,14 +80,14 @@ class SpectrumPlot(SnapshotPlot):
                                        brush=pg.mkBrush(COLORS[0]))
         self.eigs.setZValue(5)
         self.cloud = pg.ScatterPlotItem(size=5, symbol="o", pen=None, brush=pg.mkBrush(*CLOUD_COLOR))
-        self.cloud.setZValue(4)
+        self.cloud.setZValue(6)  # over the (larger) dots: where J ≈ the recurrence, both stay visible
         self.plane.addItem(self.cloud)
         self.plane.addItem(self.eigs)
         # --- ρ and σ_max over training ---
         self.series = lw.addPlot(row=1, col=1, axisItems={"left": Log10Axis("left")})
         style_plot(self.series, "", "training step", "ρ, σ_max")
         self.series.setTitle(None)
-        self.series.getAxis("bottom").setTickDensity(0.6)  # a narrow column: fewer step labels
+        self.series.getAxis("bottom").setTickDensity(0.3)  # a narrow column: few step labels
         self.series.setDownsampling(auto=True, mode="peak")
         self.series.setClipToView(True)
         self.series.setMenuEnabled(False)
@@ -107,7 +107,7 @@ class SpectrumPlot(SnapshotPlot):
         # the complex plane keeps a square-ish share of the width (its aspect is locked)
         lw.ci.layout.setColumnStretchFactor(0, 1)
         lw.ci.layout.setColumnStretchFactor(1, 1)
-        self.legend = pg.LegendItem(labelTextSize="11pt", colCount=2, frame=False)
+        self.legend = pg.LegendItem(labelTextSize="10pt", colCount=3, frame=False)
         lw.addItem(self.legend, row=2, col=0, colspan=2)
         # the circles are named in the legend (text inside a small complex plane would hide eigenvalues)
         # short entries (a legend is as wide as its text); the caption names the matrices
