@@ -99,9 +99,9 @@ def _forward(net: Network, x: np.ndarray, feedback: np.ndarray | None) -> Trace:
         for t in range(T):
             if t > 0:
                 m = feedback[t][:, None]
-                yhat = cache["S"][t, :, :H] @ W_yh.T + b_y
+                yhat = cell.hidden(cache)[t - 1] @ W_yh.T + b_y
                 x_used[t] = m * x[t] + (1.0 - m) * yhat
-            u = x_used[t] @ p["W_hx"].T + p["b_h"]
+            u = cell.input_proj(p, x_used[t][None])[0]
             cell.step(p, t, u, cache)
     cell.finish(p, cache)
     h = cell.hidden(cache)
@@ -205,7 +205,9 @@ def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
     fb = trace.feedback
     windows = tbptt_windows(T, k1, k2)
     # one window over the whole sequence visits every step exactly once: ∂E/∂u_t can be written, not added
-    single = len(windows) == 1 and windows[0][1] == 0 and fb is None
+    # (not when the readout's h_t also reaches u_t directly, through hidden_vjp)
+    in_state = cell.hidden_is_state
+    single = len(windows) == 1 and windows[0][1] == 0 and fb is None and in_state
     dU = np.empty((T, B, G), dtype=dz.dtype) if single else np.zeros((T, B, G), dtype=dz.dtype)
     dz_fb = np.zeros_like(dz) if fb is not None else None
     for te, tlo, inj in windows:
@@ -214,21 +216,25 @@ def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
         ds = np.zeros((B, S), dtype=dz.dtype)
         extra = np.zeros((B, H), dtype=dz.dtype) if fb is not None else None
         for t in range(te, tlo - 1, -1):
-            if t >= inj and is_scored[t]:
-                ds[:, :H] += dH[t]
+            dh = dH[t] if (t >= inj and is_scored[t]) else None
             if fb is not None:
-                ds[:, :H] += extra
+                dh = extra if dh is None else dh + extra
+            du = dU[t] if fb is None else np.zeros((B, G), dtype=dz.dtype)
+            if dh is not None:
+                if in_state:
+                    ds[:, :H] += dh
+                else:  # h_t = g(s_t, u_t): ∂E/∂h_t reaches s_t and u_t
+                    cell.hidden_vjp(p, dh, cache, t, None, ds_out=ds, du_out=du)
             if deltas is not None:
                 deltas[t] += ds
             if fb is None:
-                ds = cell.vjp(p, ds, cache, t, None, du_out=dU[t], accumulate=not single)
+                ds = cell.vjp(p, ds, cache, t, None, du_out=du, accumulate=not single)
             else:
-                du = np.zeros((B, G), dtype=dz.dtype)
                 ds = cell.vjp(p, ds, cache, t, None, du_out=du)
                 dU[t] += du
                 if t > 0:
                     # x_t = m x_t + (1 − m) (W_yh h_{t−1} + b_y): send the error back into the readout and h_{t−1}
-                    dyhat = (1.0 - fb[t])[:, None] * (du @ p["W_hx"])
+                    dyhat = (1.0 - fb[t])[:, None] * cell.input_vjp(p, du)
                     dz_fb[t - 1] += dyhat
                     extra = dyhat @ W_yh
     grads = cell.param_grads(p, trace.x, cache, dU)

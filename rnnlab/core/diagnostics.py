@@ -31,6 +31,8 @@ __all__ = [
     "lag_bound",
     "grad_norms",
     "long_term_split",
+    "param_sensitivity",
+    "plan_sensitivity",
     "spectrum",
     "jacobian_eigenvalue_steps",
     "jacobian_eigenvalues",
@@ -142,10 +144,19 @@ def jacobian_log10(net: Network, trace: Trace, b: int = 0, norm: str = "frobeniu
     the identity by ``probes`` Gaussian rows V/√m, using E‖V P‖²_F = m‖P‖²_F; cost ≈ T²S²·m/2. Its error is
     stated by :func:`estimate_error_log10`. ``stride`` > 1 computes only the rows t = T−1, T−1−stride, … (the
     others stay NaN): the cost divides by ``stride`` (see :func:`plan_heatmap`).
+
+    Cells whose step Jacobians are scaled orthogonal blocks that commute (IndRNN, LRU:
+    :meth:`Cell.jacobian_moduli`) are always computed exactly from per-coordinate products of the moduli, at
+    O(S) per entry instead of O(S³) (``mode`` is then ignored).
     """
     S = net.cell.state_size
     T = trace.T
     stride = max(1, int(stride))
+    if mode not in ("exact", "estimated"):
+        raise ValueError(f"mode must be 'exact' or 'estimated', got {mode!r}")
+    moduli = net.cell.jacobian_moduli(net.params, trace.cache, b)
+    if moduli is not None:  # diagonal (or scaled-rotation) steps: exact at O(S) per entry, whatever was asked
+        return _moduli_heatmap(np.asarray(moduli, dtype=np.float64), norm, range(T - 1, -1, -stride))
     rows = set(range(T - 1, -1, -stride))
     if mode == "exact":
         eye = np.eye(S)
@@ -158,6 +169,73 @@ def jacobian_log10(net: Network, trace: Trace, b: int = 0, norm: str = "frobeniu
     m = int(probes)
     return log_norm_sweep(net, trace, b, lambda t: rng.standard_normal((m, S)) / np.sqrt(m) if t in rows else None,
                           norm)
+
+
+def _moduli_heatmap(g: np.ndarray, norm: str, rows) -> np.ndarray:
+    """The heatmap from per-coordinate moduli g (T, S): the singular values of ∂s_t/∂s_k are Π_{j=k+1..t} g_j,
+    coordinate by coordinate, so with C_i(t) = Σ_{j≤t} ln g_ij, ln ‖∂s_t/∂s_k‖ is max_i (C_i(t) − C_i(k)) (spectral)
+    or ½ ln Σ_i e^{2(C_i(t) − C_i(k))} (Frobenius). Exact zero factors (ReLU units that are off) are counted apart
+    and give −inf.
+
+    Frobenius rows are computed in blocks with one matrix product each: for rows t ≥ t0 of a block and columns
+    k ≤ t0, C(t) − C(k) = α(t) + β(k) with α(t) = C(t) − C(t0) and β(k) = C(t0) − C(k); shifting each row of α and
+    each column of β by its maximum, Σ_i e^{2α_i}e^{2β_i} is a product of two matrices with entries in [0, 1]. The
+    block is kept so short (at most 128 steps) that max_i α_i − min_i α_i ≤ 150 for each row: the term that dominates an entry then
+    is at least e^{−600}·(its share) before rounding, far above underflow, so every entry keeps full relative
+    precision. The few entries t0 < k ≤ t inside a block are summed directly.
+    """
+    T, S = g.shape
+    out = np.full((T, T), np.nan)
+    rows = sorted(set(int(t) for t in rows))
+    if not rows:
+        return out
+    to10 = 1.0 / np.log(10.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        zero = ~(g > 0)
+        C = np.cumsum(np.log(np.where(zero, 1.0, g)), axis=0)  # finite part
+        Z = np.cumsum(zero, axis=0)  # zero factors up to t
+
+        def direct(t: int, k0: int) -> np.ndarray:
+            """ln ‖∂s_t/∂s_k‖ for k = k0 … t, summed per entry."""
+            D = C[t] - C[k0 : t + 1]
+            D[(Z[t] - Z[k0 : t + 1]) > 0] = -np.inf
+            m = D.max(axis=1)
+            if norm == "spectral":
+                return m
+            mm = np.where(np.isfinite(m), m, 0.0)
+            res = mm + 0.5 * np.log(np.sum(np.exp(2.0 * (D - mm[:, None])), axis=1))
+            res[~np.isfinite(m)] = -np.inf
+            return res
+
+        if norm == "spectral":
+            for t in rows:
+                out[t, : t + 1] = direct(t, 0) * to10
+            return out
+        i = 0
+        while i < len(rows):
+            t0 = rows[i]
+            block = [t0]
+            while i + len(block) < len(rows) and len(block) < 256:
+                t = rows[i + len(block)]
+                if t - t0 > 128 or np.ptp(C[t] - C[t0]) > 150.0:  # (128: the direct part stays small)
+                    break
+                block.append(t)
+            i += len(block)
+            tb = np.asarray(block)
+            alpha = C[tb] - C[t0]  # (w, S)
+            alpha[(Z[tb] - Z[t0]) > 0] = -np.inf
+            beta = C[t0] - C[: t0 + 1]  # (t0 + 1, S): k = 0 … t0
+            beta[(Z[t0] - Z[: t0 + 1]) > 0] = -np.inf
+            a, m = alpha.max(axis=1), beta.max(axis=1)
+            a0, m0 = np.where(np.isfinite(a), a, 0.0), np.where(np.isfinite(m), m, 0.0)
+            P = np.exp(2.0 * (alpha - a0[:, None])) @ np.exp(2.0 * (beta - m0[:, None])).T  # (w, t0 + 1)
+            L = a0[:, None] + m0[None, :] + 0.5 * np.log(P)
+            L[~np.isfinite(a)] = -np.inf
+            L[:, ~np.isfinite(m)] = -np.inf
+            out[tb, : t0 + 1] = L * to10
+            for t in block[1:]:
+                out[t, t0 + 1 : t + 1] = direct(t, t0 + 1) * to10
+    return out
 
 
 @dataclass(frozen=True)
@@ -259,7 +337,8 @@ def estimate_error_text(probes: int) -> str:
 def gradient_flow_log10(net: Network, trace: Trace, dz: np.ndarray, b: int = 0) -> np.ndarray:
     """``F[t, k] = log10 ‖∂E_t/∂s_k‖`` (T, T) for sequence b: how much the loss at step t sends back to step k.
 
-    Computed by vector–Jacobian products from ∂E_t/∂s_t = dz_t W_yh (padded with zeros for the LSTM's c).
+    Computed by vector–Jacobian products from ∂E_t/∂s_t = dz_t W_yh carried into the state by
+    :meth:`Cell.hidden_vjp` (padded with zeros for the LSTM's c; through C for the LRU).
     NaN where k > t or where step t carries no loss.
     """
     H, S = net.n_hidden, net.cell.state_size
@@ -270,8 +349,7 @@ def gradient_flow_log10(net: Network, trace: Trace, dz: np.ndarray, b: int = 0) 
         if not np.any(g):
             return None
         row = np.zeros((1, S))
-        row[0, :H] = g @ W_yh
-        return row
+        return net.cell.hidden_vjp(net.params, (g @ W_yh)[None], trace.cache, t, b, ds_out=row)
 
     return log_norm_sweep(net, trace, b, seed, "frobenius")
 
@@ -311,19 +389,93 @@ def grad_norms(grads: dict[str, np.ndarray]) -> dict[str, float]:
     return out
 
 
+def _recurrent_gradient(net: Network, grads: dict) -> np.ndarray:
+    """∂E/∂θ_rec: the gradients of the cell's recurrent parameters, as one vector."""
+    return np.concatenate([np.ravel(grads[k]) for k in net.cell.recurrent_params])
+
+
 def long_term_split(net: Network, trace: Trace, dz: np.ndarray, L: int,
-                    full: np.ndarray | None = None) -> tuple[float, float, float]:
-    """Split ∂E/∂W_hh into short-term (lags t − k ≤ L) and long-term (t − k > L) parts (Pascanu et al. eq. 4).
+                    full: dict | np.ndarray | None = None) -> tuple[float, float, float]:
+    """Split ∂E/∂θ_rec (W_hh; the IndRNN's u, the LRU's ν and θ, …: :attr:`Cell.recurrent_params`) into
+    short-term (lags t − k ≤ L) and long-term (t − k > L) parts (Pascanu et al. eq. 4).
 
     The short-term part backpropagates each loss term E_t only to steps k ≥ t − L (BPTT(1, L + 1)); the long-term
-    part is the full gradient (``full``, computed here when not given) minus it. Returns
-    ``(‖short‖, ‖long‖, share)`` with share = ‖long‖ / (‖short‖ + ‖long‖) ∈ [0, 1].
+    part is the full gradient (``full``: the gradients of :func:`backward`, or that vector; computed here when not
+    given) minus it. Returns ``(‖short‖, ‖long‖, share)`` with share = ‖long‖ / (‖short‖ + ‖long‖) ∈ [0, 1].
     """
     if full is None:
-        full = backward(net, trace, dz)["W_hh"]
-    short = backward(net, trace, dz, 1, L + 1)["W_hh"]
+        full = backward(net, trace, dz)
+    if isinstance(full, dict):
+        full = _recurrent_gradient(net, full)
+    short = _recurrent_gradient(net, backward(net, trace, dz, 1, L + 1))
     ns, nl = float(np.linalg.norm(short)), float(np.linalg.norm(full - short))
     return ns, nl, (nl / (ns + nl) if ns + nl > 0 else 0.0)
+
+
+#: most entries of θ_rec for which the exact sensitivity is computed (its directions take P² numbers)
+SENSITIVITY_MAX_EXACT = 1024
+
+
+def plan_sensitivity(net: Network, T: int, probes: int = 16, budget: float | None = None) -> tuple[str, int]:
+    """``(mode, directions)`` for :func:`param_sensitivity`: ``("exact", P)`` with one direction per entry of
+    θ_rec when P ≤ :data:`SENSITIVITY_MAX_EXACT` and its cost (≈ T·P·(S·G + G·H) multiply-adds) fits ``budget``,
+    else ``("estimated", probes)``."""
+    cell = net.cell
+    P = sum(int(np.size(net.params[k])) for k in cell.recurrent_params)
+    cost = float(T) * P * (cell.state_size * cell.gate_size + cell.gate_size * cell.n_hidden)
+    if P <= SENSITIVITY_MAX_EXACT and (budget is None or cost <= budget):
+        return "exact", P
+    return "estimated", int(probes)
+
+
+def param_sensitivity(net: Network, trace: Trace, b: int = 0, mode: str = "exact", probes: int = 16,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
+    """The curse-of-memory sensitivity ``log10 ‖ds_t/dθ_rec‖_F`` for t = 0 … T−1 along probe sequence b: how much
+    the state at t moves when the recurrent parameters move (Zucchet & Orvieto 2024), by forward-mode tangents.
+
+    ṡ_t = ∂s_t/∂s_{t−1} ṡ_{t−1} + ∂⁺s_t/∂θ_rec θ̇ (:meth:`Cell.jvp`) from ṡ_{−1} = 0, for a set of directions θ̇
+    at once: ``mode="exact"`` takes every unit vector of θ_rec (P directions), so ‖ṡ_t‖_F = ‖ds_t/dθ_rec‖_F
+    exactly; ``mode="estimated"`` takes ``probes`` Gaussian directions scaled by 1/√m, whose ‖ṡ_t‖²_F has mean
+    ‖ds_t/dθ_rec‖²_F (the heatmap's estimator, transposed). Unlike ∂s_t/∂s_k it sums contributions over all
+    past steps, so it can grow without bound while every ‖∂s_t/∂s_k‖ ≤ 1: for h_t = λh_{t−1} + x_t with white
+    x of unit variance, E(∂h_t/∂λ)² → (1 + λ²)/(1 − λ²)³. The tangents are rescaled (with the directions, the map
+    being linear in both) when they approach overflow; −inf where the sensitivity is exactly 0 (t = 0 for cells
+    whose θ_rec multiplies s_{−1} = 0).
+    """
+    with np.errstate(all="ignore"):
+        return _sensitivity(net, trace, b, mode, probes, rng)
+
+
+def _sensitivity(net, trace, b, mode, probes, rng):
+    cell, p, cache = net.cell, net.params, trace.cache
+    names = cell.recurrent_params
+    sizes = [int(np.size(p[k])) for k in names]
+    if mode == "exact":
+        N = sum(sizes)
+        flat = np.eye(N)
+    elif mode == "estimated":
+        N = int(probes)
+        flat = (rng or np.random.default_rng(0)).standard_normal((N, sum(sizes))) / np.sqrt(N)
+    else:
+        raise ValueError(f"mode must be 'exact' or 'estimated', got {mode!r}")
+    dp0, off = {}, 0
+    for k, n in zip(names, sizes):
+        dp0[k] = np.ascontiguousarray(flat[:, off : off + n].reshape((N,) + np.shape(p[k])))
+        off += n
+    T = trace.T
+    out = np.full(T, -np.inf)
+    ds = np.zeros((N, cell.state_size))
+    dp, scale = dp0, 0.0  # the tangents are 10^scale · (ds, dp)
+    for t in range(T):
+        ds = cell.jvp(p, dp, ds, cache, t, b)
+        nrm = float(np.sqrt(np.sum(ds * ds)))
+        out[t] = (np.log10(nrm) if nrm > 0 else -np.inf) + scale
+        if nrm > _BIG:
+            scale += np.log10(nrm)
+            ds = ds / nrm
+            f = 10.0 ** (-scale)
+            dp = {k: v * f for k, v in dp0.items()}
+    return out
 
 
 def spectrum(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -526,6 +678,13 @@ class Diagnostics:
         Frobenius norm of each parameter's gradient on the probe batch, and ``"total"``.
     heatmap_mode, heatmap_stride, heatmap_note : str, int, str
         How the heatmap was computed (see :func:`plan_heatmap`): the note is empty for the requested heatmap.
+    loss_note : str
+        Empty when the probe batch has a loss; else why not (no readout, no targets): then ``loss`` and
+        ``long_term`` are NaN, ``gradient_flow_log10`` is all NaN and ``grad_norms`` is empty, and the views that
+        draw them show this sentence instead.
+    param_sensitivity : (T,)
+        log10 ‖ds_t/dθ_rec‖_F along the probe sequence, the curse-of-memory sensitivity
+        (:func:`param_sensitivity`); ``sensitivity_mode`` says "exact" or "estimated" (:func:`plan_sensitivity`).
     heatmap_probes : int
         Random probes m of an estimated heatmap (its error: :func:`estimate_error_log10`); 0 when exact.
     step_bound, step_bound_formula : float, str
@@ -559,6 +718,9 @@ class Diagnostics:
     heatmap_mode: str = "exact"
     heatmap_stride: int = 1
     heatmap_note: str = ""
+    loss_note: str = ""
+    param_sensitivity: np.ndarray | None = None
+    sensitivity_mode: str = "exact"
     heatmap_probes: int = 0
     step_bound: float = float("nan")
     step_bound_formula: str = ""
@@ -576,7 +738,7 @@ class Diagnostics:
 
 def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_cfg=None, b: int = 0,
              rng: np.random.Generator | None = None, feedback: np.ndarray | None = None,
-             budget: float | None = None) -> tuple[Diagnostics, Trace, dict]:
+             budget: float | None = None, no_loss: str = "") -> tuple[Diagnostics, Trace, dict]:
     """Run every diagnostic on a probe batch (x (T, B, I), y, mask (T, B)). Returns ``(Diagnostics, trace, grads)``
     where ``grads`` are the loss gradients of every parameter (full BPTT).
 
@@ -584,6 +746,9 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
     for the defaults; ``rng`` draws the probes of the estimated heatmap (default: a fixed seed, so repeated
     snapshots of unchanged weights are identical). ``budget`` (multiply-adds) bounds the heatmap's cost
     (:func:`plan_heatmap`; the app passes one so that a snapshot stays quick at any size; None: as configured).
+
+    Without a loss (``no_loss`` says why, or the network has no readout, or the mask scores nothing) the state
+    diagnostics are computed as usual and the loss-based ones are left empty (:attr:`Diagnostics.loss_note`).
     """
     from ..config import DiagnosticsConfig
     from .bptt import forward
@@ -591,11 +756,24 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
     dc = diag_cfg or DiagnosticsConfig()
     with np.errstate(all="ignore"):
         trace = forward(net, x, feedback)
-        loss, dz = loss_and_dz(net, trace.z, y, mask)
-        grads = backward(net, trace, dz)
+        if not no_loss and net.n_out == 0:
+            no_loss = "the network has no readout, so there is no loss"
+        if not no_loss and not np.any(mask):
+            no_loss = "no step of the probe batch is scored, so there is no loss"
+        T = trace.T
+        if no_loss:
+            loss, dz, grads = float("nan"), None, {}
+        else:
+            loss, dz = loss_and_dz(net, trace.z, y, mask)
+            grads = backward(net, trace, dz)
         cell = net.cell
         S = cell.state_size
-        plan = plan_heatmap(trace.T, S, cell.gate_size, cell.n_hidden, dc.mode, dc.probes, dc.norm, budget)
+        if cell.jacobian_moduli(net.params, trace.cache, b) is not None:
+            # exact at O(S) per entry (see jacobian_log10): plan rows only, at that cost (no estimate needed)
+            plan = plan_heatmap(trace.T, S, 1, 1, "exact", S, dc.norm, budget)
+        else:
+            plan = plan_heatmap(trace.T, S, cell.gate_size, cell.n_hidden, dc.mode, dc.probes, dc.norm, budget)
+        smode, sdirs = plan_sensitivity(net, trace.T, dc.probes, budget)
         heat = jacobian_log10(net, trace, b, dc.norm, plan.mode, plan.probes, rng or np.random.default_rng(0),
                               plan.stride)
         offset = 0.5 * np.log10(S) if dc.norm == "frobenius" else 0.0
@@ -612,22 +790,26 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
             jacobian_log10=heat,
             lag_profile=lag_profile(heat),
             lag_bound=lag_bound(net, trace.T, offset),
-            gradient_flow_log10=gradient_flow_log10(net, trace, dz, b),
+            gradient_flow_log10=gradient_flow_log10(net, trace, dz, b) if dz is not None else np.full((T, T), np.nan),
             eigenvalues=ev,
             singular_values=sv,
             lyapunov=network_lyapunov(net, trace, dc.lyapunov, b),
             hidden=np.array(trace.hidden(net)[:, b, :]),
             saturation_counts=counts,
             saturation_edges=edges,
-            long_term=np.asarray(long_term_split(net, trace, dz, dc.long_lag, full=grads.get("W_hh"))),
+            long_term=(np.asarray(long_term_split(net, trace, dz, dc.long_lag, full=grads))
+                       if dz is not None else np.full(3, np.nan)),
             rho=float(np.abs(ev[0])),
             sigma_max=float(sv[0]),
             gamma=net.gamma,
             loss=loss,
-            grad_norms=grad_norms(grads),
+            grad_norms=grad_norms(grads) if grads else {},
             heatmap_mode=plan.mode,
             heatmap_stride=plan.stride,
             heatmap_note=plan.note,
+            loss_note=no_loss,
+            param_sensitivity=param_sensitivity(net, trace, b, smode, sdirs, np.random.default_rng(1)),
+            sensitivity_mode=smode if smode == "exact" else f"estimated with {sdirs} random directions",
             heatmap_probes=plan.probes if plan.mode == "estimated" else 0,
             step_bound=float(sb[0]) if sb is not None else float("nan"),
             step_bound_formula=sb[1] if sb is not None else "",

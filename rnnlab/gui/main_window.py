@@ -11,6 +11,8 @@ from .banner import Banner
 from .lesson_panel import LessonPanel, clear_highlight
 from .controller import Controller
 from .files import FileActions
+from .import_badge import ImportBadge
+from .import_files import ImportFiles
 from .panels import ALL_PANELS
 from .presentation import Presentation, load_classroom
 from .plots import VIEWS
@@ -20,7 +22,7 @@ __all__ = ["MainWindow"]
 
 #: view ids in the rows of the central area (the heatmap first: it is the point of the app)
 LAYOUT = (("heatmap", "lag_profile", "gradient_flow"), ("grad_norms", "loss", "spectrum"),
-          ("hidden_states", "saturation", "lyapunov"))
+          ("hidden_states", "saturation", "memory", "lyapunov"))
 SPEEDS = (("as fast as possible", 0.0), ("100 steps/s", 100.0), ("20 steps/s", 20.0), ("5 steps/s", 5.0),
           ("1 step/s", 1.0))
 
@@ -32,6 +34,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.remember = remember
         self.controller = Controller(exp, mode=mode, confirm=self._confirm, parent=self)
         self.files = FileActions(self, self.controller)
+        self.imports = ImportFiles(self, self.controller, lambda title, text: self.files.error(title, text))
+        self.import_badge = ImportBadge()
         self.banner = Banner()
         self.views = {vid: VIEWS[vid]() for row in LAYOUT for vid in row}
         self.plots = list(self.views.values())
@@ -61,6 +65,7 @@ class MainWindow(QtWidgets.QMainWindow):
         central = QtWidgets.QWidget()
         lay = QtWidgets.QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.import_badge)
         lay.addWidget(self.banner)
         self.rows_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.row_splitters = []
@@ -151,11 +156,20 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addAction(act("&Open experiment…", lambda: self.files.open(), ("Ctrl+O",)))
         m.addAction(act("&Save experiment", lambda: self.files.save(), ("Ctrl+S",)))
         m.addAction(act("Save experiment &as…", lambda: self.files.save(save_as=True), ("Ctrl+Shift+S",)))
+        m.addSeparator()
+        m.addAction(act("Open &model…", lambda: self.imports.open_model(), ("Ctrl+M",),
+                        "A trained network: a PyTorch state_dict (.safetensors, .pt), an ONNX model or an rnnlab "
+                        ".npz (docs/import.md)"))
+        m.addAction(act("Open &data…", lambda: self.imports.open_data(), ("Ctrl+D",),
+                        "Your sequences (.npz, .npy, .csv): the file task, for an imported model or rnnlab's cell"))
+        m.addSeparator()
         self.recent_menu = m.addMenu("Recent experiments")
         self.files.recentChanged.connect(self._fill_recent)
         self._fill_recent()
         m.addSeparator()
-        m.addAction(act("Export &run…", lambda: self.files.export_run(), (), "config.toml, metrics.csv, state.npz"))
+        m.addAction(act("Export &run…", lambda: self.files.export_run(), (),
+                        "config.toml, metrics.csv, state.npz; for an imported model also weights.safetensors (its "
+                        "file's names and layout)"))
         m.addAction(act("Open s&weep results…", lambda: self.open_sweep(), (),
                         "The phase diagram of an `rnnlab sweep` folder; click a cell to open it"))
         exp_menu = m.addMenu("Export &plot")
@@ -226,6 +240,18 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_experiment(self, exp) -> None:
         if self.remember:
             self.files.remember_experiment(exp)
+        self.import_badge.show_for(exp)
+        self._enable_training(exp)
+
+    def _enable_training(self, exp) -> None:
+        """Play and Step only where there is a loss to train on (an imported model needs a readout and data)."""
+        from ..train.imported import no_loss
+
+        why = no_loss(exp)
+        for a, tip in ((self.play_action, "Train continuously / pause (Space)"),
+                       (self.step_action, "One training step (Right, S)")):
+            a.setEnabled(not why)
+            a.setToolTip(f"Nothing to train: {why}" if why else tip)
 
     def _rewind(self) -> None:
         self.banner.hide()

@@ -9,6 +9,8 @@ Figures (milliseconds are medians of repeats):
 * ``heatmap_ms``: the exact ∂h_t/∂h_k heatmap, T = 128, H = 128, with its FLOP rate ``heatmap_gflops`` and
   ``heatmap_efficiency`` = that rate ÷ the rate of one (H×H)·(H×H) product (``gemm_gflops``; target ≥ 0.6);
 * ``heatmap_estimated_ms``: the same heatmap estimated with 16 random probes;
+* ``heatmap_indrnn_ms``: the exact heatmap of an IndRNN (diagonal step Jacobians, H = 32) at T = 10,000, every
+  entry, and ``heatmap_indrnn_every10th_ms`` every 10th row (the window's plan at that length);
 * ``train_step_ms``: one trainer step (no diagnostics) of the same network on a random task, against
   ``train_raw_bptt_ms``, the bare forward + backward pass on its batch; ``train_step_over_bptt`` is their ratio
   (target ≤ 1.1); ``snapshot_expensive_ms``: a snapshot with every diagnostic.
@@ -86,6 +88,17 @@ def bench_core(dtype: str = "float64", quick: bool = False) -> dict:
     res["heatmap_efficiency"] = res["heatmap_gflops"] / res["gemm_gflops"]
     res["heatmap_estimated_ms"] = median_ms(
         lambda: jacobian_log10(hnet, tr, mode="estimated", probes=16, rng=np.random.default_rng(0)), 3, warmup=1)
+    # a diagonal step Jacobian (IndRNN): the exact heatmap at O(H) per entry, at a length no dense cell reaches
+    from ..config import ModelConfig
+    from ..core import build_network
+
+    Td = 2000 if quick else 10_000
+    inet = build_network(ModelConfig(arch="indrnn", hidden_size=32, spectral_radius=1.0), I, I, "linear",
+                         np.random.default_rng(5))
+    itr = forward(inet, np.random.default_rng(6).standard_normal((Td, 1, I)))
+    res["heatmap_indrnn_T"] = Td
+    res["heatmap_indrnn_ms"] = median_ms(lambda: jacobian_log10(inet, itr), 1, warmup=0)
+    res["heatmap_indrnn_every10th_ms"] = median_ms(lambda: jacobian_log10(inet, itr, stride=10), 3, warmup=1)
     return res
 
 

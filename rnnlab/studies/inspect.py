@@ -34,19 +34,38 @@ class InspectResult:
 
 
 def inspect_experiment(exp: Experiment) -> InspectResult:
-    """Build the experiment's network, sample one probe batch of its task and run :func:`diagnose` on it."""
-    from ..train.setup import apply_readout, build
+    """Build the experiment's network, sample one probe batch of its task and run :func:`diagnose` on it.
+
+    An imported model (``model.source``) is diagnosed on the probe batch the window shows
+    (:func:`rnnlab.train.setup.probe_batch`), passed through its front end; an rnnlab ``.npz`` opened without other
+    data on the probe batch stored in it, so a run's ``state.npz`` gives back its own diagnostics.
+    """
+    from ..train.setup import apply_readout, build, probe_batch
 
     task, net, rngs = build(exp)
+    if exp.model.source:
+        x, y, mask = _stored_probe(exp, task) or probe_batch(task, exp, rngs)
+        return collect(exp, task.name, net, x, y, mask, rngs.extra, no_loss=task.no_loss)
     batch = task.sample(rngs.probe, exp.task.batch_size)
     mask = apply_readout(batch.mask, exp.model.readout)
     return collect(exp, task.name, net, batch.x, batch.y, mask, rngs.extra)
 
 
-def collect(exp: Experiment, task_name: str, net, x, y, mask, rng=None) -> InspectResult:
+def _stored_probe(exp: Experiment, task):
+    """The probe batch of an rnnlab .npz, when the experiment diagnoses it on the task it was made with."""
+    from ..models import open_model
+
+    m = open_model(exp.model.source)
+    if m.probe is None or m.experiment is None or exp.task != m.experiment.task:
+        return None
+    x, y, mask = m.probe
+    return task.front_end(x), y, mask
+
+
+def collect(exp: Experiment, task_name: str, net, x, y, mask, rng=None, no_loss: str = "") -> InspectResult:
     """Diagnostics and arrays of ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B) (see
     :func:`rnnlab.train.outputs.probe_arrays`)."""
-    arrays, diag = probe_arrays(exp, net, x, y, mask, rng)
+    arrays, diag = probe_arrays(exp, net, x, y, mask, rng, no_loss=no_loss)
     return InspectResult(exp, arrays, diag, task_name, net.arch, exp.model.activation == "linear")
 
 
@@ -57,7 +76,10 @@ def summary(res: InspectResult) -> str:
     gs = d.gamma * d.sigma_max
     heat = d.jacobian_log10
     T = heat.shape[0]
-    lines = [
+    from ..train.imported import describe
+
+    lines = [describe(res.experiment)] if res.experiment.model.source else []
+    lines += [
         f"{res.arch} network on task {res.task_name!r}, T = {T}",
         f"  ρ(W_hh) = {d.rho:.4g}   σ_max(W_hh) = {d.sigma_max:.4g}   γ = {d.gamma:g}   γ·σ_max = {gs:.4g}",
     ]
@@ -76,6 +98,10 @@ def summary(res: InspectResult) -> str:
         far,
         f"  top Lyapunov exponent (per step) = {d.lyapunov[0]:.4g}",
         f"  long-term share of ‖∂E/∂W_hh‖ (lags > L) = {d.long_term[2]:.3f}",
-        f"  loss = {d.loss:.4g}   ‖∇‖ = {d.grad_norms['total']:.4g}",
     ]
+    if d.loss_note:
+        lines[-1] = "  long-term share of ‖∂E/∂W_hh‖: no loss"
+        lines.append(f"  loss: none ({d.loss_note})")
+    else:
+        lines.append(f"  loss = {d.loss:.4g}   ‖∇‖ = {d.grad_norms['total']:.4g}")
     return "\n".join(lines)

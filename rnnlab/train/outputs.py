@@ -7,8 +7,8 @@
 ======================  ===================  =========================================================
 key                     shape                meaning
 ======================  ===================  =========================================================
-W_hx, W_hh, b_h         see core.network     the parameters under their documented names
-W_yh, b_y, (alpha)
+W_hx, W_hh, b_h         see core.network     the parameters under their documented names (the new cells'
+W_yh, b_y, (alpha)                           u, A, W, nu_log, …: docs/cells.md)
 x                       (T, B, I)            probe inputs
 y                       (T, B) or (T, B, O)  targets (class indices or values)
 mask                    (T, B)               1 where the output is scored
@@ -25,7 +25,7 @@ singular_values         (H,)                 of the same matrix, decreasing
 lyapunov                (m,)                 top Lyapunov exponents of the driven dynamics (per step)
 saturation_counts       (20,)                histogram of f'(a) on [0, γ] ...
 saturation_edges        (21,)                ... and its bin edges
-long_term               (3,)                 ‖∂E/∂W_hh short‖, ‖long‖ (lags > L), long share
+long_term               (3,)                 ‖∂E/∂θ_rec short‖, ‖long‖ (lags > L), long share
 rho, sigma_max, gamma   ()                   ρ(W_hh), σ_max(W_hh), γ
 hidden                  (T, H)               hidden states of probe sequence 0 (= h[:, 0])
 heatmap_mode            () str               "exact" or "estimated" (how jacobian_log10 was computed) ...
@@ -38,6 +38,9 @@ recurrence_matrix       () str               ... and the name of that matrix ("d
 jacobian_eigenvalues    (n_t, S) complex     of the step Jacobian ∂s_t/∂s_{t−1} of probe sequence 0 ...
 jacobian_steps          (n_t,)               ... at these steps t (up to 32, evenly spaced)
 regime                  () str               what the stated bound forces (core.diagnostics.regime)
+loss_note               () str               empty, or why there is no loss (then loss, grad_*, the flow: NaN)
+param_sensitivity       (T,)                 log10 ‖ds_t/dθ_rec‖ of probe sequence 0 (the curse of memory)
+sensitivity_mode        () str               "exact" or "estimated with m random directions"
 config                  () str               the experiment as TOML
 ======================  ===================  =========================================================
 
@@ -147,15 +150,16 @@ def save_npz(arrays: dict, path: str | Path) -> Path:
     return path
 
 
-def probe_arrays(exp, net, x, y, mask, rng=None) -> tuple[dict, object]:
+def probe_arrays(exp, net, x, y, mask, rng=None, no_loss: str = "") -> tuple[dict, object]:
     """Every array of the table above for ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B):
-    ``(arrays, diagnostics)``, the diagnostics computed once by :func:`rnnlab.core.diagnostics.diagnose`."""
+    ``(arrays, diagnostics)``, the diagnostics computed once by :func:`rnnlab.core.diagnostics.diagnose`
+    (``no_loss``: why there is no loss, see there)."""
     import numpy as np
 
     from ..config import dumps_toml
     from ..core.diagnostics import diagnose
 
-    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng)
+    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng, no_loss=no_loss)
     arrays: dict = {k: v for k, v in net.params.items()}
     arrays.update(x=trace.x, y=y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
                   loss=np.asarray(diag.loss))
@@ -168,12 +172,14 @@ def probe_arrays(exp, net, x, y, mask, rng=None) -> tuple[dict, object]:
 def write_state(trainer, path: str | Path) -> None:
     """state.npz: final parameters, the probe batch, its loss and gradients, and the inspect diagnostics."""
     x, y, mask = trainer.probe
-    arrays, _ = probe_arrays(trainer.exp, trainer.net, x, y, mask)
+    arrays, _ = probe_arrays(trainer.exp, trainer.net, x, y, mask, no_loss=trainer.untrainable or "")
     save_npz(arrays, path)
 
 
 def write_run(trainer, out: str | Path) -> list[Path]:
-    """What ``rnnlab run`` writes, from a trainer in any state: config.toml, metrics.csv, state.npz."""
+    """What ``rnnlab run`` writes, from a trainer in any state: config.toml, metrics.csv, state.npz, and for an
+    imported model weights.safetensors (its file's tensors under their own names and layout, the fine-tuned ones
+    replaced: :func:`rnnlab.train.imported.export_weights`)."""
     from ..config import save_toml
 
     out = Path(out)
@@ -181,4 +187,9 @@ def write_run(trainer, out: str | Path) -> list[Path]:
     save_toml(trainer.exp, out / "config.toml")
     write_metrics_csv(trainer.history, out / "metrics.csv")
     write_state(trainer, out / "state.npz")
-    return [out / "config.toml", out / "metrics.csv", out / "state.npz"]
+    paths = [out / "config.toml", out / "metrics.csv", out / "state.npz"]
+    if trainer.exp.model.source:
+        from .imported import export_weights
+
+        paths.append(export_weights(trainer, out / "weights.safetensors"))
+    return paths

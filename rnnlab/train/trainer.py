@@ -35,7 +35,7 @@ from . import rules
 from .hessian_free import HessianFree
 from .optim import make_optimizer, rebuild_optimizer
 from .remedies import clip_gradients, omega_and_grad, penalty
-from .setup import apply_readout, build
+from .setup import apply_readout, build, probe_batch
 from .snapshot import Event, Explosion, History, Snapshot
 
 __all__ = ["Trainer", "needs_reset"]
@@ -88,8 +88,9 @@ class Trainer:
         self._sigma = sigma_max(self.net.recurrent_matrix())
         self._esn_r = None  # the ESN readout's regression so far: R of the states' QR (see _ridge_readout) ...
         self._esn_c = None  # ... and Qᵀ Y
-        probe = self.task.sample(self.rngs.probe, min(exp.task.batch_size, 8))
-        self.probe = (probe.x, probe.y, apply_readout(probe.mask, exp.model.readout))
+        self.probe = probe_batch(self.task, exp, self.rngs)
+        #: why this experiment cannot be trained (no readout, no targets), or None: :meth:`step` then does nothing
+        self.untrainable: str | None = self.task.no_loss or None
         self._checkpoint = self._make_checkpoint()
         self._t_last = time.perf_counter()
         self._steps_at_last = 0
@@ -156,8 +157,8 @@ class Trainer:
 
     def step(self) -> bool:
         """One training step. Returns False (and does nothing) after an explosion, until :meth:`rewind` or
-        :meth:`reset`."""
-        if self.explosion is not None:
+        :meth:`reset`, and when the experiment cannot be trained (:attr:`untrainable`)."""
+        if self.explosion is not None or self.untrainable:
             return False
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and reported, not warned
             return self._step()
@@ -186,7 +187,7 @@ class Trainer:
 
         pen_value = 0.0
         if by_gradient:
-            if r.l1 > 0 or r.l2 > 0:
+            if (r.l1 > 0 or r.l2 > 0) and "W_hh" in cell.trainable:  # (rules.applies says so for the others)
                 pen_value, pg = penalty(net.params["W_hh"], r.l1, r.l2)
                 grads["W_hh"] = grads["W_hh"] + pg
             if use_omega:
@@ -298,7 +299,7 @@ class Trainer:
     def evaluate(self, batch_size: int | None = None) -> tuple[float, float]:
         """Success rate and accuracy on a fresh held-out batch (free-running for generative tasks)."""
         n = batch_size or self.exp.training.eval_batch_size
-        batch = self.task.sample(self.rngs.eval, n)
+        batch = self.task.sample_heldout(self.rngs.eval, n)
         mask = apply_readout(batch.mask, self.exp.model.readout)
         fb = None
         if self.task.generative:
@@ -315,6 +316,9 @@ class Trainer:
             batch = dataclasses.replace(batch, mask=scored)
         tr = forward(self.net, batch.x, fb)
         out = outputs(self.net, tr.z)
+        if self.untrainable:
+            self.metric, self.accuracy = float("nan"), float("nan")
+            return self.metric, self.accuracy
         if not np.all(np.isfinite(out)):
             self.metric, self.accuracy = 0.0, float("nan")
             return self.metric, self.accuracy
@@ -336,7 +340,8 @@ class Trainer:
         estimated heatmap, when chosen, draws its probes from a fixed seed so unchanged weights give the same
         picture), within :attr:`diagnostics_budget`."""
         x, y, mask = self.probe
-        d, _, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics, budget=self.diagnostics_budget)
+        d, _, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics, budget=self.diagnostics_budget,
+                           no_loss=self.untrainable or "")
         self._rho, self._sigma = d.rho, d.sigma_max
         return d
 

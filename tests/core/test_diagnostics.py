@@ -311,8 +311,9 @@ def test_measured_never_exceeds_the_stated_bound(arch, act, radius, leak, T):
     from rnnlab.config import ModelConfig
     from rnnlab.core.network import build_network
 
-    cfg = ModelConfig(arch=arch, activation=act, hidden_size=12, spectral_radius=radius, input_scale=1.0,
-                      leak_min=leak[0], leak_max=leak[1])
+    name, *flags = arch.split(":")  # a cell, or a variant "cell:flag" (that true/false setting on)
+    cfg = ModelConfig(arch=name, activation=act, hidden_size=12, spectral_radius=radius, input_scale=1.0,
+                      leak_min=leak[0], leak_max=leak[1], **{f: True for f in flags})
     net = build_network(cfg, 8, 8, "linear", np.random.default_rng(5))
     x, y, mask = batch(net, T=T, B=2)
     d, tr, _ = diagnose(net, x, y, mask)

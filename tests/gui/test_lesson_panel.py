@@ -129,10 +129,7 @@ def test_chooser_switches_lessons(panel, qtbot):
 
 
 def plots_for_test():
-    """One of every registered view, in the registry's order (the heatmap first)."""
-    from rnnlab.gui.plots import VIEWS
-
-    return [cls() for cls in VIEWS.values()]
+    return [cls() for cls in VIEWS.values()]  # every registered view
 
 
 def test_highlight_frames_the_watched_plots(panel, qtbot):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
+from rnnlab.gui.plots import VIEWS
 from rnnlab.gui.plots.base import SnapshotPlot
 from rnnlab.gui.plots.grad_norms import GradNormsPlot
 from rnnlab.gui.plots.gradient_flow import GradientFlowPlot

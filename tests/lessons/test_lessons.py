@@ -37,6 +37,7 @@ DEFAULT_VIEW_IDS = {
     "spectrum": "the spectrum of the recurrence",
     "hidden_states": "the hidden states",
     "saturation": "the saturation histogram",
+    "memory": "the curse-of-memory view",
     "lyapunov": "the Lyapunov exponents",
 }
 LESSONS = all_lessons(views=DEFAULT_VIEW_IDS)

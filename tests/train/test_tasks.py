@@ -9,6 +9,7 @@ check, while a wrong baseline or generator is caught.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 import re
 import time
 
@@ -66,7 +67,13 @@ def perfect_output(task: Task, batch: Batch) -> np.ndarray:
     return batch.y.copy()
 
 
+#: the data the generic tests give the file task (your sequences: 40 of up to 7 steps, a class at the last step)
+FILE_DATA = Path(__file__).resolve().parent.parent / "data" / "import" / "seqs_cls.npz"
+
+
 def task_of(name: str, length: int = 200, **kw) -> Task:
+    if name == "file":
+        kw.setdefault("path", str(FILE_DATA))
     return make_task(TaskConfig(name=name, length=length, **kw))
 
 
@@ -102,13 +109,16 @@ def test_shapes_dtypes_and_attributes(name):
         assert np.all(b.y[b.mask == 0] == 0)
         # one-hot inputs (all-zero rows only on padding)
         rows = b.x.sum(axis=-1)
-        assert set(np.unique(rows)) <= {0.0, 1.0} and set(np.unique(b.x)) <= {0.0, 1.0}
-        assert np.all(rows[b.mask > 0] == 1.0)
+        if name != "file":  # the file task's inputs are the user's own features
+            assert set(np.unique(rows)) <= {0.0, 1.0} and set(np.unique(b.x)) <= {0.0, 1.0}
+            assert np.all(rows[b.mask > 0] == 1.0)
     else:
         assert b.y.shape == (Tn, 17, task.n_out) and b.y.dtype == np.float64
         assert np.all(b.y[b.mask == 0] == 0.0)
-    if task.readout == "last":
+    if task.readout == "last" and task.reads_length:
         assert np.all(b.mask[-1] == 1.0) and np.all(b.mask[:-1] == 0.0)
+    elif task.readout == "last":  # sequences of their own lengths: one scored step each, the last real one
+        assert np.all(b.mask.sum(axis=0) == 1.0)
     assert isinstance(b.info, dict)
 
 
@@ -197,7 +207,7 @@ def test_config_choices_are_the_registry():
     assert T.TASK_CLASSES is REGISTRY
     for name, cls in REGISTRY.items():
         assert cls.name == name and issubclass(cls, Task)
-        assert type(make_task(TaskConfig(name=name, length=40))) is cls
+        assert type(task_of(name, 40)) is cls
 
 
 def test_every_task_lives_in_its_own_module():

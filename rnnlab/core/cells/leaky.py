@@ -68,6 +68,11 @@ class LeakyCell(VanillaCell):
         out += ds * p["alpha"]
         return out
 
+    def jvp(self, p, dp, ds, cache, t, b=None):
+        out = super().jvp(p, dp, ds, cache, t, b)
+        out += ds * p["alpha"]
+        return out
+
     def recurrence_eigenvalues(self, params):
         alpha = np.asarray(params["alpha"], dtype=np.float64)
         A = np.diag(alpha) + (1.0 - alpha)[:, None] * np.asarray(params["W_hh"], dtype=np.float64)

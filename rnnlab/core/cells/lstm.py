@@ -105,6 +105,31 @@ class LSTMCell(Cell):
         np.multiply(dct, f, out=out[:, H:])
         return out
 
+    def jvp(self, p, dp, ds, cache, t, b=None):
+        """ż = W_hh ḣ_{t−1} + Ẇ_hh h_{t−1}; each gate's tangent is its derivative times ż; then
+        ċ_t = ḟ c_{t−1} + f ċ_{t−1} + i̇ g + i ġ and ḣ_t = ȯ φ(c_t) + o φ'(c_t) ċ_t."""
+        H = self.n_hidden
+        at = self._at
+        dW = self._tangents(dp).get("W_hh")
+        S = at(cache["S"], t, b)
+        h_prev, c_prev = S[:, :H], S[:, H:]
+        dz = ds[:, :H] @ self._w(p, cache).T
+        if dW is not None:
+            dz += self._immediate(dW, h_prev, b)
+        dz *= at(cache["DG"], t, b)
+        z = at(cache["Z"], t, b)
+        i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
+        di, df, dg, do = dz[:, :H], dz[:, H : 2 * H], dz[:, 2 * H : 3 * H], dz[:, 3 * H :]
+        out = np.empty_like(ds)
+        dc = out[:, H:]
+        np.multiply(df, c_prev, out=dc)
+        dc += f * ds[:, H:]
+        dc += di * g
+        dc += i * dg
+        np.multiply(do, at(cache["PC"], t, b), out=out[:, :H])
+        out[:, :H] += o * at(cache["DPC"], t, b) * dc
+        return out
+
     def saturation(self, cache):
         H = self.n_hidden
         return cache["DG"][..., 2 * H : 3 * H].ravel()

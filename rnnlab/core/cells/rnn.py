@@ -64,6 +64,18 @@ class VanillaCell(Cell):
                 du_out += da
         return np.matmul(da, self._w(p, cache), out=out)
 
+    def jvp(self, p, dp, ds, cache, t, b=None):
+        """ȧ_t = W_hh ḣ_{t−1} + Ẇ_hh h_{t−1},  ḣ_t = f'(a_t) ⊙ ȧ_t (leaky: + α ⊙ ḣ_{t−1}, the factor (1 − α))."""
+        return self._jvp_w(p, self._tangents(dp).get("W_hh"), ds, cache, t, b)
+
+    def _jvp_w(self, p, dW, ds, cache, t, b):
+        """The tangent of the step for a tangent Ẇ_hh of the recurrent matrix itself (None: zero)."""
+        da = ds @ self._w(p, cache).T
+        if dW is not None:
+            da += self._immediate(dW, self._at(cache["S"], t, b), b)
+        da *= self._at(cache[self._DKEY], t, b)
+        return da
+
     def saturation(self, cache):
         return cache["D"].ravel()
 
