@@ -91,10 +91,22 @@ class LeakyCell(VanillaCell):
 
 class ESNCell(LeakyCell):
     """Echo state network (Jaeger 2001): a leaky reservoir whose W_hx, W_hh and b_h stay as drawn; only the
-    readout learns, by ridge regression on the states (see :class:`~rnnlab.train.trainer.Trainer`)."""
+    readout learns, by ridge regression on the states (see :class:`~rnnlab.train.trainer.Trainer`).
+
+    The reservoir has a constant bias input (Jaeger 2001 §6 feeds one to the Mackey–Glass reservoir): b_h is drawn
+    once uniformly in [−s, s] per unit, s = ``model.esn_bias`` (0: no bias), after α, so the other parameters of a
+    seed do not change with s."""
 
     name = "esn"
     label = "echo state network"
     trainable = ()
     fixed_recurrence = True
     badges = ("leaky units", "echo state")
+    settings = LeakyCell.settings + ("model.esn_bias",)
+
+    def init_fixed(self, model, rng):
+        fixed = super().init_fixed(model, rng)
+        s = float(getattr(model, "esn_bias", 0.0))
+        if s > 0:
+            fixed["b_h"] = rng.uniform(-s, s, self.gate_size)
+        return fixed
