@@ -26,7 +26,6 @@ class LeakyCell(VanillaCell):
     leaky = True
     supports_omega = False  # Ω is defined on the vanilla Jacobian diag(f') W_hh
     supports_hessian_free = False  # the R-operator is written for the vanilla step only
-    seeds_bound_holds = False  # the leak path adds diag(α)
     settings = ("model.leak_min", "model.leak_max")
     badges = ("leaky units",)
 
