@@ -201,6 +201,9 @@ class ModelConfig(_Section):
                                  resets=True)
     lru_normalize: bool = param(True, "LRU: start γ_j = √(1 − |λ_j|²) (the normalisation that keeps E|x|² and the "
                                 "sensitivity to λ bounded as |λ| → 1); false starts γ_j = 1.", resets=True)
+    esn_bias: float = param(0.0, "ESN: scale s of the reservoir's constant bias input, b_h drawn once uniformly in "
+                            "[−s, s] per unit and never trained (Jaeger 2001 feeds a constant bias input; 0 = none).",
+                            lo=0.0, hi=100.0, resets=True)
     readout: str = param("task", "When the output is read and scored: `task` (the task decides), `last` step only, "
                          "or `every` step.", choices=("task", "last", "every"), resets=True)
     dtype: str = param("float64", "Floating-point type of the simulation.", choices=("float64", "float32"),
@@ -292,7 +295,9 @@ class RemediesConfig(_Section):
                                    "network's own prediction) is fed as input. 1 = full teacher forcing, 0 = free "
                                    "running.", lo=0.0, hi=1.0)
     esn_washout: int = param(50, "ESN: initial steps discarded before the ridge-regression readout.", lo=0, hi=100000)
-    esn_ridge: float = param(1e-6, "ESN: ridge (Tikhonov) coefficient of the readout regression.", lo=0.0, hi=1e6)
+    esn_ridge: float = param(1e-6, "ESN: ridge (Tikhonov) coefficient β of the readout regression, "
+                             "W = (ZᵀZ + βI)⁻¹ZᵀY over all states Z gathered so far: its weight does not grow with "
+                             "their number.", lo=0.0, hi=1e6)
     hessian_free: bool = param(False, "Train with Hessian-free optimisation (Martens & Sutskever 2011) instead of "
                                "the first-order optimiser.")
     hf_damping: float = param(1.0, "Hessian-free: initial Levenberg–Marquardt damping λ.", lo=0.0, hi=1e6,

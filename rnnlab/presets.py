@@ -33,6 +33,9 @@ MEASURES = {
                 "‖∂h_t/∂h_{t−d}‖ minus the lag-0 value; 0 when it only decays), on the probe sequence at the end",
     "sensitivity_far": "mean log10 ‖ds_t/dθ_rec‖ (the curse-of-memory sensitivity) over t ≥ T/2, on the probe "
                        "sequence at the end",
+    "lyapunov_max": "largest Lyapunov exponent λ_1 (per step) along the probe sequence, at the end",
+    "nrmse84": "Jaeger's NRMSE84 on a held-out Mackey–Glass series (100 runs: 1000 teacher-forced steps, then the "
+               "prediction 84 free-running steps ahead, in the delay equation's own coordinates), at the end",
 }
 
 
@@ -108,6 +111,16 @@ def measure_run(exp: Experiment, steps: int, measure: str) -> float | bool:
     tr = res.trainer
     if measure == "final_rho":
         return tr.net.spectral_radius()
+    if measure == "nrmse84":
+        from .train.tasks.mackey_glass import nrmse84
+
+        return nrmse84(tr.net)
+    if measure == "lyapunov_max":  # what diagnostics().lyapunov[0] holds, without the heatmap (T²S³/2 at S = 200)
+        from .core.bptt import forward
+        from .core.diagnostics import network_lyapunov
+
+        x, _, _ = tr.probe
+        return float(network_lyapunov(tr.net, forward(tr.net, x), tr.exp.diagnostics.lyapunov)[0])
     d = tr.diagnostics()
     if measure == "jacobian_far":
         heat = d.jacobian_log10

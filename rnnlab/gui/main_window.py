@@ -22,7 +22,7 @@ __all__ = ["MainWindow"]
 
 #: view ids in the rows of the central area (the heatmap first: it is the point of the app)
 LAYOUT = (("heatmap", "lag_profile", "gradient_flow"), ("grad_norms", "loss", "spectrum"),
-          ("hidden_states", "saturation", "memory"))
+          ("hidden_states", "saturation", "memory", "lyapunov"))
 SPEEDS = (("as fast as possible", 0.0), ("100 steps/s", 100.0), ("20 steps/s", 20.0), ("5 steps/s", 5.0),
           ("1 step/s", 1.0))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Experiment
-from ..core.diagnostics import Diagnostics, regime
+from ..core.diagnostics import Diagnostics
 from ..train.outputs import probe_arrays, save_npz
 
 __all__ = ["InspectResult", "inspect_experiment", "collect", "summary"]
@@ -70,7 +70,8 @@ def collect(exp: Experiment, task_name: str, net, x, y, mask, rng=None, no_loss:
 
 
 def summary(res: InspectResult) -> str:
-    """A few lines for a person: ρ, σ_max, γ·σ_max and the regime they predict."""
+    """A few lines for a person: ρ and σ_max of W_hh, the step bound the cell states (only where one holds) and
+    the regime it forces (:func:`rnnlab.core.diagnostics.regime`)."""
     d = res.diagnostics
     gs = d.gamma * d.sigma_max
     heat = d.jacobian_log10
@@ -81,8 +82,20 @@ def summary(res: InspectResult) -> str:
     lines += [
         f"{res.arch} network on task {res.task_name!r}, T = {T}",
         f"  ρ(W_hh) = {d.rho:.4g}   σ_max(W_hh) = {d.sigma_max:.4g}   γ = {d.gamma:g}   γ·σ_max = {gs:.4g}",
-        f"  regime: {regime(gs, d.rho, d.gamma, res.linear)}",
-        f"  log10 ‖∂h_T/∂h_1‖ = {heat[T - 1, 0]:.4g}   (bound: {d.lag_bound[T - 1]:.4g})",
+    ]
+    if d.recurrence_matrix and d.recurrence_matrix != "W_hh" and d.recurrence_eigenvalues.size:
+        lines.append(f"  ρ({d.recurrence_matrix}) = {np.max(np.abs(d.recurrence_eigenvalues)):.4g}"
+                     "   (the effective linear recurrence)")
+    if d.step_bound_formula:
+        lines.append(f"  step bound: ‖∂s_t/∂s_{{t−1}}‖₂ ≤ b = {d.step_bound_formula} = {d.step_bound:.4g}")
+    else:
+        lines.append("  step bound: none is stated for this cell")
+    lines.append(f"  regime: {d.regime}")
+    far = f"  log10 ‖∂s_T/∂s_1‖ = {heat[T - 1, 0]:.4g}"
+    if np.isfinite(d.lag_bound[T - 1]):
+        far += f"   (bound: {d.lag_bound[T - 1]:.4g})"
+    lines += [
+        far,
         f"  top Lyapunov exponent (per step) = {d.lyapunov[0]:.4g}",
         f"  long-term share of ‖∂E/∂W_hh‖ (lags > L) = {d.long_term[2]:.3f}",
     ]

@@ -18,7 +18,7 @@ loss                    ()                   loss of the probe batch
 grad_<name>             like <name>          gradient of that loss (full BPTT)
 jacobian_log10          (T, T)               log10 ‖∂s_t/∂s_k‖ of probe sequence 0; NaN above the diagonal
 lag_profile             (T,)                 mean over t of jacobian_log10[t, t − d], d = 0 … T−1
-lag_bound               (T,)                 d·log10(γ σ_max) + log10 ‖I‖ (the seeds' bound)
+lag_bound               (T,)                 d·log10(b) + log10 ‖I‖, b the cell's step bound (NaN: none stated)
 gradient_flow_log10     (T, T)               log10 ‖∂E_t/∂s_k‖ of probe sequence 0
 eigenvalues             (H,) complex         of the cell's recurrent matrix (LSTM/GRU: the candidate block)
 singular_values         (H,)                 of the same matrix, decreasing
@@ -30,6 +30,14 @@ rho, sigma_max, gamma   ()                   ρ(W_hh), σ_max(W_hh), γ
 hidden                  (T, H)               hidden states of probe sequence 0 (= h[:, 0])
 heatmap_mode            () str               "exact" or "estimated" (how jacobian_log10 was computed) ...
 heatmap_stride, _note   (), () str           ... every how many rows t, and why (empty: as configured)
+heatmap_probes          ()                   random probes m of an estimated heatmap (0: exact)
+step_bound              ()                   b with ‖∂s_t/∂s_{t−1}‖₂ ≤ b at every step (NaN: none stated) ...
+step_bound_formula      () str               ... and its formula in words ("" when none)
+recurrence_eigenvalues  (n,) complex         of the cell's effective linear recurrence (empty: LSTM, GRU) ...
+recurrence_matrix       () str               ... and the name of that matrix ("diag(α) + diag(1−α)·W_hh")
+jacobian_eigenvalues    (n_t, S) complex     of the step Jacobian ∂s_t/∂s_{t−1} of probe sequence 0 ...
+jacobian_steps          (n_t,)               ... at these steps t (up to 32, evenly spaced)
+regime                  () str               what the stated bound forces (core.diagnostics.regime)
 loss_note               () str               empty, or why there is no loss (then loss, grad_*, the flow: NaN)
 param_sensitivity       (T,)                 log10 ‖ds_t/dθ_rec‖ of probe sequence 0 (the curse of memory)
 sensitivity_mode        () str               "exact" or "estimated with m random directions"

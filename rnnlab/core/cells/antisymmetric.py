@@ -35,7 +35,6 @@ class AntisymmetricCell(VanillaCell):
     recurrent_params = ("W",)
     supports_omega = False
     supports_hessian_free = False
-    seeds_bound_holds = False
     settings = ("model.antisymmetric_epsilon", "model.antisymmetric_gamma")
     badges = ("antisymmetric",)
     radius_scales_recurrence = False  # ρ(W − Wᵀ) is set, but the recurrence is I + ε(W − Wᵀ − γI)

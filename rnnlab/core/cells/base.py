@@ -84,8 +84,6 @@ class Cell:
         Pascanu's Ω regulariser applies: the step Jacobian is diag(:meth:`da_factor`)·W_hh (plus a fixed diagonal).
     supports_hessian_free : bool
         The R-operator of :mod:`rnnlab.train.hessian_free` is written for this cell.
-    seeds_bound_holds : bool
-        The seeds' bound ‖∂h_t/∂h_k‖ ≤ (γ·σ_max(W_hh))^(t−k) holds (the step Jacobian is diag(f'(a)) W_hh).
     settings : tuple of str
         ``model.*`` keys that only some cells read (e.g. the leak range): :func:`rnnlab.train.rules.applies` greys
         them out for the other cells.
@@ -121,7 +119,6 @@ class Cell:
     leaky: ClassVar[bool] = False
     supports_omega: ClassVar[bool] = False
     supports_hessian_free: ClassVar[bool] = False
-    seeds_bound_holds: ClassVar[bool] = False
     settings: ClassVar[tuple[str, ...]] = ()
     badges: ClassVar[tuple[str, ...]] = ()
     unused_settings: ClassVar[dict[str, str]] = {}

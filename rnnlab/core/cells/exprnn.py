@@ -67,7 +67,6 @@ class ExpRNNCell(VanillaCell):
     derived_params = ("W_hh",)
     supports_omega = False  # Ω would push W_hh off the orthogonal group it cannot leave
     supports_hessian_free = False
-    seeds_bound_holds = True  # the step Jacobian is diag(f') W_hh: γ·σ_max(W_hh) = γ holds
     badges = ("orthogonal W_hh",)
     unused_settings = {
         key: "W_hh = exp(A − Aᵀ) is orthogonal by construction (ρ = σ_max = 1); A starts as random rotation angles"

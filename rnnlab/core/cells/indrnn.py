@@ -31,7 +31,6 @@ class IndRNNCell(VanillaCell):
     recurrent_params = ("u",)
     supports_omega = False  # Ω is written for a full W_hh
     supports_hessian_free = False
-    seeds_bound_holds = True  # diag(f') diag(u): the seeds' γ·σ_max of the recurrent matrix diag(u) is γ·max|u_i|
     badges = ("independent units",)
     settings = ("model.indrnn_u_min",)
     unused_settings = {

@@ -26,7 +26,6 @@ class LeakyCell(VanillaCell):
     leaky = True
     supports_omega = False  # Ω is defined on the vanilla Jacobian diag(f') W_hh
     supports_hessian_free = False  # the R-operator is written for the vanilla step only
-    seeds_bound_holds = False  # the leak path adds diag(α)
     settings = ("model.leak_min", "model.leak_max")
     badges = ("leaky units",)
 
@@ -91,10 +90,22 @@ class LeakyCell(VanillaCell):
 
 class ESNCell(LeakyCell):
     """Echo state network (Jaeger 2001): a leaky reservoir whose W_hx, W_hh and b_h stay as drawn; only the
-    readout learns, by ridge regression on the states (see :class:`~rnnlab.train.trainer.Trainer`)."""
+    readout learns, by ridge regression on the states (see :class:`~rnnlab.train.trainer.Trainer`).
+
+    The reservoir has a constant bias input (Jaeger 2001 §6 feeds one to the Mackey–Glass reservoir): b_h is drawn
+    once uniformly in [−s, s] per unit, s = ``model.esn_bias`` (0: no bias), after α, so the other parameters of a
+    seed do not change with s."""
 
     name = "esn"
     label = "echo state network"
     trainable = ()
     fixed_recurrence = True
     badges = ("leaky units", "echo state")
+    settings = LeakyCell.settings + ("model.esn_bias",)
+
+    def init_fixed(self, model, rng):
+        fixed = super().init_fixed(model, rng)
+        s = float(getattr(model, "esn_bias", 0.0))
+        if s > 0:
+            fixed["b_h"] = rng.uniform(-s, s, self.gate_size)
+        return fixed

@@ -20,7 +20,6 @@ class VanillaCell(Cell):
     label = "vanilla RNN"
     supports_omega = True
     supports_hessian_free = True
-    seeds_bound_holds = True
 
     def new_cache(self, T, B, dtype, ws=None):
         c = super().new_cache(T, B, dtype, ws)

@@ -11,6 +11,7 @@ from .heatmap import HeatmapPlot
 from .hidden_states import HiddenStatesPlot
 from .lag_profile import LagProfilePlot
 from .loss import LossPlot
+from .lyapunov import LyapunovPlot
 from .memory import MemoryPlot
 from .saturation import SaturationPlot
 from .spectrum import SpectrumPlot
@@ -19,7 +20,7 @@ __all__ = ["VIEWS", "view_labels"]
 
 #: view id -> view class, in the window's reading order (the heatmap first: it is the point of the app)
 VIEWS = {cls.view_id: cls for cls in (HeatmapPlot, LagProfilePlot, GradientFlowPlot, GradNormsPlot, LossPlot,
-                                      SpectrumPlot, HiddenStatesPlot, SaturationPlot, MemoryPlot)}
+                                      SpectrumPlot, HiddenStatesPlot, SaturationPlot, MemoryPlot, LyapunovPlot)}
 
 
 def view_labels() -> dict[str, str]:
