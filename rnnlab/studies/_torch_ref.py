@@ -63,21 +63,21 @@ def make_step(net, x, y):
     X = torch.tensor(np.asarray(x), dtype=dt)
     Y = torch.tensor(np.asarray(y).reshape(-1), dtype=torch.long)
     act = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "linear": lambda a: a}[cell.act.name]
-    name = cell.name
     ro = torch.nn.Linear(H, O).to(dt)
-    if name in ("rnn", "lstm", "gru"):
-        mod = {"rnn": lambda: torch.nn.RNN(I, H, nonlinearity="tanh" if cell.act.name != "relu" else "relu"),
-               "lstm": lambda: torch.nn.LSTM(I, H), "gru": lambda: torch.nn.GRU(I, H)}[name]().to(dt)
+    module = _MODULES.get(cell.name)
+    if module is not None:
+        mod = module(torch, I, H, cell).to(dt)
         params = list(mod.parameters()) + list(ro.parameters())
 
         def run():
             out, _ = mod(X)
             return out
     else:
-        params = [v for k, v in p.items() if k != "alpha"] + list(ro.parameters())
-        run = _loops(torch, name, cell, p, X, act, T, B, H)
-        if run is None:
+        loop = _LOOPS.get(cell.name)
+        if loop is None:
             return None
+        params = [v for k, v in p.items() if k != "alpha"] + list(ro.parameters())
+        run = loop(torch, cell, p, X, act, T, B, H)
 
     def step():
         for q in params:
@@ -89,64 +89,83 @@ def make_step(net, x, y):
     return step
 
 
-def _loops(torch, name, cell, p, X, act, T, B, H):
-    """The cells PyTorch has no module for, as loops of PyTorch operations."""
-    dt = X.dtype
+#: PyTorch's own modules for rnnlab's vanilla, LSTM and GRU cells
+_MODULES = {
+    "rnn": lambda torch, I, H, cell: torch.nn.RNN(I, H, nonlinearity="relu" if cell.act.name == "relu" else "tanh"),
+    "lstm": lambda torch, I, H, cell: torch.nn.LSTM(I, H),
+    "gru": lambda torch, I, H, cell: torch.nn.GRU(I, H),
+}
 
-    if name in ("leaky", "esn"):
-        a = p["alpha"].detach()
 
-        def run():
-            U = X @ p["W_hx"].T + p["b_h"]
-            h = torch.zeros(B, H, dtype=dt)
-            hs = []
-            for t in range(T):
-                h = a * h + (1 - a) * act(U[t] + h @ p["W_hh"].T)
-                hs.append(h)
-            return torch.stack(hs)
-        return run
-    if name == "indrnn":
-        def run():
-            U = X @ p["W_hx"].T + p["b_h"]
-            h = torch.zeros(B, H, dtype=dt)
-            hs = []
-            for t in range(T):
-                h = act(U[t] + p["u"] * h)
-                hs.append(h)
-            return torch.stack(hs)
-        return run
-    if name in ("exprnn", "antisymmetric"):
-        eps, gam = getattr(cell, "epsilon", 0.0), getattr(cell, "diffusion", 0.0)
+def _leaky(torch, cell, p, X, act, T, B, H):
+    a = p["alpha"].detach()
 
-        def run():
-            if name == "exprnn":
-                W = torch.matrix_exp(p["A"] - p["A"].T)
-            else:
-                W = p["W"] - p["W"].T - gam * torch.eye(H, dtype=dt)
-            U = X @ p["W_hx"].T + p["b_h"]
-            h = torch.zeros(B, H, dtype=dt)
-            hs = []
-            for t in range(T):
-                a = U[t] + h @ W.T
-                h = act(a) if name == "exprnn" else h + eps * act(a)
-                hs.append(h)
-            return torch.stack(hs)
-        return run
-    if name == "lru":
-        cdt = torch.complex128 if dt == torch.float64 else torch.complex64
+    def run():
+        U = X @ p["W_hx"].T + p["b_h"]
+        h = torch.zeros(B, H, dtype=X.dtype)
+        hs = []
+        for t in range(T):
+            h = a * h + (1 - a) * act(U[t] + h @ p["W_hh"].T)
+            hs.append(h)
+        return torch.stack(hs)
+    return run
 
-        def run():
-            lam = torch.exp(torch.complex(-torch.exp(p["nu_log"]), torch.exp(p["theta_log"])))
-            gam = torch.exp(p["gamma_log"])
-            Bc = torch.complex(p["B_re"], p["B_im"]) * gam[:, None]
-            Ux = (X.to(cdt) @ Bc.T)
-            xs = []
-            s = torch.zeros(B, H, dtype=cdt)
-            for t in range(T):
-                s = lam * s + Ux[t]
-                xs.append(s)
-            Xs = torch.stack(xs)
-            Cc = torch.complex(p["C_re"], p["C_im"])
-            return act((Xs @ Cc.T).real + X @ p["D"].T + p["b_h"])
-        return run
-    return None
+
+def _indrnn(torch, cell, p, X, act, T, B, H):
+    def run():
+        U = X @ p["W_hx"].T + p["b_h"]
+        h = torch.zeros(B, H, dtype=X.dtype)
+        hs = []
+        for t in range(T):
+            h = act(U[t] + p["u"] * h)
+            hs.append(h)
+        return torch.stack(hs)
+    return run
+
+
+def _dense(torch, matrix, euler: float | None, p, X, act, T, B, H):
+    """h_t = f(a_t) (``euler`` None) or h_t = h_{t−1} + ε f(a_t), a_t = W_hx x_t + b_h + M h_{t−1}."""
+    def run():
+        M = matrix()
+        U = X @ p["W_hx"].T + p["b_h"]
+        h = torch.zeros(B, H, dtype=X.dtype)
+        hs = []
+        for t in range(T):
+            a = U[t] + h @ M.T
+            h = act(a) if euler is None else h + euler * act(a)
+            hs.append(h)
+        return torch.stack(hs)
+    return run
+
+
+def _exprnn(torch, cell, p, X, act, T, B, H):
+    return _dense(torch, lambda: torch.matrix_exp(p["A"] - p["A"].T), None, p, X, act, T, B, H)
+
+
+def _antisymmetric(torch, cell, p, X, act, T, B, H):
+    eye = torch.eye(H, dtype=X.dtype)
+    return _dense(torch, lambda: p["W"] - p["W"].T - cell.diffusion * eye, cell.epsilon, p, X, act, T, B, H)
+
+
+def _lru(torch, cell, p, X, act, T, B, H):
+    cdt = torch.complex128 if X.dtype == torch.float64 else torch.complex64
+
+    def run():
+        lam = torch.exp(torch.complex(-torch.exp(p["nu_log"]), torch.exp(p["theta_log"])))
+        gam = torch.exp(p["gamma_log"])
+        Bc = torch.complex(p["B_re"], p["B_im"]) * gam[:, None]
+        Ux = X.to(cdt) @ Bc.T
+        xs = []
+        s = torch.zeros(B, H, dtype=cdt)
+        for t in range(T):
+            s = lam * s + Ux[t]
+            xs.append(s)
+        Xs = torch.stack(xs)
+        Cc = torch.complex(p["C_re"], p["C_im"])
+        return act((Xs @ Cc.T).real + X @ p["D"].T + p["b_h"])
+    return run
+
+
+#: the other cells, as loops of PyTorch operations
+_LOOPS = {"leaky": _leaky, "esn": _leaky, "indrnn": _indrnn, "exprnn": _exprnn, "antisymmetric": _antisymmetric,
+          "lru": _lru}
