@@ -11,12 +11,15 @@ Safety: a buffer is handed out again only when nothing outside the workspace hol
 view, no caller's variable (its reference count says so; a view keeps its base alive and counted). A trace that a
 caller keeps therefore never changes under it: the next pass simply gets new buffers. Buffers are keyed by name,
 shape and dtype; each name keeps the last two shapes (a training batch and an evaluation batch alternate without
-reallocating). Pickling or copying a workspace gives an empty one.
+reallocating). At most :data:`MAX_BYTES` are kept (the least recently used buffers go first), and
+:meth:`Workspace.clear` lets go of everything (a notebook that is done with a large network). Pickling or copying a
+workspace gives an empty one.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -29,6 +32,9 @@ __all__ = ["Workspace", "take"]
 _MIN_BYTES = 32 * 1024
 #: shapes kept per name
 _PER_NAME = 2
+#: bytes a workspace keeps at most (least recently used buffers are let go beyond it; a larger single buffer is
+#: never kept): the process tuning of the ``rnnlab`` command kept up to 512 MB of freed memory in the heap too
+MAX_BYTES = 512 * 1024 * 1024
 
 
 def _holders(slot: OrderedDict, key) -> tuple[int, int]:
@@ -53,6 +59,9 @@ class Workspace:
 
     def __init__(self) -> None:
         self._bufs: dict[str, OrderedDict] = {}
+        self._used: dict[tuple, int] = {}  # (name, key) -> when last handed out
+        self._clock = 0
+        self._lock = threading.Lock()  # two threads running passes of one network never get the same buffer
 
     def __reduce__(self):
         return (Workspace, ())
@@ -64,7 +73,9 @@ class Workspace:
         return Workspace()
 
     def clear(self) -> None:
+        """Let go of every buffer (the memory returns once no trace holds it)."""
         self._bufs.clear()
+        self._used.clear()
 
     @property
     def nbytes(self) -> int:
@@ -78,18 +89,36 @@ class Workspace:
         nbytes = dtype.itemsize * int(np.prod(shape))
         if nbytes < _MIN_BYTES:
             return aligned_empty(shape, dtype)
-        key = (shape, dtype.str)
+        with self._lock:
+            return self._take(name, (shape, dtype.str), shape, dtype, nbytes)
+
+    def _take(self, name, key, shape, dtype, nbytes):
         slot = self._bufs.get(name)
         if slot is None:
             slot = self._bufs[name] = OrderedDict()
         if key in slot and _holders(slot, key) == _FREE:
             slot.move_to_end(key)
+            self._clock += 1
+            self._used[(name, key)] = self._clock
             return slot[key]
         new = aligned_empty(shape, dtype)
+        if nbytes > MAX_BYTES:
+            return new
         slot[key] = new
         slot.move_to_end(key)
+        self._clock += 1
+        self._used[(name, key)] = self._clock
         while len(slot) > _PER_NAME:
-            slot.popitem(last=False)
+            old, _ = slot.popitem(last=False)
+            self._used.pop((name, old), None)
+        total = self.nbytes
+        for (n, k), _ in sorted(self._used.items(), key=lambda kv: kv[1]):
+            if total <= MAX_BYTES:
+                break
+            if (n, k) == (name, key):
+                continue
+            total -= self._bufs[n].pop(k).nbytes
+            del self._used[(n, k)]
         return new
 
     def zeros(self, name: str, shape, dtype) -> np.ndarray:

@@ -109,3 +109,18 @@ def test_fused_loops_match_the_step_by_step_path(arch, act):
     assert set(g1) == set(g2)
     for k in g1:
         np.testing.assert_allclose(g1[k], g2[k], rtol=1e-12, atol=1e-14, err_msg=k)
+
+
+def test_the_workspace_keeps_at_most_its_budget(monkeypatch):
+    from rnnlab.core import workspace
+
+    monkeypatch.setattr(workspace, "MAX_BYTES", 3 * 100 * 100 * 8)
+    ws = Workspace()
+    for name in ("a", "b", "c", "d"):
+        ws.empty(name, (100, 100), np.float64)
+    assert ws.nbytes == 3 * 100 * 100 * 8  # "a", the least recently used, went first
+    assert "a" not in {n for n, d in ws._bufs.items() if d}
+    ws.empty("big", (200, 200), np.float64)  # larger than the budget: handed out, not kept
+    assert ws.nbytes <= workspace.MAX_BYTES
+    ws.clear()
+    assert ws.nbytes == 0

@@ -122,13 +122,6 @@ class LRUCell(Cell):
         c["Hout"] = c.buf("Hout", (T, B, self.n_hidden))  # h_t = f(a_t)
         return c
 
-    def _cst(self, p, cache):
-        """[C_reᵀ; −C_imᵀ] (2H, H): a_t = [x_re, x_im] · this + (D x + b)."""
-        cst = cache.get("Cst")
-        if cst is None:
-            cst = cache["Cst"] = np.concatenate([p["C_re"].T, -p["C_im"].T], axis=0)
-        return cst
-
     def _rot(self, p, cache):
         """(L2, Ls): x_t = x_{t−1} ⊙ L2 + swap(x_{t−1}) ⊙ Ls + u, with swap(x_re, x_im) = (x_im, x_re),
         L2 = [Re λ, Re λ], Ls = [−Im λ, Im λ] (as (2, H) rows)."""
@@ -166,26 +159,33 @@ class LRUCell(Cell):
         x += (S[t].reshape(B, 2, H)[:, ::-1] * Ls).reshape(B, 2 * H)
         x += u_t[:, : 2 * H]
         a = cache["A"][t]
-        np.matmul(x, self._cst(p, cache), out=a)
+        np.matmul(x[:, :H], p["C_re"].T, out=a)
+        a -= x[:, H:] @ p["C_im"].T
         a += u_t[:, 2 * H :]
         self.act.f(a, out=cache["Hout"][t])
 
     def forward_sequence(self, p, x, cache):
-        """The recurrence step by step (elementwise), then the output a_t = Re(C x_t) + D x_t + b for every t in one
-        product."""
+        """The recurrence in four elementwise passes a step, then a_t = Re(C x_t) + D x_t + b by the step's own
+        products (per step: OpenBLAS's result for one (B × H) block differs in the last bit from the same rows of
+        one (T·B × H) product, and the LRU's trained trajectories, hence its presets' figures, follow the bits)."""
         T, B, _ = x.shape
         H = self.n_hidden
         S, A = cache["S"], cache["A"]
         U = self.input_proj(p, x, out=cache.buf("U", (T, B, 3 * H)))
         L2, Ls = self._rot(p, cache)
+        CreT, CimT = p["C_re"].T, p["C_im"].T
         tmp = np.empty((B, 2, H), dtype=S.dtype)
+        tmpa = np.empty((B, H), dtype=S.dtype)
         for t in range(T):
             xt = S[t + 1]
             np.multiply(S[t], L2, out=xt)
             np.multiply(S[t].reshape(B, 2, H)[:, ::-1], Ls, out=tmp)
             xt += tmp.reshape(B, 2 * H)
             xt += U[t, :, : 2 * H]
-        np.matmul(S[1:].reshape(T * B, 2 * H), self._cst(p, cache), out=A.reshape(T * B, H))
+            a = A[t]
+            np.matmul(xt[:, :H], CreT, out=a)
+            np.matmul(xt[:, H:], CimT, out=tmpa)
+            a -= tmpa
         A += U[..., 2 * H :]
         self.act.f(A, out=cache["Hout"])
         self.finish(p, cache)
@@ -208,26 +208,33 @@ class LRUCell(Cell):
         return ds_out
 
     def backward_sequence(self, p, dH, scored, cache, dU):
-        """∂E/∂a_t for every t at once, its injection into the state through C in one product, then the reverse
-        recurrence g_t = inj_t + g_{t+1} · diag(λ) step by step (elementwise); ∂E/∂u_t = (g_t, ∂E/∂a_t)."""
+        """∂E/∂a_t for every t at once; then step by step the reverse recurrence g_t = g_{t+1} · diag(λ) plus the
+        readout's injection through C (elementwise, and the step's own products); ∂E/∂u_t = (g_t, ∂E/∂a_t)."""
         T, B, H = dH.shape
         dA = dU[..., 2 * H :]
         np.multiply(dH, cache["D"], out=dA)
         if not scored.all():
             dA[~scored] = 0.0
         G = dU[..., : 2 * H]
-        np.matmul(dA.reshape(T * B, H), self._cst(p, cache).T, out=G.reshape(T * B, 2 * H))
         L2, Ls = self._rot(p, cache)
         Lb = -Ls  # the transpose of each 2×2 block: the covector rotates the other way
+        C_re, C_im = p["C_re"], p["C_im"]
         tmp = np.empty((B, 2, H), dtype=dU.dtype)
-        tmp2 = np.empty((B, 2 * H), dtype=dU.dtype)
-        for t in range(T - 2, -1, -1):
-            g1 = G[t + 1]
-            np.multiply(g1, L2, out=tmp2)
-            np.multiply(g1.reshape(B, 2, H)[:, ::-1], Lb, out=tmp)
-            gt = G[t]
-            gt += tmp2
-            gt += tmp.reshape(B, 2 * H)
+        inj = np.empty((B, H), dtype=dU.dtype)
+        for t in range(T - 1, -1, -1):
+            g = G[t]
+            if t == T - 1:
+                g[...] = 0.0
+            else:
+                g1 = G[t + 1]
+                np.multiply(g1, L2, out=g)
+                np.multiply(g1.reshape(B, 2, H)[:, ::-1], Lb, out=tmp)
+                g += tmp.reshape(B, 2 * H)  # g_{t+1} · diag(λ), as vjp computes it
+            if scored[t]:
+                np.matmul(dA[t], C_re, out=inj)
+                g[:, :H] += inj
+                np.matmul(dA[t], C_im, out=inj)
+                g[:, H:] -= inj
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         H = self.n_hidden
@@ -282,20 +289,17 @@ class LRUCell(Cell):
         lr, li = lam.real, lam.imag
         en, et = np.exp(p["nu_log"]), np.exp(p["theta_log"])
         gam = np.exp(p["gamma_log"])
-        gB = self._input_grads(x, d2[:, : 2 * H])["W_hx"]
-        GBr, GBi = gB[:H], gB[H:]  # ∂E/∂(γ ⊙ B_re), ∂E/∂(γ ⊙ B_im) (H, I)
-        gD = self._input_grads(x, da)
-        gC = da.T @ cur  # [∂E/∂C_re, −∂E/∂C_im] in one product
+        GBr, GBi = gr.T @ X, gi.T @ X  # ∂E/∂(γ ⊙ B_re), ∂E/∂(γ ⊙ B_im) (H, I)
         grads = {
             "nu_log": -en * (g_lr * lr + g_li * li),
             "theta_log": et * (g_li * lr - g_lr * li),
             "gamma_log": gam * (np.sum(GBr * p["B_re"], axis=1) + np.sum(GBi * p["B_im"], axis=1)),
             "B_re": gam[:, None] * GBr,
             "B_im": gam[:, None] * GBi,
-            "C_re": gC[:, :H],
-            "C_im": -gC[:, H:],
-            "D": gD["W_hx"],
-            "b_h": gD["b_h"],
+            "C_re": da.T @ cur[:, :H],
+            "C_im": -(da.T @ cur[:, H:]),
+            "D": da.T @ X,
+            "b_h": da.sum(axis=0),
         }
         dt = dU.dtype
         return {k: np.asarray(v, dtype=dt) for k, v in grads.items()}
