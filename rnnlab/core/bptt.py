@@ -192,7 +192,7 @@ def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
               deltas: np.ndarray | None = None) -> dict[str, np.ndarray]:
     cell, p, cache, ws = net.cell, net.params, trace.cache, net.workspace
     T, B, O = dz.shape
-    H, S, G = net.n_hidden, cell.state_size, cell.gate_size
+    H, G = net.n_hidden, cell.gate_size
     W_yh = p["W_yh"]
     scored = np.flatnonzero(np.any(dz != 0, axis=(1, 2)))
     is_scored = np.zeros(T, dtype=bool)

@@ -169,7 +169,7 @@ class GRUCell(Cell):
         Z, S = cache["Z"], cache["S"]
         T = Z.shape[1]
         Hprev = S[:T]
-        z, r, n = Z[0], Z[1], Z[3]
+        z, n = Z[0], Z[3]
         K = cache.buf("K", (3,) + Z.shape[1:])
         np.subtract(1.0, Z[:2], out=K[:2])
         K[:2] *= Z[:2]  # σ'_z, σ'_r

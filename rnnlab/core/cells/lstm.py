@@ -46,8 +46,8 @@ class LSTMCell(Cell):
         b[self.n_hidden : 2 * self.n_hidden] = 1.0  # forget gate open at the start
         return b
 
-    #: factors folded into the pre-activations (½ for the sigmoid gates i, f, o; 1 for g), and the affine map
-    #: a·tanh + c that turns tanh of the scaled pre-activation into the gate: σ(z) = ½ + ½ tanh(z/2)
+    #: factors folded into the pre-activations (½ for the sigmoid gates i, f, o; 1 for g); the same factors and
+    #: these offsets then turn tanh of the scaled pre-activation into the gate: σ(z) = ½ tanh(z/2) + ½
     _SCALE = (0.5, 0.5, 1.0, 0.5)
     _AFF_C = (0.5, 0.5, 0.0, 0.5)
 
@@ -68,7 +68,7 @@ class LSTMCell(Cell):
         cache["W3Ts"] = aligned_copy(np.swapaxes(W.reshape(4, H, H), 1, 2) * sc)  # scaled W_kᵀ
         cache["sc"] = sc
         cache["affc"] = np.array(self._AFF_C, dtype=dt)[:, None, None]
-        cache["affa"] = np.array([a if a != 1.0 else 1.0 for a in self._SCALE], dtype=dt)[:, None, None]
+        cache["affa"] = sc  # ½ tanh(z/2) + ½ for the sigmoid gates, tanh(z) itself for g
 
     def _prep(self, p, cache):
         if "W3Ts" not in cache:
