@@ -9,9 +9,13 @@ load neither. Shared helpers (the one-line :class:`CLIError`, the experiment arg
 
 from __future__ import annotations
 
-from .._runtime import tune_process
+import sys as _sys
 
-tune_process()  # before NumPy is imported: one BLAS thread, no page-faulting allocator (see _runtime)
+from .._runtime import HEADLESS_COMMANDS, tune_process
+
+# before NumPy is imported: BLAS threads for the context (one for the app; the recorded count for headless
+# commands), no page-faulting allocator (see _runtime)
+tune_process(headless=len(_sys.argv) > 1 and _sys.argv[1] in HEADLESS_COMMANDS)
 
 import argparse  # noqa: E402
 import sys  # noqa: E402

@@ -39,6 +39,12 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     win.show()
     if room is not None:
         win.apply_classroom(room)
+    if os.environ.get("RNNLAB_STARTUP_PROBE"):  # `rnnlab bench`: say when the window is drawn, then quit
+        app.processEvents()  # the show and expose events
+        win.grab()  # the whole window rendered once
+        print("rnnlab: window drawn", flush=True)
+        dispose(win)
+        return 0
     rc = app.exec()
     dispose(win)
     return rc

@@ -83,6 +83,7 @@ def _sweep(net, trace, b, seeds, norm):
     logscale = np.zeros(0)
     buf_a = buf_b = None
     rows = 0
+    dense = cell.blocks > 1
     for k in range(T - 1, -1, -1):
         seed = seeds(k)
         if seed is not None:
@@ -113,7 +114,13 @@ def _sweep(net, trace, b, seeds, norm):
                 stack[off[j] : off[j + 1]] /= norms[j]
                 logscale[j] += np.log10(norms[j])
         if k > 0:
-            cell.vjp(p, stack, cache, k, b, out=buf_b[:rows])
+            if dense:
+                # gated cells: the dense step Jacobian once (S rows through the cell), then one large product
+                # (a row costs S² instead of G·H plus elementwise passes; decided per cell, not per step, so that
+                # every row gets the same arithmetic whatever else is in the stack)
+                np.matmul(stack, np.asarray(cell.jacobian(p, cache, k, b), dtype=np.float64), out=buf_b[:rows])
+            else:
+                cell.vjp(p, stack, cache, k, b, out=buf_b[:rows])
             buf_a, buf_b = buf_b, buf_a
     return out
 
@@ -254,9 +261,13 @@ class HeatmapPlan:
 def heatmap_cost(T: int, S: int, G: int, H: int, width: int, stride: int = 1) -> float:
     """Predicted multiply-adds of :func:`jacobian_log10`: each step k multiplies every live block (``width`` rows
     each; S exact, the probe count estimated) by one step Jacobian, ≈ G·H per row; about T/stride blocks live on
-    average half of the sequence. ``S`` is unused by the count but kept for the exact width."""
+    average half of the sequence. Gated cells (G > H) form the dense (S × S) step Jacobian once per step (S rows
+    through the cell, S·G·H) and then pay S² per row (see :func:`log_norm_sweep`)."""
     rows_t = -(-T // max(1, stride))
-    return float(width) * rows_t * (T + 1) / 2.0 * G * H
+    rows = float(width) * rows_t * (T + 1) / 2.0
+    if G > H:
+        return rows * S * S + float(T) * S * G * H
+    return rows * G * H
 
 
 def plan_heatmap(T: int, S: int, G: int, H: int, mode: str = "exact", probes: int = 16, norm: str = "frobenius",

@@ -21,12 +21,13 @@ parameters of their own (documented in their files).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .cells import Cell, get_cell
 from .init import sigma_max, spectral_radius
+from .workspace import Workspace
 
 __all__ = ["Network", "build_network", "READOUT_PARAMS"]
 
@@ -48,12 +49,16 @@ class Network:
     frozen : tuple of str
         Parameters that never learn although the cell's would (an imported model's biases that its file does not
         have: they stay zero, so the weights can be written back in the file's layout).
+    workspace : Workspace
+        The buffers of the forward and backward passes, reused from call to call (see
+        :mod:`rnnlab.core.workspace`); every network has its own, a copy starts with an empty one.
     """
 
     cell: Cell
     params: dict[str, np.ndarray]
     output: str
     frozen: tuple[str, ...] = ()
+    workspace: Workspace = field(default_factory=Workspace, repr=False, compare=False)
 
     @property
     def arch(self) -> str:

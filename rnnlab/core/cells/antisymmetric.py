@@ -83,9 +83,9 @@ class AntisymmetricCell(VanillaCell):
             self.prepare(p, cache)
         return cache["W"]
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
-        c["F"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # f(a_t)
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
+        c["F"] = c.buf("F", (T, B, self.n_hidden))  # f(a_t)
         return c
 
     def _h_of_a(self, p, t, cache):
@@ -99,7 +99,7 @@ class AntisymmetricCell(VanillaCell):
 
     def finish(self, p, cache):
         super().finish(p, cache)
-        cache["eD"] = cache["D"] * self.epsilon  # ε f'(a_t)
+        cache["eD"] = np.multiply(cache["D"], self.epsilon, out=cache.buf("eD", cache["D"].shape))  # ε f'(a_t)
 
     _DKEY = "eD"
 
@@ -128,7 +128,9 @@ class AntisymmetricCell(VanillaCell):
         H = self.n_hidden
         dU2 = dU.reshape(T * B, H)
         gM = dU2.T @ cache["S"][:T].reshape(T * B, H)  # ∂E/∂M = Σ_t ∂E/∂a_t h_{t−1}ᵀ
-        return {"W_hx": dU2.T @ x.reshape(T * B, -1), "b_h": dU2.sum(axis=0), "W": gM - gM.T}
+        grads = self._input_grads(x, dU2)
+        grads["W"] = gM - gM.T
+        return grads
 
     def jacobian(self, p, cache, t, b=0):
         J = cache["eD"][t, b][:, None] * self._w(p, cache)

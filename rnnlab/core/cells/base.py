@@ -27,6 +27,7 @@ import numpy as np
 
 from .._align import aligned_copy
 from ..activations import Activation
+from ..workspace import Workspace, take
 
 __all__ = ["Cell", "Cache"]
 
@@ -36,7 +37,15 @@ class Cache(dict):
     other code reads it through the cell's methods (:meth:`Cell.hidden`, :meth:`Cell.da_factor`, …).
 
     ``cache["S"]`` has shape (T + 1, B, S): ``S[0] = s_{-1} = 0`` and ``S[t + 1] = s_t``.
+
+    ``ws``: the network's :class:`~rnnlab.core.workspace.Workspace` the large arrays come from (None: fresh arrays).
     """
+
+    ws: Workspace | None = None
+
+    def buf(self, name: str, shape, dtype=None, zero: bool = False) -> np.ndarray:
+        """A (T, B, ·) array for this pass: from the workspace when there is one (uninitialised unless ``zero``)."""
+        return take(self.ws, name, shape, self["S"].dtype if dtype is None else dtype, zero)
 
 
 class Cell:
@@ -212,21 +221,62 @@ class Cell:
         raise NotImplementedError(f"the {self.label} has no single pre-activation")
 
     # --- forward ------------------------------------------------------------------------------------------------
-    def input_proj(self, p: dict, x: np.ndarray) -> np.ndarray:
-        """u_t = W_hx x_t + b_h for every t: (T, B, I) -> (T, B, G)."""
+    def input_proj(self, p: dict, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """u_t = W_hx x_t + b_h for every t: (T, B, I) -> (T, B, G) (into ``out`` if given)."""
         T, B, _ = x.shape
-        U = x.reshape(T * B, -1) @ p["W_hx"].T
+        G = self.gate_size
+        U = np.empty((T, B, G), dtype=np.result_type(x, p["W_hx"])) if out is None else out
+        np.matmul(x.reshape(T * B, -1), p["W_hx"].T, out=U.reshape(T * B, G))
         U += p["b_h"]
-        return U.reshape(T, B, self.gate_size)
+        return U
 
     def input_vjp(self, p: dict, du: np.ndarray) -> np.ndarray:
         """∂E/∂x_t (N, I) from ∂E/∂u_t (N, G): du · W_hx (the closed loop sends it back into the readout)."""
         return du @ p["W_hx"]
 
-    def new_cache(self, T: int, B: int, dtype) -> Cache:
+    def new_cache(self, T: int, B: int, dtype, ws: Workspace | None = None) -> Cache:
+        """The arrays a forward pass of T steps over B sequences fills (from ``ws`` when given)."""
         c = Cache()
-        c["S"] = np.zeros((T + 1, B, self.state_size), dtype=dtype)
+        c.ws = ws
+        S = take(ws, "S", (T + 1, B, self.state_size), dtype)
+        S[0] = 0.0
+        c["S"] = S
         return c
+
+    def forward_sequence(self, p: dict, x: np.ndarray, cache: Cache) -> None:
+        """The open-loop forward pass over x (T, B, I): every step, then :meth:`finish`. The default runs
+        :meth:`input_proj` and :meth:`step`; a cell may fuse the loop (same results, same cache)."""
+        T, B, _ = x.shape
+        U = self.input_proj(p, x, out=cache.buf("U", (T, B, self.gate_size)))
+        for t in range(T):
+            self.step(p, t, U[t], cache)
+        self.finish(p, cache)
+
+    def du_buffer(self, T: int, B: int, dtype, ws: Workspace | None = None) -> np.ndarray:
+        """The uninitialised array that :meth:`backward_sequence` fills with ∂E/∂u and :meth:`param_grads` reads:
+        (T, B, G) by default; a gated cell may use its own gate-major layout (blocks, T, B, H), which its
+        :meth:`param_grads` accepts as well."""
+        return take(ws, "bptt.dU", (T, B, self.gate_size), dtype)
+
+    def backward_sequence(self, p: dict, dH: np.ndarray, scored: np.ndarray, cache: Cache, dU: np.ndarray) -> None:
+        """Full BPTT of an open-loop pass: writes
+        dU[t] = ∂E/∂u_t for every t (into the array of :meth:`du_buffer`), given dH[t] = ∂E/∂h_t from the readout
+        at the steps where ``scored[t]`` (elsewhere dH[t] is not read). The default runs :meth:`vjp` step by step;
+        a cell may fuse the loop."""
+        T, B, H = dH.shape
+        S = self.state_size
+        ds = np.zeros((B, S), dtype=dH.dtype)
+        other = np.empty_like(ds)
+        in_state = self.hidden_is_state
+        if not in_state:
+            dU[...] = 0.0  # ∂E/∂u_t gathers the readout's direct part and the step's
+        for t in range(T - 1, -1, -1):
+            if scored[t]:
+                if in_state:
+                    ds[:, :H] += dH[t]
+                else:
+                    self.hidden_vjp(p, dH[t], cache, t, None, ds_out=ds, du_out=dU[t])
+            ds, other = self.vjp(p, ds, cache, t, None, du_out=dU[t], out=other, accumulate=not in_state), ds
 
     def prepare(self, p: dict, cache: Cache) -> None:
         """Called once before the forward loop: 64-byte aligned copies of W_hh and of its transpose
@@ -246,6 +296,28 @@ class Cell:
             self.prepare(p, cache)
             wt = cache["WT"]
         return wt
+
+    def recurrent_products(self, p: dict, B: int, dtype, rng: np.random.Generator):
+        """A function that does one step's recurrent products, forward and backward, the way this cell's passes do
+        them, on random (B, ·) data: ``rnnlab bench`` times T calls of it as the cell's floor (everything else a
+        BPTT step does is overhead above it). The default: the ``blocks`` (H × H) products of W_hh, batched."""
+        from .._align import aligned_copy
+
+        H, nb = self.n_hidden, self.blocks
+        W = np.asarray(p["W_hh"] if "W_hh" in p else self.recurrent_matrix(p), dtype=dtype)
+        W3T = aligned_copy(np.swapaxes(W.reshape(nb, H, H), 1, 2))
+        W3 = aligned_copy(W.reshape(nb, H, H))
+        h = rng.standard_normal((B, H)).astype(dtype)
+        d = rng.standard_normal((nb, B, H)).astype(dtype)
+        z = np.empty((nb, B, H), dtype=dtype)
+        if nb == 1:
+            W3T, W3, d, z = W3T[0], W3[0], d[0], z[0]
+
+        def products():
+            np.matmul(h, W3T, out=z)
+            np.matmul(d, W3, out=z)
+
+        return products
 
     def step(self, p: dict, t: int, u_t: np.ndarray, cache: Cache) -> None:
         """Compute s_t from s_{t−1} = cache["S"][t] and u_t (B, G); write it to cache["S"][t + 1]."""
@@ -322,14 +394,24 @@ class Cell:
     def param_grads(self, p: dict, x: np.ndarray, cache: Cache, dU: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients of W_hx, W_hh, b_h from dU = ∂E/∂u (T, B, G) and the cache (a few large products)."""
         T, B, _ = x.shape
-        G, H = self.gate_size, self.n_hidden
-        dU2 = dU.reshape(T * B, G)
-        grads = {
-            "W_hx": dU2.T @ x.reshape(T * B, -1),
-            "b_h": dU2.sum(axis=0),
-        }
+        G = self.gate_size
+        grads = self._input_grads(x, dU.reshape(T * B, G))
         grads["W_hh"] = self._grad_W_hh(p, cache, dU)
         return grads
+
+    @staticmethod
+    def _input_grads(x: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
+        """∂E/∂W_hx and ∂E/∂b_h from ∂E/∂u, in one product with [x, 1] (one pass over ∂E/∂u, in the orientation
+        measured fastest): ``d`` is (T·B, G), or gate-major (blocks, T·B, H) (the results stacked block after
+        block)."""
+        T, B, I = x.shape
+        XA = np.empty((T * B, I + 1), dtype=d.dtype)
+        XA[:, :I] = x.reshape(T * B, I)
+        XA[:, I] = 1.0
+        r = np.matmul(XA.T, d)  # (I + 1, G) or (blocks, I + 1, H)
+        if d.ndim == 3:
+            r = np.swapaxes(r, 0, 1).reshape(I + 1, -1)
+        return {"W_hx": np.ascontiguousarray(r[:I].T), "b_h": r[I].copy()}
 
     def _grad_W_hh(self, p: dict, cache: Cache, dU: np.ndarray) -> np.ndarray:
         """Σ_t dU_t^T h_{t−1} (the recurrent product of u_t ... is u_t + W_hh h_{t−1})."""

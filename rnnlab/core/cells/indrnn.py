@@ -56,6 +56,19 @@ class IndRNNCell(VanillaCell):
     def prepare(self, p, cache):
         pass  # nothing to align: the recurrence is elementwise
 
+    def recurrent_products(self, p, B, dtype, rng):
+        """u ⊙ h_{t−1} forward and u ⊙ ∂E/∂a_t backward: elementwise (the recurrence is diagonal)."""
+        H = self.n_hidden
+        u = np.asarray(p["u"], dtype=dtype)
+        h = rng.standard_normal((B, H)).astype(dtype)
+        z = np.empty((B, H), dtype=dtype)
+
+        def products():
+            np.multiply(h, u, out=z)
+            np.multiply(h, u, out=z)
+
+        return products
+
     def step(self, p, t, u_t, cache):
         A = cache["A"]
         np.multiply(cache["S"][t], p["u"], out=A[t])
@@ -84,9 +97,9 @@ class IndRNNCell(VanillaCell):
     def param_grads(self, p, x, cache, dU):
         T, B, _ = x.shape
         H = self.n_hidden
-        dU2 = dU.reshape(T * B, H)
-        return {"W_hx": dU2.T @ x.reshape(T * B, -1), "b_h": dU2.sum(axis=0),
-                "u": np.einsum("tbh,tbh->h", dU, cache["S"][:T])}
+        grads = self._input_grads(x, dU.reshape(T * B, H))
+        grads["u"] = np.einsum("tbh,tbh->h", dU, cache["S"][:T])
+        return grads
 
     def jacobian(self, p, cache, t, b=0):
         return np.diag(cache["D"][t, b] * p["u"])

@@ -34,9 +34,9 @@ class LeakyCell(VanillaCell):
         alpha = rng.uniform(lo, hi, self.n_hidden) if hi > lo else np.full(self.n_hidden, lo)
         return {"alpha": alpha}
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
-        c["F"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # f(a_t)
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
+        c["F"] = c.buf("F", (T, B, self.n_hidden))  # f(a_t)
         return c
 
     def _h_of_a(self, p, t, cache):
@@ -51,7 +51,7 @@ class LeakyCell(VanillaCell):
 
     def finish(self, p, cache):
         super().finish(p, cache)
-        cache["D1a"] = np.multiply(cache["D"], 1.0 - p["alpha"], out=np.empty_like(cache["D"]))  # (1 − α) f'(a_t)
+        cache["D1a"] = np.multiply(cache["D"], 1.0 - p["alpha"], out=cache.buf("D1a", cache["D"].shape))  # (1 − α) f'(a_t)
 
     _DKEY = "D1a"
 

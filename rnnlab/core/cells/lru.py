@@ -107,38 +107,91 @@ class LRUCell(Cell):
     def input_vjp(self, p, du):
         return du @ self._wx(p)
 
-    def input_proj(self, p, x):
+    def input_proj(self, p, x, out=None):
         T, B, _ = x.shape
-        U = x.reshape(T * B, -1) @ self._wx(p).T
-        U[:, 2 * self.n_hidden :] += p["b_h"]
-        return U.reshape(T, B, 3 * self.n_hidden)
+        G = 3 * self.n_hidden
+        U = np.empty((T, B, G), dtype=np.result_type(x, p["D"])) if out is None else out
+        U2 = U.reshape(T * B, G)
+        np.matmul(x.reshape(T * B, -1), self._wx(p).T, out=U2)
+        U2[:, 2 * self.n_hidden :] += p["b_h"]
+        return U
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
-        c["A"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # output pre-activations a_t
-        c["Hout"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # h_t = f(a_t)
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
+        c["A"] = c.buf("A", (T, B, self.n_hidden))  # output pre-activations a_t
+        c["Hout"] = c.buf("Hout", (T, B, self.n_hidden))  # h_t = f(a_t)
         return c
+
+    def _rot(self, p, cache):
+        """(L2, Ls): x_t = x_{t−1} ⊙ L2 + swap(x_{t−1}) ⊙ Ls + u, with swap(x_re, x_im) = (x_im, x_re),
+        L2 = [Re λ, Re λ], Ls = [−Im λ, Im λ] (as (2, H) rows)."""
+        rot = cache.get("rot")
+        if rot is None:
+            lr, li = self._lam(p, cache)
+            rot = cache["rot"] = (np.concatenate([lr, lr]), np.stack([-li, li]))
+        return rot
+
+    def recurrent_products(self, p, B, dtype, rng):
+        """x ⊙ [Re λ, Re λ] and swap(x) ⊙ [−Im λ, Im λ] forward, the same backward: elementwise (the recurrence
+        is diagonal)."""
+        H = self.n_hidden
+        lam = self.eigenvalues(p)
+        L2 = np.concatenate([lam.real, lam.real]).astype(dtype)
+        Ls = np.stack([-lam.imag, lam.imag]).astype(dtype)
+        x = rng.standard_normal((B, 2 * H)).astype(dtype)
+        z = np.empty((B, 2 * H), dtype=dtype)
+        z2 = np.empty((B, 2, H), dtype=dtype)
+
+        def products():
+            for _ in range(2):
+                np.multiply(x, L2, out=z)
+                np.multiply(x.reshape(B, 2, H)[:, ::-1], Ls, out=z2)
+
+        return products
 
     def step(self, p, t, u_t, cache):
         H = self.n_hidden
-        lr, li = self._lam(p, cache)
         S = cache["S"]
-        xr, xi = S[t, :, :H], S[t, :, H:]
-        nr, ni = S[t + 1, :, :H], S[t + 1, :, H:]
-        np.multiply(xr, lr, out=nr)
-        nr -= xi * li
-        nr += u_t[:, :H]
-        np.multiply(xr, li, out=ni)
-        ni += xi * lr
-        ni += u_t[:, H : 2 * H]
+        B = S.shape[1]
+        L2, Ls = self._rot(p, cache)
+        x = S[t + 1]
+        np.multiply(S[t], L2, out=x)
+        x += (S[t].reshape(B, 2, H)[:, ::-1] * Ls).reshape(B, 2 * H)
+        x += u_t[:, : 2 * H]
         a = cache["A"][t]
-        np.matmul(nr, p["C_re"].T, out=a)
-        a -= ni @ p["C_im"].T
+        np.matmul(x[:, :H], p["C_re"].T, out=a)
+        a -= x[:, H:] @ p["C_im"].T
         a += u_t[:, 2 * H :]
         self.act.f(a, out=cache["Hout"][t])
 
+    def forward_sequence(self, p, x, cache):
+        """The recurrence in four elementwise passes a step, then a_t = Re(C x_t) + D x_t + b by the step's own
+        products (per step: OpenBLAS's result for one (B × H) block differs in the last bit from the same rows of
+        one (T·B × H) product, and the LRU's trained trajectories, hence its presets' figures, follow the bits)."""
+        T, B, _ = x.shape
+        H = self.n_hidden
+        S, A = cache["S"], cache["A"]
+        U = self.input_proj(p, x, out=cache.buf("U", (T, B, 3 * H)))
+        L2, Ls = self._rot(p, cache)
+        CreT, CimT = p["C_re"].T, p["C_im"].T
+        tmp = np.empty((B, 2, H), dtype=S.dtype)
+        tmpa = np.empty((B, H), dtype=S.dtype)
+        for t in range(T):
+            xt = S[t + 1]
+            np.multiply(S[t], L2, out=xt)
+            np.multiply(S[t].reshape(B, 2, H)[:, ::-1], Ls, out=tmp)
+            xt += tmp.reshape(B, 2 * H)
+            xt += U[t, :, : 2 * H]
+            a = A[t]
+            np.matmul(xt[:, :H], CreT, out=a)
+            np.matmul(xt[:, H:], CimT, out=tmpa)
+            a -= tmpa
+        A += U[..., 2 * H :]
+        self.act.f(A, out=cache["Hout"])
+        self.finish(p, cache)
+
     def finish(self, p, cache):
-        cache["D"] = self.act.df(cache["A"], cache["Hout"], out=np.empty_like(cache["A"]))
+        cache["D"] = self.act.df(cache["A"], cache["Hout"], out=cache.buf("D", cache["A"].shape))
 
     def hidden(self, cache):
         return cache["Hout"]
@@ -153,6 +206,35 @@ class LRUCell(Cell):
             ds_out[:, :H] += da @ p["C_re"]
             ds_out[:, H:] -= da @ p["C_im"]
         return ds_out
+
+    def backward_sequence(self, p, dH, scored, cache, dU):
+        """∂E/∂a_t for every t at once; then step by step the reverse recurrence g_t = g_{t+1} · diag(λ) plus the
+        readout's injection through C (elementwise, and the step's own products); ∂E/∂u_t = (g_t, ∂E/∂a_t)."""
+        T, B, H = dH.shape
+        dA = dU[..., 2 * H :]
+        np.multiply(dH, cache["D"], out=dA)
+        if not scored.all():
+            dA[~scored] = 0.0
+        G = dU[..., : 2 * H]
+        L2, Ls = self._rot(p, cache)
+        Lb = -Ls  # the transpose of each 2×2 block: the covector rotates the other way
+        C_re, C_im = p["C_re"], p["C_im"]
+        tmp = np.empty((B, 2, H), dtype=dU.dtype)
+        inj = np.empty((B, H), dtype=dU.dtype)
+        for t in range(T - 1, -1, -1):
+            g = G[t]
+            if t == T - 1:
+                g[...] = 0.0
+            else:
+                g1 = G[t + 1]
+                np.multiply(g1, L2, out=g)
+                np.multiply(g1.reshape(B, 2, H)[:, ::-1], Lb, out=tmp)
+                g += tmp.reshape(B, 2 * H)  # g_{t+1} · diag(λ), as vjp computes it
+            if scored[t]:
+                np.matmul(dA[t], C_re, out=inj)
+                g[:, :H] += inj
+                np.matmul(dA[t], C_im, out=inj)
+                g[:, H:] -= inj
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         H = self.n_hidden

@@ -21,9 +21,9 @@ class VanillaCell(Cell):
     supports_omega = True
     supports_hessian_free = True
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
-        c["A"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # pre-activations a_t
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
+        c["A"] = c.buf("A", (T, B, self.n_hidden))  # pre-activations a_t
         return c
 
     def _h_of_a(self, p, t, cache):
@@ -38,7 +38,7 @@ class VanillaCell(Cell):
 
     def finish(self, p, cache):
         # f'(a_t) for all t in one vectorised pass (cheaper than per step), without temporaries
-        cache["D"] = self.act.df(cache["A"], self._fh(cache), out=np.empty_like(cache["A"]))
+        cache["D"] = self.act.df(cache["A"], self._fh(cache), out=cache.buf("D", cache["A"].shape))
 
     def _fh(self, cache):
         return cache["S"][1:]
@@ -48,6 +48,9 @@ class VanillaCell(Cell):
     def _probe_matrix(self, p, cache, t, b):
         """J_tᵀ acting on rows: diag(f'(a_t)) W_hh for sequence b (S × S)."""
         return cache[self._DKEY][t, b][:, None] * self._w(p, cache)
+
+    def jacobian(self, p, cache, t, b=0):
+        return self._probe_matrix(p, cache, t, b)
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         if b is not None and du_out is None:
