@@ -68,6 +68,9 @@ class UnrolledPass:
     product_rows : (R,) int, product_log10 : (R, T)
         log10 ‖∂s_t/∂s_k‖ = log10 ‖Π_{j=k+1..t} ∂s_j/∂s_{j−1}‖ for t = product_rows[i] and k ≤ t (0 at k = t in
         the spectral norm: the empty product is I), NaN for k > t.
+    bound_log10 : (R, T)
+        log10 Π_{j=k+1..t} ‖∂s_j/∂s_{j−1}‖ for the same rows: the product of the factors' norms, which bounds the
+        norm of their product (seeds eq. 12 along the actual trajectory; 0 at k = t), NaN for k > t.
     norm : str
         "spectral" or "frobenius" (the norm of step_log10 and product_log10; the gradients are vectors, whose
         norm is the Euclidean one either way).
@@ -95,6 +98,7 @@ class UnrolledPass:
     step_log10: np.ndarray = _empty()
     product_rows: np.ndarray = _empty(dtype=np.int64)
     product_log10: np.ndarray = _empty((0, 0))
+    bound_log10: np.ndarray = _empty((0, 0))
     norm: str = "spectral"
     probes: int = 0
     note: str = ""
@@ -113,6 +117,11 @@ class UnrolledPass:
         """log10 ‖∂s_t/∂s_k‖ for k = 0 … T−1 (NaN for k > t), or None when row t was not computed."""
         hit = np.flatnonzero(self.product_rows == int(t))
         return self.product_log10[hit[0]] if hit.size else None
+
+    def bound_row(self, t: int) -> np.ndarray | None:
+        """log10 Π_{j=k+1..t} ‖∂s_j/∂s_{j−1}‖ for k = 0 … T−1 (NaN for k > t), or None when not computed."""
+        hit = np.flatnonzero(self.product_rows == int(t))
+        return self.bound_log10[hit[0]] if hit.size else None
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every field as a named array (``rnnlab inspect`` writes them prefixed with ``unrolled_``)."""
@@ -276,6 +285,10 @@ def _pass(net, trace, dz, b, k1, k2, flow, probes, allowance, rng):
     prod = (log_norm_sweep(net, trace, b, lambda t: block if t in kept_set else None, norm) if kept
             else np.full((T, T), np.nan))
     rows_arr = np.asarray(kept, dtype=np.int64)
+    bound = np.full((rows_arr.size, T), np.nan)
+    for i, t in enumerate(rows_arr):  # Σ_{j=k+1..t} log10 ‖J_j‖, from k = t (the empty sum) down to 0
+        bound[i, t] = 0.0
+        bound[i, :t] = np.cumsum(step[t:0:-1])[::-1]
     return UnrolledPass(
         scored=scored.astype(bool),
         windows=np.asarray(windows, dtype=np.int64).reshape(-1, 3),
@@ -287,6 +300,7 @@ def _pass(net, trace, dz, b, k1, k2, flow, probes, allowance, rng):
         step_log10=step,
         product_rows=rows_arr,
         product_log10=prod[rows_arr] if rows_arr.size else np.zeros((0, T)),
+        bound_log10=bound,
         norm=norm,
         probes=m,
         note=note,

@@ -50,7 +50,8 @@ unrolled_scored, _reach (T,), (T,)           steps with a loss; the earliest ste
 unrolled_windows, _cuts (n, 3), (m,)         the backward windows with a loss; the arrows truncation cuts
 unrolled_step_log10     (T,)                 log10 ‖∂s_j/∂s_{j−1}‖ (the factor of step j; NaN at 0) ...
 unrolled_product_rows   (R,)                 ... and the running products log10 ‖∂s_t/∂s_k‖ for these t ...
-unrolled_product_log10  (R, T)               ... (k ≤ t; NaN beyond): in unrolled_norm, "spectral" or
+unrolled_product_log10  (R, T)               ... (k ≤ t; NaN beyond), and their bound log10 Π‖∂s_j/∂s_{j−1}‖
+unrolled_bound_log10    (R, T)               (j = k+1 … t): in unrolled_norm, "spectral" or
 unrolled_norm, _probes  () str, ()           "frobenius" estimated with _probes random probes (0: exact)
 unrolled_note           () str               empty, or what was computed instead and why
 unrolled_k1, _k2        (), ()               the truncation followed (0: full BPTT)

@@ -113,8 +113,11 @@ def test_factors_and_running_products_are_the_explicit_products(arch):
                 P = P @ Js[k]
         assert np.all(np.isnan(row[t + 1 :]))
         # submultiplicative: the product never exceeds the product of its factors' norms (eq. 12)
-        for k in range(t):
-            assert row[k] <= np.sum(up.step_log10[k + 1 : t + 1]) + 1e-9
+        bound = up.bound_row(t)
+        for k in range(t + 1):
+            assert bound[k] == pytest.approx(np.sum(up.step_log10[k + 1 : t + 1]), abs=1e-12)
+            assert row[k] <= bound[k] + 1e-9
+        assert np.all(np.isnan(bound[t + 1 :]))
 
 
 def test_the_log_domain_keeps_exploding_and_vanishing_passes_finite():
