@@ -22,7 +22,9 @@ __all__ = ["MainWindow"]
 
 #: view ids in the rows of the central area (the heatmap first: it is the point of the app)
 LAYOUT = (("heatmap", "lag_profile", "gradient_flow"), ("grad_norms", "loss", "spectrum"),
-          ("hidden_states", "saturation", "memory", "lyapunov"))
+          ("hidden_states", "saturation", "memory", "lyapunov"), ("unrolled",))
+#: the rows' heights, normal and in presentation mode (its third row hidden)
+ROW_SIZES, PRESENTATION_ROW_SIZES = (380, 340, 220, 230), (1, 1, 0, 1)
 SPEEDS = (("as fast as possible", 0.0), ("100 steps/s", 100.0), ("20 steps/s", 20.0), ("5 steps/s", 5.0),
           ("1 step/s", 1.0))
 
@@ -76,7 +78,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 sp.addWidget(next(it))
             self.rows_splitter.addWidget(sp)
             self.row_splitters.append(sp)
-        self.rows_splitter.setSizes([380, 340, 220])
+        self.rows_splitter.setSizes(list(ROW_SIZES))
         lay.addWidget(self.rows_splitter, 1)
         self.setCentralWidget(central)
 
