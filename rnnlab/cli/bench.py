@@ -12,9 +12,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     extra = []
     if args.gui:
-        from ..gui.bench import bench_gui
+        from ..gui.bench import bench_gui, bench_record
 
-        extra.append(bench_gui)
+        extra += [bench_gui, bench_record]
     print_bench(run_bench(args.dtype, quick=args.quick, extra=extra))
     return 0
 

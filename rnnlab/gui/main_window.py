@@ -15,6 +15,7 @@ from .import_badge import ImportBadge
 from .import_files import ImportFiles
 from .panels import ALL_PANELS
 from .presentation import Presentation, load_classroom
+from .recorder import RecordActions
 from .plots import VIEWS
 from .status_bar import StatusBar
 
@@ -179,6 +180,8 @@ class MainWindow(QtWidgets.QMainWindow):
             sub = exp_menu.addMenu(p.title)  # files are named by view id (plain ASCII): heatmap.png
             for kind in ("png", "svg", "csv"):
                 sub.addAction(act(f"{kind.upper()}…", lambda _=False, p=p, k=kind: self.files.export_plot(p, k)))
+        self.recording = RecordActions(self)  # File ▸ Record… (the window or one view, as GIF or MP4)
+        m.addAction(self.recording.action)
         m.addSeparator()
         m.addAction(act("&Quit", self.close, ("Ctrl+Q",)))
         pm = self.presets_menu = mb.addMenu("&Presets")
@@ -362,5 +365,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.remember:
             self._save_layout()
             self.files.remember_experiment(self.controller.exp)
+        self.recording.shutdown()
         self.controller.shutdown()
         super().closeEvent(ev)

@@ -85,7 +85,7 @@ class UnrolledPlot(SnapshotPlot):
         self._columns: list[int] = []  # the steps drawn, in order
         self._gap: int | None = None  # the x of the elided gap (None: nothing elided)
         self._x: dict[int, float] = {}  # step -> x
-        self._arrows: dict[int, tuple[pg.PlotCurveItem, pg.ArrowItem]] = {}  # by the step k they lead into
+        self._arrows: dict[int, tuple] = {}  # (line, head, edge)  # by the step k they lead into
         self._drawn: dict[int, float] = {}  # what each visible arrow shows (log10), by k
         self._extra: list[QtWidgets.QGraphicsItem] = []  # cut marks, gap, total: rebuilt on each draw
         self._build_controls()
@@ -282,9 +282,9 @@ class UnrolledPlot(SnapshotPlot):
         self.up = None
         self.anim_k = self.t_sel = self.t_hover = None
         self._columns, self._x, self._drawn, self._gap = [], {}, {}, None
-        for line, head in self._arrows.values():
-            self.plot.removeItem(line)
-            self.plot.removeItem(head)
+        for items in self._arrows.values():
+            for item in items:
+                self.plot.removeItem(item)
         self._arrows = {}
         self._clear_extra()
         self.nodes.setData([], [])
@@ -416,28 +416,30 @@ class UnrolledPlot(SnapshotPlot):
         wanted = {k for k in cols if k - 1 in X}
         for k in list(self._arrows):
             if k not in wanted:
-                line, head = self._arrows.pop(k)
-                self.plot.removeItem(line)
-                self.plot.removeItem(head)
+                for item in self._arrows.pop(k):
+                    self.plot.removeItem(item)
         self._drawn = {}
         for k in sorted(wanted):
             if k not in self._arrows:
+                edge = pg.PlotCurveItem()  # a grey edge, so an arrow near 1 (white on the scale) stays visible
                 line = pg.PlotCurveItem()
-                head = pg.ArrowItem(angle=0, headLen=12, tipAngle=40, tailLen=None, pen=None)
-                self.plot.addItem(line)
-                self.plot.addItem(head)
-                self._arrows[k] = (line, head)
-            line, head = self._arrows[k]
+                head = pg.ArrowItem(angle=0, headLen=12, tipAngle=40, tailLen=None)
+                for item in (edge, line, head):
+                    self.plot.addItem(item)
+                self._arrows[k] = (line, head, edge)
+            line, head, edge = self._arrows[k]
             v = arrows[k]
             visible = bool(not math.isnan(v) and v != -np.inf and k > shown_from)
-            line.setVisible(visible)
-            head.setVisible(visible)
+            for item in (line, head, edge):
+                item.setVisible(visible)
             if not visible:
                 continue
             colour, width = self._pen_for(v)
             x0, x1 = X[k - 1] + 0.18, X[k] - 0.18
+            edge.setData([x0, x1], [1.0, 1.0], pen=pg.mkPen("#8a8a8a", width=width + 2 * self.scale))
             line.setData([x0, x1], [1.0, 1.0], pen=pg.mkPen(colour, width=width))
-            head.setStyle(brush=pg.mkBrush(colour), headLen=(8 + width) * 1.4, pen=pg.mkPen(colour))
+            head.setStyle(brush=pg.mkBrush(colour), headLen=6 + 1.2 * width,
+                          pen=pg.mkPen("#8a8a8a", width=self.scale))
             head.setPos(x0, 1.0)
             self._drawn[k] = float(v)
         self._draw_gap(arrows)
@@ -563,13 +565,13 @@ class UnrolledPlot(SnapshotPlot):
         if up is None:
             return "Blue: the gradient vanishes (≪ 1) · red: it explodes (≫ 1)"
         t = self._t()
-        what = {"total": "Arrows: the gradient going back, all losses; states: ‖∂E/∂hₖ‖",
-                "loss": f"Arrows: the gradient of the loss E{_sub(t)} going back",
-                "product": f"Arrows: ‖∂h{_sub(t)}/∂hₖ‖, the product of the factors from step {t} back"}[self.mode]
+        what = {"total": "Arrows: the gradient going back (all losses), states ‖∂E/∂hₖ‖",
+                "loss": f"Arrows: the gradient of E{_sub(t)} going back",
+                "product": f"Arrows: ‖∂h{_sub(t)}/∂hₖ‖, the product from step {t} back"}[self.mode]
         if self.mode == "product" and up.product_row(t) is None:
             what += f" (not computed for t = {t}: {up.note})"
         how = "" if up.norm == "spectral" else f" · norms estimated ({up.probes} probes)"
-        return f"{what}{how} · ▶ or Step: the backward pass in slow motion · hover or click a loss ◆ to choose t"
+        return f"{what}{how} · ▶ / Step: slow motion · click a loss ◆ to choose t"
 
     # --- mouse ----------------------------------------------------------------------------------------------------
     def _hit(self, pos) -> tuple[int | None, int | None]:
