@@ -57,6 +57,11 @@ def check_format(path: str | Path) -> str:
         try:
             import imageio_ffmpeg  # noqa: F401
         except ImportError:
+            import sys
+
+            if getattr(sys, "frozen", False):
+                raise RecordError("the standalone app records GIFs only: record a .gif, or install rnnlab with "
+                                  "pip install 'rnnlab[video]' (imageio-ffmpeg) for MP4") from None
             raise RecordError("writing an MP4 needs the optional extra rnnlab[video]: pip install 'rnnlab[video]' "
                               "(imageio-ffmpeg); or record a .gif") from None
     return suffix
