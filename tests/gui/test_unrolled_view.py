@@ -70,11 +70,29 @@ def test_truncated_bptt_k2_5_shows_no_arrow_beyond_5_steps_back(qtbot):
     assert up.cuts.tolist() == [T - 5]
     assert any(getattr(it, "textItem", None) is not None and "✂" in it.textItem.toPlainText()
                for it in w._extra)
+    assert w.cuts() == [T - 5]
+    w.set_mode("product")
+    assert w.cuts() == []  # ∂h_t/∂h_k is the network's, whatever the training truncates
     # the slow motion stops at the cut and says so
     w.set_mode("total")
     for _ in range(T):
         w.step_back()
     assert w.anim_k == T - 5 and "stops here" in w.numbers.text()
+
+
+def test_one_loss_shows_the_cut_of_its_own_window(qtbot):
+    """T = 24, TBPTT(10, 10): windows end at 9, 19 and 23 and start at 0, 10 and 14. The loss at 15 travels back
+    to 10 (its window's start) across 14, where only the last window is cut."""
+    snap = _snap(T=24, task__name="random", remedies__tbptt_k1=10, remedies__tbptt_k2=10)
+    up = snap.diagnostics.unrolled
+    assert up.cuts.tolist() == [10, 14]
+    w = _view(qtbot, snap)
+    assert w.cuts() == [10, 14]
+    w.set_mode("loss")
+    w.choose_loss(15)
+    assert w.cuts() == [10] and sorted(w.arrow_values()) == list(range(11, 16))
+    F = snap.diagnostics.gradient_flow_log10
+    assert w.arrow_values() == {k: F[15, k - 1] for k in range(11, 16)}
 
 
 def test_the_slow_motion_multiplies_one_factor_per_tick(qtbot):

@@ -482,10 +482,21 @@ class UnrolledPlot(SnapshotPlot):
             self._extra.append(line)
             self._text(f"{_num(float(fin.min()))} … {_num(float(fin.max()))}", mid, 0.62, size=8)
 
+    def cuts(self) -> list[int]:
+        """The cuts drawn: every window's start for the whole pass; for one loss, where its own window starts;
+        none for the product of Jacobians (a quantity of the network, not of the training)."""
+        up = self.up
+        if up is None or self.mode == "product":
+            return []
+        if self.mode == "loss":
+            t = self._t()
+            return [int(up.reach[t])] if t is not None and up.reach[t] > 0 else []
+        return [int(k) for k in up.cuts]
+
     def _draw_cuts(self) -> None:
         up = self.up
-        for k in up.cuts:
-            k = int(k)
+        cuts = self.cuts()
+        for k in cuts:
             if k not in self._x or k - 1 not in self._x:
                 continue
             x = 0.5 * (self._x[k - 1] + self._x[k])
@@ -493,8 +504,8 @@ class UnrolledPlot(SnapshotPlot):
             self.plot.addItem(mark)
             self._extra.append(mark)
             self._text("✂", x, 1.42, colour="#D55E00", size=11, bold=True)
-        if up.cuts.size:
-            first = int(up.cuts.max())
+        if cuts:
+            first = max(cuts)
             if first in self._x:
                 self._text(f"TBPTT({up.k1}, {up.k2}): cut", self._x[first] - 0.5, -0.42, colour="#D55E00",
                            size=8.5)
@@ -556,7 +567,7 @@ class UnrolledPlot(SnapshotPlot):
             parts.append(f"‖∂E/∂h{_sub(k)}‖ = {_num(up.total_log10[k])}")
         elif t is not None:
             parts.append(f"‖∂E{_sub(t)}/∂h{_sub(k)}‖ = {_num(up.flow_log10[t, k])}")
-        if k == self._end() and k > 0 and int(k) in set(int(c) for c in up.cuts) and self.mode != "product":
+        if k == self._end() and k > 0 and k in self.cuts():
             parts.append(f"truncated: BPTT({up.k1}, {up.k2}) stops here")
         return " · ".join(parts)
 
