@@ -177,3 +177,15 @@ def test_grab_frame_keeps_the_aspect_with_white_margins(window):
     frame = grab_frame(view, (400, 400))  # twice as tall as the view: white bands above and below
     assert frame.shape == (400, 400, 3) and frame.dtype == np.uint8
     assert np.all(frame[:50] == 255) and np.all(frame[-50:] == 255)
+
+
+def test_the_bench_measures_what_recording_costs():
+    """`rnnlab bench --gui` states the cost of recording (its values are figures, not targets checked here)."""
+    from rnnlab.gui.bench import bench_record
+
+    res = bench_record(quick=True)
+    assert set(res) == {"record_capture_ms", "record_encode_ms", "record_steps_per_s", "record_plain_steps_per_s",
+                        "record_throughput_ratio", "record_cpu_share", "record_window_cores_plain",
+                        "record_window_cores_recording"}
+    assert res["record_capture_ms"] > 0 and res["record_plain_steps_per_s"] > 0
+    assert np.isfinite(res["record_throughput_ratio"])
