@@ -78,6 +78,9 @@ class UnrolledPass:
         0 when the factors and products are exact, else the number of random probes of their estimate.
     note : str
         Empty, or a sentence saying what was computed instead of the full set and why.
+    factor : str
+        The factor ∂s_j/∂s_{j−1} written out with ``{j}`` for the step (the cell's
+        :attr:`~rnnlab.core.cells.base.Cell.step_jacobian`; "" when the cell gives none).
     k1, k2 : int
         The truncation the pass followed (0, 0: full BPTT).
     grad_norm, grad_norm_clipped : float
@@ -102,6 +105,7 @@ class UnrolledPass:
     norm: str = "spectral"
     probes: int = 0
     note: str = ""
+    factor: str = ""
     k1: int = 0
     k2: int = 0
     grad_norm: float = float("nan")
@@ -304,6 +308,7 @@ def _pass(net, trace, dz, b, k1, k2, flow, probes, allowance, rng):
         norm=norm,
         probes=m,
         note=note,
+        factor=cell.step_jacobian,
         k1=int(k1),
         k2=int(k2),
     )

@@ -54,6 +54,7 @@ unrolled_product_log10  (R, T)               ... (k ≤ t; NaN beyond), and thei
 unrolled_bound_log10    (R, T)               (j = k+1 … t): in unrolled_norm, "spectral" or
 unrolled_norm, _probes  () str, ()           "frobenius" estimated with _probes random probes (0: exact)
 unrolled_note           () str               empty, or what was computed instead and why
+unrolled_factor         () str               the factor ∂s_j/∂s_{j−1} written out ({j}: the step; "" for gated cells)
 unrolled_k1, _k2        (), ()               the truncation followed (0: full BPTT)
 unrolled_grad_norm      ()                   ‖∂E/∂θ‖ of the probe batch by that BPTT ...
 unrolled_grad_norm_clipped, _clip, _clip_threshold   ... after the clipping in force ("none", "norm", "value")

@@ -8,7 +8,7 @@ import pytest
 from PySide6 import QtCore
 
 from rnnlab.config import Experiment
-from rnnlab.gui.plots.unrolled import MAX_COLUMNS, UnrolledPlot, _num
+from rnnlab.gui.plots.unrolled import MAX_COLUMNS, UnrolledPlot, _num, _sub
 from rnnlab.train.trainer import Trainer
 
 
@@ -108,7 +108,8 @@ def test_the_slow_motion_multiplies_one_factor_per_tick(qtbot):
         assert w.anim_k == k
         assert sorted(w.arrow_values()) == list(range(k + 1, T))  # the arrows the gradient has crossed
         text = w.numbers.text()
-        assert f"= {_num(up.step_log10[k + 1])}" in text  # the factor just multiplied
+        assert f"= {_num(up.step_log10[k + 1])}" in text  # the factor just multiplied ...
+        assert f"= diag(f′(a{_sub(k + 1)}))·W_hh‖₂" in text  # ... written out (the vanilla RNN's)
         assert f"= {_num(up.product_row(T - 1)[k])} ≤" in text  # the running product ...
         assert f"Π‖factors‖ = {_num(up.bound_row(T - 1)[k])}" in text  # ... and its bound
         assert f"= {_num(up.total_log10[k])}" in text  # the gradient that has arrived

@@ -555,7 +555,8 @@ class UnrolledPlot(SnapshotPlot):
         est = "" if not up.probes else " (est.)"
         parts = [f"k = {k}"]
         if k + 1 < up.T:
-            parts.append(f"factor ‖∂h{_sub(k + 1)}/∂h{_sub(k)}‖{norm} = {_num(up.step_log10[k + 1])}{est}")
+            formula = f" = {up.factor.format(j=_sub(k + 1))}" if up.factor else ""
+            parts.append(f"factor ‖∂h{_sub(k + 1)}/∂h{_sub(k)}{formula}‖{norm} = {_num(up.step_log10[k + 1])}{est}")
         if t is not None and k <= t:
             row, bound = up.product_row(t), up.bound_row(t)
             if row is not None:
