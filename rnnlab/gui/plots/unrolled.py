@@ -78,6 +78,7 @@ class UnrolledPlot(SnapshotPlot):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.up = None  # the UnrolledPass drawn
+        self.loss_note = ""  # why the snapshot has no loss, if it has none
         self.mode = "total"
         self.t_sel: int | None = None  # the chosen loss step (None: the last one)
         self.t_hover: int | None = None
@@ -85,9 +86,14 @@ class UnrolledPlot(SnapshotPlot):
         self._columns: list[int] = []  # the steps drawn, in order
         self._gap: int | None = None  # the x of the elided gap (None: nothing elided)
         self._x: dict[int, float] = {}  # step -> x
-        self._arrows: dict[int, tuple] = {}  # (line, head, edge)  # by the step k they lead into
+        self._arrows: dict[int, tuple] = {}  # (line, head, edge) by the step k they lead into
         self._drawn: dict[int, float] = {}  # what each visible arrow shows (log10), by k
-        self._extra: list[QtWidgets.QGraphicsItem] = []  # cut marks, gap, total: rebuilt on each draw
+        self._extra: list[QtWidgets.QGraphicsItem] = []  # cut marks, gap, total, texts: of the last drawing
+        self._pool: dict[str, list] = {"text": [], "curve": [], "scatter": []}  # ... drawn from these
+        self._used = {kind: 0 for kind in self._pool}
+        self._colours: dict[float, QtGui.QColor] = {}
+        self._brushes: dict[int, QtGui.QBrush] = {}
+        self._pens: dict[tuple, QtGui.QPen] = {}
         self._build_controls()
         self.plot = self.layout_widget.addPlot(row=0, col=0)
         style_plot(self.plot, "", "", "")
@@ -273,7 +279,7 @@ class UnrolledPlot(SnapshotPlot):
                 self._timer.stop()
                 self._sync_buttons()
         self.up = up
-        self.loss_note = getattr(d, "loss_note", "")
+        self.loss_note = d.loss_note
         self._draw()
         self.set_has_data(True)
 
@@ -341,27 +347,65 @@ class UnrolledPlot(SnapshotPlot):
             x += 1.0
 
     def _pen_for(self, v: float) -> tuple[QtGui.QColor, float]:
+        """Colour and width of a log10 value on the colour bar's scale (the scale cut into 64 shades, so that the
+        drawn symbols are cached instead of rendered anew for every value)."""
         lo, hi = (float(a) for a in self.bar.levels())
         f = min(1.0, max(0.0, (v - lo) / (hi - lo))) if math.isfinite(v) else (1.0 if v > 0 else 0.0)
-        colour = self.cmap.map(f, mode="qcolor")
+        f = round(f * 64) / 64
+        colour = self._colours.get(f)
+        if colour is None:
+            colour = self._colours[f] = self.cmap.map(f, mode="qcolor")
         width = (1.0 + 9.0 * f) * self.scale  # the larger the norm, the thicker
         return colour, width
 
+    def _brush(self, colour) -> QtGui.QBrush:
+        key = QtGui.QColor(colour).rgba()
+        b = self._brushes.get(key)
+        if b is None:
+            b = self._brushes[key] = pg.mkBrush(colour)
+        return b
+
+    def _pen(self, colour: str, width: float) -> QtGui.QPen:
+        key = (colour, width)
+        p = self._pens.get(key)
+        if p is None:
+            p = self._pens[key] = pg.mkPen(colour, width=width)
+        return p
+
     def _clear_extra(self) -> None:
-        for it in self._extra:
-            self.plot.removeItem(it)
+        """Hide the cut marks, gap, total and texts of the last drawing (kept for reuse: creating pyqtgraph items
+        anew on every frame was most of the view's drawing time)."""
+        for items in self._pool.values():
+            for it in items:
+                it.setVisible(False)
+        self._used = {kind: 0 for kind in self._pool}
         self._extra = []
+
+    def _take(self, kind: str):
+        """A pooled item of ``kind`` ("text", "curve", "scatter"), made visible."""
+        items, i = self._pool[kind], self._used[kind]
+        if i == len(items):
+            item = {"text": lambda: pg.TextItem(""), "curve": pg.PlotCurveItem,
+                    "scatter": lambda: pg.ScatterPlotItem(pxMode=True)}[kind]()
+            self.plot.addItem(item)
+            items.append(item)
+        item = items[i]
+        self._used[kind] = i + 1
+        item.setVisible(True)
+        self._extra.append(item)
+        return item
 
     def _text(self, text: str, x: float, y: float, anchor=(0.5, 0.5), colour="#222222", size: float = 9.0,
               bold: bool = False) -> pg.TextItem:
-        item = pg.TextItem(text, color=colour, anchor=anchor)
+        item = self._take("text")
         f = QtGui.QFont()
         f.setPointSizeF(size * self.scale)
         f.setBold(bold)
         item.setFont(f)
+        item.setColor(colour)
+        item.setAnchor(anchor)
+        item.setText(text)
         item.setPos(x, y)
-        self.plot.addItem(item)
-        self._extra.append(item)
         return item
 
     def _draw(self) -> None:
@@ -385,22 +429,19 @@ class UnrolledPlot(SnapshotPlot):
             ys += [0, 1]
             symbols += ["s", "o"]
             sizes += [0.7 * node, node]
-            brushes.append(pg.mkBrush("#e8e8e8"))
+            brushes.append(self._brush("#e8e8e8"))
             v = states[k]
             revealed = k_anim is None or k >= k_anim
-            if math.isfinite(v) and revealed:
-                brushes.append(pg.mkBrush(self._pen_for(v)[0]))
-            else:
-                brushes.append(pg.mkBrush("#ffffff"))
-            pens += [pg.mkPen("#777777", width=1), pg.mkPen("#333333", width=1.5 * self.scale)]
+            brushes.append(self._brush(self._pen_for(v)[0] if math.isfinite(v) and revealed else "#ffffff"))
+            pens += [self._pen("#777777", 1.0), self._pen("#333333", 1.5 * self.scale)]
             if up.scored[k]:
                 xs.append(x)
                 ys.append(2)
                 symbols.append("d")
                 sizes.append(node)
                 sel = k == t and self.mode != "total"
-                brushes.append(pg.mkBrush("#E69F00" if sel else "#f4d9a6"))
-                pens.append(pg.mkPen("#D55E00" if sel else "#999999", width=(2.5 if sel else 1) * self.scale))
+                brushes.append(self._brush("#E69F00" if sel else "#f4d9a6"))
+                pens.append(self._pen("#D55E00" if sel else "#999999", (2.5 if sel else 1) * self.scale))
         self.nodes.setData(xs, ys, symbol=symbols, size=sizes, brush=brushes, pen=pens)
         # the structure: x → h, h → E, and every recurrent connection, faint
         seg = []
@@ -446,10 +487,9 @@ class UnrolledPlot(SnapshotPlot):
         self._draw_cuts()
         self._draw_total()
         if k_anim is not None and k_anim in X:  # where the gradient is now
-            ring = pg.ScatterPlotItem([X[k_anim]], [1.0], symbol="o", size=26 * self.scale,
-                                      brush=pg.mkBrush(0, 0, 0, 0), pen=pg.mkPen("#D55E00", width=3 * self.scale))
-            self.plot.addItem(ring)
-            self._extra.append(ring)
+            self._take("scatter").setData([X[k_anim]], [1.0], symbol="o", size=26 * self.scale,
+                                          brush=pg.mkBrush(0, 0, 0, 0),
+                                          pen=pg.mkPen("#D55E00", width=3 * self.scale))
         self._axis(cols, X)
         right = max(X.values()) if X else 0.0
         self.plot.vb.setRange(xRange=(-0.8, right + 3.2), yRange=(-0.6, 2.6), padding=0)
@@ -476,10 +516,8 @@ class UnrolledPlot(SnapshotPlot):
         self._text(f"⋯ {b - a - 1} steps ⋯", mid, 1.35, size=8.5)
         if fin.size and (self.anim_k is None or self.anim_k < b):
             colour, width = self._pen_for(float(fin.max()))
-            line = pg.PlotCurveItem([xa + 0.2, xb - 0.2], [1.0, 1.0],
-                                    pen=pg.mkPen(colour, width=width, style=QtCore.Qt.PenStyle.DashLine))
-            self.plot.addItem(line)
-            self._extra.append(line)
+            self._take("curve").setData([xa + 0.2, xb - 0.2], [1.0, 1.0],
+                                        pen=pg.mkPen(colour, width=width, style=QtCore.Qt.PenStyle.DashLine))
             self._text(f"{_num(float(fin.min()))} … {_num(float(fin.max()))}", mid, 0.62, size=8)
 
     def cuts(self) -> list[int]:
@@ -500,9 +538,7 @@ class UnrolledPlot(SnapshotPlot):
             if k not in self._x or k - 1 not in self._x:
                 continue
             x = 0.5 * (self._x[k - 1] + self._x[k])
-            mark = pg.PlotCurveItem([x, x], [0.72, 1.28], pen=pg.mkPen("#D55E00", width=3 * self.scale))
-            self.plot.addItem(mark)
-            self._extra.append(mark)
+            self._take("curve").setData([x, x], [0.72, 1.28], pen=pg.mkPen("#D55E00", width=3 * self.scale))
             self._text("✂", x, 1.42, colour="#D55E00", size=11, bold=True)
         if cuts:
             first = max(cuts)
@@ -517,10 +553,8 @@ class UnrolledPlot(SnapshotPlot):
         if not self._x or not math.isfinite(up.grad_norm):
             return
         x = max(self._x.values()) + 1.1
-        box = pg.ScatterPlotItem([x], [1.0], symbol="s", size=18 * self.scale, brush=pg.mkBrush("#dddddd"),
-                                 pen=pg.mkPen("#333333", width=1.5))
-        self.plot.addItem(box)
-        self._extra.append(box)
+        self._take("scatter").setData([x], [1.0], symbol="s", size=18 * self.scale, brush=pg.mkBrush("#dddddd"),
+                                      pen=pg.mkPen("#333333", width=1.5))
         self._text("∂E/∂θ", x, 1.45, size=9, bold=True)
         lines = [f"‖·‖ = {_num(math.log10(up.grad_norm)) if up.grad_norm > 0 else '0'}"]
         if up.clip == "norm" and up.grad_norm_clipped < up.grad_norm:
@@ -545,7 +579,7 @@ class UnrolledPlot(SnapshotPlot):
         up = self.up
         if up is None:
             return ""
-        if getattr(self, "loss_note", "") and self.mode != "product":
+        if self.loss_note and self.mode != "product":
             return f"No loss: {self.loss_note}"
         t = self._t()
         k = self.anim_k
