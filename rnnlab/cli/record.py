@@ -162,7 +162,9 @@ def _cmd_record(args: argparse.Namespace) -> int:
         if not 1 <= args.step <= n:
             raise CLIError(f"--step {args.step}: lesson {args.lesson!r} has steps 1 to {n}")
         lesson = (args.lesson, args.step)
-    steps = args.steps if args.steps is not None else 200
+    steps = args.steps
+    if steps is None:  # a lesson step's own count (as for `rnnlab screenshot`), else 200
+        steps = load_lesson(args.lesson).steps[args.step - 1].train if lesson else 200
     from ..config import ConfigError
     from ..train import rules
     from ..train.setup import checked_task
@@ -186,7 +188,8 @@ def add_parser(sub) -> None:
     add_experiment_args(p)
     p.add_argument("--lesson", metavar="NAME", help="show a guided lesson (see `rnnlab lesson --list`)")
     p.add_argument("--step", type=int, default=1, metavar="K", help="the lesson step to show (1-based)")
-    p.add_argument("--steps", type=int, default=None, metavar="N", help="training steps recorded (default 200)")
+    p.add_argument("--steps", type=int, default=None, metavar="N",
+                   help="training steps recorded (default 200; a lesson step's own count)")
     p.add_argument("--view", metavar="ID", help="record one view (e.g. unrolled, heatmap) instead of the window")
     p.add_argument("--size", default=None, metavar="WxH",
                    help=f"frame size in pixels (default {DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}; an MP4's is made even)")

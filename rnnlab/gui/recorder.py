@@ -330,7 +330,7 @@ class Recorder(QtCore.QObject):
         t0 = time.perf_counter()
         self.writer.add(grab_frame(self.widget, self.writer.size), block=False)
         self.capture_seconds += time.perf_counter() - t0
-        if self.writer.full:
+        if self.writer.full or self.writer.error:  # the stop message says which
             self.stop()
 
     def stop(self) -> str:

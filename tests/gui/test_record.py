@@ -62,6 +62,15 @@ def test_record_the_slow_motion_backward_pass(tmp_path):
     assert size == (640, 200) and n == 1 + T  # the state after training, then one frame per step back (T−1 … 0)
 
 
+def test_record_a_lesson_step(tmp_path):
+    """Step 3 of the main lesson watches the unrolled view; its own `train` count (5) when --steps is not given."""
+    out = tmp_path / "lesson.gif"
+    assert main(["record", "--lesson", "main", "--step", "3", "--frames", "5", "--size", "800x450", "--quiet",
+                 "--out", str(out)]) == 0
+    size, n, durations, _ = _gif(out)
+    assert size == (800, 450) and n == 5 and sum(durations) == 500
+
+
 @pytest.mark.skipif(not HAS_FFMPEG, reason="the optional extra rnnlab[video] (imageio-ffmpeg) is not installed")
 def test_record_an_mp4(tmp_path):
     import imageio_ffmpeg
