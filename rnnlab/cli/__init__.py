@@ -26,17 +26,17 @@ from ._common import CLIError, load_experiment  # noqa: E402
 __all__ = ["main", "build_parser", "load_experiment", "CLIError", "COMMAND_MODULES"]
 
 #: the command modules, in the order ``rnnlab --help`` lists them
-COMMAND_MODULES = ("gui", "run", "inspect", "presets", "sweep", "compare", "lesson", "screenshot", "selftest",
-                   "bench")
+COMMAND_MODULES = ("gui", "run", "inspect", "presets", "sweep", "compare", "lesson", "screenshot", "record",
+                   "selftest", "bench")
 
 
 def _command_modules() -> list:
     """The command modules in the order of :data:`COMMAND_MODULES`. They are imported by name here, so that
     PyInstaller sees them without a hidden import; a test checks that the two lists agree."""
-    from . import bench, compare, gui, inspect, lesson, presets, run, screenshot, selftest, sweep
+    from . import bench, compare, gui, inspect, lesson, presets, record, run, screenshot, selftest, sweep
 
     mods = {m.__name__.rpartition(".")[2]: m
-            for m in (bench, compare, gui, inspect, lesson, presets, run, screenshot, selftest, sweep)}
+            for m in (bench, compare, gui, inspect, lesson, presets, record, run, screenshot, selftest, sweep)}
     return [mods[name] for name in COMMAND_MODULES]
 
 

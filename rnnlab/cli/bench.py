@@ -15,9 +15,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     extra = []
     if args.gui:
-        from ..gui.bench import bench_gui
+        from ..gui.bench import bench_gui, bench_record
 
-        extra.append(bench_gui)
+        extra += [bench_gui, bench_record]
     if args.compare_torch:
         try:
             import torch  # noqa: F401

@@ -18,6 +18,7 @@ import numpy as np
 
 from .bptt import Trace, backward, loss_and_dz
 from .network import Network
+from .unrolled import UnrolledPass
 
 __all__ = [
     "log_norm_sweep",
@@ -708,6 +709,10 @@ class Diagnostics:
         (:func:`jacobian_eigenvalues`), for every cell.
     regime : str
         :func:`regime`: what the stated bound (or, for linear units, ρ of the effective recurrence) forces.
+    unrolled : UnrolledPass or None
+        The backward pass of probe sequence b along the unrolled network, as the experiment's BPTT runs it
+        (:func:`~rnnlab.core.unrolled.unrolled_pass`; the training layer adds it, with what clipping does to the
+        gradient: :func:`rnnlab.train.unrolled.with_unrolled`); None when not computed.
     """
 
     jacobian_log10: np.ndarray
@@ -740,11 +745,16 @@ class Diagnostics:
     jacobian_eigenvalues: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.complex128))
     jacobian_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     regime: str = ""
+    unrolled: UnrolledPass | None = None
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every field as a named array (what ``rnnlab inspect`` writes; ``grad_norms`` is left out, the
-        gradients themselves are written)."""
-        return {f.name: np.asarray(getattr(self, f.name)) for f in fields(self) if f.name != "grad_norms"}
+        gradients themselves are written; the unrolled pass's fields as ``unrolled_<name>``)."""
+        out = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)
+               if f.name not in ("grad_norms", "unrolled")}
+        if self.unrolled is not None:
+            out.update({f"unrolled_{k}": v for k, v in self.unrolled.arrays().items()})
+        return out
 
 
 def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_cfg=None, b: int = 0,

@@ -15,6 +15,7 @@ from .import_badge import ImportBadge
 from .import_files import ImportFiles
 from .panels import ALL_PANELS
 from .presentation import Presentation, load_classroom
+from .recorder import RecordActions
 from .plots import VIEWS
 from .status_bar import StatusBar
 
@@ -22,7 +23,9 @@ __all__ = ["MainWindow"]
 
 #: view ids in the rows of the central area (the heatmap first: it is the point of the app)
 LAYOUT = (("heatmap", "lag_profile", "gradient_flow"), ("grad_norms", "loss", "spectrum"),
-          ("hidden_states", "saturation", "memory", "lyapunov"))
+          ("hidden_states", "saturation", "memory", "lyapunov"), ("unrolled",))
+#: the rows' heights, normal and in presentation mode (its third row hidden)
+ROW_SIZES, PRESENTATION_ROW_SIZES = (380, 340, 220, 230), (1, 1, 0, 1)
 SPEEDS = (("as fast as possible", 0.0), ("100 steps/s", 100.0), ("20 steps/s", 20.0), ("5 steps/s", 5.0),
           ("1 step/s", 1.0))
 
@@ -76,7 +79,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 sp.addWidget(next(it))
             self.rows_splitter.addWidget(sp)
             self.row_splitters.append(sp)
-        self.rows_splitter.setSizes([380, 340, 220])
+        self.rows_splitter.setSizes(list(ROW_SIZES))
         lay.addWidget(self.rows_splitter, 1)
         self.setCentralWidget(central)
 
@@ -177,6 +180,8 @@ class MainWindow(QtWidgets.QMainWindow):
             sub = exp_menu.addMenu(p.title)  # files are named by view id (plain ASCII): heatmap.png
             for kind in ("png", "svg", "csv"):
                 sub.addAction(act(f"{kind.upper()}…", lambda _=False, p=p, k=kind: self.files.export_plot(p, k)))
+        self.recording = RecordActions(self)  # File ▸ Record… (the window or one view, as GIF or MP4)
+        m.addAction(self.recording.action)
         m.addSeparator()
         m.addAction(act("&Quit", self.close, ("Ctrl+Q",)))
         pm = self.presets_menu = mb.addMenu("&Presets")
@@ -360,5 +365,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.remember:
             self._save_layout()
             self.files.remember_experiment(self.controller.exp)
+        self.recording.shutdown()
         self.controller.shutdown()
         super().closeEvent(ev)

@@ -84,8 +84,8 @@ class Presentation:
         for p in win.plots:
             p.set_scale(SCALE if on else 1.0)
             p.setVisible(not (on and p.view_id in SECONDARY_VIEWS) or p is getattr(win, "watched", None))
-        if on:  # the hidden third row leaves the space to the others
-            win.rows_splitter.setSizes([1, 1, 0])
-        else:
-            win.rows_splitter.setSizes([380, 340, 220])
+        from .main_window import PRESENTATION_ROW_SIZES, ROW_SIZES
+
+        # the hidden third row leaves the space to the others
+        win.rows_splitter.setSizes(list(PRESENTATION_ROW_SIZES if on else ROW_SIZES))
         self._apply_access()

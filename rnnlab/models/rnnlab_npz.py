@@ -14,13 +14,15 @@ from ..config import ConfigError, _short, loads_toml
 from ..core.cells import get_cell
 from ..core.diagnostics import Diagnostics
 from ..core.network import READOUT_PARAMS
+from ..core.unrolled import UnrolledPass
 from ._guard import MODEL_LIMIT, checked_file, is_zip, reason
 from .model import ImportedModel, Layer, Readout
 
 __all__ = ["read_rnnlab_npz", "NOT_PARAMETERS"]
 
 #: the arrays of a state.npz that are not parameters (the table of rnnlab.train.outputs)
-NOT_PARAMETERS = {"x", "y", "mask", "h", "z", "loss", "config"} | {f.name for f in dataclasses.fields(Diagnostics)}
+NOT_PARAMETERS = ({"x", "y", "mask", "h", "z", "loss", "config"} | {f.name for f in dataclasses.fields(Diagnostics)}
+                  | {f"unrolled_{f.name}" for f in dataclasses.fields(UnrolledPass)})
 
 
 def read_rnnlab_npz(path) -> ImportedModel:

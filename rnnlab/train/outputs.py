@@ -41,6 +41,23 @@ regime                  () str               what the stated bound forces (core.
 loss_note               () str               empty, or why there is no loss (then loss, grad_*, the flow: NaN)
 param_sensitivity       (T,)                 log10 ‖ds_t/dθ_rec‖ of probe sequence 0 (the curse of memory)
 sensitivity_mode        () str               "exact" or "estimated with m random directions"
+unrolled_total_log10    (T,)                 log10 ‖∂E/∂s_k‖ of probe sequence 0 as the experiment's BPTT (full or
+                                             truncated) sums it: the unrolled view's backward pass ...
+unrolled_arrow_log10    (T,)                 ... what crosses the recurrent arrow into k (the part of ∂E/∂s_{k−1}
+                                             that comes through s_k; NaN at 0, −inf where nothing crosses) ...
+unrolled_flow_log10     (T, T)               ... gradient_flow_log10 where its loss's window reaches (NaN beyond)
+unrolled_scored, _reach (T,), (T,)           steps with a loss; the earliest step each loss reaches (−1: none)
+unrolled_windows, _cuts (n, 3), (m,)         the backward windows with a loss; the arrows truncation cuts
+unrolled_step_log10     (T,)                 log10 ‖∂s_j/∂s_{j−1}‖ (the factor of step j; NaN at 0) ...
+unrolled_product_rows   (R,)                 ... and the running products log10 ‖∂s_t/∂s_k‖ for these t ...
+unrolled_product_log10  (R, T)               ... (k ≤ t; NaN beyond), and their bound log10 Π‖∂s_j/∂s_{j−1}‖
+unrolled_bound_log10    (R, T)               (j = k+1 … t): in unrolled_norm, "spectral" or
+unrolled_norm, _probes  () str, ()           "frobenius" estimated with _probes random probes (0: exact)
+unrolled_note           () str               empty, or what was computed instead and why
+unrolled_factor         () str               the factor ∂s_j/∂s_{j−1} written out ({j}: the step; "" for gated cells)
+unrolled_k1, _k2        (), ()               the truncation followed (0: full BPTT)
+unrolled_grad_norm      ()                   ‖∂E/∂θ‖ of the probe batch by that BPTT ...
+unrolled_grad_norm_clipped, _clip, _clip_threshold   ... after the clipping in force ("none", "norm", "value")
 config                  () str               the experiment as TOML
 ======================  ===================  =========================================================
 
@@ -159,7 +176,10 @@ def probe_arrays(exp, net, x, y, mask, rng=None, no_loss: str = "") -> tuple[dic
     from ..config import dumps_toml
     from ..core.diagnostics import diagnose
 
+    from .unrolled import with_unrolled
+
     diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng, no_loss=no_loss)
+    diag = with_unrolled(diag, exp, net, trace, y, mask)
     arrays: dict = {k: v for k, v in net.params.items()}
     arrays.update(x=trace.x, y=y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
                   loss=np.asarray(diag.loss))

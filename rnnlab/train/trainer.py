@@ -37,6 +37,7 @@ from .optim import make_optimizer, rebuild_optimizer
 from .remedies import clip_gradients, omega_and_grad, penalty
 from .setup import apply_readout, build, probe_batch
 from .snapshot import Event, Explosion, History, Snapshot
+from .unrolled import with_unrolled
 
 __all__ = ["Trainer", "needs_reset"]
 
@@ -340,8 +341,9 @@ class Trainer:
         estimated heatmap, when chosen, draws its probes from a fixed seed so unchanged weights give the same
         picture), within :attr:`diagnostics_budget`."""
         x, y, mask = self.probe
-        d, _, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics, budget=self.diagnostics_budget,
-                           no_loss=self.untrainable or "")
+        d, trace, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics, budget=self.diagnostics_budget,
+                               no_loss=self.untrainable or "")
+        d = with_unrolled(d, self.exp, self.net, trace, y, mask)  # the backward pass as this experiment trains
         self._rho, self._sigma = d.rho, d.sigma_max
         return d
 

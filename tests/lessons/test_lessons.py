@@ -39,6 +39,7 @@ DEFAULT_VIEW_IDS = {
     "saturation": "the saturation histogram",
     "memory": "the curse-of-memory view",
     "lyapunov": "the Lyapunov exponents",
+    "unrolled": "the unrolled network",
 }
 LESSONS = all_lessons(views=DEFAULT_VIEW_IDS)
 STEPS = [(lesson, step) for lesson in LESSONS for step in lesson.steps]

@@ -29,6 +29,7 @@ class AntisymmetricCell(VanillaCell):
     W_hx (H, I), b_h (H,)."""
 
     name = "antisymmetric"
+    step_jacobian = "I + ε·diag(f′(a{j}))·(W − Wᵀ − γI)"
     label = "antisymmetric RNN"
     trainable = ("W_hx", "W", "b_h")
     extra_params = ("W",)

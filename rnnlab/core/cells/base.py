@@ -108,6 +108,9 @@ class Cell:
     blocks, candidate : int
         W_hh stacks ``blocks`` (H × H) blocks (the gates); block ``candidate`` is the one whose ρ and σ_max are
         reported and set by ``model.spectral_radius``.
+    step_jacobian : str
+        The step Jacobian ∂s_j/∂s_{j−1} written out, with ``{j}`` for the step ("diag(f′(a{j}))·W_hh" for the
+        vanilla RNN), for the unrolled view's slow motion; "" where it is no short formula (gated cells).
     """
 
     name: ClassVar[str] = "cell"
@@ -128,6 +131,7 @@ class Cell:
     derived_params: ClassVar[tuple[str, ...]] = ()
     blocks: ClassVar[int] = 1
     candidate: ClassVar[int] = 0
+    step_jacobian: ClassVar[str] = ""
 
     def __init__(self, n_in: int, n_hidden: int, act: Activation):
         self.n_in = int(n_in)

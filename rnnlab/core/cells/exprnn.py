@@ -60,6 +60,7 @@ class ExpRNNCell(VanillaCell):
     derived W_hh = exp(A − Aᵀ)."""
 
     name = "exprnn"
+    step_jacobian = "diag(f′(a{j}))·exp(A − Aᵀ)"
     label = "orthogonal RNN (expRNN)"
     trainable = ("W_hx", "A", "b_h")
     extra_params = ("A",)

@@ -25,6 +25,7 @@ class IndRNNCell(VanillaCell):
     """IndRNN: h_t = f(W_hx x_t + u ⊙ h_{t−1} + b_h); parameters W_hx (H, I), u (H,), b_h (H,)."""
 
     name = "indrnn"
+    step_jacobian = "diag(f′(a{j}) ⊙ u)"
     label = "IndRNN"
     trainable = ("W_hx", "u", "b_h")
     extra_params = ("u",)

@@ -22,6 +22,7 @@ class LeakyCell(VanillaCell):
     """Leaky-integrator RNN, h_t = α ⊙ h_{t−1} + (1 − α) ⊙ f(a_t), with a fixed per-unit retention α (H,)."""
 
     name = "leaky"
+    step_jacobian = "diag(α) + diag((1 − α)⊙f′(a{j}))·W_hh"
     label = "leaky-integrator RNN"
     leaky = True
     supports_omega = False  # Ω is defined on the vanilla Jacobian diag(f') W_hh

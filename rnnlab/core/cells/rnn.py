@@ -17,6 +17,7 @@ class VanillaCell(Cell):
     """Elman RNN, h_t = f(W_hx x_t + W_hh h_{t−1} + b_h). State = h (S = H), projection width G = H."""
 
     name = "rnn"
+    step_jacobian = "diag(f′(a{j}))·W_hh"
     label = "vanilla RNN"
     supports_omega = True
     supports_hessian_free = True
