@@ -34,6 +34,8 @@ SCHEME = "rnnlab-math:"
 #: interface's sans-serif font, and a display equation is the thing to read on a projector
 INLINE_SCALE = 1.15
 DISPLAY_SCALE = 1.3
+#: the smallest a display equation shrinks to fit the width of a narrow panel (then it scrolls sideways)
+MIN_FIT = 0.5
 
 _formulas: dict[str, Formula] = {}  # key -> formula (the keys are never reused)
 _keys: dict[tuple[str, bool, str], str] = {}  # (source, display, colour) -> key
@@ -127,6 +129,10 @@ class _MathObjects(QtGui.QPyTextObject):
         if f is None:
             return None
         em = _em_px(doc, fmt) * (DISPLAY_SCALE if f.display else INLINE_SCALE)
+        if f.display:  # a display equation wider than the text shrinks to fit (down to MIN_FIT of its size)
+            avail = doc.textWidth() - 2 * doc.documentMargin() - 4
+            if 0 < avail < f.width * em:
+                em = max(avail / f.width, MIN_FIT * em)
         top = bottom = 0.0
         if fmt.toCharFormat().verticalAlignment() == QtGui.QTextCharFormat.VerticalAlignment.AlignMiddle:
             # Qt centres a middle-aligned object half an x-height above the baseline: pad the picture so that its
