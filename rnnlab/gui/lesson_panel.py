@@ -2,7 +2,8 @@
 
 It shows a lesson chooser, the step's title and text in a large font (the text's equations typeset as vector
 graphics by :mod:`rnnlab.gui.maths`, the rich text of :mod:`rnnlab.lessons` where that fails), a "Do" line (what
-to do) and a "Watch" line (which view to look at), Back/Next buttons (also Page Up / Page Down, what a presentation clicker sends) and "Step k of n".
+to do) and a "Watch" line (which view to look at), Back/Next buttons (also Page Up / Page Down, what a presentation
+clicker sends) and "Step k of n".
 
 The panel knows nothing about the main window. It says what it wants through signals:
 
@@ -426,7 +427,8 @@ class LessonPanel(QtWidgets.QWidget):
 
     def plain_text(self) -> str:
         """What the panel shows, as plain text (for tests and accessibility)."""
-        parts = [self.title.text(), _html.escape(self.body.plain_text()).replace("\n", "<br>"), self.do_label.text(), self.watch_label.text(),
+        body = _html.escape(self.body.plain_text()).replace("\n", "<br>")
+        parts = [self.title.text(), body, self.do_label.text(), self.watch_label.text(),
                  self.position.text()]
         doc = QtGui.QTextDocument()
         doc.setHtml("<br>".join(p for p in parts if p))

@@ -21,8 +21,8 @@ from ._tex_symbols import known_commands
 #: text, display?) it returns the markup of the typeset equation, or None to use the rich-text conversion
 MathHook = Callable[[str, int, bool], "str | None"]
 
-__all__ = ["TexError", "MAX_DEPTH", "MathHook", "tex_to_html", "tex_to_plain", "tex_inline", "math_to_html", "math_to_plain",
-           "known_commands"]
+__all__ = ["TexError", "MAX_DEPTH", "MathHook", "tex_to_html", "tex_to_plain", "tex_inline", "math_to_html",
+           "math_to_plain", "known_commands"]
 
 
 def _split_math(text: str) -> list[tuple[str, str, int]]:
