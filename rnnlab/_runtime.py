@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["tune_process"]
+__all__ = ["tune_process", "available_memory"]
 
 _done = False
 
@@ -36,3 +36,19 @@ def tune_process() -> None:
             libc.mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024)
         except (OSError, AttributeError):  # pragma: no cover - not glibc
             pass
+
+
+def available_memory() -> int | None:
+    """Bytes of memory a new allocation can use without swapping (Linux: ``MemAvailable``; elsewhere the physical
+    memory, or None when unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None

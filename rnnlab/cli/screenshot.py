@@ -17,7 +17,7 @@ def screenshot(exp, steps: int | None, size: tuple[int, int], out: Path, lesson:
     ``lesson = (name, k)`` the window shows step k (1-based) of that lesson, trained for the step's ``train``."""
     offscreen_qt()
     from ..gui.app import dispose, get_app
-    from ..train.outputs import atomic_path
+    from ..io import atomic_path
 
     app = get_app()
     from ..gui.main_window import MainWindow
@@ -44,9 +44,9 @@ def screenshot(exp, steps: int | None, size: tuple[int, int], out: Path, lesson:
             app.processEvents()
         pixmap = win.grab()
         fmt = out.suffix.lstrip(".").upper() or "PNG"  # the format the file name asks for, as Qt reads it
-        with atomic_path(out) as tmp:
+        with atomic_path(out, check_nonempty=True) as tmp:
             if pixmap.isNull() or not pixmap.save(str(tmp), fmt):
-                raise OSError(f"could not write {out}")
+                raise OSError(f"Qt could not encode the picture as {fmt}")
     finally:
         dispose(win)
     return out

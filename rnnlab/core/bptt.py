@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._interrupt import checkpoint
 from .cells import Cache
 from .network import Network
 
@@ -88,6 +89,7 @@ def _forward(net: Network, x: np.ndarray, feedback: np.ndarray | None) -> Trace:
     if feedback is None:
         U = cell.input_proj(p, x)
         for t in range(T):
+            checkpoint()
             cell.step(p, t, U[t], cache)
         x_used = x
     else:
@@ -97,6 +99,7 @@ def _forward(net: Network, x: np.ndarray, feedback: np.ndarray | None) -> Trace:
         x_used = x.copy()
         H = net.n_hidden
         for t in range(T):
+            checkpoint()
             if t > 0:
                 m = feedback[t][:, None]
                 yhat = cache["S"][t, :, :H] @ W_yh.T + b_y
@@ -214,6 +217,7 @@ def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
         ds = np.zeros((B, S), dtype=dz.dtype)
         extra = np.zeros((B, H), dtype=dz.dtype) if fb is not None else None
         for t in range(te, tlo - 1, -1):
+            checkpoint()
             if t >= inj and is_scored[t]:
                 ds[:, :H] += dH[t]
             if fb is not None:

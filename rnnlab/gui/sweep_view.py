@@ -173,13 +173,13 @@ class SweepView(QtWidgets.QWidget):
 
     def save_png(self, path: str | Path) -> Path:
         """Render the widget as it is now to ``path`` (PNG, atomically); raises OSError when Qt cannot write it."""
-        from ..train.outputs import atomic_path
+        from ..io import atomic_path
 
         path = Path(path)
         pixmap = self.grab()
-        with atomic_path(path) as tmp:
+        with atomic_path(path, check_nonempty=True) as tmp:
             if pixmap.isNull() or not pixmap.save(str(tmp), "PNG"):
-                raise OSError(f"could not write {path}")
+                raise OSError("Qt could not encode the picture as PNG")
         return path
 
     def _clicked(self, ev) -> None:

@@ -7,25 +7,17 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from ..config import ConfigError, Experiment, load_toml
-from ..studies.sweep import describe, read_csv
+from ..config import Experiment
+from ..studies.sweep import describe, load_folder
 from .sweep_view import SweepView
 
 __all__ = ["SweepWindow", "load_sweep"]
 
 
 def load_sweep(folder: str | Path) -> tuple[Experiment, list[dict], dict]:
-    """``(base experiment, rows, grid)`` of a sweep folder (sweep.csv and config.toml)."""
-    folder = Path(folder)
-    try:
-        rows, keys = read_csv(folder / "sweep.csv")
-    except FileNotFoundError:
-        raise ConfigError(f"{folder}: no sweep.csv (is this a folder written by rnnlab sweep?)") from None
-    except (ValueError, KeyError, StopIteration) as exc:
-        raise ConfigError(f"{folder / 'sweep.csv'}: not a sweep table: {exc}") from None
-    base = load_toml(folder / "config.toml")
-    grid = {k: sorted({r[k] for r in rows}) for k in keys}
-    return base, rows, grid
+    """``(base experiment, rows, grid)`` of a sweep folder (sweep.csv and config.toml), validated as a whole
+    (:func:`rnnlab.studies.sweep.load_folder`); a ConfigError names the file and the problem."""
+    return load_folder(folder)
 
 
 class SweepWindow(QtWidgets.QWidget):

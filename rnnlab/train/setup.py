@@ -10,7 +10,8 @@ import numpy as np
 from ..config import ConfigError, Experiment
 from ..core.network import Network, build_network
 
-__all__ = ["Streams", "streams", "build", "checked_task", "output_kind", "apply_readout", "recurrent_spectrum"]
+__all__ = ["Streams", "streams", "build", "checked_task", "output_kind", "apply_readout", "recurrent_spectrum",
+           "memory_needed", "check_memory"]
 
 
 @dataclass
@@ -49,11 +50,91 @@ def checked_task(exp: Experiment):
 
 
 def build(exp: Experiment, rngs: Streams | None = None):
-    """The task and a freshly drawn network of the experiment: ``(task, net, rngs)``."""
+    """The task and a freshly drawn network of the experiment: ``(task, net, rngs)``.
+
+    An experiment that validates but cannot be built (a task that needs longer sequences, a spectral radius too
+    small to represent) raises :class:`ConfigError` saying why; nothing else escapes.
+    """
     rngs = rngs or streams(exp.seed)
     task = checked_task(exp)
-    net = build_network(exp.model, task.n_in, task.n_out, output_kind(task), rngs.weights)
+    m = exp.model
+    try:
+        with np.errstate(all="raise"):
+            net = build_network(m, task.n_in, task.n_out, output_kind(task), rngs.weights)
+    except (ArithmeticError, ValueError) as exc:  # ZeroDivisionError, FloatingPointError, a refused draw
+        why = str(exc) or type(exc).__name__
+        if isinstance(exc, (FloatingPointError, ZeroDivisionError)):
+            why = f"the weights are not representable in floating point ({why})"
+        raise ConfigError(f"the network cannot be built with model.init = {m.init!r}, model.spectral_radius = "
+                          f"{m.spectral_radius!r}: {why[:120]}") from None
+    bad = [k for k, v in net.params.items() if not np.all(np.isfinite(v))]
+    if bad:
+        raise ConfigError(f"the network cannot be built: {', '.join(bad)} are not finite (model.spectral_radius = "
+                          f"{m.spectral_radius!r}, model.input_scale = {m.input_scale!r})")
     return task, net, rngs
+
+
+# --- what an experiment needs ---------------------------------------------------------------------------------
+
+def _sizes(exp: Experiment) -> dict[str, int]:
+    from ..core.cells import get_cell
+
+    cell = get_cell(exp.model.arch)
+    H = exp.model.hidden_size
+    task = checked_task(exp)
+    return {"T": exp.task.length, "B": exp.task.batch_size, "H": H, "S": H * len(cell.state_parts),
+            "G": H * cell.blocks, "I": task.n_in, "O": task.n_out, "E": exp.training.eval_batch_size}
+
+
+def memory_needed(exp: Experiment, what: str = "train") -> int:
+    """Bytes an experiment needs at its peak, roughly (within a factor of about 2): ``"train"`` a training step
+    (forward cache, backward temporaries, the held-out batch, parameters and optimiser state), ``"inspect"`` the
+    diagnostics of ``rnnlab inspect`` on a batch of ``task.batch_size`` sequences with the exact heatmap, and
+    ``"app"`` the app's engine (a training step and the budgeted diagnostics on 8 probe sequences, with the
+    (T, T) pictures in the snapshot, its copy in transit and the window's copy)."""
+    z = _sizes(exp)
+    T, B, H, S, G, I, O, E = (z[k] for k in ("T", "B", "H", "S", "G", "I", "O", "E"))
+    params = 8 * (G * (H + I + 1) + O * (H + 1))
+    step = 8 * T * B * (3 * S + 4 * G + 2 * O + 2 * I) + 4 * params
+    evaluate = 8 * T * E * (S + 2 * G + O + I)
+    train = step + evaluate
+    pictures = 8 * T * T * 2  # the heatmap and the gradient flow, (T, T) each
+    if what == "train":
+        return int(train)
+    if what == "inspect":
+        width = S  # the exact heatmap: T blocks of S rows alive at the end of the sweep, two buffers
+        sweep = 8 * 2 * T * width * S
+        lyap = 8 * 2 * S * S
+        return int(8 * T * B * (3 * S + 4 * G + 2 * O + 2 * I) + sweep + lyap + 2 * pictures + 4 * params)
+    if what == "app":
+        probes = min(S, exp.diagnostics.probes)
+        sweep = 8 * 2 * T * probes * S
+        return int(train + sweep + 8 * 2 * S * S + 3 * pictures)
+    raise ValueError(f"what must be 'train', 'inspect' or 'app', got {what!r}")
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} PB"  # pragma: no cover
+
+
+def check_memory(exp: Experiment, what: str = "train", available: int | None = None) -> int:
+    """Refuse (:class:`ConfigError`, before anything is allocated) an experiment whose :func:`memory_needed`
+    exceeds the memory available now, saying how much it would need; returns the estimate."""
+    from .._runtime import available_memory
+
+    need = memory_needed(exp, what)
+    have = available_memory() if available is None else available
+    if have is not None and need > have:
+        z = _sizes(exp)
+        doing = {"train": "to train", "inspect": "to inspect", "app": "to train and draw"}[what]
+        raise ConfigError(f"this experiment needs about {_bytes(need)} of memory {doing} (T = {z['T']}, "
+                          f"B = {z['B']}, H = {z['H']}, held-out batch {z['E']}); {_bytes(have)} are available: "
+                          "make task.length, task.batch_size, model.hidden_size or training.eval_batch_size smaller")
+    return need
 
 
 def apply_readout(mask: np.ndarray, readout: str) -> np.ndarray:

@@ -24,12 +24,14 @@ so far (after the washout) instead.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
+
 import numpy as np
 
 from ..config import ConfigError, Experiment, key_field
 from ..core.bptt import backward, forward, loss_and_dz, outputs
-from ..core.diagnostics import Diagnostics, diagnose
+from ..core.diagnostics import Diagnostics, bptt_cost, diagnose, slow_cost, spectrum_cost
 from ..core.init import sigma_max, spectral_radius
 from . import rules
 from .hessian_free import HessianFree
@@ -41,6 +43,25 @@ from .snapshot import Event, Explosion, History, Snapshot
 __all__ = ["Trainer", "needs_reset"]
 
 CHECKPOINT_EVERY = 25
+
+
+#: a spectrum (eigenvalues and σ_max of W_hh) this cheap in multiply-adds is measured whenever asked (H ≲ 240)
+CHEAP_SPECTRUM = 2e8
+
+
+def spectrum_period(exp: Experiment, every: int) -> int:
+    """Every how many steps the trainer measures ρ and σ_max when asked to every ``every`` steps (0: never):
+    at least ``every``, and rarely enough that the O(H³) measurement costs at most a tenth of the training
+    (H = 2048, T = B = 20: every 3rd step)."""
+    if not every:
+        return 0
+    from ..core.cells import get_cell
+
+    cell = get_cell(exp.model.arch)
+    H = exp.model.hidden_size
+    G = H * cell.blocks
+    step = bptt_cost(exp.task.length, exp.task.batch_size, G, H)
+    return max(every, int(math.ceil(spectrum_cost(H) / (10.0 * step))))
 
 
 def needs_reset(old: Experiment, new: Experiment) -> list[str]:
@@ -66,14 +87,22 @@ class Trainer:
 
     # --- life cycle ---------------------------------------------------------------------------------------------
     def reset(self, exp: Experiment | None = None) -> None:
-        """New weights, optimiser and history from ``exp`` (or the current experiment)."""
+        """New weights, optimiser and history from ``exp`` (or the current experiment).
+
+        Everything is built first; only when building succeeded does the trainer switch to it, so an experiment
+        that cannot be built (a :class:`ConfigError` naming the reason) leaves the trainer exactly as it was.
+        """
         exp = exp or self.exp
         rules.check(exp)
-        self.exp = exp
-        self.task, self.net, self.rngs = build(exp)
-        self.opt = make_optimizer(exp.training)
+        task, net, rngs = build(exp)  # may raise ConfigError: nothing has changed yet
+        opt = make_optimizer(exp.training)
         r = exp.remedies
-        self.hf = HessianFree(lam=r.hf_damping, mu=r.hf_mu, max_cg=r.hf_max_cg)
+        hf = HessianFree(lam=r.hf_damping, mu=r.hf_mu, max_cg=r.hf_max_cg)
+        probe = task.sample(rngs.probe, min(exp.task.batch_size, 8))
+        # from here on nothing can fail: switch
+        self.exp = exp
+        self.task, self.net, self.rngs = task, net, rngs
+        self.opt, self.hf = opt, hf
         self.step_count = 0
         self.history = History()
         self._snap_from = 0
@@ -84,11 +113,13 @@ class Trainer:
         self.grad_norms: dict = {}
         self.regularizer = float("nan")
         self.last_finite_grad_norm = float("nan")
-        self._rho = spectral_radius(self.net.recurrent_matrix())
-        self._sigma = sigma_max(self.net.recurrent_matrix())
+        self._rho = self._sigma = float("nan")
+        self._slow = None  # (Diagnostics, step): the last spectrum and Lyapunov exponents computed
+        self._spectrum_period = spectrum_period(exp, self.spectrum_every)
+        if spectrum_cost(self.net.n_hidden) <= CHEAP_SPECTRUM:
+            self._measure_spectrum()  # else measured with the first diagnostics (O(H³): seconds at H = 2048)
         self._esn_xtx = None
         self._esn_xty = None
-        probe = self.task.sample(self.rngs.probe, min(exp.task.batch_size, 8))
         self.probe = (probe.x, probe.y, apply_readout(probe.mask, exp.model.readout))
         self._checkpoint = self._make_checkpoint()
         self._t_last = time.perf_counter()
@@ -97,7 +128,7 @@ class Trainer:
 
     def _make_checkpoint(self) -> dict:
         return {"step": self.step_count, "params": {k: v.copy() for k, v in self.net.params.items()},
-                "opt": self.opt.state_dict(), "hf": self.hf.state_dict(), "history_n": self.history.n}
+                "opt": self.opt.state_dict(), "hf": self.hf.state_dict()}
 
     def rewind(self) -> int:
         """Restore the last finite checkpoint (weights, optimiser state, history); returns its step."""
@@ -108,8 +139,8 @@ class Trainer:
         self.opt = rebuild_optimizer(self.opt, self.exp.training)
         self.hf.load_state_dict(ck["hf"])
         self.step_count = ck["step"]
-        self.history.truncate(ck["history_n"])
-        self._snap_from = min(self._snap_from, self.history.n)
+        self.history.truncate_after(ck["step"])
+        self._snap_from = min(self._snap_from, self.history.serial_end)
         self.explosion = None
         self._events.append(Event(self.step_count, f"rewound to step {self.step_count}"))
         return self.step_count
@@ -220,7 +251,7 @@ class Trainer:
         if any(not np.all(np.isfinite(net.params[k])) for k in net.trainable):  # pragma: no cover - defensive
             self._explode("the weights became non-finite after the update", row)
             return False
-        if self.spectrum_every and self.step_count % self.spectrum_every == 0:
+        if self._spectrum_period and self.step_count % self._spectrum_period == 0:
             self._measure_spectrum()
         row.update(grad_norm=tot, grad_norm_clipped=tot_after, clipped=float(fired), spectral_radius=self._rho,
                    sigma_max=self._sigma, regularizer=self.regularizer, penalty=pen_value,
@@ -319,27 +350,53 @@ class Trainer:
     #: session sets one so that a snapshot stays quick at any size (see core.diagnostics.plan_heatmap)
     diagnostics_budget: float | None = None
 
-    def diagnostics(self) -> Diagnostics:
+    def diagnostics(self, reuse_slow: bool = False, progress=None) -> Diagnostics:
         """The expensive part of a snapshot: :func:`rnnlab.core.diagnostics.diagnose` on the fixed probe batch (its
         estimated heatmap, when chosen, draws its probes from a fixed seed so unchanged weights give the same
-        picture), within :attr:`diagnostics_budget`."""
+        picture), within :attr:`diagnostics_budget`. ``reuse_slow``: take the spectrum and the Lyapunov exponents of
+        the last diagnostics instead of recomputing them (the result's ``slow_note`` says which step they are of);
+        ``progress`` as for :func:`~rnnlab.core.diagnostics.diagnose`."""
         x, y, mask = self.probe
-        d, _, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics, budget=self.diagnostics_budget)
-        self._rho, self._sigma = d.rho, d.sigma_max
+        slow, note = None, ""
+        if reuse_slow and self._slow is not None:
+            slow, at = self._slow
+            note = (f"spectrum and Lyapunov exponents of step {at} (at this size they cost ~{self.slow_seconds:.2g} s "
+                    "and are recomputed at a lower rate)")
+        t0 = time.perf_counter()
+        d, _, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics, budget=self.diagnostics_budget,
+                           progress=progress, slow=slow, slow_note=note)
+        if slow is None:
+            self._slow = (d, self.step_count)
+            self.slow_seconds = time.perf_counter() - t0
+            self._rho, self._sigma = d.rho, d.sigma_max
         return d
 
-    def snapshot(self, expensive: bool = False) -> Snapshot:
+    #: measured wall time of the last diagnostics that computed the slow parts (spectrum, Lyapunov)
+    slow_seconds: float = 0.0
+
+    def slow_parts_due(self, budget: float | None) -> bool:
+        """Whether the spectrum and the Lyapunov exponents should be recomputed now: always when they fit in
+        ``budget`` (multiply-adds; None: no limit) or were never computed for these weights' run; the session
+        rate-limits them otherwise (see :class:`~rnnlab.train.session.Session`)."""
+        if self._slow is None or budget is None:
+            return True
+        cell = self.net.cell
+        T = self.probe[0].shape[0]
+        m = min(self.exp.diagnostics.lyapunov, cell.state_size)
+        return slow_cost(T, cell.state_size, cell.gate_size, cell.n_hidden, m) <= budget
+
+    def snapshot(self, expensive: bool = False, reuse_slow: bool = False) -> Snapshot:
         """An immutable snapshot; ``expensive`` adds the :class:`~rnnlab.core.diagnostics.Diagnostics` bundle
         (heatmap, gradient flow, spectrum, Lyapunov, …) measured on the probe batch."""
         now = time.perf_counter()
         dt = now - self._t_last
         sps = (self.step_count - self._steps_at_last) / dt if dt > 0 else float("nan")
         self._t_last, self._steps_at_last = now, self.step_count
-        diag = self.diagnostics() if expensive else None
-        if not expensive and not self.spectrum_every:
-            self._measure_spectrum()
-        hist = self.history.since(self._snap_from)
-        self._snap_from = self.history.n
+        diag = self.diagnostics(reuse_slow) if expensive else None
+        if not expensive and not self._spectrum_period and spectrum_cost(self.net.n_hidden) <= CHEAP_SPECTRUM:
+            self._measure_spectrum()  # larger: ρ and σ_max come with the diagnostics
+        hist = self.history.since_serial(self._snap_from)
+        self._snap_from = self.history.serial_end
         events, self._events = tuple(self._events), []
         return Snapshot(
             step=self.step_count,
