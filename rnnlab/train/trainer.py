@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from ..config import ConfigError, Experiment, key_field
+from ..core._interrupt import hooked
 from ..core.bptt import backward, forward, loss_and_dz, outputs
 from ..core.diagnostics import Diagnostics, bptt_cost, diagnose, slow_cost, spectrum_cost
 from ..core.init import sigma_max, spectral_radius
@@ -37,7 +38,7 @@ from . import rules
 from .hessian_free import HessianFree
 from .optim import make_optimizer, rebuild_optimizer
 from .remedies import clip_gradients, omega_and_grad, penalty
-from .setup import apply_readout, build
+from .setup import apply_readout, build, check_memory
 from .snapshot import Event, Explosion, History, Snapshot
 
 __all__ = ["Trainer", "needs_reset"]
@@ -94,6 +95,7 @@ class Trainer:
         """
         exp = exp or self.exp
         rules.check(exp)
+        check_memory(exp, "train")  # refused before anything is allocated, saying how much it would need
         task, net, rngs = build(exp)  # may raise ConfigError: nothing has changed yet
         opt = make_optimizer(exp.training)
         r = exp.remedies
@@ -127,8 +129,11 @@ class Trainer:
         self._events.append(Event(0, "reset: new weights"))
 
     def _make_checkpoint(self) -> dict:
+        import json
+
+        rng = {k: json.dumps(getattr(self.rngs, k).bit_generator.state) for k in ("data", "eval", "extra")}
         return {"step": self.step_count, "params": {k: v.copy() for k, v in self.net.params.items()},
-                "opt": self.opt.state_dict(), "hf": self.hf.state_dict()}
+                "opt": self.opt.state_dict(), "hf": self.hf.state_dict(), "rng": rng}
 
     def rewind(self) -> int:
         """Restore the last finite checkpoint (weights, optimiser state, history); returns its step."""
@@ -142,8 +147,73 @@ class Trainer:
         self.history.truncate_after(ck["step"])
         self._snap_from = min(self._snap_from, self.history.serial_end)
         self.explosion = None
+        self._slow = None  # the spectrum of the weights before the rewind no longer applies
         self._events.append(Event(self.step_count, f"rewound to step {self.step_count}"))
         return self.step_count
+
+    # --- a checkpoint as plain arrays (the app's engine writes it to a file; Restart reads it back) ---------------
+    def checkpoint_arrays(self) -> dict:
+        """The last finite checkpoint (weights, optimiser and Hessian-free state, step) and the history up to it,
+        with the experiment as TOML: plain arrays, for ``np.savez`` (no pickles)."""
+        from ..config import dumps_toml
+        from .checkpoint import flatten
+
+        ck = self._checkpoint
+        out = flatten({"params": ck["params"], "opt": ck["opt"], "hf": ck["hf"]})
+        out.update({f"history/{k}": v for k, v in self.history.arrays().items()})
+        out.update({f"rng/{k}": np.asarray(v) for k, v in ck.get("rng", {}).items()})
+        out["step"] = np.asarray(ck["step"])
+        out["experiment"] = np.asarray(dumps_toml(self.exp))
+        return out
+
+    def restore(self, arrays: dict) -> int:
+        """Continue from :meth:`checkpoint_arrays` of a trainer of the same experiment (in its network's
+        settings): weights, optimiser state, step and history. Raises :class:`ConfigError` (and changes nothing)
+        when they do not fit this trainer. Returns the step."""
+        from .checkpoint import unflatten
+
+        try:
+            import json
+
+            if "experiment" in arrays:
+                from ..config import loads_toml
+
+                changed = needs_reset(loads_toml(str(np.asarray(arrays["experiment"])), "checkpoint"), self.exp)
+                if changed:
+                    raise ValueError(f"it is of other weights ({', '.join(changed)} changed since)")
+            tree = unflatten({k: v for k, v in arrays.items() if not k.startswith("history/")})
+            rng = {k: json.loads(str(v)) for k, v in tree.get("rng", {}).items()}
+            params = tree["params"]
+            step = int(np.asarray(arrays["step"]))
+            history = History.from_arrays({k[8:]: v for k, v in arrays.items() if k.startswith("history/")})
+            if set(params) != set(self.net.params) or any(
+                    np.shape(params[k]) != self.net.params[k].shape for k in params):
+                raise ValueError("its weights have other names or shapes")
+            opt = make_optimizer(self.exp.training)
+            opt.load_state_dict(tree["opt"])
+            r = self.exp.remedies
+            hf = HessianFree(lam=r.hf_damping, mu=r.hf_mu, max_cg=r.hf_max_cg)
+            hf.load_state_dict(tree["hf"])
+        except (KeyError, ValueError, TypeError) as exc:  # ConfigError is a ValueError
+            raise ConfigError(f"the checkpoint does not fit this experiment: {str(exc)[:160]}") from None
+        for k, v in params.items():
+            self.net.params[k][...] = v
+        for k, state in rng.items():  # the data streams go on where they were at the checkpoint
+            try:
+                getattr(self.rngs, k).bit_generator.state = state
+            except (AttributeError, TypeError, ValueError, KeyError):  # pragma: no cover - another bit generator
+                pass
+        self.opt = rebuild_optimizer(opt, self.exp.training)
+        self.hf = hf
+        self.step_count = step
+        history.truncate_after(step)
+        self.history = history
+        self._snap_from = history.serial_end
+        self.explosion = None
+        self._slow = None
+        self._checkpoint = self._make_checkpoint()
+        self._events.append(Event(step, f"restarted from the checkpoint of step {step}"))
+        return step
 
     def apply_config(self, new: Experiment, allow_reset: bool = True) -> list[str]:
         """Apply a new experiment between steps. Remedies, optimiser and learning rate keep the weights; keys
@@ -207,6 +277,12 @@ class Trainer:
         use_omega = r.omega > 0 and by_gradient and cell.supports_omega
         deltas = np.zeros((T, B, net.cell.state_size)) if use_omega else None
         grads = backward(net, trace, dz, r.tbptt_k1, r.tbptt_k2, deltas)
+        # nothing has changed so far (a caller's hook may abandon the step above); from here on it completes
+        with hooked(None, chain=False):
+            return self._finish_step(exp, net, batch, mask, trace, loss, grads, deltas, by_gradient, use_omega)
+
+    def _finish_step(self, exp, net, batch, mask, trace, loss, grads, deltas, by_gradient, use_omega) -> bool:
+        r, cell = exp.remedies, net.cell
         self.last_loss = loss
         row: dict = {"step": self.step_count + 1, "loss": loss, "learning_rate": self.opt.lr}
 
@@ -388,11 +464,11 @@ class Trainer:
     def snapshot(self, expensive: bool = False, reuse_slow: bool = False) -> Snapshot:
         """An immutable snapshot; ``expensive`` adds the :class:`~rnnlab.core.diagnostics.Diagnostics` bundle
         (heatmap, gradient flow, spectrum, Lyapunov, …) measured on the probe batch."""
+        diag = self.diagnostics(reuse_slow) if expensive else None  # may be abandoned: nothing changed before
         now = time.perf_counter()
         dt = now - self._t_last
         sps = (self.step_count - self._steps_at_last) / dt if dt > 0 else float("nan")
         self._t_last, self._steps_at_last = now, self.step_count
-        diag = self.diagnostics(reuse_slow) if expensive else None
         if not expensive and not self._spectrum_period and spectrum_cost(self.net.n_hidden) <= CHEAP_SPECTRUM:
             self._measure_spectrum()  # larger: ρ and σ_max come with the diagnostics
         hist = self.history.since_serial(self._snap_from)

@@ -8,7 +8,8 @@ import numpy as np
 from rnnlab.config import Experiment
 import pytest
 
-from rnnlab.train.session import (Configure, Pause, Play, Rewind, Session, Step, Stop, ThreadSession)
+from rnnlab.train.session import (Configure, Pause, Play, RequestSnapshot, Rewind, Session, Step, Stop,
+                                  ThreadSession)
 
 
 class FakeClock:
@@ -142,12 +143,19 @@ def test_the_thread_session_trains_pauses_and_stops_promptly():
         while s.trainer.step_count < 20:
             s.session.wake.wait(0.01)
         s.send(Pause())
-        while s.playing:
-            s.session.wake.wait(0.01)
+        assert not s.playing  # answered at once (the step in progress, if any, completes)
+
+        def round_trip():  # a no-op command: handled after everything sent before it
+            s.send(Step(0))
+            while not s.session._cmds.empty() or s.session._interrupt.is_set():
+                s.session.wake.wait(0.01)
+            s.send(RequestSnapshot(False))
+            while s.session._force_snapshot or not s.session._cmds.empty():
+                s.session.wake.wait(0.01)
+
+        round_trip()
         n = s.trainer.step_count
-        s.send(Step(0))  # a no-op command round trip: the pause has settled when it is handled
-        while not s.session._cmds.empty():
-            s.session.wake.wait(0.01)
+        round_trip()
         assert s.trainer.step_count == n  # paused: no step after the pause was handled
     finally:
         assert s.stop(5000)
