@@ -370,8 +370,8 @@ def _make_parent(path: Path) -> None:
 @contextlib.contextmanager
 def atomic_path(path: Any, *, check_nonempty: bool = False) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; when the block ends without an exception the file is
-    fsynced and renamed over ``path`` (``os.replace``) and the folder fsynced; otherwise it is removed and the
-    exception re-raised as a :class:`WriteError` (one line; KeyboardInterrupt passes as it is). The folder is
+    fsynced and renamed over ``path`` (``os.replace``) and the folder fsynced; otherwise it is removed, and an
+    OSError is re-raised as a :class:`WriteError` (one line; any other exception passes as it is). The folder is
     created when missing. ``check_nonempty``: a writer that reports success without writing anything (Qt's
     image savers on some failures) is a failure too::
 
@@ -397,7 +397,7 @@ def atomic_path(path: Any, *, check_nonempty: bool = False) -> Iterator[Path]:
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        if not isinstance(exc, OSError):  # a bug or Ctrl-C: not a write failure, passed on as it is
             raise
         raise write_error(target, exc) from None
 
