@@ -38,7 +38,8 @@ from typing import IO, Any, Iterator
 
 __all__ = ["MAX_TEXT_BYTES", "MAX_TABLE_BYTES", "MAX_DEPTH", "MESSAGE_LIMIT", "short_path", "one_line",
            "file_error", "check_path", "read_bytes", "read_text", "parse_toml", "read_toml", "read_csv",
-           "guarded", "toml_depth", "WriteError", "write_error", "atomic_path", "atomic_write", "fsync_path"]
+           "guarded", "toml_depth", "WriteError", "write_error", "atomic_path", "atomic_write", "fsync_path",
+           "why_not_written"]
 
 #: the largest text file read (experiments, presets, lessons, classroom files): 1 MiB; the built-in lessons are
 #: ~20 kB, an experiment ~2 kB
@@ -377,7 +378,7 @@ def atomic_path(path: Any, *, check_nonempty: bool = False) -> Iterator[Path]:
 
         with atomic_path(out / "phase.png", check_nonempty=True) as tmp:
             if not pixmap.save(str(tmp), "PNG"):
-                raise OSError("Qt could not save the PNG")
+                raise why_not_written(tmp)  # Qt only says False: find out why
     """
     target = check_path(path) if not isinstance(path, Path) else path
     tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
@@ -400,6 +401,17 @@ def atomic_path(path: Any, *, check_nonempty: bool = False) -> Iterator[Path]:
         if not isinstance(exc, OSError):  # a bug or Ctrl-C: not a write failure, passed on as it is
             raise
         raise write_error(target, exc) from None
+
+
+def why_not_written(tmp: Any) -> OSError:
+    """The reason a writer that only says "failed" (Qt's image savers) could not write ``tmp``: the operating
+    system's own error when the file cannot even be created there, else a generic one."""
+    try:
+        with open(tmp, "wb"):
+            pass
+    except OSError as exc:
+        return exc
+    return OSError(errno.EIO, "the writer failed")
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ def screenshot(exp, steps: int | None, size: tuple[int, int], out: Path, lesson:
     ``lesson = (name, k)`` the window shows step k (1-based) of that lesson, trained for the step's ``train``."""
     offscreen_qt()
     from ..gui.app import dispose, get_app
-    from ..io import atomic_path
+    from ..io import atomic_path, why_not_written
 
     app = get_app()
     from ..gui.main_window import MainWindow
@@ -45,8 +45,10 @@ def screenshot(exp, steps: int | None, size: tuple[int, int], out: Path, lesson:
         pixmap = win.grab()
         fmt = out.suffix.lstrip(".").upper() or "PNG"  # the format the file name asks for, as Qt reads it
         with atomic_path(out, check_nonempty=True) as tmp:
-            if pixmap.isNull() or not pixmap.save(str(tmp), fmt):
-                raise OSError(f"Qt could not encode the picture as {fmt}")
+            if pixmap.isNull():
+                raise OSError("Qt could not draw the window")
+            if not pixmap.save(str(tmp), fmt):
+                raise why_not_written(tmp)
     finally:
         dispose(win)
     return out

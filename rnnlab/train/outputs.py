@@ -203,8 +203,7 @@ def write_run(trainer, out: str | Path) -> list[Path]:
     """What ``rnnlab run`` writes, from a trainer in any state: config.toml, metrics.csv, state.npz."""
     from ..config import save_toml
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)  # (created by the first write; a failure is a WriteError of one line)
     save_toml(trainer.exp, out / "config.toml")
     write_metrics_csv(trainer.history, out / "metrics.csv")
     write_state(trainer, out / "state.npz")

@@ -430,7 +430,7 @@ class SnapshotPlot(QtWidgets.QWidget):
         with one line saying why, and leaves the old file as it was."""
         from pyqtgraph import exporters
 
-        from ...io import atomic_path, atomic_write
+        from ...io import atomic_path, atomic_write, why_not_written
 
         path = Path(path)
         scene = self.layout_widget.scene()
@@ -445,8 +445,10 @@ class SnapshotPlot(QtWidgets.QWidget):
         image = exp.export(toBytes=True)
         fmt = (path.suffix.lstrip(".") or "png").upper()
         with atomic_path(path, check_nonempty=True) as tmp:
-            if image is None or image.isNull() or not image.save(str(tmp), fmt):
-                raise OSError(f"Qt could not encode the picture as {fmt}")
+            if image is None or image.isNull():
+                raise OSError("Qt could not draw the picture")
+            if not image.save(str(tmp), fmt):
+                raise why_not_written(tmp)
         return path
 
     def export_csv(self, path: str | Path) -> Path:
