@@ -256,6 +256,11 @@ class DiagnosticsConfig(_Section):
     long_lag: int = param(10, "Lag L: the long-term share of ∂E/∂W_hh counts lags t−k > L.", lo=0, hi=100000)
     lyapunov: int = param(5, "How many Lyapunov exponents to estimate (capped at the state size).", lo=1, hi=4096)
 
+    def _check_cross(self) -> None:
+        if self.mode == "estimated" and self.norm != "frobenius":
+            raise ConfigError(f"diagnostics.mode = 'estimated' works with diagnostics.norm = 'frobenius' only, got "
+                              f"{self.norm!r}: expected mode 'exact' or norm 'frobenius'")
+
 
 SECTIONS: dict[str, type] = {
     "model": ModelConfig,

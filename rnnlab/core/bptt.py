@@ -117,8 +117,9 @@ def outputs(net: Network, z: np.ndarray) -> np.ndarray:
     """Softmax probabilities (classification) or the predictions themselves (regression), shape of ``z``."""
     if net.output == "linear":
         return z
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    e /= e.sum(axis=-1, keepdims=True)
+    with np.errstate(all="ignore"):  # logits that overflowed give NaN probabilities; the caller checks
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        e /= e.sum(axis=-1, keepdims=True)
     return e
 
 

@@ -174,7 +174,7 @@ def save_npz(arrays: dict, path: str | Path) -> Path:
     return path
 
 
-def probe_arrays(exp, net, x, y, mask, rng=None) -> tuple[dict, object]:
+def probe_arrays(exp, net, x, y, mask, rng=None, progress=None) -> tuple[dict, object]:
     """Every array of the table above for ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B):
     ``(arrays, diagnostics)``, the diagnostics computed once by :func:`rnnlab.core.diagnostics.diagnose`."""
     import numpy as np
@@ -182,7 +182,7 @@ def probe_arrays(exp, net, x, y, mask, rng=None) -> tuple[dict, object]:
     from ..config import dumps_toml
     from ..core.diagnostics import diagnose
 
-    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng)
+    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng, progress=progress)
     arrays: dict = {k: v for k, v in net.params.items()}
     arrays.update(x=trace.x, y=y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
                   loss=np.asarray(diag.loss))
