@@ -19,14 +19,18 @@ __all__ = ["flatten", "unflatten", "save_checkpoint", "load_checkpoint", "MAX_CH
 #: the largest checkpoint read back (an LSTM with H = 2048 and Adam: about 0.5 GB)
 MAX_CHECKPOINT_BYTES = 4 << 30
 _NONE = ":none"
+_EMPTY = ":empty"
 
 
 def flatten(tree: dict, prefix: str = "") -> dict[str, np.ndarray]:
-    """``{"a": {"b": array, "c": 1.5, "d": None}}`` → ``{"a/b": array, "a/c": array(1.5), "a/d:none": array(0)}``."""
+    """``{"a": {"b": array, "c": 1.5, "d": None, "e": {}}}`` → ``{"a/b": array, "a/c": array(1.5),
+    "a/d:none": array(0), "a/e:empty": array(0)}``."""
     out: dict[str, np.ndarray] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
+            if not value:
+                out[name + _EMPTY] = np.zeros(())
             out.update(flatten(value, name + "/"))
         elif value is None:
             out[name + _NONE] = np.zeros(())
@@ -39,13 +43,16 @@ def unflatten(arrays: dict[str, Any]) -> dict:
     """The inverse of :func:`flatten` (0-d arrays become Python numbers or strings)."""
     tree: dict = {}
     for key, value in arrays.items():
-        none = key.endswith(_NONE)
-        parts = (key[: -len(_NONE)] if none else key).split("/")
+        none, empty = key.endswith(_NONE), key.endswith(_EMPTY)
+        parts = (key[: -len(_NONE)] if none else key[: -len(_EMPTY)] if empty else key).split("/")
         node = tree
         for p in parts[:-1]:
             node = node.setdefault(p, {})
         value = np.asarray(value)
-        node[parts[-1]] = None if none else (value.item() if value.ndim == 0 else value)
+        if empty:
+            node.setdefault(parts[-1], {})
+        else:
+            node[parts[-1]] = None if none else (value.item() if value.ndim == 0 else value)
     return tree
 
 
