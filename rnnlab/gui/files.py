@@ -57,7 +57,7 @@ class FileActions(QtCore.QObject):
             return False
         if not self.controller.set_experiment(exp):  # validated and built before anything switches
             if self.controller.last_refusal:
-                self.error("Cannot open experiment", f"{short_path(path)}: {self.controller.last_refusal}")
+                self.error("Cannot open experiment", one_line(f"{short_path(path)}: {self.controller.last_refusal}"))
             return False
         self.current_path = Path(path)
         self.add_recent(path)

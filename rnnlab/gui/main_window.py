@@ -292,6 +292,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def open_classroom(self, path: str | None = None) -> bool:
         from ..config import ConfigError
+        from ..io import one_line, short_path
 
         path = path or self.files.ask_open()
         if not path:
@@ -303,7 +304,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         if not self.apply_classroom(room):
             if self.controller.last_refusal:
-                self.files.error("Cannot open classroom file", f"{path}: {self.controller.last_refusal}")
+                self.files.error("Cannot open classroom file",
+                                 one_line(f"{short_path(path)}: {self.controller.last_refusal}"))
             return False
         return True
 

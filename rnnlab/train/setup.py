@@ -132,8 +132,7 @@ def check_memory(exp: Experiment, what: str = "train", available: int | None = N
         z = _sizes(exp)
         doing = {"train": "to train", "inspect": "to inspect", "app": "to train and draw"}[what]
         raise ConfigError(f"this experiment needs about {_bytes(need)} of memory {doing} (T = {z['T']}, "
-                          f"B = {z['B']}, H = {z['H']}, held-out batch {z['E']}); {_bytes(have)} are available: "
-                          "make task.length, task.batch_size, model.hidden_size or training.eval_batch_size smaller")
+                          f"B = {z['B']}, H = {z['H']}, held-out batch {z['E']}); {_bytes(have)} are available")
     return need
 
 
