@@ -10,6 +10,7 @@ from ..lessons import all_lessons
 from .banner import Banner, plain_html, rich_tooltip
 from .lesson_panel import LessonPanel, clear_highlight
 from .controller import Controller
+from ..train.snapshot import Snapshot
 from .files import FileActions
 from .panels import ALL_PANELS
 from .presentation import Presentation, load_classroom
@@ -196,28 +197,60 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- slots (one call each) ------------------------------------------------------------------------------------
     def _on_frame(self, snap) -> None:
-        self._flush_pending()
         self.status.update_snapshot(snap)
-        if snap.diagnostics is None or self.controller.mode == "sync":  # most frames: only time series change
+        if self.controller.mode == "sync":
+            self._flush_pending()
             for p in self.plots:
                 p.update(snap)
             return
-        # a frame with new diagnostics repaints every view: split it over two event-loop passes so the window
-        # never stalls for a whole frame (the second half follows 8 ms later, or before the next frame)
-        half = len(self.plots) // 2
-        for p in self.plots[:half]:
-            p.update(snap)
-        self._pending = (snap, self.plots[half:])
-        QtCore.QTimer.singleShot(8, self._flush_pending)
+        # a frame with new diagnostics redraws every view: one view per event-loop pass, so the window never
+        # stalls for a whole frame (a (T, T) picture at T = 2000 takes ~0.1 s alone: a click waits for one view at
+        # most, not for eight). A view still waiting merges the new frame into what it waits for (it sees every
+        # history row); the others draw time-only frames at once (cheap).
+        expensive = snap.diagnostics is not None
+        for p in self.plots:
+            if p in self._pending:
+                self._pending[p] = Snapshot.merge([self._pending[p], snap])
+            elif expensive:
+                self._pending[p] = snap
+            else:
+                p.update(snap)
+        if self._pending and not self._draw_timer.isActive():
+            self._draw_timer.start(0)
 
-    _pending = None
+    @property
+    def _draw_timer(self) -> QtCore.QTimer:
+        """A single-shot timer owned by the window (it dies with it: nothing is drawn after close)."""
+        t = self.__dict__.get("_draw_timer_obj")
+        if t is None:
+            t = self.__dict__["_draw_timer_obj"] = QtCore.QTimer(self)
+            t.setSingleShot(True)
+            t.timeout.connect(self._draw_next)
+        return t
+
+    @property
+    def _pending(self) -> dict:
+        d = self.__dict__.get("_pending_views")
+        if d is None:
+            d = self.__dict__["_pending_views"] = {}
+        return d
+
+    def _draw_next(self) -> None:
+        """Draw the next view (in layout order) that waits for a frame; again in the next event-loop pass."""
+        pending = self._pending
+        for p in self.plots:
+            if p in pending:
+                p.update(pending.pop(p))
+                break
+        if pending:
+            self._draw_timer.start(0)
 
     def _flush_pending(self) -> None:
-        if self._pending is not None:
-            snap, plots = self._pending
-            self._pending = None
-            for p in plots:
-                p.update(snap)
+        """Draw every view that waits, now."""
+        pending = self._pending
+        for p in self.plots:
+            if p in pending:
+                p.update(pending.pop(p))
 
     def _on_playing(self, on: bool) -> None:
         self.play_action.setText("⏸ Pause" if on else "▶ Play")
@@ -359,4 +392,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self._save_layout()
             self.files.remember_experiment(self.controller.exp)
         self.controller.shutdown()
+        self._draw_timer.stop()
+        self._pending.clear()
         super().closeEvent(ev)

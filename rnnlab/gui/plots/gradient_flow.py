@@ -64,6 +64,7 @@ class GradientFlowPlot(LogMatrixPlot):
         row = data[t, : t + 1]
         ok = np.isfinite(row)
         k = np.arange(t + 1, dtype=np.float64)
+        self.row_curve.setSymbol("o" if ok.sum() <= 200 else None)  # thousands of dots: slow, and a line reads
         self.row_curve.setData(k[ok], row[ok], skipFiniteCheck=True)
         self.strip.setTitle(f"row t = {t} as a curve", size=self.pt(11), color="#333333")
         if defined.size == 1:
