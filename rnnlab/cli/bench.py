@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from ._common import MAX_STEPS, check_at_least, offscreen_qt
 
 __all__ = ["add_parser"]
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from ..studies.bench import print_bench, run_bench
+
+    if args.soak is not None:
+        check_at_least("--soak", args.soak, 1, MAX_STEPS)
+        offscreen_qt()
+        from ..gui.bench import soak_gui
+
+        def report(s: dict) -> None:
+            print(f"step {s['step']}: window {s['window_mb']:.1f} MB, training process {s['engine_mb']:.1f} MB",
+                  file=sys.stderr, flush=True)
+
+        print_bench(soak_gui(args.soak, report=report))
+        return 0
 
     extra = []
     if args.gui:
@@ -24,4 +39,7 @@ def add_parser(sub) -> None:
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     p.add_argument("--quick", action="store_true", help="small sizes and few repeats (a smoke test)")
     p.add_argument("--gui", action="store_true", help="also measure the desktop app (UI latency, redraws)")
+    p.add_argument("--soak", type=int, metavar="N",
+                   help="instead: train N steps in the window (offscreen, training process, diagnostics on) and "
+                        "report the memory growth of both processes")
     p.set_defaults(func=_cmd_bench)

@@ -35,9 +35,10 @@ __all__ = ["Controller"]
 
 #: how long a training process may take to answer for the first time before the thread engine takes over
 PROCESS_START_TIMEOUT_S = 20.0
-#: up to this hidden size the window builds a new experiment's network itself before switching (milliseconds);
-#: beyond, the engine builds it (seconds at H = 2048) and refuses it the same way if it cannot
-BUILD_HERE_MAX_H = 256
+#: the window builds a new experiment's network itself before switching when that costs at most this many
+#: multiply-adds (the spectral rescaling of W_hh: H ≲ 300 for one block, ~0.1 s); beyond, the engine builds it
+#: (seconds at H = 2048) and refuses it the same way if it cannot
+BUILD_HERE_COST = 1e9
 
 
 class Controller(QtCore.QObject):
@@ -178,14 +179,16 @@ class Controller(QtCore.QObject):
     # --- experiment -----------------------------------------------------------------------------------------------
     def validate(self, new: Experiment) -> None:
         """Everything that can be checked before switching: the rules, the task, the memory the app would need
-        and, where it is quick (H ≤ 256: milliseconds), building the network itself. Raises ConfigError with the
+        and, where it is quick (:data:`BUILD_HERE_COST`), building the network itself. Raises ConfigError with the
         reason. (Larger networks are built by the engine, which refuses them the same way and keeps the run.)"""
         from ..train.setup import build, check_memory, checked_task
+
+        from ..core.diagnostics import spectrum_cost
 
         rules.check(new)
         checked_task(new)
         check_memory(new, "app")
-        if new.model.hidden_size <= BUILD_HERE_MAX_H:
+        if 2 * rules.cell_of(new).blocks * spectrum_cost(new.model.hidden_size) <= BUILD_HERE_COST:
             build(new)
 
     def set_value(self, key: str, value) -> bool:

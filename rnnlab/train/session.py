@@ -587,6 +587,8 @@ def _process_main(exp: Experiment, fps: float, cmd_q, out_q, parent_pid: int | N
         _supervise(parent_pid, lambda: shutil.rmtree(folder, ignore_errors=True) if folder else None,
                    use_pdeathsig)
     out = _Outbox(out_q)
+    out.add("status", False)  # "started": the window stops waiting for a process that never ran; building the
+    out.pump()  # experiment may take a while (H = 2048: ~20 s)
     arrays = None
     if resume and ckpt is not None and ckpt.exists():
         from .checkpoint import load_checkpoint

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,8 +163,32 @@ def recurrent_spectrum(exp: Experiment, spectral_radius: float | None = None) ->
     return ev * rho, sv * rho
 
 
-@functools.lru_cache(maxsize=4)
+#: the last few unit spectra drawn (experiment with ρ = 1 → (eigenvalues, σ_max)), most recent last
+_cache: list[tuple[Experiment, tuple[np.ndarray, float]]] = []
+_cache_lock = threading.Lock()
+
+
+def spectrum_cached(exp: Experiment) -> bool:
+    """Whether :func:`recurrent_spectrum` of ``exp`` (any radius) is answered from the cache (instantly)."""
+    key = exp.replace("model.spectral_radius", 1.0)
+    with _cache_lock:
+        return any(k == key for k, _ in _cache)
+
+
 def _unit_spectrum(exp: Experiment) -> tuple[np.ndarray, float]:
+    """The unit spectrum, cached (thread-safe: the window's preview computes large ones on a worker thread)."""
+    with _cache_lock:
+        for k, v in _cache:
+            if k == exp:
+                return v
+    value = _compute_unit_spectrum(exp)
+    with _cache_lock:
+        _cache.append((exp, value))
+        del _cache[:-4]
+    return value
+
+
+def _compute_unit_spectrum(exp: Experiment) -> tuple[np.ndarray, float]:
     from ..core.diagnostics import spectrum
 
     task = checked_task(exp)

@@ -59,7 +59,7 @@ def test_a_large_network_is_built_by_the_engine_and_refused_the_same_way(qtbot):
     qtbot.waitUntil(lambda: ctrl.last_snapshot is not None, timeout=30000)
     messages = []
     ctrl.message.connect(messages.append)
-    bad = start().replace(model__hidden_size=300, model__spectral_radius=5e-324)
+    bad = start().replace(model__hidden_size=400, model__spectral_radius=5e-324)
     assert ctrl.set_experiment(bad, ask=False)  # accepted for now: the engine decides
     qtbot.waitUntil(lambda: ctrl.exp == start(), timeout=30000)
     assert any("Cannot switch to that experiment" in m and "cannot be built" in m for m in messages)
