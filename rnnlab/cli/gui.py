@@ -32,9 +32,12 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     from ..gui.main_window import MainWindow
 
     exp = exp or FileActions.last_experiment() or load_experiment(args)
+    from ..train.setup import validate
+
     try:
+        validate(exp)  # refused in one line before a window opens (e.g. a remembered experiment that no longer fits)
         win = MainWindow(exp, mode=args.engine)
-    except Exception as exc:  # an unsupported combination in a remembered file, for instance
+    except Exception as exc:  # noqa: BLE001 - an unsupported combination in a remembered file, for instance
         raise CLIError(str(exc)) from None
     win.show()
     if room is not None:

@@ -178,18 +178,13 @@ class Controller(QtCore.QObject):
 
     # --- experiment -----------------------------------------------------------------------------------------------
     def validate(self, new: Experiment) -> None:
-        """Everything that can be checked before switching: the rules, the task, the memory the app would need
-        and, where it is quick (:data:`BUILD_HERE_COST`), building the network itself. Raises ConfigError with the
-        reason. (Larger networks are built by the engine, which refuses them the same way and keeps the run.)"""
-        from ..train.setup import build, check_memory, checked_task
+        """Everything that can be checked before switching (:func:`rnnlab.train.setup.validate`: the rules, the
+        task, the memory the app would need and, where it is quick (:data:`BUILD_HERE_COST`), building the
+        network itself). Raises ConfigError with the reason. (Larger networks are built by the engine, which
+        refuses them the same way and keeps the run.)"""
+        from ..train.setup import validate
 
-        from ..core.diagnostics import spectrum_cost
-
-        rules.check(new)
-        checked_task(new)
-        check_memory(new, "app")
-        if 2 * rules.cell_of(new).blocks * spectrum_cost(new.model.hidden_size) <= BUILD_HERE_COST:
-            build(new)
+        validate(new, BUILD_HERE_COST)
 
     def set_value(self, key: str, value) -> bool:
         """Change one setting. Invalid values, incompatible combinations and declined resets are refused with a

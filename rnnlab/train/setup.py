@@ -11,7 +11,7 @@ from ..config import ConfigError, Experiment
 from ..core.network import Network, build_network
 
 __all__ = ["Streams", "streams", "build", "checked_task", "output_kind", "apply_readout", "recurrent_spectrum",
-           "memory_needed", "check_memory"]
+           "memory_needed", "check_memory", "validate", "spectrum_cached"]
 
 
 @dataclass
@@ -72,6 +72,22 @@ def build(exp: Experiment, rngs: Streams | None = None):
         raise ConfigError(f"the network cannot be built: {', '.join(bad)} are not finite (model.spectral_radius = "
                           f"{m.spectral_radius!r}, model.input_scale = {m.input_scale!r})")
     return task, net, rngs
+
+
+def validate(exp: Experiment, build_cost: float = 1e9, what: str = "app") -> None:
+    """Everything that can be checked before switching to ``exp``: the rules (:func:`rnnlab.train.rules.check`),
+    the task, the memory it would need (:func:`check_memory`) and, when drawing its network costs at most
+    ``build_cost`` multiply-adds (the spectral rescaling of W_hh: H ≲ 300 for one block, ~0.1 s), building the
+    network itself. Raises :class:`ConfigError` with the reason; larger networks are built by the engine, which
+    refuses them the same way."""
+    from ..core.diagnostics import spectrum_cost
+    from .rules import cell_of, check
+
+    check(exp)
+    checked_task(exp)
+    check_memory(exp, what)
+    if 2 * cell_of(exp).blocks * spectrum_cost(exp.model.hidden_size) <= build_cost:
+        build(exp)
 
 
 # --- what an experiment needs ---------------------------------------------------------------------------------

@@ -154,6 +154,10 @@ class SpectrumPlot(SnapshotPlot):
                 note += " · 1/γ = 1"
             if rho > 50 * max(1.0, 1.0 / g if g > 0 else 1.0):
                 note += " (circles too small to see)"
+            if snap.diagnostics is not None:  # at large H the eigenvalues are recomputed at a lower rate
+                self._slow_note = getattr(snap.diagnostics, "slow_note", "")
+            if getattr(self, "_slow_note", ""):  # ... and the view says which weights they are of
+                note += f" · {self._slow_note}"
             self.plane_note.setText(note)
         x = self.buf.column("step")
         ys = [np.array([0.0])]  # the line at 1 stays in view
