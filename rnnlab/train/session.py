@@ -53,7 +53,7 @@ import numpy as np
 
 from ..config import ConfigError, Experiment
 from ..core._interrupt import Interrupted, hooked
-from .snapshot import Snapshot
+from .snapshot import Snapshot, for_display
 from .trainer import Trainer
 
 #: multiply-adds one streamed heatmap may cost: about 0.1–0.3 s on the development machine, so that a command
@@ -341,7 +341,7 @@ class Session:
             exp_due = self._force_expensive or (now - self._last_expensive >= 1.0 / self.expensive_fps and budget_ok)
             slow = exp_due and self._slow_due(now)
             t0 = self.clock()
-            snap = tr.snapshot(expensive=exp_due, reuse_slow=not slow)
+            snap = for_display(tr.snapshot(expensive=exp_due, reuse_slow=not slow))  # T > 1024: pictures averaged
             if exp_due:
                 self._expensive_cost = self.clock() - t0
                 self._last_expensive = now

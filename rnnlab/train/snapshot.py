@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["HISTORY_COLUMNS", "Event", "Explosion", "Snapshot", "History", "DecimatedTable", "RECENT_ROWS"]
+__all__ = ["HISTORY_COLUMNS", "Event", "Explosion", "Snapshot", "History", "DecimatedTable", "RECENT_ROWS",
+           "MAX_PICTURE", "block_mean", "for_display"]
 
 #: per-step columns of the history (and of ``metrics.csv``)
 HISTORY_COLUMNS = (
@@ -288,6 +289,9 @@ class Snapshot:
     task_name: str = ""
     steps_per_second: float = float("nan")
     diagnostics: object = None  # Diagnostics | None
+    #: 1, or f when the engine averaged the (T, T) pictures and the hidden states over blocks of f steps for the
+    #: window (T > :data:`MAX_PICTURE`; see :func:`for_display`)
+    picture_scale: int = 1
 
     @property
     def exploded(self) -> bool:
@@ -311,8 +315,69 @@ class Snapshot:
         last = snaps[-1]
         hist = {k: np.concatenate([s.history[k] for s in snaps]) for k in last.history}
         events = tuple(e for s in snaps for e in s.events)
-        diag = next((s.diagnostics for s in reversed(snaps) if s.diagnostics is not None), None)
-        return dataclasses.replace(last, history=hist, events=events, diagnostics=diag)
+        with_diag = next((s for s in reversed(snaps) if s.diagnostics is not None), None)
+        if with_diag is None:
+            return dataclasses.replace(last, history=hist, events=events, diagnostics=None)
+        return dataclasses.replace(last, history=hist, events=events, diagnostics=with_diag.diagnostics,
+                                   picture_scale=with_diag.picture_scale)
+
+
+#: the app's engine sends (T, T) pictures (and the (T, H) hidden states) of at most this many rows: at larger T
+#: they are averaged over blocks of f steps (``Snapshot.picture_scale``), so that a frame stays quick to send and
+#: to draw (measured at T = 10,000: 800 MB per picture, seconds of the window's time per frame)
+MAX_PICTURE = 1024
+
+
+def block_mean(a: np.ndarray, f: int, axes: tuple[int, ...] = (0, 1)) -> np.ndarray:
+    """``a`` averaged over blocks of ``f`` entries along ``axes`` (the last block may be shorter), NaN entries left
+    out (a block with none stays NaN); a block holding +inf is +inf, one holding only −inf (and NaN) is −inf."""
+    if f <= 1:
+        return np.asarray(a)
+    a = np.asarray(a, dtype=np.float64)
+    shape = list(a.shape)
+    for ax in axes:
+        shape[ax] = -(-a.shape[ax] // f) * f
+    pad = np.full(shape, np.nan)
+    pad[tuple(slice(0, n) for n in a.shape)] = a
+    ok = np.isfinite(pad)
+
+    def blocks(x: np.ndarray) -> np.ndarray:  # 2f strided additions per axis (faster than a 4-d reduction)
+        for ax in axes:
+            idx = [slice(None)] * x.ndim
+            idx[ax] = slice(0, None, f)
+            acc = x[tuple(idx)].astype(np.float64)
+            for i in range(1, f):
+                idx[ax] = slice(i, None, f)
+                acc += x[tuple(idx)]
+            x = acc
+        return x
+
+    n = blocks(ok)
+    out = np.full(n.shape, np.nan)
+    np.divide(blocks(np.where(ok, pad, 0.0)), n, out=out, where=n > 0)
+    if np.isinf(pad).any():
+        out[(n == 0) & (blocks(pad == -np.inf) > 0)] = -np.inf
+        out[blocks(pad == np.inf) > 0] = np.inf
+    return out
+
+
+def for_display(snap: "Snapshot", limit: int = MAX_PICTURE) -> "Snapshot":
+    """The snapshot the app's engine sends: with T > ``limit`` its (T, T) pictures and its hidden states averaged
+    over blocks of f = ⌈T / limit⌉ steps (``picture_scale = f``; the lag profile and every other field stay exact)."""
+    d = snap.diagnostics
+    if d is None:
+        return snap
+    T = d.jacobian_log10.shape[0]
+    if T <= limit:
+        return snap
+    f = -(-T // limit)
+    changes = {}
+    for fld in dataclasses.fields(d):
+        v = getattr(d, fld.name)
+        if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape == (T, T):
+            changes[fld.name] = block_mean(v, f, (0, 1))
+    changes["hidden"] = block_mean(d.hidden, f, (0,))
+    return dataclasses.replace(snap, diagnostics=dataclasses.replace(d, **changes), picture_scale=f)
 
 
 class _Triangle:

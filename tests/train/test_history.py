@@ -123,3 +123,38 @@ def test_checkpoint_arrays_restore_every_optimiser_exactly(tmp_path):
     with pytest.raises(Exception, match="does not fit this experiment"):
         other.restore(load_checkpoint(tmp_path / "ck.npz"))
     assert other.step_count == 0
+
+
+def test_block_means_keep_nan_out_and_infinities_in():
+    from rnnlab.train.snapshot import block_mean
+
+    a = np.tril(np.arange(16.0).reshape(4, 4))
+    a[np.triu_indices(4, 1)] = np.nan
+    a[3, 0], a[1, 1] = -np.inf, np.inf
+    np.testing.assert_array_equal(block_mean(a, 2), [[np.inf, np.nan], [10.0, 13.0]])
+    only = np.full((5, 5), np.nan)
+    only[4, 0] = -np.inf  # an exact zero alone in its block stays visible
+    assert block_mean(only, 3)[1, 0] == -np.inf and np.isnan(block_mean(only, 3)[0, 0])
+    np.testing.assert_array_equal(block_mean(np.arange(10.0).reshape(5, 2), 2, (0,)), [[1, 2], [5, 6], [8, 9]])
+
+
+def test_long_sequences_travel_to_the_window_averaged_over_blocks():
+    """At T > 1024 the app's engine sends its (T, T) pictures and hidden states averaged over f steps (f = ⌈T/1024⌉);
+    the lag profile, computed from the full heatmap, stays exact; a merged snapshot keeps the scale of its
+    diagnostics."""
+    import pickle
+
+    from rnnlab.config import Experiment
+    from rnnlab.train.session import Session
+    from rnnlab.train.snapshot import Snapshot, block_mean
+
+    eng = Session(Experiment().replace(task__name="random", task__length=2100, model__hidden_size=4))
+    eng.run_until_idle()
+    snap = eng.take()[-1]
+    full = eng.trainer.diagnostics()
+    assert snap.picture_scale == 3 and snap.diagnostics.jacobian_log10.shape == (700, 700)
+    assert snap.diagnostics.hidden.shape == (700, 4) and snap.diagnostics.lag_profile.shape == (2100,)
+    np.testing.assert_allclose(snap.diagnostics.gradient_flow_log10, block_mean(full.gradient_flow_log10, 3))
+    back = pickle.loads(pickle.dumps(Snapshot.merge([snap, eng.trainer.snapshot(False)])))
+    assert back.picture_scale == 3 and back.diagnostics.jacobian_log10.shape == (700, 700)
+    np.testing.assert_array_equal(back.diagnostics.hidden, snap.diagnostics.hidden)

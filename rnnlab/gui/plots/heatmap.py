@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from ...core.cells import get_cell
+from ...train.snapshot import block_mean
 from ._caption import add_caption
 from .base import AXIS_FONT_PT, SnapshotPlot, style_plot
 
@@ -84,36 +85,10 @@ MAX_DISPLAY = 1024
 
 
 def _reduce(data: np.ndarray, limit: int = MAX_DISPLAY) -> np.ndarray:
-    """For display only: ``data`` averaged over f × f blocks (f = ⌈side / limit⌉) in single precision, NaN entries
-    left out (a block with none defined stays NaN, so the upper triangle stays empty); ±inf kept where a block
-    holds one. The data themselves (hover, exports) are untouched."""
-    T, K = data.shape
-    f = max(1, -(-max(T, K) // limit))
-    if f == 1:
-        return data
-    Tp, Kp = -(-T // f) * f, -(-K // f) * f
-    pad = np.full((Tp, Kp), np.nan, dtype=np.float32)
-    pad[:T, :K] = data
-    ok = np.isfinite(pad)
-
-    def blocks(a: np.ndarray) -> np.ndarray:  # sums over f × f blocks: 2f strided additions (the fastest measured)
-        rows = a[0::f].astype(np.float32)
-        for i in range(1, f):
-            rows += a[i::f]
-        out = rows[:, 0::f].copy()
-        for j in range(1, f):
-            out += rows[:, j::f]
-        return out
-
-    n = blocks(ok)
-    total = blocks(np.where(ok, pad, np.float32(0.0)))
-    out = np.full(n.shape, np.nan, dtype=np.float32)
-    np.divide(total, n, out=out, where=n > 0)
-    inf = np.isinf(pad)
-    if inf.any():  # (rare: an overflow, or an exact zero)
-        out[(n == 0) & (blocks(pad == -np.inf) > 0)] = -np.inf
-        out[blocks(pad == np.inf) > 0] = np.inf
-    return out
+    """For display only: ``data`` averaged over f × f blocks (f = ⌈side / limit⌉; NaN entries left out, so the
+    upper triangle stays empty). The data themselves (hover, exports) are untouched."""
+    f = max(1, -(-max(data.shape) // limit))
+    return block_mean(data, f) if f > 1 else data
 
 
 class LogMatrixPlot(SnapshotPlot):
@@ -171,14 +146,16 @@ class LogMatrixPlot(SnapshotPlot):
             return  # keep the previous drawing
         data = np.asarray(data, dtype=np.float64)
         self._data = data.copy()
+        #: steps per row and column of the data (> 1 when the engine averaged a long sequence, T > 1024)
+        self.scale = f = max(1, int(getattr(snap, "picture_scale", 1) or 1))
         self.image.setImage(_reduce(self._display(snap, self._data)), autoLevels=False, levels=self.bar.levels())
-        if data.shape != self._shape or self.image.image.shape != data.shape:
-            T, K = data.shape
-            self.image.setRect(QtCore.QRectF(-0.5, -0.5, K, T))  # a reduced image still covers every (t, k)
+        if (data.shape, f) != self._shape:
+            T, K = data.shape[0] * f, data.shape[1] * f  # in steps: a reduced image still covers every (t, k)
+            self.image.setRect(QtCore.QRectF(-0.5, -0.5, K, T))
             self.plot.vb.setRange(xRange=(-0.5, K - 0.5), yRange=(-0.5, T - 0.5), padding=0)
             self.plot.vb.setLimits(xMin=-0.5 - 0.25 * K, xMax=K - 0.5 + 0.25 * K, yMin=-0.5 - 0.25 * T,
                                    yMax=T - 0.5 + 0.25 * T)
-            self._shape = data.shape
+            self._shape = (data.shape, f)
         self.detail = self._detail_for(snap)
         self._after_data(snap, self._data)
         self._idle_text = self._range_text(self._data)
@@ -213,12 +190,17 @@ class LogMatrixPlot(SnapshotPlot):
         self.set_empty_text(self.empty_text)
         self.set_has_data(False)
 
+    scale = 1
+
     def data_table(self) -> tuple[list[str], np.ndarray]:
+        """(t, k, value) for k ≤ t; with a picture averaged over f × f steps, one row per block at its first
+        (t, k)."""
         header = ["t", "k", self.quantity.replace(" ", "_")]
         if self._data is None:
             return header, np.zeros((0, 3))
         t, k = np.nonzero(np.tril(np.ones(self._data.shape, dtype=bool)))
-        return header, np.column_stack([t, k, self._data[t, k]]).astype(np.float64)
+        f = self.scale
+        return header, np.column_stack([t * f, k * f, self._data[t, k]]).astype(np.float64)
 
     # --- levels ---------------------------------------------------------------------------------------------------
     def levels(self) -> tuple[float, float]:
@@ -244,9 +226,12 @@ class LogMatrixPlot(SnapshotPlot):
 
     # --- hover read-out -------------------------------------------------------------------------------------------
     def value_at(self, t: int, k: int) -> float:
-        if self._data is None or not (0 <= t < self._data.shape[0] and 0 <= k < self._data.shape[1]):
+        """The value at steps (t, k) (with an averaged picture: of their block)."""
+        f = self.scale
+        i, j = t // f, k // f
+        if self._data is None or not (0 <= i < self._data.shape[0] and 0 <= j < self._data.shape[1]):
             return float("nan")
-        return float(self._data[t, k])
+        return float(self._data[i, j])
 
     def readout_text(self, t: int, k: int) -> str:
         v = self.value_at(t, k)
@@ -255,7 +240,8 @@ class LogMatrixPlot(SnapshotPlot):
         extra = ""
         if math.isfinite(v):
             extra = f"   (‖·‖ = {10.0 ** v:.3g})" if abs(v) < 300 else ""
-        return f"t = {t}, k = {k}, {self.quantity} = {_fmt(v)}{extra}"
+        mean = f" (mean over {self.scale} × {self.scale} steps)" if self.scale > 1 else ""
+        return f"t = {t}, k = {k}, {self.quantity} = {_fmt(v)}{extra}{mean}"
 
     def _on_mouse_moved(self, pos) -> None:
         if self._data is None:
@@ -266,7 +252,7 @@ class LogMatrixPlot(SnapshotPlot):
             return
         p = vb.mapSceneToView(pos)
         k, t = int(round(p.x())), int(round(p.y()))
-        T, K = self._data.shape
+        T, K = self._data.shape[0] * self.scale, self._data.shape[1] * self.scale
         if 0 <= t < T and 0 <= k < K:
             self.readout.setText(self.readout_text(t, k))
         else:
