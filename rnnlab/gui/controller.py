@@ -139,8 +139,9 @@ class Controller(QtCore.QObject):
         self.dead = True
         self._set_playing(False)
         step = self.last_snapshot.step if self.last_snapshot is not None else 0
-        text = (f"Training stopped: {s.exit_text()} at step {step}. The window and the experiment are kept; "
-                "Restart starts a new engine from the last checkpoint.")
+        what = s.exit_text()
+        text = (f"{what[:1].upper()}{what[1:]} at step {step}. The window and the experiment are kept; Restart "
+                "starts a new engine from the last checkpoint.")
         self.engineDied.emit(text)
 
     def restart(self) -> bool:

@@ -436,8 +436,7 @@ class Trainer:
         slow, note = None, ""
         if reuse_slow and self._slow is not None:
             slow, at = self._slow
-            note = (f"spectrum and Lyapunov exponents of step {at} (at this size they cost ~{self.slow_seconds:.2g} s "
-                    "and are recomputed at a lower rate)")
+            note = f"spectrum of step {at}: at this size it is recomputed less often"  # (and the Lyapunov exponents)
         t0 = time.perf_counter()
         d, _, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics, budget=self.diagnostics_budget,
                            progress=progress, slow=slow, slow_note=note)
