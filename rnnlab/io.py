@@ -380,7 +380,10 @@ def atomic_path(path: Any, *, check_nonempty: bool = False) -> Iterator[Path]:
             if not pixmap.save(str(tmp), "PNG"):
                 raise why_not_written(tmp)  # Qt only says False: find out why
     """
-    target = check_path(path) if not isinstance(path, Path) else path
+    try:
+        target = check_path(path)
+    except ValueError:  # a NUL byte, not a path: a write failure like any other (one line)
+        raise WriteError(short_path(path), "the path contains a NUL byte or is not a path") from None
     tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
         if target.is_dir():

@@ -125,8 +125,10 @@ Train every combination of the --grid values (their cartesian product) for each
 of --seeds seeds (offsets 0..S-1 added to the experiment's seed), headless, on
 a local process pool or on a Dask cluster (--scheduler). Writes:
 
-  DIR/sweep.csv    one row per run, written (and flushed) as runs finish, sorted
-                   by run at the end: run, the grid values, seed, final_loss
+  DIR/sweep.csv    one row per run (streamed to DIR/sweep.partial.csv as runs
+                   finish, then sorted by run into sweep.csv, atomically, at
+                   the end; a crash keeps the partial file): run, the grid
+                   values, seed, final_loss
                    (mean training loss over the last 10% of the steps; inf if
                    the run exploded), final_metric (held-out success rate; 0 if
                    exploded), success (final_metric >= --success-threshold),

@@ -324,8 +324,9 @@ def run_sweep(exp, grid: dict[str, Sequence], seeds: int = 1, steps: int | None 
     success_threshold : float
         A run succeeded when its held-out success rate is at least this.
     csv_path :
-        Write each row there as its run finishes (flushed), then the whole file in run order at the end (also
-        after an interruption).
+        Stream each row, as its run finishes (flushed), into ``<name>.partial.csv`` beside it, then write the
+        whole table in run order to ``csv_path`` atomically at the end (also after an interruption) and remove
+        the partial file; an older file at ``csv_path`` stays intact until then.
     on_result :
         Called in this process as ``on_result(row, done, total)`` after each run. It may raise
         KeyboardInterrupt to cancel the sweep.

@@ -109,7 +109,8 @@ def test_cancelled_sweep_keeps_the_finished_rows(tmp_path):
     seen = []
 
     def stop_after_three(row, done, total):
-        with open(path, newline="", encoding="utf-8") as fh:  # every finished row is already on disk
+        # every finished row is already on disk, in sweep.partial.csv (sweep.csv is replaced only when complete)
+        with open(tmp_path / "sweep.partial.csv", newline="", encoding="utf-8") as fh:
             assert len(list(csv.reader(fh))) == 1 + done
         seen.append(row)
         if done == 3:
@@ -122,6 +123,7 @@ def test_cancelled_sweep_keeps_the_finished_rows(tmp_path):
     assert exc.total == 8 and len(exc.rows) == 3
     assert exc.rows == sorted(seen, key=lambda r: r["run"])
     rows, keys = read_csv(path)
+    assert not (tmp_path / "sweep.partial.csv").exists()
     assert keys == list(TINY_GRID)
     assert _strip(rows) == _strip(exc.rows)  # the file holds exactly the finished runs, in run order
     # and they are the same numbers a full sweep gives for those runs
