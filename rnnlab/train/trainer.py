@@ -230,8 +230,8 @@ class Trainer:
                 raise ConfigError(f"changing {', '.join(resets)} needs new weights (a reset)")
             self.reset(new)
             return list(changed)
-        self.exp = new
-        self.opt = rebuild_optimizer(self.opt, new.training)
+        opt = rebuild_optimizer(self.opt, new.training)  # may fail: before anything changes
+        self.exp, self.opt = new, opt
         r, ro = new.remedies, old.remedies
         if (r.hf_damping, r.hf_mu, r.hf_max_cg) != (ro.hf_damping, ro.hf_mu, ro.hf_max_cg):
             self.hf.lam, self.hf.mu, self.hf.max_cg = r.hf_damping, r.hf_mu, r.hf_max_cg

@@ -169,12 +169,12 @@ def test_a_window_that_does_not_read_does_not_make_the_training_process_grow():
         time.sleep(6.0)  # ~1,000 snapshots produced, none read
         growth = proc.memory_info().rss - rss0
         assert growth < 5e6, growth
-        got = s.take()  # what was in flight when the queue filled up (a few snapshots) ...
-        assert 1 <= len(got) <= OUT_QUEUE_SIZE
+        got = s.take()  # what was in flight when the queue filled up (a few snapshots; one more may slip in
+        assert 1 <= len(got) <= OUT_QUEUE_SIZE + 2  # while they are read) ...
         while got[-1].step < 500:  # ... then the one pending snapshot that stands for all the others
             time.sleep(0.02)
             got += s.take()
-        assert len(got) <= OUT_QUEUE_SIZE + 8
+        assert len(got) <= OUT_QUEUE_SIZE + 10  # (not one per step: ~1,000 were produced)
         steps = np.concatenate([g.history["step"] for g in got])
         assert steps[-1] > 500 and np.all(np.diff(steps) > 0)  # every row, in order, in the merged snapshots
     finally:
