@@ -693,6 +693,14 @@ class ProcessSession:
                                        use_pdeathsig),
                                  daemon=True, name="rnnlab-training")
         self._proc.start()
+        # The window only reads the output queue. Its own copy of the queue's write end is closed now that the
+        # child has its own: when the child dies in the middle of sending a snapshot, reading the rest then ends
+        # in EOFError instead of waiting forever for bytes nobody will write (measured: the window froze for good
+        # when a training process was killed while it streamed).
+        try:
+            self._out_q._writer.close()  # noqa: SLF001 - multiprocessing.Queue keeps both ends in the parent
+        except (AttributeError, OSError):  # pragma: no cover - another multiprocessing implementation
+            pass
 
     def send(self, cmd: Command) -> None:
         if not self.stopped and self._proc.is_alive():  # a dead child: nothing piles up in the pipe
