@@ -378,6 +378,16 @@ def _drain(dq: collections.deque) -> list:
             return out
 
 
+def _internal_error() -> str:
+    """The exception being handled as one line for the window (its type and message, shortened); the whole
+    traceback goes to stderr, for a bug report."""
+    from ..io import one_line
+
+    traceback.print_exc(file=sys.stderr)
+    exc = sys.exc_info()[1]
+    return one_line(f"{type(exc).__name__}: {exc}", 200)
+
+
 # --- the session on a thread of this process -----------------------------------------------------------------------
 
 class ThreadSession:
@@ -412,8 +422,8 @@ class ThreadSession:
                     s.tick()
         except Exception:
             s.playing = False
-            self.error = traceback.format_exc(limit=6).strip().splitlines()[-1]
-            s._messages.append("Training stopped on an internal error:\n" + traceback.format_exc(limit=6))
+            self.error = _internal_error()
+            s._messages.append(f"Training stopped on an internal error: {self.error}")
         finally:
             sys.setswitchinterval(old)
 
@@ -632,7 +642,7 @@ def _process_main(exp: Experiment, fps: float, cmd_q, out_q, parent_pid: int | N
             s.tick()
         except Exception:
             s.playing = False
-            out.add("msg", "Training stopped on an internal error:\n" + traceback.format_exc(limit=6))
+            out.add("msg", f"Training stopped on an internal error: {_internal_error()}")
         for snap in s.take():
             out.add_snapshot(snap)
         for m in s.take_messages():

@@ -234,3 +234,26 @@ def test_describe_names_what_is_not_swept():
     # a swept setting is not named in the title either
     assert describe(exp, {"model.activation": ["tanh", "relu"]}, 5, 1)[0].endswith("temporal_order, rnn network")
     assert describe(exp, {"model.arch": ["rnn"], "task.name": ["addition"]}, 5, 1)[0].endswith("?  tanh network")
+
+
+@pytest.mark.parametrize("make,needle", [
+    (lambda d: (d / "sweep.csv").write_text("run,seed,final_loss,final_metric,success,exploded,steps,wall_time_s\n"
+                                             "0,0,1.0,0.5,false,false,3,0.1\n"), "no grid column"),
+    (lambda d: (d / "sweep.csv").write_text("run,model.spectral_radius,seed,final_loss,final_metric,success,exploded,"
+                                             "steps,wall_time_s\n"), "no runs: the table has a header and no rows"),
+    (lambda d: (d / "sweep.csv").mkdir(), "a folder, not a regular file"),
+    (lambda d: (d / "sweep.csv").write_text("run,model.spectral_radius,seed,final_loss,final_metric,success,exploded,"
+                                             "steps,wall_time_s\n0,abc,0,1.0,0.5,false,false,3,0.1\n"),
+     "line 2, column 'model.spectral_radius': 'abc'"),
+    (lambda d: (d / "sweep.csv").write_bytes(b"run,\xff\n"), "not a UTF-8 text file"),
+])
+def test_broken_sweep_folders_are_one_line_errors(tmp_path, make, needle):
+    from rnnlab.config import ConfigError, save_toml
+    from rnnlab.studies.sweep import load_folder
+
+    save_toml(_tiny(), tmp_path / "config.toml")
+    make(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_folder(tmp_path)
+    msg = str(info.value)
+    assert needle in msg and "\n" not in msg and len(msg) <= 300, msg
