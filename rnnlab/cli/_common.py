@@ -106,8 +106,12 @@ class Progress:
             decile = int(frac * 10)
             if decile != self._last_decile:
                 self._last_decile = decile
-                self.stream.write(f"{int(frac * 100):3d}% ({done}/{self.total}) {text}\n")
+                self.stream.write(self._plain(done, frac, text) + "\n")
                 self.stream.flush()
+
+    def _plain(self, done: int, frac: float, text: str) -> str:
+        """The line written every 10 % when the stream is not a terminal."""
+        return f"{int(frac * 100):3d}% ({done}/{self.total}) {text}"
 
     def _line(self, done: int, frac: float, text: str) -> str:
         n = int(frac * self.width)
@@ -149,6 +153,9 @@ class FractionProgress(Progress):
 
     def _line(self, done: int, frac: float, text: str) -> str:
         n = int(frac * self.width)
+        return f"{self.label} [{'#' * n}{'.' * (self.width - n)}] {self._plain(done, frac, text)}  "
+
+    def _plain(self, done: int, frac: float, text: str) -> str:
         elapsed = time.perf_counter() - self._t0
-        eta = f" ~{elapsed / frac * (1 - frac):.0f} s left" if 0.02 < frac < 1 else ""
-        return f"{self.label} [{'#' * n}{'.' * (self.width - n)}] {100 * frac:3.0f}% {elapsed:.0f} s{eta} {text}  "
+        eta = f", ~{elapsed / frac * (1 - frac):.0f} s left" if 0.02 < frac < 1 else ""
+        return f"{self.label} {100 * frac:3.0f}% ({elapsed:.0f} s{eta}) {text}".rstrip()

@@ -27,6 +27,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     extra = []
     if args.gui:
+        offscreen_qt()  # (no display needed: the window is measured offscreen)
         from ..gui.bench import bench_gui
 
         extra.append(bench_gui)

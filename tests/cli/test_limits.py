@@ -80,7 +80,7 @@ def test_inspect_shows_progress_on_long_work(tmp_path, capsys):
     assert rc == 0
     err = capsys.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    fractions = [int(ln.split("%")[0].split()[-1]) for ln in lines if "%" in ln]
+    fractions = [int(ln.split("%")[0].split()[-1]) for ln in lines if "%" in ln]  # "inspect  40% (3 s, ~4 s left)"
     assert len(fractions) >= 5 and fractions == sorted(fractions) and fractions[-1] == 100, err
 
 
