@@ -37,9 +37,9 @@ __all__ = [
     "describe_keys",
 ]
 
-ARCHS = ("rnn", "leaky", "lstm", "gru", "esn")
+ARCHS = ("rnn", "leaky", "lstm", "gru", "esn", "indrnn", "exprnn", "antisymmetric", "lru")
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
-INITS = ("gaussian", "uniform", "sparse", "orthogonal", "identity")
+INITS = ("gaussian", "uniform", "sparse", "orthogonal", "identity", "nonnormal")
 TASKS = (
     "random",
     "temporal_order",
@@ -51,6 +51,7 @@ TASKS = (
     "reber",
     "sine",
     "mackey_glass",
+    "file",
 )
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 
@@ -147,19 +148,31 @@ class ModelConfig(_Section):
 
     _name = "model"
     arch: str = param("rnn", "Recurrent cell: vanilla Elman `rnn`, leaky-integrator `leaky`, `lstm` (with forget gate), "
-                      "`gru` (Cho et al. 2014) or `esn` (echo state network: fixed leaky reservoir, trained readout).",
+                      "`gru` (Cho et al. 2014), `esn` (echo state network: fixed leaky reservoir, trained readout), and four "
+                      "cells that keep their recurrence on or inside the unit circle by construction (docs/cells.md): "
+                      "`indrnn` (independent units, h ← f(W_hx x + u ⊙ h + b), Li et al. 2018), `exprnn` (orthogonal "
+                      "W_hh = exp(A − Aᵀ), Lezcano-Casado & Martínez-Rubio 2019), `antisymmetric` (h ← h + "
+                      "ε f((W − Wᵀ − γI) h + W_hx x + b), Chang et al. 2019) and `lru` (linear recurrent unit: complex "
+                      "diagonal λ, Orvieto et al. 2023).",
                       choices=ARCHS, resets=True)
     activation: str = param("tanh", "Nonlinearity f of the recurrent units (for LSTM/GRU: of the candidate and the cell "
                             "output; gates stay sigmoid). Bound γ on |f'|: tanh 1, sigmoid 1/4, relu 1, linear 1.",
                             choices=ACTIVATIONS, resets=True)
     hidden_size: int = param(32, "Number of hidden units H.", lo=1, hi=2048, resets=True)
     init: str = param("gaussian", "Initialisation of W_hh: `gaussian`, `uniform` and `sparse` are rescaled to spectral "
-                      "radius exactly `spectral_radius`; `orthogonal` (Haar) and `identity` are multiplied by it.",
+                      "radius exactly `spectral_radius`; `orthogonal` (Haar) and `identity` are multiplied by it; `nonnormal` is "
+                      "Q (Λ + η ρ N) Qᵀ (Q orthogonal, Λ block-diagonal with every eigenvalue of modulus ρ, N strictly "
+                      "block-lower-triangular, η = `nonnormality`): ρ exact while σ_max grows with η.",
                       choices=INITS, resets=True)
-    spectral_radius: float = param(0.95, "Target spectral radius ρ(W_hh) (largest |eigenvalue|) at initialisation.",
+    spectral_radius: float = param(0.95, "Target spectral radius ρ(W_hh) (largest |eigenvalue|) at initialisation "
+                                   "(IndRNN: max |u_i|; antisymmetric: ρ(W − Wᵀ), the fastest rotation rate).",
                                    lo=0.0, hi=100.0, lo_open=True, log=True, resets=True)
     sparse_k: int = param(15, "Non-zeros per row of W_hh for `init = \"sparse\"` (the usual choice for an ESN "
                           "reservoir); capped at hidden_size.", lo=1, hi=2048, resets=True)
+    nonnormality: float = param(1.0, "η of `init = \"nonnormal\"`: W_hh = Q (Λ + η ρ N) Qᵀ with N strictly "
+                                "block-lower-triangular, N(0, 1/H) entries. η = 0 is a normal matrix (σ_max = ρ); σ_max "
+                                "grows with η while ρ stays exact, and ‖W_hh^d‖ first grows, then decays.", lo=0.0,
+                                hi=100.0, resets=True)
     input_scale: float = param(0.1, "Standard deviation of the entries of W_hx (input weights).", lo=0.0, hi=100.0,
                                resets=True)
     output_scale: float = param(0.1, "Standard deviation of the entries of W_yh (readout weights).", lo=0.0, hi=100.0,
@@ -168,15 +181,53 @@ class ModelConfig(_Section):
                             "its α uniformly in [leak_min, leak_max]. α = 0 is a vanilla unit.", lo=0.0, hi=0.999,
                             resets=True)
     leak_max: float = param(0.9, "Leaky and ESN units: largest retention α.", lo=0.0, hi=0.999, resets=True)
+    gru_reset_after: bool = param(False, "GRU: apply the reset gate after the recurrent product, with a recurrent "
+                                  "bias b_hn of its own: n = φ(W_n x + b_n + r ⊙ (U_n h + b_hn)) (PyTorch's nn.GRU and "
+                                  "ONNX's GRU with linear_before_reset). False: Cho et al. 2014, "
+                                  "n = φ(W_n x + U_n (r ⊙ h) + b_n).", resets=True)
+    indrnn_u_min: float = param(0.0, "IndRNN: the recurrent weights start u_i = ρ·v_i / max v with v_i uniform in "
+                                "[u_min, 1] (ρ = `spectral_radius`): 0 gives every retention from 0 to ρ, 0.9 only "
+                                "slow units.", lo=0.0, hi=1.0, resets=True)
+    antisymmetric_epsilon: float = param(0.1, "Antisymmetric RNN: step size ε of h ← h + ε f((W − Wᵀ − γI) h + "
+                                         "W_hx x + b).", lo=0.0, hi=10.0, lo_open=True, log=True, resets=True)
+    antisymmetric_gamma: float = param(0.01, "Antisymmetric RNN: diffusion γ ≥ 0 (the −γI that keeps the Euler step "
+                                       "stable).", lo=0.0, hi=100.0, resets=True)
+    lru_r_min: float = param(0.9, "LRU: smallest |λ| of the ring initialisation (λ uniform on the ring r_min ≤ |λ| ≤ "
+                             "r_max, i.e. |λ|² uniform in [r_min², r_max²]).", lo=0.0, hi=0.99999, resets=True)
+    lru_r_max: float = param(0.99, "LRU: largest |λ| of the ring initialisation.", lo=0.0, hi=0.99999, resets=True)
+    lru_max_phase: float = param(6.2832, "LRU: the phases arg λ are drawn uniformly in [0, max_phase] (2π: the whole "
+                                 "ring; π/10 ≈ 0.314 in the paper's long-range settings).", lo=0.0, hi=6.2832,
+                                 resets=True)
+    lru_normalize: bool = param(True, "LRU: start γ_j = √(1 − |λ_j|²) (the normalisation that keeps E|x|² and the "
+                                "sensitivity to λ bounded as |λ| → 1); false starts γ_j = 1.", resets=True)
+    esn_bias: float = param(0.0, "ESN: scale s of the reservoir's constant bias input, b_h drawn once uniformly in "
+                            "[−s, s] per unit and never trained (Jaeger 2001 feeds a constant bias input; 0 = none).",
+                            lo=0.0, hi=100.0, resets=True)
     readout: str = param("task", "When the output is read and scored: `task` (the task decides), `last` step only, "
                          "or `every` step.", choices=("task", "last", "every"), resets=True)
     dtype: str = param("float64", "Floating-point type of the simulation.", choices=("float64", "float32"),
                        resets=True)
+    source: str = param("", "A trained model to open instead of drawing new weights: a PyTorch state_dict "
+                        "(`.safetensors`, or `.pt`/`.pth` when torch is installed), an ONNX model (`.onnx`) or rnnlab's "
+                        "own `.npz`. Empty: draw the network from these settings. With a source, the cell, its "
+                        "size and (where the file records it) its activation are the file's; see docs/import.md.",
+                        resets=True)
+    source_layer: int = param(0, "Imported model: the recurrent layer to diagnose (0 = the first); the layers below "
+                              "it run as a fixed front end that feeds it their exact outputs.", lo=0, hi=1000,
+                              resets=True)
+    source_direction: str = param("forward", "Imported model: the direction of a bidirectional layer to diagnose "
+                                  "(`backward` reads the sequence from its end, so its time axis runs backwards).",
+                                  choices=("forward", "backward"), resets=True)
+    source_readout: str = param("", "Imported model: the name of the linear layer to use as the readout (it must "
+                                "take H inputs); empty: the only one that does, if any.", resets=True)
 
     def _check_cross(self) -> None:
         if self.leak_min > self.leak_max:
             raise ConfigError(f"model.leak_min = {self.leak_min!r} is larger than model.leak_max = "
                               f"{self.leak_max!r}: expected leak_min <= leak_max")
+        if self.lru_r_min > self.lru_r_max:
+            raise ConfigError(f"model.lru_r_min = {self.lru_r_min!r} is larger than model.lru_r_max = "
+                              f"{self.lru_r_max!r}: expected lru_r_min <= lru_r_max")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +241,21 @@ class TaskConfig(_Section):
     batch_size: int = param(20, "Sequences per minibatch B.", lo=1, hi=10000)
     mem_values: int = param(5, "Memorisation task: number of distinct symbols.", lo=2, hi=50, resets=True)
     mem_positions: int = param(10, "Memorisation task: length of the pattern to remember.", lo=1, hi=100, resets=True)
+    path: str = param("", "File task: your sequences, a `.npz` (arrays `x` (N, T, I), targets `y`, optional "
+                      "`lengths`), a `.npy` (inputs only) or a `.csv` (one row per time step); see docs/import.md.",
+                      resets=True)
+    target: str = param("last", "File task: the target belongs to the `last` step of each sequence or to `every` step.",
+                        choices=("last", "every"), resets=True)
+    kind: str = param("classification", "File task: `classification` (integer class ids, softmax output, "
+                      "cross-entropy) or `regression` (numbers, linear output, squared error).",
+                      choices=("classification", "regression"), resets=True)
+    holdout: float = param(0.2, "File task: the share of the sequences held out for the success rate (a fixed "
+                           "shuffle, the same for every seed).", lo=0.0, hi=0.9, resets=True)
+    id_column: str = param("sequence", "File task, CSV: the column that names the sequence of each row.", resets=True)
+    target_columns: str = param("target", "File task, CSV: the target column(s), comma-separated (empty: inputs "
+                                "only).", resets=True)
+    feature_columns: str = param("", "File task, CSV: the feature columns, comma-separated, in this order (empty: "
+                                 "every column that is neither the id nor a target).", resets=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +294,9 @@ class RemediesConfig(_Section):
                                    "network's own prediction) is fed as input. 1 = full teacher forcing, 0 = free "
                                    "running.", lo=0.0, hi=1.0)
     esn_washout: int = param(50, "ESN: initial steps discarded before the ridge-regression readout.", lo=0, hi=100000)
-    esn_ridge: float = param(1e-6, "ESN: ridge (Tikhonov) coefficient of the readout regression.", lo=0.0, hi=1e6)
+    esn_ridge: float = param(1e-6, "ESN: ridge (Tikhonov) coefficient β of the readout regression, "
+                             "W = (ZᵀZ + βI)⁻¹ZᵀY over all states Z gathered so far: its weight does not grow with "
+                             "their number.", lo=0.0, hi=1e6)
     hessian_free: bool = param(False, "Train with Hessian-free optimisation (Martens & Sutskever 2011) instead of "
                                "the first-order optimiser.")
     hf_damping: float = param(1.0, "Hessian-free: initial Levenberg–Marquardt damping λ.", lo=0.0, hi=1e6,

@@ -34,6 +34,7 @@ _TASKS = """
 | `reber` | next-symbol prediction in the embedded Reber grammar (long-lag symbol at the end) | softmax, 7 | every step | success 50 % |
 | `sine` | next-step prediction of a mixture of three sines (periods 10, 23, 57) | linear, 1 | every step | MSE 1/6 |
 | `mackey_glass` | next-step prediction of the Mackey–Glass series (τ = 17, squashed by tanh(y − 1)) | linear, 1 | every step | MSE 0.0467 |
+| `file` | your sequences from `task.path` (.npz, .npy or .csv; see docs/import.md) | `task.kind`: softmax or linear | `task.target`: last or every step | majority class or mean target |
 
 Success is each task's own criterion, measured on a fresh held-out batch: the right class (temporal order,
 permutation), squared error ≤ 0.04 (addition, multiplication), every step right (memorisation), every prediction

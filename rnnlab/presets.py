@@ -27,7 +27,15 @@ MEASURES = {
     "max_grad_norm": "largest gradient norm (before clipping) over the run",
     "final_rho": "spectral radius of W_hh at the end",
     "jacobian_far": "mean log10 ‖∂h_t/∂h_k‖ over the pairs with t − k ≥ T/2, on the probe sequence at the end",
-    "long_term_share": "share of ‖∂E/∂W_hh‖ from lags longer than diagnostics.long_lag, at the end",
+    "long_term_share": "share of ‖∂E/∂θ_rec‖ (W_hh, or the cell's recurrent parameters) from lags longer than "
+                       "diagnostics.long_lag, at the end",
+    "lag_peak": "how far the lag profile rises above its value at lag 0, in decades (max_d of mean log10 "
+                "‖∂h_t/∂h_{t−d}‖ minus the lag-0 value; 0 when it only decays), on the probe sequence at the end",
+    "sensitivity_far": "mean log10 ‖ds_t/dθ_rec‖ (the curse-of-memory sensitivity) over t ≥ T/2, on the probe "
+                       "sequence at the end",
+    "lyapunov_max": "largest Lyapunov exponent λ_1 (per step) along the probe sequence, at the end",
+    "nrmse84": "Jaeger's NRMSE84 on a held-out Mackey–Glass series (100 runs: 1000 teacher-forced steps, then the "
+               "prediction 84 free-running steps ahead, in the delay equation's own coordinates), at the end",
 }
 
 
@@ -100,6 +108,16 @@ def measure_run(exp: Experiment, steps: int, measure: str) -> float | bool:
     tr = res.trainer
     if measure == "final_rho":
         return tr.net.spectral_radius()
+    if measure == "nrmse84":
+        from .train.tasks.mackey_glass import nrmse84
+
+        return nrmse84(tr.net)
+    if measure == "lyapunov_max":  # what diagnostics().lyapunov[0] holds, without the heatmap (T²S³/2 at S = 200)
+        from .core.bptt import forward
+        from .core.diagnostics import network_lyapunov
+
+        x, _, _ = tr.probe
+        return float(network_lyapunov(tr.net, forward(tr.net, x), tr.exp.diagnostics.lyapunov)[0])
     d = tr.diagnostics()
     if measure == "jacobian_far":
         heat = d.jacobian_log10
@@ -109,6 +127,15 @@ def measure_run(exp: Experiment, steps: int, measure: str) -> float | bool:
         vals = heat[t[far], k[far]]
         vals = vals[np.isfinite(vals)]
         return float(np.mean(vals)) if vals.size else float("-inf")
+    if measure == "lag_peak":
+        prof = d.lag_profile
+        ok = np.isfinite(prof)
+        return float(np.max(prof[ok]) - prof[0]) if ok.any() else float("nan")
+    if measure == "sensitivity_far":
+        sens = d.param_sensitivity
+        far = sens[len(sens) // 2 :]
+        far = far[np.isfinite(far)]
+        return float(np.mean(far)) if far.size else float("-inf")
     return float(d.long_term[2])  # long_term_share
 
 

@@ -43,4 +43,11 @@ def test_bundle_builds_and_passes_its_selftest(tmp_path):
     print(f"start-up to a drawn window: {m.group(1)} s")
     version = subprocess.run([str(app), "--version"], capture_output=True, text=True, env={"PATH": "/usr/bin"})
     assert version.stdout.startswith("rnnlab ")
+    # the bundle opens trained models: a safetensors state_dict on data, and an ONNX graph (the onnx extra)
+    data = ROOT / "tests" / "data" / "import"
+    for model in ("lstm_l2_bi_f32.safetensors", "gru_l1_uni_f32.onnx"):
+        res = subprocess.run([str(app), "inspect", "--model", str(data / model), "--data", str(data / "seqs_cls.npz"),
+                              "--out", str(tmp_path / f"{model}.npz")], capture_output=True, text=True, cwd=target,
+                             timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        assert res.returncode == 0 and f"Imported: {model}" in res.stdout, res.stdout[-2000:] + res.stderr[-2000:]
     shutil.rmtree(ROOT / "packaging" / "build", ignore_errors=True)

@@ -9,9 +9,13 @@ load neither. Shared helpers (the one-line :class:`CLIError`, the experiment arg
 
 from __future__ import annotations
 
-from .._runtime import tune_process
+import sys as _sys
 
-tune_process()  # before NumPy is imported: one BLAS thread, no page-faulting allocator (see _runtime)
+from .._runtime import HEADLESS_COMMANDS, tune_process
+
+# before NumPy is imported: BLAS threads for the context (one for the app; the recorded count for headless
+# commands), no page-faulting allocator (see _runtime)
+tune_process(headless=len(_sys.argv) > 1 and _sys.argv[1] in HEADLESS_COMMANDS)
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
@@ -22,17 +26,17 @@ from ._common import CLIError, load_experiment  # noqa: E402
 __all__ = ["main", "build_parser", "load_experiment", "CLIError", "COMMAND_MODULES"]
 
 #: the command modules, in the order ``rnnlab --help`` lists them
-COMMAND_MODULES = ("gui", "run", "inspect", "presets", "sweep", "compare", "lesson", "screenshot", "selftest",
-                   "bench")
+COMMAND_MODULES = ("gui", "run", "inspect", "presets", "sweep", "compare", "lesson", "screenshot", "record",
+                   "selftest", "bench")
 
 
 def _command_modules() -> list:
     """The command modules in the order of :data:`COMMAND_MODULES`. They are imported by name here, so that
     PyInstaller sees them without a hidden import; a test checks that the two lists agree."""
-    from . import bench, compare, gui, inspect, lesson, presets, run, screenshot, selftest, sweep
+    from . import bench, compare, gui, inspect, lesson, presets, record, run, screenshot, selftest, sweep
 
     mods = {m.__name__.rpartition(".")[2]: m
-            for m in (bench, compare, gui, inspect, lesson, presets, run, screenshot, selftest, sweep)}
+            for m in (bench, compare, gui, inspect, lesson, presets, record, run, screenshot, selftest, sweep)}
     return [mods[name] for name in COMMAND_MODULES]
 
 

@@ -10,8 +10,8 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-__all__ = ["CLIError", "add_experiment_args", "load_experiment", "require_source", "config_errors",
-           "check_at_least", "MAX_STEPS", "Progress", "RunProgress", "FractionProgress", "offscreen_qt"]
+__all__ = ["CLIError", "add_experiment_args", "add_model_args", "load_experiment", "require_source",
+           "config_errors", "check_at_least", "MAX_STEPS", "Progress", "RunProgress", "FractionProgress", "offscreen_qt"]
 
 
 class CLIError(Exception):
@@ -27,13 +27,36 @@ def add_experiment_args(p: argparse.ArgumentParser, preset: bool = True) -> None
                    help="override one setting, e.g. --set model.spectral_radius=1.5 (repeatable)")
 
 
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """``--model PATH`` (a trained model: .safetensors, .pt/.pth, .onnx or rnnlab's .npz) with ``--layer``,
+    ``--direction`` and ``--readout``, and ``--data PATH`` (your sequences: the file task); see docs/import.md."""
+    p.add_argument("--model", metavar="PATH", help="open a trained model instead of drawing new weights: a PyTorch "
+                                                   "state_dict (.safetensors, .pt/.pth), an ONNX model (.onnx) or "
+                                                   "rnnlab's own .npz (see docs/import.md)")
+    p.add_argument("--layer", type=int, metavar="K", help="with --model: the recurrent layer to diagnose (default 0); "
+                                                          "the layers below it feed it as a fixed front end")
+    p.add_argument("--direction", choices=("forward", "backward"),
+                   help="with --model: the direction of a bidirectional layer (default forward)")
+    p.add_argument("--readout", metavar="NAME", help="with --model: the linear layer to use as the readout (it must "
+                                                     "take H inputs; default: the only one that does)")
+    p.add_argument("--data", metavar="PATH", help="your sequences (.npz, .npy or .csv): the file task; with --model "
+                                                  "they feed the model and the probe batch is drawn from them")
+
+
 def load_experiment(args: argparse.Namespace):
-    """The experiment named by ``--preset`` / ``--config`` / ``--set`` (defaults when none is given)."""
-    from ..config import ConfigError, Experiment, apply_overrides, load_toml
+    """The experiment named by ``--preset`` / ``--config`` / ``--set`` (defaults when none is given), and with
+    ``--model`` / ``--data`` (where the command has them) the imported model and your data on top."""
+    from ..config import ConfigError, Experiment, load_toml, parse_override
 
     preset = getattr(args, "preset", None)
     if preset and args.config:
         raise CLIError("give either --preset or --config, not both")
+    model = getattr(args, "model", None)
+    data = getattr(args, "data", None)
+    if not model:
+        for flag in ("layer", "direction", "readout"):
+            if getattr(args, flag, None) is not None:
+                raise CLIError(f"--{flag} needs --model")
     try:
         if preset:
             from ..presets import load_preset
@@ -43,15 +66,28 @@ def load_experiment(args: argparse.Namespace):
             exp = load_toml(args.config)
         else:
             exp = Experiment()
-        return apply_overrides(exp, args.overrides)
+        changes = dict(parse_override(text) for text in args.overrides)
+        if model:
+            from ..train.imported import experiment_for
+
+            return experiment_for(model, layer=args.layer or 0, direction=args.direction or "forward",
+                                  readout=args.readout or "", data=data,
+                                  base=exp if (preset or args.config) else None, changes=changes)
+        if data:
+            changes = {"task.name": "file", "task.path": data, **changes}
+        return exp.with_changes(changes)
     except ConfigError as exc:
         raise CLIError(str(exc)) from None
 
 
 def require_source(args: argparse.Namespace) -> None:
-    """Commands that train need an explicit experiment: ``--preset`` or ``--config``."""
-    if not getattr(args, "preset", None) and not args.config:
-        raise CLIError("give --preset NAME or --config FILE (see `rnnlab presets`)")
+    """Commands that train need an explicit experiment: ``--preset``, ``--config``, ``--model`` or ``--data``."""
+    flags = [(a, f"--{a} {m}") for a, m in (("preset", "NAME"), ("config", "FILE"), ("model", "PATH"),
+                                            ("data", "PATH")) if hasattr(args, a)]
+    if not any(getattr(args, a, None) for a, _ in flags):
+        names = [text for _, text in flags]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        raise CLIError(f"give {listed} (see `rnnlab presets`)")
 
 
 #: the most training steps any command runs (training.steps has the same bound)

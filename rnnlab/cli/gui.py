@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import CLIError, add_experiment_args, config_errors, load_experiment
+from ._common import CLIError, add_experiment_args, add_model_args, config_errors, load_experiment
 
 __all__ = ["add_parser"]
 
@@ -17,7 +17,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
             and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
         raise CLIError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset); "
                        "run it on a desktop, or render offscreen with `rnnlab screenshot --out FILE.png`")
-    exp = load_experiment(args) if (args.preset or args.config or args.overrides) else None
+    exp = load_experiment(args) if (args.preset or args.config or args.overrides or args.model or args.data) else None
     room = None
     if args.classroom:
         from ..lessons.classroom import load_classroom
@@ -51,6 +51,12 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     win.show()
     if room is not None:
         win.apply_classroom(room)
+    if os.environ.get("RNNLAB_STARTUP_PROBE"):  # `rnnlab bench`: say when the window is drawn, then quit
+        app.processEvents()  # the show and expose events
+        win.grab()  # the whole window rendered once
+        print("rnnlab: window drawn", flush=True)
+        dispose(win)
+        return 0
     rc = app.exec()
     dispose(win)
     return rc
@@ -59,6 +65,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 def add_parser(sub) -> None:
     p = sub.add_parser("gui", help="the desktop app (the default command)")
     add_experiment_args(p)
+    add_model_args(p)
     p.add_argument("--classroom", metavar="FILE", help="a teacher's classroom file (see docs/classroom.md)")
     p.add_argument("--engine", choices=("process", "thread"), default="process",
                    help="where training runs: its own process (default: the window stays smooth) or a thread of "

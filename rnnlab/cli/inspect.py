@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import FractionProgress, add_experiment_args, config_errors, load_experiment
+from ._common import FractionProgress, add_experiment_args, add_model_args, config_errors, load_experiment
 
 __all__ = ["add_parser"]
 
@@ -34,11 +34,13 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("inspect", help="build a network from a config and write its diagnostics to an .npz file",
-                       description="Build the network of an experiment, run a probe batch of its task and write "
-                                   "the parameters, states and diagnostics (∂h_t/∂h_k heatmap, lag profile, "
-                                   "spectrum, Lyapunov exponents) to an .npz file.")
+    p = sub.add_parser("inspect", help="build a network (or open a trained one) and write its diagnostics to an .npz",
+                       description="Build the network of an experiment, or open a trained model with --model, run "
+                                   "a probe batch of its task (or of your sequences, --data) and write the "
+                                   "parameters, states and diagnostics (∂h_t/∂h_k heatmap, lag profile, spectrum, "
+                                   "Lyapunov exponents) to an .npz file.")
     add_experiment_args(p)
+    add_model_args(p)
     p.add_argument("--out", required=True, metavar="FILE.npz", help="output file")
     p.add_argument("--quiet", action="store_true", help="no progress bar on long work")
     p.set_defaults(func=_cmd_inspect)

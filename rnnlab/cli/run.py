@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
 import sys
 import time
+from pathlib import Path
 
-from ._common import (MAX_STEPS, Progress, add_experiment_args, check_at_least, config_errors, load_experiment,
-                      require_source)
+from ._common import (MAX_STEPS, Progress, add_experiment_args, add_model_args, check_at_least, config_errors,
+                      load_experiment, require_source)
 
 __all__ = ["add_parser", "run_experiment"]
 
@@ -30,12 +29,16 @@ def run_experiment(exp, out: Path, steps: int, progress: bool = True) -> dict:
     from ..train.setup import check_memory
     from ..train.trainer import Trainer
 
+    from ..config import ConfigError
+
     check_memory(exp, "train")  # before anything is allocated or written
-    save_toml(exp, out / "config.toml")  # (creates the folder; a failure is one line)
     if progress and exp.model.hidden_size >= 512:
         print(f"drawing the network (H = {exp.model.hidden_size}: the spectral rescaling takes a while)…",
               file=sys.stderr, flush=True)
     trainer = Trainer(exp, spectrum_every=1)
+    if trainer.untrainable:
+        raise ConfigError(f"nothing to train: {trainer.untrainable}")
+    save_toml(exp, out / "config.toml")  # (creates the folder; a failure is one line)
     bar = Progress(steps) if progress else None
     metrics = MetricsStream(out / "metrics.csv")
 
@@ -59,7 +62,12 @@ def run_experiment(exp, out: Path, steps: int, progress: bool = True) -> dict:
             bar.close()
     trainer.evaluate()  # the held-out success rate at the end (also of the last finite weights after an explosion)
     write_state(trainer, out / "state.npz")
-    return {"steps": trainer.step_count, "loss": trainer.last_loss, "metric": trainer.metric,
+    paths = [out / "config.toml", out / "metrics.csv", out / "state.npz"]
+    if exp.model.source:  # an imported model: its fine-tuned weights in the file's own names and layout
+        from ..train.imported import export_weights
+
+        paths.append(export_weights(trainer, out / "weights.safetensors"))
+    return {"paths": paths, "steps": trainer.step_count, "loss": trainer.last_loss, "metric": trainer.metric,
             "explosion": trainer.explosion, "interrupted": res.interrupted, "baseline": trainer.task.baseline}
 
 
@@ -79,7 +87,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print("Everything up to the explosion is kept in the output folder.")
     if res["interrupted"]:
         print("interrupted: the files hold the steps done so far")
-    print(f"wrote {out / 'config.toml'}, {out / 'metrics.csv'}, {out / 'state.npz'}")
+    print("wrote " + ", ".join(str(p) for p in res["paths"]))
     return 130 if res["interrupted"] else 0
 
 
@@ -89,6 +97,7 @@ def add_parser(sub) -> None:
                                    "experiment; --config reloads it), DIR/metrics.csv (one row per step) and "
                                    "DIR/state.npz (final parameters, a probe batch and the diagnostics).")
     add_experiment_args(p)
+    add_model_args(p)
     p.add_argument("--steps", type=int, metavar="N",
                    help="number of updates, 0 to 100,000,000 (default: training.steps; 0 writes the untrained "
                         "network's files)")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._blas import blas_threads
 from ._interrupt import checkpoint
 from .cells import Cache
 from .network import Network
@@ -72,43 +73,41 @@ def forward(net: Network, x: np.ndarray, feedback: np.ndarray | None = None) -> 
     -------
     Trace
     """
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), blas_threads():
         return _forward(net, x, feedback)
 
 
 def _forward(net: Network, x: np.ndarray, feedback: np.ndarray | None) -> Trace:
-    cell, p = net.cell, net.params
+    cell, p, ws = net.cell, net.params, net.workspace
     dtype = net.dtype
     x = np.asarray(x, dtype=dtype)
     T, B, I = x.shape
     if I != net.n_in:
         raise ValueError(f"input has {I} channels, the network expects {net.n_in}")
-    cache = cell.new_cache(T, B, dtype)
+    cache = cell.new_cache(T, B, dtype, ws)
     W_yh, b_y = p["W_yh"], p["b_y"]
     cell.prepare(p, cache)
     if feedback is None:
-        U = cell.input_proj(p, x)
-        for t in range(T):
-            checkpoint()
-            cell.step(p, t, U[t], cache)
+        cell.forward_sequence(p, x, cache)
         x_used = x
     else:
         if net.n_out != I:
             raise ValueError("closed-loop feedback needs as many outputs as inputs")
         feedback = np.asarray(feedback, dtype=dtype)
         x_used = x.copy()
-        H = net.n_hidden
         for t in range(T):
             checkpoint()
             if t > 0:
                 m = feedback[t][:, None]
-                yhat = cache["S"][t, :, :H] @ W_yh.T + b_y
+                yhat = cell.hidden(cache)[t - 1] @ W_yh.T + b_y
                 x_used[t] = m * x[t] + (1.0 - m) * yhat
-            u = x_used[t] @ p["W_hx"].T + p["b_h"]
+            u = cell.input_proj(p, x_used[t][None])[0]
             cell.step(p, t, u, cache)
-    cell.finish(p, cache)
+        cell.finish(p, cache)
     h = cell.hidden(cache)
-    z = (h.reshape(T * B, -1) @ W_yh.T).reshape(T, B, -1)
+    O = W_yh.shape[0]
+    z = ws.empty("bptt.z", (T, B, O), dtype)
+    np.matmul(h.reshape(T * B, -1), W_yh.T, out=z.reshape(T * B, O))
     z += b_y
     return Trace(x_used, cache, z, feedback)
 
@@ -142,20 +141,21 @@ def loss_and_dz(net: Network, z: np.ndarray, y: np.ndarray, mask: np.ndarray) ->
 
 def _loss_and_dz(net, z, y, mask, n):
     w = (mask / n)[..., None]
+    dz = net.workspace.empty("bptt.dz", z.shape, z.dtype)
     if net.output == "linear":
-        diff = z - y
         O = z.shape[-1]
-        loss = float(np.sum(w * diff * diff) / O)
-        return loss, (2.0 / O) * w * diff
-    zmax = z.max(axis=-1, keepdims=True)
-    e = np.exp(z - zmax)
-    s = e.sum(axis=-1, keepdims=True)
-    logp_y = np.take_along_axis(z - zmax, y[..., None].astype(np.intp), axis=-1) - np.log(s)
-    loss = float(-np.sum(w * logp_y))
-    dz = e / s
-    onehot = np.zeros_like(dz)
-    np.put_along_axis(onehot, y[..., None].astype(np.intp), 1.0, axis=-1)
-    dz -= onehot
+        np.subtract(z, y, out=dz)
+        loss = float(np.einsum("tbo,tbo,tb->", dz, dz, w[..., 0]) / O)
+        dz *= (2.0 / O) * w
+        return loss, dz
+    yi = y[..., None].astype(np.intp)
+    np.subtract(z, z.max(axis=-1, keepdims=True), out=dz)  # z − max z
+    zy = np.take_along_axis(dz, yi, axis=-1)
+    np.exp(dz, out=dz)
+    s = dz.sum(axis=-1, keepdims=True)
+    loss = float(-np.sum(w * (zy - np.log(s))))
+    dz /= s  # softmax
+    np.put_along_axis(dz, yi, np.take_along_axis(dz, yi, axis=-1) - 1.0, axis=-1)  # − onehot(y)
     dz *= w
     return loss, dz
 
@@ -187,61 +187,87 @@ def backward(net: Network, trace: Trace, dz: np.ndarray, k1: int = 0, k2: int = 
     ``deltas``: optional (T, B, S) array that receives δ_t = ∂E/∂s_t, the total derivative reaching the state at
     step t (summed over the truncation windows); Pascanu's Ω regulariser is built from it.
     """
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), blas_threads():
         return _backward(net, trace, dz, k1, k2, deltas)
 
 
 def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
               deltas: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    cell, p, cache = net.cell, net.params, trace.cache
-    T, B, _ = dz.shape
-    H, S, G = net.n_hidden, cell.state_size, cell.gate_size
+    cell, p, cache, ws = net.cell, net.params, trace.cache, net.workspace
+    T, B, O = dz.shape
+    H, G = net.n_hidden, cell.gate_size
     W_yh = p["W_yh"]
     scored = np.flatnonzero(np.any(dz != 0, axis=(1, 2)))
     is_scored = np.zeros(T, dtype=bool)
     is_scored[scored] = True
+    dH = ws.empty("bptt.dH", (T, B, H), dz.dtype)
     if scored.size == T:
-        dH = np.matmul(dz, W_yh)
-    else:
-        dH = np.zeros((T, B, H), dtype=dz.dtype)
-        if scored.size:
-            dH[scored] = dz[scored] @ W_yh
+        np.matmul(dz.reshape(T * B, O), W_yh, out=dH.reshape(T * B, H))
+    elif scored.size:
+        dH[scored] = dz[scored] @ W_yh
     fb = trace.feedback
     windows = tbptt_windows(T, k1, k2)
     # one window over the whole sequence visits every step exactly once: ∂E/∂u_t can be written, not added
-    single = len(windows) == 1 and windows[0][1] == 0 and fb is None
-    dU = np.empty((T, B, G), dtype=dz.dtype) if single else np.zeros((T, B, G), dtype=dz.dtype)
-    dz_fb = np.zeros_like(dz) if fb is not None else None
-    for te, tlo, inj in windows:
-        if not is_scored[inj : te + 1].any() and fb is None and not single:
-            continue
-        ds = np.zeros((B, S), dtype=dz.dtype)
-        extra = np.zeros((B, H), dtype=dz.dtype) if fb is not None else None
-        for t in range(te, tlo - 1, -1):
-            checkpoint()
-            if t >= inj and is_scored[t]:
-                ds[:, :H] += dH[t]
-            if fb is not None:
-                ds[:, :H] += extra
-            if deltas is not None:
-                deltas[t] += ds
-            if fb is None:
-                ds = cell.vjp(p, ds, cache, t, None, du_out=dU[t], accumulate=not single)
-            else:
-                du = np.zeros((B, G), dtype=dz.dtype)
-                ds = cell.vjp(p, ds, cache, t, None, du_out=du)
-                dU[t] += du
-                if t > 0:
-                    # x_t = m x_t + (1 − m) (W_yh h_{t−1} + b_y): send the error back into the readout and h_{t−1}
-                    dyhat = (1.0 - fb[t])[:, None] * (du @ p["W_hx"])
-                    dz_fb[t - 1] += dyhat
-                    extra = dyhat @ W_yh
+    # (not when the readout's h_t also reaches u_t directly, through hidden_vjp)
+    in_state = cell.hidden_is_state
+    single = len(windows) == 1 and windows[0][1] == 0 and fb is None and in_state
+    whole = len(windows) == 1 and windows[0][1] == 0 and fb is None  # full open-loop BPTT
+    dz_fb = None
+    if whole and deltas is None:
+        dU = cell.du_buffer(T, B, dz.dtype, ws)
+        cell.backward_sequence(p, dH, is_scored, cache, dU)
+    else:
+        dU = ws.empty("bptt.dU", (T, B, G), dz.dtype) if single else ws.zeros("bptt.dU", (T, B, G), dz.dtype)
+        dz_fb = _backward_windows(net, trace, dH, is_scored, windows, single, dU, deltas)
     grads = cell.param_grads(p, trace.x, cache, dU)
     h = cell.hidden(cache)
     dz_all = dz if dz_fb is None else dz + dz_fb
     grads["W_yh"] = dz_all.reshape(T * B, -1).T @ h.reshape(T * B, H)
     grads["b_y"] = dz_all.sum(axis=(0, 1))
     return grads
+
+
+def _backward_windows(net, trace, dH, is_scored, windows, single, dU, deltas):
+    """The general backward loop: truncation windows, closed loop, a readout that does not read the state, Ω's
+    deltas. (Full open-loop BPTT without deltas goes through :meth:`Cell.backward_sequence`.) Returns the
+    error sent back into the readout's outputs by the closed loop (T, B, O), or None."""
+    cell, p, cache = net.cell, net.params, trace.cache
+    T, B, H = dH.shape
+    S, G = cell.state_size, cell.gate_size
+    W_yh = p["W_yh"]
+    dtype = dH.dtype
+    in_state = cell.hidden_is_state
+    fb = trace.feedback
+    dz_fb = np.zeros((T, B, W_yh.shape[0]), dtype=dtype) if fb is not None else None
+    for te, tlo, inj in windows:
+        if not is_scored[inj : te + 1].any() and fb is None and not single:
+            continue
+        ds = np.zeros((B, S), dtype=dtype)
+        extra = np.zeros((B, H), dtype=dtype) if fb is not None else None
+        for t in range(te, tlo - 1, -1):
+            checkpoint()
+            dh = dH[t] if (t >= inj and is_scored[t]) else None
+            if fb is not None:
+                dh = extra if dh is None else dh + extra
+            du = dU[t] if fb is None else np.zeros((B, G), dtype=dtype)
+            if dh is not None:
+                if in_state:
+                    ds[:, :H] += dh
+                else:  # h_t = g(s_t, u_t): ∂E/∂h_t reaches s_t and u_t
+                    cell.hidden_vjp(p, dh, cache, t, None, ds_out=ds, du_out=du)
+            if deltas is not None:
+                deltas[t] += ds
+            if fb is None:
+                ds = cell.vjp(p, ds, cache, t, None, du_out=du, accumulate=not single)
+            else:
+                ds = cell.vjp(p, ds, cache, t, None, du_out=du)
+                dU[t] += du
+                if t > 0:
+                    # x_t = m x_t + (1 − m) (W_yh h_{t−1} + b_y): send the error back into the readout and h_{t−1}
+                    dyhat = (1.0 - fb[t])[:, None] * cell.input_vjp(p, du)
+                    dz_fb[t - 1] += dyhat
+                    extra = dyhat @ W_yh
+    return dz_fb
 
 
 def loss_and_grads(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, k1: int = 0, k2: int = 0,

@@ -12,7 +12,7 @@ state; for the other cells s = h.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Callable, Iterable
 
 import numpy as np
@@ -20,6 +20,7 @@ import numpy as np
 from ._interrupt import checkpoint, hooked
 from .bptt import Trace, backward, loss_and_dz
 from .network import Network
+from .unrolled import UnrolledPass
 
 __all__ = [
     "log_norm_sweep",
@@ -37,7 +38,12 @@ __all__ = [
     "lag_bound",
     "grad_norms",
     "long_term_split",
+    "param_sensitivity",
+    "plan_sensitivity",
     "spectrum",
+    "jacobian_eigenvalue_steps",
+    "jacobian_eigenvalues",
+    "estimate_error_text",
     "saturation_histogram",
     "lyapunov_spectrum",
     "network_lyapunov",
@@ -84,6 +90,7 @@ def _sweep(net, trace, b, seeds, norm):
     logscale = np.zeros(0)
     buf_a = buf_b = None
     rows = 0
+    dense = cell.blocks > 1
     for k in range(T - 1, -1, -1):
         checkpoint()
         seed = seeds(k)
@@ -115,7 +122,13 @@ def _sweep(net, trace, b, seeds, norm):
                 stack[off[j] : off[j + 1]] /= norms[j]
                 logscale[j] += np.log10(norms[j])
         if k > 0:
-            cell.vjp(p, stack, cache, k, b, out=buf_b[:rows])
+            if dense:
+                # gated cells: the dense step Jacobian once (S rows through the cell), then one large product
+                # (a row costs S² instead of G·H plus elementwise passes; decided per cell, not per step, so that
+                # every row gets the same arithmetic whatever else is in the stack)
+                np.matmul(stack, np.asarray(cell.jacobian(p, cache, k, b), dtype=np.float64), out=buf_b[:rows])
+            else:
+                cell.vjp(p, stack, cache, k, b, out=buf_b[:rows])
             buf_a, buf_b = buf_b, buf_a
     return out
 
@@ -146,10 +159,19 @@ def jacobian_log10(net: Network, trace: Trace, b: int = 0, norm: str = "frobeniu
     the identity by ``probes`` Gaussian rows V/√m, using E‖V P‖²_F = m‖P‖²_F; cost ≈ T²S²·m/2. Its error is
     stated by :func:`estimate_error_log10`. ``stride`` > 1 computes only the rows t = T−1, T−1−stride, … (the
     others stay NaN): the cost divides by ``stride`` (see :func:`plan_heatmap`).
+
+    Cells whose step Jacobians are scaled orthogonal blocks that commute (IndRNN, LRU:
+    :meth:`Cell.jacobian_moduli`) are always computed exactly from per-coordinate products of the moduli, at
+    O(S) per entry instead of O(S³) (``mode`` is then ignored).
     """
     S = net.cell.state_size
     T = trace.T
     stride = max(1, int(stride))
+    if mode not in ("exact", "estimated"):
+        raise ValueError(f"mode must be 'exact' or 'estimated', got {mode!r}")
+    moduli = net.cell.jacobian_moduli(net.params, trace.cache, b)
+    if moduli is not None:  # diagonal (or scaled-rotation) steps: exact at O(S) per entry, whatever was asked
+        return _moduli_heatmap(np.asarray(moduli, dtype=np.float64), norm, range(T - 1, -1, -stride))
     rows = set(range(T - 1, -1, -stride))
     if mode == "exact":
         eye = np.eye(S)
@@ -162,6 +184,73 @@ def jacobian_log10(net: Network, trace: Trace, b: int = 0, norm: str = "frobeniu
     m = int(probes)
     return log_norm_sweep(net, trace, b, lambda t: rng.standard_normal((m, S)) / np.sqrt(m) if t in rows else None,
                           norm)
+
+
+def _moduli_heatmap(g: np.ndarray, norm: str, rows) -> np.ndarray:
+    """The heatmap from per-coordinate moduli g (T, S): the singular values of ∂s_t/∂s_k are Π_{j=k+1..t} g_j,
+    coordinate by coordinate, so with C_i(t) = Σ_{j≤t} ln g_ij, ln ‖∂s_t/∂s_k‖ is max_i (C_i(t) − C_i(k)) (spectral)
+    or ½ ln Σ_i e^{2(C_i(t) − C_i(k))} (Frobenius). Exact zero factors (ReLU units that are off) are counted apart
+    and give −inf.
+
+    Frobenius rows are computed in blocks with one matrix product each: for rows t ≥ t0 of a block and columns
+    k ≤ t0, C(t) − C(k) = α(t) + β(k) with α(t) = C(t) − C(t0) and β(k) = C(t0) − C(k); shifting each row of α and
+    each column of β by its maximum, Σ_i e^{2α_i}e^{2β_i} is a product of two matrices with entries in [0, 1]. The
+    block is kept so short (at most 128 steps) that max_i α_i − min_i α_i ≤ 150 for each row: the term that dominates an entry then
+    is at least e^{−600}·(its share) before rounding, far above underflow, so every entry keeps full relative
+    precision. The few entries t0 < k ≤ t inside a block are summed directly.
+    """
+    T, S = g.shape
+    out = np.full((T, T), np.nan)
+    rows = sorted(set(int(t) for t in rows))
+    if not rows:
+        return out
+    to10 = 1.0 / np.log(10.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        zero = ~(g > 0)
+        C = np.cumsum(np.log(np.where(zero, 1.0, g)), axis=0)  # finite part
+        Z = np.cumsum(zero, axis=0)  # zero factors up to t
+
+        def direct(t: int, k0: int) -> np.ndarray:
+            """ln ‖∂s_t/∂s_k‖ for k = k0 … t, summed per entry."""
+            D = C[t] - C[k0 : t + 1]
+            D[(Z[t] - Z[k0 : t + 1]) > 0] = -np.inf
+            m = D.max(axis=1)
+            if norm == "spectral":
+                return m
+            mm = np.where(np.isfinite(m), m, 0.0)
+            res = mm + 0.5 * np.log(np.sum(np.exp(2.0 * (D - mm[:, None])), axis=1))
+            res[~np.isfinite(m)] = -np.inf
+            return res
+
+        if norm == "spectral":
+            for t in rows:
+                out[t, : t + 1] = direct(t, 0) * to10
+            return out
+        i = 0
+        while i < len(rows):
+            t0 = rows[i]
+            block = [t0]
+            while i + len(block) < len(rows) and len(block) < 256:
+                t = rows[i + len(block)]
+                if t - t0 > 128 or np.ptp(C[t] - C[t0]) > 150.0:  # (128: the direct part stays small)
+                    break
+                block.append(t)
+            i += len(block)
+            tb = np.asarray(block)
+            alpha = C[tb] - C[t0]  # (w, S)
+            alpha[(Z[tb] - Z[t0]) > 0] = -np.inf
+            beta = C[t0] - C[: t0 + 1]  # (t0 + 1, S): k = 0 … t0
+            beta[(Z[t0] - Z[: t0 + 1]) > 0] = -np.inf
+            a, m = alpha.max(axis=1), beta.max(axis=1)
+            a0, m0 = np.where(np.isfinite(a), a, 0.0), np.where(np.isfinite(m), m, 0.0)
+            P = np.exp(2.0 * (alpha - a0[:, None])) @ np.exp(2.0 * (beta - m0[:, None])).T  # (w, t0 + 1)
+            L = a0[:, None] + m0[None, :] + 0.5 * np.log(P)
+            L[~np.isfinite(a)] = -np.inf
+            L[:, ~np.isfinite(m)] = -np.inf
+            out[tb, : t0 + 1] = L * to10
+            for t in block[1:]:
+                out[t, t0 + 1 : t + 1] = direct(t, t0 + 1) * to10
+    return out
 
 
 @dataclass(frozen=True)
@@ -180,9 +269,13 @@ class HeatmapPlan:
 def heatmap_cost(T: int, S: int, G: int, H: int, width: int, stride: int = 1) -> float:
     """Predicted multiply-adds of :func:`jacobian_log10`: each step k multiplies every live block (``width`` rows
     each; S exact, the probe count estimated) by one step Jacobian, ≈ G·H per row; about T/stride blocks live on
-    average half of the sequence. ``S`` is unused by the count but kept for the exact width."""
+    average half of the sequence. Gated cells (G > H) form the dense (S × S) step Jacobian once per step (S rows
+    through the cell, S·G·H) and then pay S² per row (see :func:`log_norm_sweep`)."""
     rows_t = -(-T // max(1, stride))
-    return float(width) * rows_t * (T + 1) / 2.0 * G * H
+    rows = float(width) * rows_t * (T + 1) / 2.0
+    if G > H:
+        return rows * S * S + float(T) * S * G * H
+    return rows * G * H
 
 
 def plan_heatmap(T: int, S: int, G: int, H: int, mode: str = "exact", probes: int = 16, norm: str = "frobenius",
@@ -236,20 +329,60 @@ def slow_cost(T: int, S: int, G: int, H: int, m: int) -> float:
     return spectrum_cost(H) + lyapunov_cost(T, S, G, H, m)
 
 
-def estimate_error_log10(probes: int) -> float:
-    """Bound on the standard deviation of one estimated heatmap entry, in decades (log10 units).
+def _digamma_half(m: int) -> tuple[float, float]:
+    """ψ(m/2) and ψ₁(m/2) (digamma and trigamma) for an integer m ≥ 1, in closed form: for n = m/2 an integer,
+    ψ(n) = −γ_E + Σ_{k<n} 1/k and ψ₁(n) = π²/6 − Σ_{k<n} 1/k²; for n = j + ½, ψ(n) = −γ_E − 2 ln 2 +
+    Σ_{k≤j} 2/(2k − 1) and ψ₁(n) = π²/2 − Σ_{k≤j} 4/(2k − 1)²."""
+    euler = 0.5772156649015329
+    if m % 2 == 0:
+        k = np.arange(1, m // 2, dtype=np.float64)
+        return -euler + float(np.sum(1.0 / k)), np.pi ** 2 / 6 - float(np.sum(1.0 / k ** 2))
+    k = np.arange(1, (m - 1) // 2 + 1, dtype=np.float64)
+    return (-euler - 2 * np.log(2.0) + float(np.sum(2.0 / (2 * k - 1))),
+            np.pi ** 2 / 2 - float(np.sum(4.0 / (2 * k - 1) ** 2)))
 
-    With m Gaussian probes, X = ‖VP‖²_F/m has mean ‖P‖²_F and variance 2‖PᵀP‖²_F/m ≤ 2‖P‖⁴_F/m, so the relative
-    standard deviation of the squared norm is at most √(2/m); log10 ‖P‖ = ½ log10 X then has a standard deviation
-    of at most ½·log10(e)·√(2/m) (first order): 0.077 decades for m = 16, 0.019 for m = 256.
+
+def estimate_error_log10(probes: int) -> tuple[float, float]:
+    """The error of one entry of the estimated heatmap, in decades (log10 units): ``(spread, bias)``.
+
+    With m Gaussian probes V (m × S, entries N(0, 1)), the estimate of ‖P‖²_F is X = ‖VP‖²_F / m. Write P's
+    singular values σ_i and w_i = σ_i² / Σσ²: then X / ‖P‖²_F = Σ_i w_i χ²_{m,i} / m with independent χ²_m
+    variables. The entry drawn is ½·log10 X, so its error is ½·log10(Σ_i w_i χ²_{m,i} / m).
+
+    When one direction dominates (w_1 = 1, a product of many step Jacobians: the long lags of the heatmap) the law
+    is exactly ½·log10(χ²_m / m), whose mean and standard deviation are
+
+        bias   = ½·log10(e)·(ψ(m/2) − ln(m/2))      (−0.014 decades for m = 16; always negative)
+        spread = ½·log10(e)·√ψ₁(m/2)               (0.079 decades for m = 16; 0.019 for m = 256)
+
+    (ψ, ψ₁ the digamma and trigamma functions). Spreading the weight over more directions averages independent
+    χ² variables and narrows the law (near the diagonal, ∂s_t/∂s_t = I, the error is that of χ²_{mS}/(mS)): the
+    rank-one bias is the largest of any entry (−ln is convex, and a weighted mean of i.i.d. variables is smaller
+    in the convex order than one of them), and so is the rank-one spread (checked numerically for random
+    weights; not proved here). (The first-order figure
+    ½·log10(e)·√(2/m) = 0.077 for m = 16 that rnnlab stated before is smaller than the exact rank-one spread.)
+    Measured in ``tests/core/test_diagnostics.py`` against the spread of many estimates of one heatmap.
     """
-    return 0.5 * np.log10(np.e) * np.sqrt(2.0 / probes)
+    m = int(probes)
+    if m < 1:
+        raise ValueError(f"probes = {probes!r}: expected an integer >= 1")
+    psi, psi1 = _digamma_half(m)
+    c = 0.5 * np.log10(np.e)
+    return c * float(np.sqrt(psi1)), c * (psi - float(np.log(m / 2.0)))
+
+
+def estimate_error_text(probes: int) -> str:
+    """The error of the estimated heatmap as a person reads it (:func:`estimate_error_log10`)."""
+    spread, bias = estimate_error_log10(probes)
+    return (f"{int(probes)} random probes: each entry within ±{spread:.2g} decades (one standard deviation) and "
+            f"biased low by at most {abs(bias):.2g}")
 
 
 def gradient_flow_log10(net: Network, trace: Trace, dz: np.ndarray, b: int = 0) -> np.ndarray:
     """``F[t, k] = log10 ‖∂E_t/∂s_k‖`` (T, T) for sequence b: how much the loss at step t sends back to step k.
 
-    Computed by vector–Jacobian products from ∂E_t/∂s_t = dz_t W_yh (padded with zeros for the LSTM's c).
+    Computed by vector–Jacobian products from ∂E_t/∂s_t = dz_t W_yh carried into the state by
+    :meth:`Cell.hidden_vjp` (padded with zeros for the LSTM's c; through C for the LRU).
     NaN where k > t or where step t carries no loss.
     """
     H, S = net.n_hidden, net.cell.state_size
@@ -260,8 +393,7 @@ def gradient_flow_log10(net: Network, trace: Trace, dz: np.ndarray, b: int = 0) 
         if not np.any(g):
             return None
         row = np.zeros((1, S))
-        row[0, :H] = g @ W_yh
-        return row
+        return net.cell.hidden_vjp(net.params, (g @ W_yh)[None], trace.cache, t, b, ds_out=row)
 
     return log_norm_sweep(net, trace, b, seed, "frobenius")
 
@@ -279,14 +411,19 @@ def lag_profile(L: np.ndarray) -> np.ndarray:
 
 
 def lag_bound(net: Network, T: int, offset: float = 0.0) -> np.ndarray:
-    """The seeds' bound d·log10(γ·σ_max(W_hh)) for d = 0 … T−1 (plus ``offset``, e.g. log10 √S of the diagonal).
+    """The bound the cell states on the lag profile: d·log10(b) + ``offset`` for d = 0 … T−1, where b is the
+    cell's :meth:`~rnnlab.core.cells.base.Cell.step_bound` (‖∂s_t/∂s_{t−1}‖₂ ≤ b at every step, so
+    ‖∂s_t/∂s_{t−d}‖₂ ≤ b^d); ``offset`` = log10 √S turns it into a bound on the Frobenius norm
+    (‖P‖_F ≤ √S·‖P‖₂).
 
-    It bounds log10 ‖∂h_t/∂h_{t−d}‖₂ for the vanilla cell; for the leaky, LSTM and GRU cells it is shown for
-    comparison only (their Jacobians are not diag(f') W).
+    All NaN when the cell states no bound (LSTM, GRU: their step Jacobian depends on the gates, and no bound
+    from the weights alone is claimed): nothing is drawn and every caption says that none applies.
     """
-    g = net.gamma * net.sigma_max()
-    with np.errstate(divide="ignore"):
-        return np.arange(T) * np.log10(g) + offset
+    sb = net.cell.step_bound(net.params)
+    if sb is None:
+        return np.full(T, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.arange(T) * np.log10(float(sb[0])) + offset
 
 
 def grad_norms(grads: dict[str, np.ndarray]) -> dict[str, float]:
@@ -296,19 +433,93 @@ def grad_norms(grads: dict[str, np.ndarray]) -> dict[str, float]:
     return out
 
 
+def _recurrent_gradient(net: Network, grads: dict) -> np.ndarray:
+    """∂E/∂θ_rec: the gradients of the cell's recurrent parameters, as one vector."""
+    return np.concatenate([np.ravel(grads[k]) for k in net.cell.recurrent_params])
+
+
 def long_term_split(net: Network, trace: Trace, dz: np.ndarray, L: int,
-                    full: np.ndarray | None = None) -> tuple[float, float, float]:
-    """Split ∂E/∂W_hh into short-term (lags t − k ≤ L) and long-term (t − k > L) parts (Pascanu et al. eq. 4).
+                    full: dict | np.ndarray | None = None) -> tuple[float, float, float]:
+    """Split ∂E/∂θ_rec (W_hh; the IndRNN's u, the LRU's ν and θ, …: :attr:`Cell.recurrent_params`) into
+    short-term (lags t − k ≤ L) and long-term (t − k > L) parts (Pascanu et al. eq. 4).
 
     The short-term part backpropagates each loss term E_t only to steps k ≥ t − L (BPTT(1, L + 1)); the long-term
-    part is the full gradient (``full``, computed here when not given) minus it. Returns
-    ``(‖short‖, ‖long‖, share)`` with share = ‖long‖ / (‖short‖ + ‖long‖) ∈ [0, 1].
+    part is the full gradient (``full``: the gradients of :func:`backward`, or that vector; computed here when not
+    given) minus it. Returns ``(‖short‖, ‖long‖, share)`` with share = ‖long‖ / (‖short‖ + ‖long‖) ∈ [0, 1].
     """
     if full is None:
-        full = backward(net, trace, dz)["W_hh"]
-    short = backward(net, trace, dz, 1, L + 1)["W_hh"]
+        full = backward(net, trace, dz)
+    if isinstance(full, dict):
+        full = _recurrent_gradient(net, full)
+    short = _recurrent_gradient(net, backward(net, trace, dz, 1, L + 1))
     ns, nl = float(np.linalg.norm(short)), float(np.linalg.norm(full - short))
     return ns, nl, (nl / (ns + nl) if ns + nl > 0 else 0.0)
+
+
+#: most entries of θ_rec for which the exact sensitivity is computed (its directions take P² numbers)
+SENSITIVITY_MAX_EXACT = 1024
+
+
+def plan_sensitivity(net: Network, T: int, probes: int = 16, budget: float | None = None) -> tuple[str, int]:
+    """``(mode, directions)`` for :func:`param_sensitivity`: ``("exact", P)`` with one direction per entry of
+    θ_rec when P ≤ :data:`SENSITIVITY_MAX_EXACT` and its cost (≈ T·P·(S·G + G·H) multiply-adds) fits ``budget``,
+    else ``("estimated", probes)``."""
+    cell = net.cell
+    P = sum(int(np.size(net.params[k])) for k in cell.recurrent_params)
+    cost = float(T) * P * (cell.state_size * cell.gate_size + cell.gate_size * cell.n_hidden)
+    if P <= SENSITIVITY_MAX_EXACT and (budget is None or cost <= budget):
+        return "exact", P
+    return "estimated", int(probes)
+
+
+def param_sensitivity(net: Network, trace: Trace, b: int = 0, mode: str = "exact", probes: int = 16,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
+    """The curse-of-memory sensitivity ``log10 ‖ds_t/dθ_rec‖_F`` for t = 0 … T−1 along probe sequence b: how much
+    the state at t moves when the recurrent parameters move (Zucchet & Orvieto 2024), by forward-mode tangents.
+
+    ṡ_t = ∂s_t/∂s_{t−1} ṡ_{t−1} + ∂⁺s_t/∂θ_rec θ̇ (:meth:`Cell.jvp`) from ṡ_{−1} = 0, for a set of directions θ̇
+    at once: ``mode="exact"`` takes every unit vector of θ_rec (P directions), so ‖ṡ_t‖_F = ‖ds_t/dθ_rec‖_F
+    exactly; ``mode="estimated"`` takes ``probes`` Gaussian directions scaled by 1/√m, whose ‖ṡ_t‖²_F has mean
+    ‖ds_t/dθ_rec‖²_F (the heatmap's estimator, transposed). Unlike ∂s_t/∂s_k it sums contributions over all
+    past steps, so it can grow without bound while every ‖∂s_t/∂s_k‖ ≤ 1: for h_t = λh_{t−1} + x_t with white
+    x of unit variance, E(∂h_t/∂λ)² → (1 + λ²)/(1 − λ²)³. The tangents are rescaled (with the directions, the map
+    being linear in both) when they approach overflow; −inf where the sensitivity is exactly 0 (t = 0 for cells
+    whose θ_rec multiplies s_{−1} = 0).
+    """
+    with np.errstate(all="ignore"):
+        return _sensitivity(net, trace, b, mode, probes, rng)
+
+
+def _sensitivity(net, trace, b, mode, probes, rng):
+    cell, p, cache = net.cell, net.params, trace.cache
+    names = cell.recurrent_params
+    sizes = [int(np.size(p[k])) for k in names]
+    if mode == "exact":
+        N = sum(sizes)
+        flat = np.eye(N)
+    elif mode == "estimated":
+        N = int(probes)
+        flat = (rng or np.random.default_rng(0)).standard_normal((N, sum(sizes))) / np.sqrt(N)
+    else:
+        raise ValueError(f"mode must be 'exact' or 'estimated', got {mode!r}")
+    dp0, off = {}, 0
+    for k, n in zip(names, sizes):
+        dp0[k] = np.ascontiguousarray(flat[:, off : off + n].reshape((N,) + np.shape(p[k])))
+        off += n
+    T = trace.T
+    out = np.full(T, -np.inf)
+    ds = np.zeros((N, cell.state_size))
+    dp, scale = dp0, 0.0  # the tangents are 10^scale · (ds, dp)
+    for t in range(T):
+        ds = cell.jvp(p, dp, ds, cache, t, b)
+        nrm = float(np.sqrt(np.sum(ds * ds)))
+        out[t] = (np.log10(nrm) if nrm > 0 else -np.inf) + scale
+        if nrm > _BIG:
+            scale += np.log10(nrm)
+            ds = ds / nrm
+            f = 10.0 ** (-scale)
+            dp = {k: v * f for k, v in dp0.items()}
+    return out
 
 
 def spectrum(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -317,6 +528,41 @@ def spectrum(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ev = np.linalg.eigvals(W)
     ev = ev[np.argsort(-np.abs(ev))]
     return ev, np.linalg.svd(W, compute_uv=False)
+
+
+#: the eigenvalue cloud of :func:`jacobian_eigenvalues` spends at most about this many S³ units (one dense
+#: eigen-decomposition of an S × S matrix costs ≈ 10·S³ flops; measured single-threaded: 4 ms at S = 128)
+EIG_ALLOWANCE = 1.5e8
+#: and draws the Jacobians of at most this many steps
+EIG_MAX_STEPS = 32
+
+
+def jacobian_eigenvalue_steps(T: int, S: int, max_steps: int = EIG_MAX_STEPS,
+                              allowance: float = EIG_ALLOWANCE) -> np.ndarray:
+    """The steps t whose step Jacobian :func:`jacobian_eigenvalues` decomposes: evenly spaced over 1 … T−1, at
+    most ``max_steps`` of them and at most ``allowance / S³`` (at least one when T > 1)."""
+    if T < 2:
+        return np.zeros(0, dtype=np.int64)
+    n = int(min(T - 1, max_steps, max(1, allowance // max(1, S) ** 3)))
+    return np.unique(np.linspace(1, T - 1, n).round().astype(np.int64))
+
+
+def jacobian_eigenvalues(net: Network, trace: Trace, b: int = 0, steps: np.ndarray | None = None) -> np.ndarray:
+    """Eigenvalues of the actual step Jacobian ∂s_t/∂s_{t−1} (S × S) of probe sequence b at each of ``steps``
+    (default :func:`jacobian_eigenvalue_steps`): complex (len(steps), S), each row sorted by decreasing modulus.
+
+    For every cell, also those (LSTM, GRU) whose Jacobian depends on the state and has no fixed linear part: the
+    cloud over t is what decides the local growth or decay of a perturbation along the probe's trajectory.
+    """
+    if steps is None:
+        steps = jacobian_eigenvalue_steps(trace.T, net.cell.state_size)
+    S = net.cell.state_size
+    out = np.empty((len(steps), S), dtype=np.complex128)
+    for i, t in enumerate(steps):
+        J = net.cell.jacobian(net.params, trace.cache, int(t), b)
+        ev = np.linalg.eigvals(np.asarray(J, dtype=np.float64))
+        out[i] = ev[np.argsort(-np.abs(ev))]
+    return out
 
 
 def saturation_histogram(net: Network, trace: Trace, bins: int = 20) -> tuple[np.ndarray, np.ndarray]:
@@ -357,15 +603,38 @@ def lyapunov_spectrum(jacobians: Iterable[np.ndarray], m: int, transient: int = 
     return np.sort(acc / n)[::-1]
 
 
-def network_lyapunov(net: Network, trace: Trace, m: int = 5, b: int = 0) -> np.ndarray:
+def network_lyapunov(net: Network, trace: Trace, m: int = 5, b: int = 0,
+                     rng: np.random.Generator | None = None) -> np.ndarray:
     """Top-m Lyapunov exponents (per step) of the input-driven state dynamics along the probe sequence b.
 
-    Uses the step Jacobians ∂s_t/∂s_{t−1}; the first 10 % of the steps are a transient. For short sequences
-    (T ≲ 100) this is a finite-time estimate.
+    The QR (Benettin) iteration of :func:`lyapunov_spectrum` run on the transposed product
+    (J_{T−1} ⋯ J_1)ᵀ = J_1ᵀ ⋯ J_{T−1}ᵀ, J_t = ∂s_t/∂s_{t−1}: each step multiplies m orthonormal rows by one
+    step Jacobian with the cell's vector–Jacobian product (cost m·S·G per step, instead of building the dense
+    S × S Jacobian, S²·G: 80 times less at S = 400, m = 5). A matrix product and its transpose have the same
+    singular values, so the exponents are those of the forward dynamics. The first 10 % of the steps taken (the
+    last of the sequence) are a transient. For short sequences (T ≲ 100) this is a finite-time estimate.
     """
     T = trace.T
-    jac = (net.cell.jacobian(net.params, trace.cache, t, b) for t in range(1, T))
-    return lyapunov_spectrum(jac, m, transient=max(1, (T - 1) // 10))
+    cell, p, cache = net.cell, net.params, trace.cache
+    S = cell.state_size
+    m = min(int(m), S)
+    rng = rng or np.random.default_rng(0)
+    transient = max(1, (T - 1) // 10)
+    if T < 2 or m < 1:
+        return np.full(max(m, 0), np.nan)
+    Q, _ = np.linalg.qr(rng.standard_normal((S, m)))
+    acc = np.zeros(m)
+    n = 0
+    for i, t in enumerate(range(T - 1, 0, -1)):
+        rows = cell.vjp(p, np.ascontiguousarray(Q.T), cache, t, b)  # Qᵀ J_t = (J_tᵀ Q)ᵀ
+        Q, R = np.linalg.qr(np.asarray(rows, dtype=np.float64).T)
+        if i >= transient:
+            with np.errstate(divide="ignore"):
+                acc += np.log(np.abs(np.diag(R)))
+            n += 1
+    if n == 0:
+        return np.full(m, np.nan)
+    return np.sort(acc / n)[::-1]
 
 
 def autonomous_lyapunov(W: np.ndarray, steps: int = 2000, m: int = 5, transient: int = 500,
@@ -393,15 +662,35 @@ def autonomous_lyapunov(W: np.ndarray, steps: int = 2000, m: int = 5, transient:
     return lyapunov_spectrum(gen(), m, transient=transient, rng=rng)
 
 
-def regime(gamma_sigma: float, rho: float, gamma: float, linear: bool = False) -> str:
-    """A one-line reading of γ·σ_max and ρ for a person (seeds: vanishing if γλ < 1, exploding needs γλ > 1)."""
-    if gamma_sigma < 0.95:
-        return "vanishing: γ·σ_max < 1, so ‖∂h_t/∂h_k‖ ≤ (γ·σ_max)^(t−k) decays geometrically"
-    if linear and rho > 1.05:
-        return "exploding: linear units with ρ > 1, ‖∂h_t/∂h_k‖ grows like ρ^(t−k)"
-    if gamma * rho > 1.05:
-        return "may explode: γ·ρ > 1 (necessary condition γ·σ_max > 1 holds); saturation decides"
-    return "near the edge: γ·σ_max ≈ 1 or γ·ρ ≤ 1 < γ·σ_max; gradients neither surely vanish nor explode"
+def regime(bound: tuple[float, str] | None, rho: float, linear: bool, label: str = "cell") -> str:
+    """A one-line reading of a cell's stated step bound for a person, true for every cell.
+
+    Parameters
+    ----------
+    bound : ``(b, formula)`` from :meth:`~rnnlab.core.cells.base.Cell.step_bound` (‖∂s_t/∂s_{t−1}‖₂ ≤ b), or None
+        when the cell states none.
+    rho : spectral radius of the cell's effective linear recurrence
+        (:meth:`~rnnlab.core.cells.base.Cell.recurrence_eigenvalues`; NaN when it has none).
+    linear : the step Jacobian *is* that recurrence (linear units): then ρ decides, ‖J^d‖ ≥ ρ^d always and
+        J^d → 0 when ρ < 1.
+    label : the cell's name for the sentence.
+    """
+    b, formula = bound if bound is not None else (float("nan"), "")
+    if bound is not None and b < 1.0:
+        return (f"vanishing is forced: the step bound b = {formula} = {b:.3g} < 1, so "
+                f"‖∂s_t/∂s_k‖₂ ≤ b^(t−k) decays geometrically")
+    if linear and np.isfinite(rho):
+        if rho > 1.0:
+            return f"exploding: linear units with ρ = {rho:.3g} > 1, so ‖∂s_t/∂s_k‖₂ ≥ ρ^(t−k) grows geometrically"
+        if rho < 1.0:
+            extra = f" (the step bound {b:.3g} ≥ 1 allows a transient growth first)" if bound is not None else ""
+            return f"vanishing in the long run: linear units with ρ = {rho:.3g} < 1, so ∂s_t/∂s_k → 0{extra}"
+        return "marginal: linear units with ρ = 1, ‖∂s_t/∂s_k‖ neither decays nor grows geometrically"
+    if bound is None:
+        return (f"no bound on ‖∂s_t/∂s_{{t−1}}‖ is stated for the {label}, so the weights alone are not claimed to "
+                "force vanishing or explosion; the heatmap shows what happens")
+    return (f"not forced either way: the step bound b = {formula} = {b:.3g} ≥ 1 allows growth (explosion needs "
+            "b > 1) but does not force it; the heatmap shows what happens")
 
 
 @dataclass(frozen=True)
@@ -414,11 +703,13 @@ class Diagnostics:
     jacobian_log10 : (T, T)
         log10 ‖∂s_t/∂s_k‖ of probe sequence b; NaN above the diagonal (:func:`jacobian_log10`).
     lag_profile, lag_bound : (T,)
-        Mean of the heatmap's d-th diagonal, and the seeds' bound d·log10(γ σ_max) + log10 ‖I‖.
+        Mean of the heatmap's d-th diagonal, and the bound the cell states, d·log10(b) + log10 ‖I‖ with b its
+        ``step_bound`` (all NaN when the cell states none: :func:`lag_bound`).
     gradient_flow_log10 : (T, T)
         log10 ‖∂E_t/∂s_k‖ (:func:`gradient_flow_log10`).
     eigenvalues : (H,) complex, singular_values : (H,)
-        Of the cell's recurrent matrix, by decreasing modulus.
+        Of the cell's recurrent matrix (W_hh, or its candidate block: what ``model.spectral_radius`` sets), by
+        decreasing modulus.
     lyapunov : (m,)
         Top Lyapunov exponents of the driven dynamics along the probe sequence (per step).
     hidden : (T, H)
@@ -435,6 +726,29 @@ class Diagnostics:
     slow_note : str
         Empty when the spectrum and the Lyapunov exponents were computed for this network; else a sentence saying
         which earlier weights they belong to (the app recomputes them at a lower rate when they are costly).
+    loss_note : str
+        Empty when the probe batch has a loss; else why not (no readout, no targets): then ``loss`` and
+        ``long_term`` are NaN, ``gradient_flow_log10`` is all NaN and ``grad_norms`` is empty, and the views that
+        draw them show this sentence instead.
+    param_sensitivity : (T,)
+        log10 ‖ds_t/dθ_rec‖_F along the probe sequence, the curse-of-memory sensitivity
+        (:func:`param_sensitivity`); ``sensitivity_mode`` says "exact" or "estimated" (:func:`plan_sensitivity`).
+    heatmap_probes : int
+        Random probes m of an estimated heatmap (its error: :func:`estimate_error_log10`); 0 when exact.
+    step_bound, step_bound_formula : float, str
+        The cell's bound b on ‖∂s_t/∂s_{t−1}‖₂ and its formula in words; NaN and "" when the cell states none.
+    recurrence_eigenvalues : (n,) complex, recurrence_matrix : str
+        Eigenvalues of the cell's effective linear recurrence (leaky: diag(α) + diag(1−α)·W_hh) by decreasing
+        modulus, and the name of that matrix; empty and "" for cells without one (LSTM, GRU).
+    jacobian_eigenvalues : (n_t, S) complex, jacobian_steps : (n_t,) int
+        Eigenvalues of the actual step Jacobian ∂s_t/∂s_{t−1} of the probe sequence at the steps t listed
+        (:func:`jacobian_eigenvalues`), for every cell.
+    regime : str
+        :func:`regime`: what the stated bound (or, for linear units, ρ of the effective recurrence) forces.
+    unrolled : UnrolledPass or None
+        The backward pass of probe sequence b along the unrolled network, as the experiment's BPTT runs it
+        (:func:`~rnnlab.core.unrolled.unrolled_pass`; the training layer adds it, with what clipping does to the
+        gradient: :func:`rnnlab.train.unrolled.with_unrolled`); None when not computed.
     """
 
     jacobian_log10: np.ndarray
@@ -457,16 +771,32 @@ class Diagnostics:
     heatmap_stride: int = 1
     heatmap_note: str = ""
     slow_note: str = ""
+    loss_note: str = ""
+    param_sensitivity: np.ndarray | None = None
+    sensitivity_mode: str = "exact"
+    heatmap_probes: int = 0
+    step_bound: float = float("nan")
+    step_bound_formula: str = ""
+    recurrence_eigenvalues: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.complex128))
+    recurrence_matrix: str = ""
+    jacobian_eigenvalues: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.complex128))
+    jacobian_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    regime: str = ""
+    unrolled: UnrolledPass | None = None
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every field as a named array (what ``rnnlab inspect`` writes; ``grad_norms`` is left out, the
-        gradients themselves are written)."""
-        return {f.name: np.asarray(getattr(self, f.name)) for f in fields(self) if f.name != "grad_norms"}
+        gradients themselves are written; the unrolled pass's fields as ``unrolled_<name>``)."""
+        out = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)
+               if f.name not in ("grad_norms", "unrolled")}
+        if self.unrolled is not None:
+            out.update({f"unrolled_{k}": v for k, v in self.unrolled.arrays().items()})
+        return out
 
 
 def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_cfg=None, b: int = 0,
              rng: np.random.Generator | None = None, feedback: np.ndarray | None = None,
-             budget: float | None = None, progress: Callable[[float], None] | None = None,
+             budget: float | None = None, no_loss: str = "", progress: Callable[[float], None] | None = None,
              slow: "Diagnostics | None" = None, slow_note: str = "") -> tuple[Diagnostics, Trace, dict]:
     """Run every diagnostic on a probe batch (x (T, B, I), y, mask (T, B)). Returns ``(Diagnostics, trace, grads)``
     where ``grads`` are the loss gradients of every parameter (full BPTT).
@@ -479,6 +809,9 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
     may raise :class:`~rnnlab.core._interrupt.Interrupted` to abandon the work. ``slow``: an earlier result whose
     eigenvalues, singular values and Lyapunov exponents (:func:`slow_cost`) are taken instead of recomputed, with
     ``slow_note`` saying so in the result.
+
+    Without a loss (``no_loss`` says why, or the network has no readout, or the mask scores nothing) the state
+    diagnostics are computed as usual and the loss-based ones are left empty (:attr:`Diagnostics.loss_note`).
     """
     from ..config import DiagnosticsConfig
     from .bptt import forward
@@ -497,14 +830,26 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
     with np.errstate(all="ignore"):
         with track.stage("bptt", 2 * T):
             trace = forward(net, x, feedback)
-            loss, dz = loss_and_dz(net, trace.z, y, mask)
-            grads = backward(net, trace, dz)
+            if not no_loss and net.n_out == 0:
+                no_loss = "the network has no readout, so there is no loss"
+            if not no_loss and not np.any(mask):
+                no_loss = "no step of the probe batch is scored, so there is no loss"
+            T = trace.T
+            if no_loss:
+                loss, dz, grads = float("nan"), None, {}
+            else:
+                loss, dz = loss_and_dz(net, trace.z, y, mask)
+                grads = backward(net, trace, dz)
+        if cell.jacobian_moduli(net.params, trace.cache, b) is not None:
+            # exact at O(S) per entry (see jacobian_log10): plan rows only, at that cost (no estimate needed)
+            plan = plan_heatmap(trace.T, S, 1, 1, "exact", S, dc.norm, budget)
+        smode, sdirs = plan_sensitivity(net, trace.T, dc.probes, budget)
         offset = 0.5 * np.log10(S) if dc.norm == "frobenius" else 0.0
         with track.stage("heatmap", T):
             heat = jacobian_log10(net, trace, b, dc.norm, plan.mode, plan.probes, rng or np.random.default_rng(0),
                                   plan.stride)
         with track.stage("flow", T):
-            flow = gradient_flow_log10(net, trace, dz, b)
+            flow = gradient_flow_log10(net, trace, dz, b) if dz is not None else np.full((T, T), np.nan)
         if slow is None:
             with track.stage("spectrum", 1):
                 ev, sv = spectrum(net.recurrent_matrix())
@@ -514,8 +859,16 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
         else:
             ev, sv, lyap = slow.eigenvalues, slow.singular_values, slow.lyapunov
         with track.stage("long_term", T):
-            long_term = np.asarray(long_term_split(net, trace, dz, dc.long_lag, full=grads.get("W_hh")))
+            long_term = (np.asarray(long_term_split(net, trace, dz, dc.long_lag, full=grads))
+                         if dz is not None else np.full(3, np.nan))
         counts, edges = saturation_histogram(net, trace)
+        sb = cell.step_bound(net.params)
+        rec = cell.recurrence_eigenvalues(net.params)
+        rec_ev = np.zeros(0, dtype=np.complex128) if rec is None else np.asarray(rec[0], dtype=np.complex128).ravel()
+        rec_ev = rec_ev[np.argsort(-np.abs(rec_ev))]
+        rec_rho = float(np.max(np.abs(rec_ev))) if rec_ev.size else float("nan")
+        linear = rec is not None and net.cell.act.name == "linear"
+        jsteps = jacobian_eigenvalue_steps(trace.T, S)
         diag = Diagnostics(
             jacobian_log10=heat,
             lag_profile=lag_profile(heat),
@@ -532,11 +885,22 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
             sigma_max=float(sv[0]),
             gamma=net.gamma,
             loss=loss,
-            grad_norms=grad_norms(grads),
+            grad_norms=grad_norms(grads) if grads else {},
             heatmap_mode=plan.mode,
             heatmap_stride=plan.stride,
             heatmap_note=plan.note,
             slow_note=slow_note,
+            loss_note=no_loss,
+            param_sensitivity=param_sensitivity(net, trace, b, smode, sdirs, np.random.default_rng(1)),
+            sensitivity_mode=smode if smode == "exact" else f"estimated with {sdirs} random directions",
+            heatmap_probes=plan.probes if plan.mode == "estimated" else 0,
+            step_bound=float(sb[0]) if sb is not None else float("nan"),
+            step_bound_formula=sb[1] if sb is not None else "",
+            recurrence_eigenvalues=rec_ev,
+            recurrence_matrix=rec[1] if rec is not None else "",
+            jacobian_eigenvalues=jacobian_eigenvalues(net, trace, b, jsteps),
+            jacobian_steps=jsteps,
+            regime=regime(sb, rec_rho, linear, cell.label),
         )
     return diag, trace, grads
 

@@ -11,6 +11,7 @@ b_h       (G,)         recurrent bias (LSTM forget-gate block starts at +1)
 W_yh      (O, H)       readout weights, y_t = W_yh h_t + b_y
 b_y       (O,)         readout bias
 alpha     (H,)         leaky / ESN only: per-unit retention α (fixed, not trained)
+b_hn      (H,)         GRU with ``model.gru_reset_after`` only: the candidate's recurrent bias
 ========  ===========  ===========================================================================
 
 The output is a softmax over O classes (classification, cross-entropy loss) or linear (regression, squared
@@ -20,13 +21,13 @@ parameters of their own (documented in their files).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import get_activation
 from .cells import Cell, get_cell
 from .init import sigma_max, spectral_radius
+from .workspace import Workspace
 
 __all__ = ["Network", "build_network", "READOUT_PARAMS"]
 
@@ -45,11 +46,19 @@ class Network:
     params : dict[str, ndarray]
         See the module docstring for names and shapes.
     output : {"softmax", "linear"}
+    frozen : tuple of str
+        Parameters that never learn although the cell's would (an imported model's biases that its file does not
+        have: they stay zero, so the weights can be written back in the file's layout).
+    workspace : Workspace
+        The buffers of the forward and backward passes, reused from call to call (see
+        :mod:`rnnlab.core.workspace`); every network has its own, a copy starts with an empty one.
     """
 
     cell: Cell
     params: dict[str, np.ndarray]
     output: str
+    frozen: tuple[str, ...] = ()
+    workspace: Workspace = field(default_factory=Workspace, repr=False, compare=False)
 
     @property
     def arch(self) -> str:
@@ -58,8 +67,8 @@ class Network:
 
     @property
     def trainable(self) -> tuple[str, ...]:
-        """Names of the parameters that learn: the cell's trainable ones and the readout."""
-        return tuple(self.cell.trainable) + READOUT_PARAMS
+        """Names of the parameters that learn: the cell's trainable ones and the readout, less the frozen."""
+        return tuple(k for k in tuple(self.cell.trainable) + READOUT_PARAMS if k not in self.frozen)
 
     @property
     def n_in(self) -> int:
@@ -96,10 +105,10 @@ class Network:
 
     def copy(self) -> "Network":
         """A deep copy (parameters copied; the cell object is stateless and shared)."""
-        return Network(self.cell, {k: v.copy() for k, v in self.params.items()}, self.output)
+        return Network(self.cell, {k: v.copy() for k, v in self.params.items()}, self.output, self.frozen)
 
     def astype(self, dtype) -> "Network":
-        return Network(self.cell, {k: v.astype(dtype) for k, v in self.params.items()}, self.output)
+        return Network(self.cell, {k: v.astype(dtype) for k, v in self.params.items()}, self.output, self.frozen)
 
 
 def build_network(model, n_in: int, n_out: int, output: str, rng: np.random.Generator) -> Network:
@@ -120,7 +129,7 @@ def build_network(model, n_in: int, n_out: int, output: str, rng: np.random.Gene
     """
     if output not in ("softmax", "linear"):
         raise ValueError(f"output must be 'softmax' or 'linear', got {output!r}")
-    cell = get_cell(model.arch)(n_in, model.hidden_size, get_activation(model.activation))
+    cell = get_cell(model.arch).from_model(model, n_in)
     p = cell.init_params(model, rng)
     p["W_yh"] = rng.standard_normal((n_out, model.hidden_size)) * model.output_scale
     p["b_y"] = np.zeros(n_out)

@@ -12,8 +12,11 @@ from .lesson_panel import LessonPanel, clear_highlight
 from .controller import Controller
 from ..train.snapshot import Snapshot
 from .files import FileActions
+from .import_badge import ImportBadge
+from .import_files import ImportFiles
 from .panels import ALL_PANELS
 from .presentation import Presentation, load_classroom
+from .recorder import RecordActions
 from .plots import VIEWS
 from .status_bar import StatusBar
 
@@ -21,7 +24,9 @@ __all__ = ["MainWindow"]
 
 #: view ids in the rows of the central area (the heatmap first: it is the point of the app)
 LAYOUT = (("heatmap", "lag_profile", "gradient_flow"), ("grad_norms", "loss", "spectrum"),
-          ("hidden_states", "saturation"))
+          ("hidden_states", "saturation", "memory", "lyapunov"), ("unrolled",))
+#: the rows' heights, normal and in presentation mode (its third row hidden)
+ROW_SIZES, PRESENTATION_ROW_SIZES = (380, 340, 220, 230), (1, 1, 0, 1)
 SPEEDS = (("as fast as possible", 0.0), ("100 steps/s", 100.0), ("20 steps/s", 20.0), ("5 steps/s", 5.0),
           ("1 step/s", 1.0))
 
@@ -33,6 +38,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.remember = remember
         self.controller = Controller(exp, mode=mode, confirm=self._confirm, parent=self)
         self.files = FileActions(self, self.controller)
+        self.imports = ImportFiles(self, self.controller, lambda title, text: self.files.error(title, text))
+        self.import_badge = ImportBadge()
         self.banner = Banner()
         self.views = {vid: VIEWS[vid]() for row in LAYOUT for vid in row}
         self.plots = list(self.views.values())
@@ -64,6 +71,7 @@ class MainWindow(QtWidgets.QMainWindow):
         central = QtWidgets.QWidget()
         lay = QtWidgets.QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.import_badge)
         lay.addWidget(self.banner)
         self.rows_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.row_splitters = []
@@ -74,7 +82,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 sp.addWidget(next(it))
             self.rows_splitter.addWidget(sp)
             self.row_splitters.append(sp)
-        self.rows_splitter.setSizes([380, 340, 220])
+        self.rows_splitter.setSizes(list(ROW_SIZES))
         lay.addWidget(self.rows_splitter, 1)
         self.setCentralWidget(central)
 
@@ -154,11 +162,20 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addAction(act("&Open experiment…", lambda: self.files.open(), ("Ctrl+O",)))
         m.addAction(act("&Save experiment", lambda: self.files.save(), ("Ctrl+S",)))
         m.addAction(act("Save experiment &as…", lambda: self.files.save(save_as=True), ("Ctrl+Shift+S",)))
+        m.addSeparator()
+        m.addAction(act("Open &model…", lambda: self.imports.open_model(), ("Ctrl+M",),
+                        "A trained network: a PyTorch state_dict (.safetensors, .pt), an ONNX model or an rnnlab "
+                        ".npz (docs/import.md)"))
+        m.addAction(act("Open &data…", lambda: self.imports.open_data(), ("Ctrl+D",),
+                        "Your sequences (.npz, .npy, .csv): the file task, for an imported model or rnnlab's cell"))
+        m.addSeparator()
         self.recent_menu = m.addMenu("Recent experiments")
         self.files.recentChanged.connect(self._fill_recent)
         self._fill_recent()
         m.addSeparator()
-        m.addAction(act("Export &run…", lambda: self.files.export_run(), (), "config.toml, metrics.csv, state.npz"))
+        m.addAction(act("Export &run…", lambda: self.files.export_run(), (),
+                        "config.toml, metrics.csv, state.npz; for an imported model also weights.safetensors (its "
+                        "file's names and layout)"))
         m.addAction(act("Open s&weep results…", lambda: self.open_sweep(), (),
                         "The phase diagram of an `rnnlab sweep` folder; click a cell to open it"))
         exp_menu = m.addMenu("Export &plot")
@@ -166,6 +183,8 @@ class MainWindow(QtWidgets.QMainWindow):
             sub = exp_menu.addMenu(p.title)  # files are named by view id (plain ASCII): heatmap.png
             for kind in ("png", "svg", "csv"):
                 sub.addAction(act(f"{kind.upper()}…", lambda _=False, p=p, k=kind: self.files.export_plot(p, k)))
+        self.recording = RecordActions(self)  # File ▸ Record… (the window or one view, as GIF or MP4)
+        m.addAction(self.recording.action)
         m.addSeparator()
         m.addAction(act("&Quit", self.close, ("Ctrl+Q",)))
         pm = self.presets_menu = mb.addMenu("&Presets")
@@ -263,6 +282,18 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_experiment(self, exp) -> None:
         if self.remember:
             self.files.remember_experiment(exp)
+        self.import_badge.show_for(exp)
+        self._enable_training(exp)
+
+    def _enable_training(self, exp) -> None:
+        """Play and Step only where there is a loss to train on (an imported model needs a readout and data)."""
+        from ..train.imported import no_loss
+
+        why = no_loss(exp)
+        for a, tip in ((self.play_action, "Train continuously / pause (Space)"),
+                       (self.step_action, "One training step (Right, S)")):
+            a.setEnabled(not why)
+            a.setToolTip(f"Nothing to train: {why}" if why else tip)
 
     def _rewind(self) -> None:
         self.banner.hide()
@@ -391,6 +422,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.remember:
             self._save_layout()
             self.files.remember_experiment(self.controller.exp)
+        self.recording.shutdown()
         self.controller.shutdown()
         self._draw_timer.stop()
         self._pending.clear()

@@ -1,18 +1,9 @@
-"""Presentation mode and classroom files.
+"""Presentation mode, and applying a classroom file's access rules (locks, hidden keys) to the panels.
 
 Presentation mode is for a projector at the back of a room: full screen, fonts and lines about 1.6× larger and
-bold, a high-contrast palette (black on white), and the advanced controls hidden. A *classroom file* (TOML) lets a
-teacher prepare a session and keep students on track::
-
-    [classroom]
-    presentation = true                 # start in presentation mode
-    preset = "clipping"                 # or: config = "my-experiment.toml" (relative to this file)
-    lesson = "main"                     # open this lesson
-    lock = ["model.arch", "seed"]       # shown but not editable
-    hide = ["remedies.hf_mu"]           # not shown at all
-    set = { "task.length" = 30 }        # overrides on top of the preset/config
-
-Keys in ``lock``/``hide`` are any experiment keys (docs/config.md); errors name the file and the key.
+bold, a high-contrast palette (black on white), and the advanced controls hidden. Classroom files (the format is
+in docs/classroom.md; they are read by :mod:`rnnlab.lessons.classroom`, without Qt) choose an experiment *or* a
+lesson, presentation mode, and the controls students may not change (``lock``) or see (``hide``).
 """
 
 from __future__ import annotations
@@ -93,8 +84,8 @@ class Presentation:
         for p in win.plots:
             p.set_scale(SCALE if on else 1.0)
             p.setVisible(not (on and p.view_id in SECONDARY_VIEWS) or p is getattr(win, "watched", None))
-        if on:  # the hidden third row leaves the space to the others
-            win.rows_splitter.setSizes([1, 1, 0])
-        else:
-            win.rows_splitter.setSizes([380, 340, 220])
+        from .main_window import PRESENTATION_ROW_SIZES, ROW_SIZES
+
+        # the hidden third row leaves the space to the others
+        win.rows_splitter.setSizes(list(PRESENTATION_ROW_SIZES if on else ROW_SIZES))
         self._apply_access()

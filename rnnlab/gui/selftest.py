@@ -64,6 +64,7 @@ def selftest(preset: str = "clipping", steps: int = 20, verbose: bool = True) ->
         check("export plot (PNG)", lambda: _export(win.plots[0], Path(tmp) / "heatmap.png"))
         check("export plot (SVG)", lambda: _export(win.plots[0], Path(tmp) / "heatmap.svg"))
         check("window renders", lambda: _render(win))
+        check("record a GIF", lambda: _record(win.plots[0], Path(tmp) / "heatmap.gif"))
     from .app import dispose
 
     dispose(win)
@@ -126,6 +127,21 @@ def _export(plot, path: Path) -> None:
     plot.export_image(path)
     if not path.exists() or path.stat().st_size < 100:
         raise RuntimeError(f"{path.name} was not written")
+
+
+def _record(widget, path: Path) -> None:
+    """Three frames of a view into an animated GIF (File ▸ Record's writer), read back."""
+    from PIL import Image
+
+    from .recorder import FrameWriter, grab_frame
+
+    writer = FrameWriter(path, (240, 160), 10)
+    for _ in range(3):
+        writer.add(grab_frame(widget, writer.size))
+    writer.close()
+    with Image.open(path) as im:
+        if im.format != "GIF" or im.size != (240, 160):
+            raise RuntimeError(f"{path.name}: {im.format} {im.size}")
 
 
 def _report(failures: list[str], t0: float, log) -> int:

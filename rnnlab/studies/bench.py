@@ -9,9 +9,27 @@ Figures (milliseconds are medians of repeats):
 * ``heatmap_ms``: the exact ∂h_t/∂h_k heatmap, T = 128, H = 128, with its FLOP rate ``heatmap_gflops`` and
   ``heatmap_efficiency`` = that rate ÷ the rate of one (H×H)·(H×H) product (``gemm_gflops``; target ≥ 0.6);
 * ``heatmap_estimated_ms``: the same heatmap estimated with 16 random probes;
+* ``heatmap_indrnn_ms``: the exact heatmap of an IndRNN (diagonal step Jacobians, H = 32) at T = 10,000, every
+  entry, and ``heatmap_indrnn_every10th_ms`` every 10th row (the window's plan at that length);
 * ``train_step_ms``: one trainer step (no diagnostics) of the same network on a random task, against
   ``train_raw_bptt_ms``, the bare forward + backward pass on its batch; ``train_step_over_bptt`` is their ratio
   (target ≤ 1.1); ``snapshot_expensive_ms``: a snapshot with every diagnostic.
+* ``cells.<arch>.<dtype>``: every registered cell (and the GRU's reset-after variant, ``gru_reset_after``) in
+  float32 and float64, B = 32, T = 100, H = 128, I = O = 8, softmax readout at every step, forward + loss + full
+  BPTT: ``bptt_ms``, ``floor_ms`` (T times the cell's own recurrent products, forward and backward, as its passes
+  do them: :meth:`~rnnlab.core.cells.Cell.recurrent_products`) and ``bptt_over_floor`` (target ≤ 2); with
+  ``--compare-torch``, ``torch_ms`` (PyTorch eager, one thread: ``nn.RNN``/``nn.LSTM``/``nn.GRU``, the other cells
+  written as a loop of PyTorch operations, see :mod:`._torch_ref`) and ``speedup`` = torch_ms / bptt_ms (target
+  ≥ 1.2), measured interleaved with rnnlab's so that a busy machine slows both alike;
+* ``library_path``: the vanilla float64 and LSTM float32 steps measured in a fresh ``python`` that imports
+  ``rnnlab.core`` the way a notebook does (no ``rnnlab`` command, no process tuning, NumPy's default threads),
+  against the same in this process (``*_over_command``; target ≤ 1.1);
+* ``threads``: the vanilla float64 and LSTM float32 steps with one and with two BLAS threads, the default rnnlab
+  uses (``core_threads``), and with ``--compare-torch`` PyTorch at its default thread count;
+* ``heatmaps.<arch>``: the exact ∂s_t/∂s_k heatmap of each cell (T = 64, H = 64, float64) and
+  ``over_scaled_vanilla`` = its time ÷ (the vanilla's × (S/H)³) (target ≤ 1.5 for the gated cells);
+* ``startup``: seconds from starting ``python -m rnnlab`` to its window drawn (offscreen, median of 5; target
+  ≤ 1.2 s from source), and for a frozen bundle when ``--frozen PATH`` names its executable (target ≤ 2 s).
 
 The app's figures (``rnnlab bench --gui``) come from :mod:`rnnlab.gui.bench` and are passed in as ``extra``.
 """
@@ -25,7 +43,8 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["run_bench", "median_ms", "bench_core", "bench_training", "print_bench"]
+__all__ = ["run_bench", "median_ms", "interleaved_ms", "bench_core", "bench_training", "bench_cells",
+           "bench_library_path", "bench_threads", "bench_heatmaps", "bench_startup", "print_bench", "CELL_VARIANTS"]
 
 
 def median_ms(f: Callable[[], object], repeats: int = 15, warmup: int = 2) -> float:
@@ -38,6 +57,271 @@ def median_ms(f: Callable[[], object], repeats: int = 15, warmup: int = 2) -> fl
         f()
         ts.append(time.perf_counter() - t0)
     return float(np.median(ts) * 1e3)
+
+
+def interleaved_ms(fns: dict[str, Callable[[], object]], repeats: int = 15, warmup: int = 2) -> dict[str, float]:
+    """Median wall time (ms) of each function, the functions called in turn within every repeat (so that a load
+    that comes and goes on a shared machine falls on all of them alike)."""
+    for f in fns.values():
+        for _ in range(warmup):
+            f()
+    ts: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            ts[k].append(time.perf_counter() - t0)
+    return {k: float(np.median(v) * 1e3) for k, v in ts.items()}
+
+
+#: the benchmarked cells: every registered cell, and the GRU's reset-after variant (PyTorch's and ONNX's GRU)
+def _variants() -> dict[str, dict]:
+    from ..core.cells import CELLS
+
+    out = {name: {"arch": name} for name in CELLS}
+    out["gru_reset_after"] = {"arch": "gru", "gru_reset_after": True}
+    return out
+
+
+CELL_VARIANTS = _variants()
+#: the cell the others' heatmap cost is scaled against
+VANILLA = next(iter(CELL_VARIANTS))
+
+
+def _cell_net(key: str, H: int, I: int, dtype: str, seed: int = 0):
+    from ..config import ModelConfig
+    from ..core import build_network
+
+    return build_network(ModelConfig(hidden_size=H, dtype=dtype, **CELL_VARIANTS[key]), I, I, "softmax",
+                         np.random.default_rng(seed))
+
+
+def _softmax_batch(T: int, B: int, I: int, dtype: str, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((T, B, I)).astype(dtype), rng.integers(0, I, (T, B)), np.ones((T, B)))
+
+
+def bench_cells(quick: bool = False, torch: bool = False, dtypes=("float32", "float64"),
+                cells: list[str] | None = None) -> dict:
+    """``cells.<arch>.<dtype>``: bptt_ms, floor_ms, bptt_over_floor (and torch_ms, speedup with ``torch``)."""
+    from ..core import loss_and_grads
+
+    B, T, H, I = (8, 20, 32, 4) if quick else (32, 100, 128, 8)
+    reps = 3 if quick else 15
+    ref = None
+    if torch:
+        from . import _torch_ref as ref
+
+        ref.set_threads(1)
+    out: dict = {}
+    for key in cells or CELL_VARIANTS:
+        out[key] = {}
+        for dtype in dtypes:
+            net = _cell_net(key, H, I, dtype)
+            x, y, mask = _softmax_batch(T, B, I, dtype)
+            prod = net.cell.recurrent_products(net.params, B, dtype, np.random.default_rng(2))
+
+            def floor(prod=prod):
+                for _ in range(T):
+                    prod()
+
+            fns = {"floor": floor, "bptt": lambda net=net, x=x, y=y, mask=mask: loss_and_grads(net, x, y, mask)}
+            if ref is not None:
+                step = ref.make_step(net, x, y)
+                if step is not None:
+                    fns["torch"] = step
+            ms = interleaved_ms(fns, reps)
+            r = {"bptt_ms": ms["bptt"], "floor_ms": ms["floor"], "bptt_over_floor": ms["bptt"] / ms["floor"]}
+            if "torch" in ms:
+                r["torch_ms"] = ms["torch"]
+                r["speedup"] = ms["torch"] / ms["bptt"]
+            out[key][dtype] = r
+    return {"cells": out}
+
+
+_LIBRARY_PROBE = """
+import json, sys, time
+import numpy as np
+import rnnlab.core
+from rnnlab.studies.bench import _cell_net, _softmax_batch, median_ms
+from rnnlab.core import loss_and_grads
+out = {}
+for key, dtype in json.loads(sys.argv[1]):
+    net = _cell_net(key, 128, 8, dtype)
+    x, y, mask = _softmax_batch(100, 32, 8, dtype)
+    out[key + "." + dtype] = median_ms(lambda: loss_and_grads(net, x, y, mask), int(sys.argv[2]))
+print(json.dumps(out))
+"""
+
+_LIBRARY_CASES = (("rnn", "float64"), ("lstm", "float32"))
+
+
+def _clean_env() -> dict:
+    """The environment of a plain ``python``: without the thread limits the ``rnnlab`` command sets."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                              "MKL_NUM_THREADS", "RNNLAB_CORE_THREADS")}
+    return env
+
+
+def bench_library_path(quick: bool = False) -> dict:
+    """The same steps in a fresh interpreter that only imports ``rnnlab.core`` (a notebook) and in this process."""
+    import json
+    import subprocess
+    import sys
+
+    from ..core import loss_and_grads
+
+    reps = 3 if quick else 15
+    cases = _LIBRARY_CASES[:1] if quick else _LIBRARY_CASES
+    res: dict = {}
+    here = {}
+    for key, dtype in cases:
+        net = _cell_net(key, 128, 8, dtype)
+        x, y, mask = _softmax_batch(100, 32, 8, dtype)
+        here[f"{key}.{dtype}"] = median_ms(lambda: loss_and_grads(net, x, y, mask), reps)
+    try:
+        proc = subprocess.run([sys.executable, "-c", _LIBRARY_PROBE, json.dumps(cases), str(reps)],
+                              capture_output=True, text=True, env=_clean_env(), timeout=600)
+        there = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, ValueError, IndexError, OSError) as exc:
+        return {"library_path": {"error": f"the probe interpreter failed: {exc}"}}
+    for k in here:
+        res[k] = {"notebook_ms": there[k], "command_ms": here[k], "notebook_over_command": there[k] / here[k]}
+    return {"library_path": res}
+
+
+def bench_threads(quick: bool = False, torch: bool = False, record: bool = False) -> dict:
+    """One and two BLAS threads for the headless steps, and PyTorch at its default threads (with ``torch``).
+    ``headless_choice``: 2 when two threads were at least 10 % faster on both steps, else 1; ``record`` writes it
+    to rnnlab's ``threads.json``, which headless commands read (``rnnlab/_runtime.py``)."""
+    from ..core import _blas, loss_and_grads
+
+    reps = 3 if quick else 11
+    before = _blas.core_threads()
+    res: dict = {"core_threads": before, "openblas": bool(_blas.blas_library())}
+    ref = None
+    if torch:
+        from . import _torch_ref as ref
+
+        ref.set_threads(None)  # PyTorch's default
+        res["torch_default_threads"] = ref.threads()
+    for key, dtype in _LIBRARY_CASES[:1] if quick else _LIBRARY_CASES:
+        net = _cell_net(key, 128, 8, dtype)
+        x, y, mask = _softmax_batch(100, 32, 8, dtype)
+        fns = {}
+        for n in (1, 2):
+            def f(n=n):
+                _blas.set_core_threads(n)
+                try:
+                    loss_and_grads(net, x, y, mask)
+                finally:
+                    _blas.set_core_threads(before)
+            fns[f"threads_{n}"] = f
+        if ref is not None:
+            step = ref.make_step(net, x, y)
+            if step is not None:
+                fns["torch_default"] = step
+        ms = interleaved_ms(fns, reps)
+        r = {f"{k}_ms": v for k, v in ms.items()}
+        r["default_ms"] = ms[f"threads_{max(1, before) if before in (1, 2) else 1}"]
+        if "torch_default" in ms:
+            r["speedup_at_defaults"] = ms["torch_default"] / r["default_ms"]
+        res[f"{key}.{dtype}"] = r
+    if ref is not None:
+        ref.set_threads(1)
+    both = [res[k] for k in res if isinstance(res[k], dict)]
+    faster = 2 if both and all(r["threads_2_ms"] < 0.9 * r["threads_1_ms"] for r in both) else 1
+    res["headless_choice"] = faster
+    if record:
+        res["recorded_in"] = _record_threads(faster, both)
+    return {"threads": res}
+
+
+def _record_threads(n: int, figures: list) -> str:
+    """Write the headless thread count to rnnlab's ``threads.json`` (atomically); returns the path, or why not."""
+    import json
+
+    from .._runtime import threads_file
+    from ..train.outputs import atomic_path
+
+    path = threads_file()
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps({"headless": n, "measured": figures,
+                                       "when": time.strftime("%Y-%m-%d %H:%M:%S")}), encoding="utf-8")
+    except OSError as exc:
+        return f"not recorded: {exc}"
+    return str(path)
+
+
+def bench_heatmaps(quick: bool = False) -> dict:
+    """The exact heatmap of every cell's first sequence (T = H = 64, float64) and its cost against the vanilla's
+    scaled by (S/H)³."""
+    from ..core import forward, jacobian_log10
+
+    T, H, I = (16, 16, 4) if quick else (64, 64, 8)
+
+    def heat(key: str) -> dict:
+        net = _cell_net(key, H, I, "float64", seed=3)
+        tr = forward(net, np.random.default_rng(4).standard_normal((T, 1, I)))
+        ms = median_ms(lambda: jacobian_log10(net, tr), 3 if not quick else 1, warmup=1)
+        return {"ms": ms, "S": net.cell.state_size,
+                "exact_any_T": net.cell.jacobian_moduli(net.params, tr.cache) is not None}
+
+    base = heat(VANILLA)["ms"]
+    res: dict = {}
+    for key in CELL_VARIANTS:
+        r = res[key] = heat(key)
+        r["over_scaled_vanilla"] = r["ms"] / (base * (r["S"] / H) ** 3)
+    return {"heatmaps": res, "heatmaps_T": T, "heatmaps_H": H}
+
+
+def bench_startup(quick: bool = False, frozen: str | None = None) -> dict:
+    """Seconds from starting the app's process to its window drawn (offscreen; median of 5, 1 when quick)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    n = 1 if quick else 5
+
+    def measure(cmd: list[str]) -> float | str:
+        times = []
+        with tempfile.TemporaryDirectory() as home:
+            env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RNNLAB_STARTUP_PROBE="1", XDG_CONFIG_HOME=home)
+            for _ in range(n):
+                t0 = time.perf_counter()
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+                line = ""
+                try:
+                    for line in proc.stdout:  # type: ignore[union-attr]
+                        if "window drawn" in line:
+                            break
+                    t = time.perf_counter() - t0
+                finally:
+                    try:
+                        proc.wait(timeout=60)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+                if "window drawn" not in line:
+                    return f"no window: {' '.join(cmd)} exited with {proc.returncode} (is PySide6 installed?)"
+                times.append(t)
+        return float(np.median(times))
+
+    res: dict = {}
+    for key, cmd in (("window_s", [sys.executable, "-m", "rnnlab", "gui", "--engine", "process"]),
+                     ("frozen_window_s", [frozen, "gui"] if frozen else None)):
+        if cmd is None:
+            continue
+        try:
+            v = measure(cmd)
+        except OSError as exc:
+            v = f"could not start {cmd[0]}: {exc}"
+        res[key if isinstance(v, float) else key.replace("_s", "_error")] = v
+    return {"startup": res}
 
 
 def _vanilla(H: int, I: int, dtype: str, seed: int = 0):
@@ -86,6 +370,17 @@ def bench_core(dtype: str = "float64", quick: bool = False) -> dict:
     res["heatmap_efficiency"] = res["heatmap_gflops"] / res["gemm_gflops"]
     res["heatmap_estimated_ms"] = median_ms(
         lambda: jacobian_log10(hnet, tr, mode="estimated", probes=16, rng=np.random.default_rng(0)), 3, warmup=1)
+    # a diagonal step Jacobian (IndRNN): the exact heatmap at O(H) per entry, at a length no dense cell reaches
+    from ..config import ModelConfig
+    from ..core import build_network
+
+    Td = 2000 if quick else 10_000
+    inet = build_network(ModelConfig(arch="indrnn", hidden_size=32, spectral_radius=1.0), I, I, "linear",
+                         np.random.default_rng(5))
+    itr = forward(inet, np.random.default_rng(6).standard_normal((Td, 1, I)))
+    res["heatmap_indrnn_T"] = Td
+    res["heatmap_indrnn_ms"] = median_ms(lambda: jacobian_log10(inet, itr), 1, warmup=0)
+    res["heatmap_indrnn_every10th_ms"] = median_ms(lambda: jacobian_log10(inet, itr, stride=10), 3, warmup=1)
     return res
 
 
@@ -109,15 +404,35 @@ def bench_training(quick: bool = False) -> dict:
             "snapshot_expensive_ms": snap}
 
 
-def run_bench(dtype: str = "float64", quick: bool = False, extra: list[Callable[[bool], dict]] | None = None) -> dict:
-    """All figures as a dict (``rnnlab bench`` prints it as JSON): the core's, the trainer's, then those of each
-    ``extra(quick)`` (the app's, with ``--gui``)."""
-    res = {"python": platform.python_version(), "numpy": np.__version__}
+def run_bench(dtype: str = "float64", quick: bool = False, extra: list[Callable[[bool], dict]] | None = None,
+              compare_torch: bool = False, frozen: str | None = None, cells: bool = True,
+              record_threads: bool = False) -> dict:
+    """All figures as a dict (``rnnlab bench`` prints it as JSON): the core's, the trainer's, every cell's, the
+    library path, threads, heatmaps, start-up, then those of each ``extra(quick)`` (the app's, with ``--gui``).
+    ``compare_torch`` adds PyTorch's figures (a RuntimeError when PyTorch cannot be imported); ``record_threads``
+    records the faster headless thread count (:func:`bench_threads`)."""
+    res: dict = {"python": platform.python_version(), "numpy": np.__version__}
+    if compare_torch:
+        from . import _torch_ref
+
+        res["torch"] = _torch_ref.version()
     res.update(bench_core(dtype, quick))
     res.update(bench_training(quick))
+    if cells:
+        res.update(bench_cells(quick, torch=compare_torch))
+        res.update(bench_library_path(quick))
+        res.update(bench_threads(quick, torch=compare_torch, record=record_threads and not quick))
+        res.update(bench_heatmaps(quick))
+        res.update(bench_startup(quick, frozen))
     for f in extra or []:
         res.update(f(quick))
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in res.items()}
+    return _rounded(res)
+
+
+def _rounded(v):
+    if isinstance(v, dict):
+        return {k: _rounded(x) for k, x in v.items()}
+    return round(v, 4) if isinstance(v, float) else v
 
 
 def print_bench(res: dict) -> None:

@@ -7,8 +7,8 @@
 ======================  ===================  =========================================================
 key                     shape                meaning
 ======================  ===================  =========================================================
-W_hx, W_hh, b_h         see core.network     the parameters under their documented names
-W_yh, b_y, (alpha)
+W_hx, W_hh, b_h         see core.network     the parameters under their documented names (the new cells'
+W_yh, b_y, (alpha)                           u, A, W, nu_log, …: docs/cells.md)
 x                       (T, B, I)            probe inputs
 y                       (T, B) or (T, B, O)  targets (class indices or values)
 mask                    (T, B)               1 where the output is scored
@@ -18,18 +18,46 @@ loss                    ()                   loss of the probe batch
 grad_<name>             like <name>          gradient of that loss (full BPTT)
 jacobian_log10          (T, T)               log10 ‖∂s_t/∂s_k‖ of probe sequence 0; NaN above the diagonal
 lag_profile             (T,)                 mean over t of jacobian_log10[t, t − d], d = 0 … T−1
-lag_bound               (T,)                 d·log10(γ σ_max) + log10 ‖I‖ (the seeds' bound)
+lag_bound               (T,)                 d·log10(b) + log10 ‖I‖, b the cell's step bound (NaN: none stated)
 gradient_flow_log10     (T, T)               log10 ‖∂E_t/∂s_k‖ of probe sequence 0
 eigenvalues             (H,) complex         of the cell's recurrent matrix (LSTM/GRU: the candidate block)
 singular_values         (H,)                 of the same matrix, decreasing
 lyapunov                (m,)                 top Lyapunov exponents of the driven dynamics (per step)
 saturation_counts       (20,)                histogram of f'(a) on [0, γ] ...
 saturation_edges        (21,)                ... and its bin edges
-long_term               (3,)                 ‖∂E/∂W_hh short‖, ‖long‖ (lags > L), long share
+long_term               (3,)                 ‖∂E/∂θ_rec short‖, ‖long‖ (lags > L), long share
 rho, sigma_max, gamma   ()                   ρ(W_hh), σ_max(W_hh), γ
 hidden                  (T, H)               hidden states of probe sequence 0 (= h[:, 0])
 heatmap_mode            () str               "exact" or "estimated" (how jacobian_log10 was computed) ...
 heatmap_stride, _note   (), () str           ... every how many rows t, and why (empty: as configured)
+heatmap_probes          ()                   random probes m of an estimated heatmap (0: exact)
+step_bound              ()                   b with ‖∂s_t/∂s_{t−1}‖₂ ≤ b at every step (NaN: none stated) ...
+step_bound_formula      () str               ... and its formula in words ("" when none)
+recurrence_eigenvalues  (n,) complex         of the cell's effective linear recurrence (empty: LSTM, GRU) ...
+recurrence_matrix       () str               ... and the name of that matrix ("diag(α) + diag(1−α)·W_hh")
+jacobian_eigenvalues    (n_t, S) complex     of the step Jacobian ∂s_t/∂s_{t−1} of probe sequence 0 ...
+jacobian_steps          (n_t,)               ... at these steps t (up to 32, evenly spaced)
+regime                  () str               what the stated bound forces (core.diagnostics.regime)
+loss_note               () str               empty, or why there is no loss (then loss, grad_*, the flow: NaN)
+param_sensitivity       (T,)                 log10 ‖ds_t/dθ_rec‖ of probe sequence 0 (the curse of memory)
+sensitivity_mode        () str               "exact" or "estimated with m random directions"
+unrolled_total_log10    (T,)                 log10 ‖∂E/∂s_k‖ of probe sequence 0 as the experiment's BPTT (full or
+                                             truncated) sums it: the unrolled view's backward pass ...
+unrolled_arrow_log10    (T,)                 ... what crosses the recurrent arrow into k (the part of ∂E/∂s_{k−1}
+                                             that comes through s_k; NaN at 0, −inf where nothing crosses) ...
+unrolled_flow_log10     (T, T)               ... gradient_flow_log10 where its loss's window reaches (NaN beyond)
+unrolled_scored, _reach (T,), (T,)           steps with a loss; the earliest step each loss reaches (−1: none)
+unrolled_windows, _cuts (n, 3), (m,)         the backward windows with a loss; the arrows truncation cuts
+unrolled_step_log10     (T,)                 log10 ‖∂s_j/∂s_{j−1}‖ (the factor of step j; NaN at 0) ...
+unrolled_product_rows   (R,)                 ... and the running products log10 ‖∂s_t/∂s_k‖ for these t ...
+unrolled_product_log10  (R, T)               ... (k ≤ t; NaN beyond), and their bound log10 Π‖∂s_j/∂s_{j−1}‖
+unrolled_bound_log10    (R, T)               (j = k+1 … t): in unrolled_norm, "spectral" or
+unrolled_norm, _probes  () str, ()           "frobenius" estimated with _probes random probes (0: exact)
+unrolled_note           () str               empty, or what was computed instead and why
+unrolled_factor         () str               the factor ∂s_j/∂s_{j−1} written out ({j}: the step; "" for gated cells)
+unrolled_k1, _k2        (), ()               the truncation followed (0: full BPTT)
+unrolled_grad_norm      ()                   ‖∂E/∂θ‖ of the probe batch by that BPTT ...
+unrolled_grad_norm_clipped, _clip, _clip_threshold   ... after the clipping in force ("none", "norm", "value")
 config                  () str               the experiment as TOML
 ======================  ===================  =========================================================
 
@@ -174,15 +202,19 @@ def save_npz(arrays: dict, path: str | Path) -> Path:
     return path
 
 
-def probe_arrays(exp, net, x, y, mask, rng=None, progress=None) -> tuple[dict, object]:
+def probe_arrays(exp, net, x, y, mask, rng=None, no_loss: str = "", progress=None) -> tuple[dict, object]:
     """Every array of the table above for ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B):
-    ``(arrays, diagnostics)``, the diagnostics computed once by :func:`rnnlab.core.diagnostics.diagnose`."""
+    ``(arrays, diagnostics)``, the diagnostics computed once by :func:`rnnlab.core.diagnostics.diagnose`
+    (``no_loss``: why there is no loss, see there)."""
     import numpy as np
 
     from ..config import dumps_toml
     from ..core.diagnostics import diagnose
 
-    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng, progress=progress)
+    from .unrolled import with_unrolled
+
+    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng, no_loss=no_loss, progress=progress)
+    diag = with_unrolled(diag, exp, net, trace, y, mask)
     arrays: dict = {k: v for k, v in net.params.items()}
     arrays.update(x=trace.x, y=y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
                   loss=np.asarray(diag.loss))
@@ -195,16 +227,23 @@ def probe_arrays(exp, net, x, y, mask, rng=None, progress=None) -> tuple[dict, o
 def write_state(trainer, path: str | Path) -> None:
     """state.npz: final parameters, the probe batch, its loss and gradients, and the inspect diagnostics."""
     x, y, mask = trainer.probe
-    arrays, _ = probe_arrays(trainer.exp, trainer.net, x, y, mask)
+    arrays, _ = probe_arrays(trainer.exp, trainer.net, x, y, mask, no_loss=trainer.untrainable or "")
     save_npz(arrays, path)
 
 
 def write_run(trainer, out: str | Path) -> list[Path]:
-    """What ``rnnlab run`` writes, from a trainer in any state: config.toml, metrics.csv, state.npz."""
+    """What ``rnnlab run`` writes, from a trainer in any state: config.toml, metrics.csv, state.npz, and for an
+    imported model weights.safetensors (its file's tensors under their own names and layout, the fine-tuned ones
+    replaced: :func:`rnnlab.train.imported.export_weights`)."""
     from ..config import save_toml
 
     out = Path(out)  # (created by the first write; a failure is a WriteError of one line)
     save_toml(trainer.exp, out / "config.toml")
     write_metrics_csv(trainer.history, out / "metrics.csv")
     write_state(trainer, out / "state.npz")
-    return [out / "config.toml", out / "metrics.csv", out / "state.npz"]
+    paths = [out / "config.toml", out / "metrics.csv", out / "state.npz"]
+    if trainer.exp.model.source:
+        from .imported import export_weights
+
+        paths.append(export_weights(trainer, out / "weights.safetensors"))
+    return paths

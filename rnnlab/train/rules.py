@@ -26,9 +26,17 @@ def cell_of(exp: Experiment):
 
 
 def check(exp: Experiment) -> None:
-    """Raise :class:`ConfigError` if the engine cannot train ``exp`` as set (cheap: nothing is built)."""
+    """Raise :class:`ConfigError` if the engine cannot train ``exp`` as set (cheap: nothing is built; an imported
+    model and a data file are read once and kept, and must fit each other)."""
     cell = cell_of(exp)
     r = exp.remedies
+    task_cls = TASK_CLASSES.get(exp.task.name)
+    if exp.model.source or (task_cls is not None and task_cls.reads_file):
+        from . import imported
+
+        if exp.model.source:
+            imported.check(exp)
+        imported.check_data(exp)  # the data file can be read and fits the model (it is read once and kept)
     if r.hessian_free and not cell.supports_hessian_free:
         able = [n for n, c in CELLS.items() if c.supports_hessian_free]
         raise ConfigError(f"remedies.hessian_free = true needs a cell with an R-operator (model.arch = "
@@ -67,8 +75,12 @@ def applies(exp: Experiment) -> dict[str, str | None]:
     for key in _cell_keys() - set(cell.settings):
         owners = [c.label for c in CELLS.values() if key in c.settings]
         off(key, f"only for the {' and the '.join(owners)}")
+    for key, reason in cell.unused_settings.items():
+        off(key, reason)
     if m.init != "sparse":
         off("model.sparse_k", "only for model.init = 'sparse'")
+    if m.init != "nonnormal":
+        off("model.nonnormality", "only for model.init = 'nonnormal'")
     # the task's own settings
     for key in _task_keys() - set(task.settings if task else ()):
         owners = [t.name for t in TASK_CLASSES.values() if key in t.settings]
@@ -100,6 +112,9 @@ def applies(exp: Experiment) -> dict[str, str | None]:
             off(key, f"only for training.optimizer = {' or '.join(repr(o) for o in owners)}")
         if r.clip == "none":
             off("remedies.clip_threshold", "only with remedies.clip = 'norm' or 'value'")
+    if "W_hh" not in cell.trainable:
+        for key in ("remedies.l1", "remedies.l2"):
+            off(key, f"the {cell.label} trains no W_hh to penalise")
     if not cell.supports_hessian_free:
         off("remedies.hessian_free", f"not for the {cell.label} (the R-operator is written for the vanilla RNN)")
     if not cell.supports_omega:
@@ -108,7 +123,29 @@ def applies(exp: Experiment) -> dict[str, str | None]:
         off("remedies.tbptt_k2", "only with remedies.tbptt_k1 > 0")
     if exp.diagnostics.mode != "estimated":
         off("diagnostics.probes", "only with diagnostics.mode = 'estimated'")
+    if task is not None and not task.reads_length:
+        off("task.length", "the data file decides the sequence length")
+    if exp.model.source or (task is not None and task.reads_file):
+        from . import imported
+
+        for key, reason in imported.applies(exp).items():
+            off(key, reason)
+        nothing = imported.no_loss(exp)
+        if nothing:
+            for key in _TRAINING_KEYS + tuple(_optimizer_keys()):
+                off(key, f"nothing to train: {nothing}")
+    if not exp.model.source:
+        for key in ("model.source_layer", "model.source_direction", "model.source_readout"):
+            off(key, "only for an imported model (model.source)")
     return why
+
+
+#: the settings that only act on training (greyed out when an experiment has no loss to train on)
+_TRAINING_KEYS = ("training.optimizer", "training.learning_rate", "training.steps", "training.eval_every",
+                  "training.eval_batch_size", "remedies.clip", "remedies.clip_threshold", "remedies.tbptt_k1",
+                  "remedies.tbptt_k2", "remedies.l1", "remedies.l2", "remedies.omega", "remedies.teacher_forcing",
+                  "remedies.esn_washout", "remedies.esn_ridge", "remedies.hessian_free", "remedies.hf_damping",
+                  "remedies.hf_mu", "remedies.hf_max_cg")
 
 
 def applies_to(exp: Experiment, key: str) -> bool:

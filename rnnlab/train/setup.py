@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import ConfigError, Experiment
+from ..core.cells import get_cell
 from ..core.network import Network, build_network
 
 __all__ = ["Streams", "streams", "build", "checked_task", "output_kind", "apply_readout", "recurrent_spectrum",
-           "memory_needed", "check_memory", "validate", "spectrum_cached"]
+           "memory_needed", "check_memory", "validate", "spectrum_cached", "probe_batch"]
 
 
 @dataclass
@@ -50,13 +51,20 @@ def checked_task(exp: Experiment):
 
 
 def build(exp: Experiment, rngs: Streams | None = None):
-    """The task and a freshly drawn network of the experiment: ``(task, net, rngs)``.
+    """The task and a freshly drawn network of the experiment: ``(task, net, rngs)``. With ``model.source`` the
+    network is the imported model's chosen layer and the task feeds it through the layers below
+    (:func:`rnnlab.train.imported.build_imported`).
 
     An experiment that validates but cannot be built (a task that needs longer sequences, a spectral radius too
     small to represent) raises :class:`ConfigError` saying why; nothing else escapes.
     """
     rngs = rngs or streams(exp.seed)
     task = checked_task(exp)
+    if exp.model.source:
+        from .imported import build_imported
+
+        task, net = build_imported(exp, task)
+        return task, net, rngs
     m = exp.model
     try:
         with np.errstate(all="raise"):
@@ -152,6 +160,13 @@ def check_memory(exp: Experiment, what: str = "train", available: int | None = N
     return need
 
 
+def probe_batch(task, exp: Experiment, rngs: Streams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fixed probe batch ``(x, y, mask)`` that snapshots, ``state.npz`` and ``inspect --model`` diagnose:
+    min(batch size, 8) sequences from the probe stream of the seed."""
+    probe = task.sample(rngs.probe, min(exp.task.batch_size, 8))
+    return probe.x, probe.y, apply_readout(probe.mask, exp.model.readout)
+
+
 def apply_readout(mask: np.ndarray, readout: str) -> np.ndarray:
     """Restrict the task's mask (T, B) to the last scored step of each sequence when ``readout == "last"``."""
     if readout != "last":
@@ -174,8 +189,15 @@ def recurrent_spectrum(exp: Experiment, spectral_radius: float | None = None) ->
     so the matrix is drawn once per experiment and its spectrum rescaled (a preview that follows a slider costs
     nothing after the first call, even at H = 2048). Equal to drawing again up to rounding.
     """
-    ev, sv = _unit_spectrum(exp.replace("model.spectral_radius", 1.0))
+    if exp.model.source:  # an imported model's weights are what they are: its own spectrum, never rescaled
+        return _unit_spectrum(exp)
+    cell = get_cell(exp.model.arch)
     rho = exp.model.spectral_radius if spectral_radius is None else float(spectral_radius)
+    if "model.spectral_radius" in cell.unused_settings:  # (an orthogonal or LRU recurrence: ρ does not apply)
+        return _unit_spectrum(exp)
+    if not cell.radius_scales_recurrence:  # not linear in ρ: draw it at that radius
+        return _unit_spectrum(exp.replace("model.spectral_radius", rho))
+    ev, sv = _unit_spectrum(exp.replace("model.spectral_radius", 1.0))
     return ev * rho, sv * rho
 
 
@@ -207,8 +229,7 @@ def _unit_spectrum(exp: Experiment) -> tuple[np.ndarray, float]:
 def _compute_unit_spectrum(exp: Experiment) -> tuple[np.ndarray, float]:
     from ..core.diagnostics import spectrum
 
-    task = checked_task(exp)
-    net = build_network(exp.model, task.n_in, task.n_out, output_kind(task), streams(exp.seed).weights)
+    _, net, _ = build(exp)
     ev, sv = spectrum(net.recurrent_matrix())
     ev.setflags(write=False)
     return ev, float(sv[0])

@@ -219,3 +219,29 @@ def test_gui_engine_option_reaches_the_window(monkeypatch, engine):
     args = ["gui", "--preset", "clipping"] + (["--engine", engine] if engine == "thread" else [])
     assert main(args) == 0
     assert made["mode"] == engine
+
+
+def test_bench_compare_torch_says_clearly_when_torch_is_missing(capsys):
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("torch is installed here")
+    assert main(["bench", "--quick", "--compare-torch"]) != 0
+    err = capsys.readouterr().err
+    assert "--compare-torch needs PyTorch" in err and err.count("\n") == 1
+
+
+def test_bench_reports_every_cell_and_dtype(capsys):
+    import json
+
+    from rnnlab.core.cells import CELLS
+
+    assert main(["bench", "--quick", "--no-record"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    for arch in list(CELLS) + ["gru_reset_after"]:
+        for dtype in ("float32", "float64"):
+            r = d["cells"][arch][dtype]
+            assert r["bptt_ms"] > 0 and r["floor_ms"] > 0 and r["bptt_over_floor"] > 0
+        assert d["heatmaps"][arch]["ms"] > 0
+    assert d["library_path"]["rnn.float64"]["notebook_ms"] > 0
+    assert d["threads"]["headless_choice"] in (1, 2) and "recorded_in" not in d["threads"]

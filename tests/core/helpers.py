@@ -4,27 +4,49 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnlab.config import ModelConfig
+from rnnlab.config import ModelConfig, key_field
 from rnnlab.core import bptt
 from rnnlab.core.activations import ACTIVATIONS
 from rnnlab.core.cells import CELLS
 from rnnlab.core.network import build_network
 
-#: every registered cell and activation: a cell is gradient-checked by being registered
-ARCHS = tuple(CELLS)
+def _variants() -> tuple[str, ...]:
+    """Every registered cell, and each cell once more with each of its true/false settings switched on
+    (``"gru:gru_reset_after"``): a variant of a cell is gradient-checked by being declared in its ``settings``."""
+    out = []
+    for name, cell in CELLS.items():
+        out.append(name)
+        for key in cell.settings:
+            if key_field(key).type in (bool, "bool"):
+                out.append(f"{name}:{key.partition('.')[2]}")
+    return tuple(out)
+
+
+#: every registered cell (and cell variant) and activation: a cell is gradient-checked by being registered
+ARCHS = _variants()
 ACTS = tuple(ACTIVATIONS)
 
 
 def small_net(arch="rnn", act="tanh", H=5, I=3, O=2, output="linear", seed=0, radius=1.1, init="gaussian",
               dtype="float64"):
-    cfg = ModelConfig(arch=arch, activation=act, hidden_size=H, init=init, spectral_radius=radius,
-                      input_scale=0.8, output_scale=0.8, dtype=dtype)
+    """A small network; ``arch`` is a cell name or a variant ``"cell:flag"`` (that true/false model setting on)."""
+    name, *flags = arch.split(":")
+    cfg = ModelConfig(arch=name, activation=act, hidden_size=H, init=init, spectral_radius=radius,
+                      input_scale=0.8, output_scale=0.8, dtype=dtype, **{f: True for f in flags})
     net = build_network(cfg, I, O, output, np.random.default_rng(seed))
     rng = np.random.default_rng(seed + 100)
     # non-zero biases so that every term of the gradient is exercised
     net.params["b_h"] += 0.1 * rng.standard_normal(net.params["b_h"].shape)
     net.params["b_y"] += 0.1 * rng.standard_normal(net.params["b_y"].shape)
+    for extra in getattr(net.cell, "extra_params", ()):
+        if extra in net.params:
+            net.params[extra] += 0.1 * rng.standard_normal(net.params[extra].shape)
     return net
+
+
+def grad_names(net):
+    """The parameters that get a gradient: all but the fixed α and the derived ones (the orthogonal cell's W_hh)."""
+    return [n for n in net.params if n != "alpha" and n not in net.cell.derived_params]
 
 
 def batch(net, T=7, B=3, seed=1, every=True):

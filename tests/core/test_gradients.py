@@ -7,7 +7,7 @@ import pytest
 
 from rnnlab.core import bptt
 
-from .helpers import ACTS, ARCHS, assert_grads_close, batch, loss_of, numeric_grad, rel_err, small_net
+from .helpers import ACTS, ARCHS, assert_grads_close, batch, grad_names, loss_of, numeric_grad, rel_err, small_net
 
 TOL = 1e-6
 
@@ -19,7 +19,7 @@ def test_full_bptt_matches_finite_differences(arch, act, output, every):
     net = small_net(arch, act, output=output, seed=ARCHS.index(arch) * 10 + ACTS.index(act))
     x, y, mask = batch(net, every=every)
     loss, grads, _ = bptt.loss_and_grads(net, x, y, mask)
-    names = [n for n in net.params if n != "alpha"]
+    names = grad_names(net)
     num = numeric_grad(lambda: loss_of(net, x, y, mask), net.params, names)
     for n in names:
         assert grads[n].shape == net.params[n].shape
@@ -87,7 +87,7 @@ def test_truncated_bptt_matches_finite_differences(arch, act, k1, k2):
     net = small_net(arch, act, output="linear")
     x, y, mask = batch(net, T=8)
     loss, grads, _ = bptt.loss_and_grads(net, x, y, mask, k1, k2)
-    names = [n for n in net.params if n != "alpha"]
+    names = grad_names(net)
     num = numeric_grad(_Frozen(net, x, y, mask, k1, k2), net.params, names)
     assert_grads_close(grads, num, names, TOL)
 
@@ -114,7 +114,7 @@ def test_truncation_really_cuts_long_paths():
     assert rel_err(short["W_hx"], full["W_hx"]) > 1e-3
 
 
-@pytest.mark.parametrize("arch", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("arch", ARCHS)
 def test_closed_loop_teacher_forcing_gradient(arch):
     """Inputs partly fed back from the network's own output: the gradient through the feedback is exact."""
     net = small_net(arch, "tanh", I=2, O=2, output="linear")
@@ -122,7 +122,7 @@ def test_closed_loop_teacher_forcing_gradient(arch):
     fb = (np.random.default_rng(5).random((7, 3)) < 0.5).astype(float)
     fb[2, :] = 0.3  # soft mixing weights too
     loss, grads, _ = bptt.loss_and_grads(net, x, y, mask, feedback=fb)
-    names = [n for n in net.params if n != "alpha"]
+    names = grad_names(net)
     num = numeric_grad(lambda: loss_of(net, x, y, mask, fb), net.params, names)
     assert_grads_close(grads, num, names, TOL)
 

@@ -36,6 +36,10 @@ def window(qtbot):
         assert not w.controller.session.is_alive()
 
 
+def recurrent_panel(win):
+    return next(p for p in win.panels if type(p).__name__ == "RecurrentPanel")
+
+
 def editor(win, key):
     for p in win.panels:
         if key in p.editors:
@@ -96,7 +100,7 @@ def test_every_control_has_a_tooltip(window):
     for p in win.panels:
         for key, ed in p.editors.items():
             assert key in ed.widget.toolTip() and len(ed.widget.toolTip()) > 30, key
-    assert "spectral_radius" in win.panels[3].rho.toolTip()
+    assert "spectral_radius" in recurrent_panel(win).rho.toolTip()
 
 
 def test_invalid_value_is_refused_and_the_widget_snaps_back(window):
@@ -124,7 +128,7 @@ def test_change_that_needs_new_weights_asks_and_can_be_declined(window):
 
 def test_spectral_radius_slider_previews_before_applying(window):
     win = window()
-    panel = win.panels[3]
+    panel = recurrent_panel(win)
     before = panel._scatter.getData()[0].copy()
     rho = panel.rho
     pos = rho.slider.value() + 8  # a drag of 0.4 decades: preview only

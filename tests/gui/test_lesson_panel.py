@@ -129,17 +129,7 @@ def test_chooser_switches_lessons(panel, qtbot):
 
 
 def plots_for_test():
-    from rnnlab.gui.plots.grad_norms import GradNormsPlot
-    from rnnlab.gui.plots.gradient_flow import GradientFlowPlot
-    from rnnlab.gui.plots.heatmap import HeatmapPlot
-    from rnnlab.gui.plots.hidden_states import HiddenStatesPlot
-    from rnnlab.gui.plots.lag_profile import LagProfilePlot
-    from rnnlab.gui.plots.loss import LossPlot
-    from rnnlab.gui.plots.saturation import SaturationPlot
-    from rnnlab.gui.plots.spectrum import SpectrumPlot
-
-    return [HeatmapPlot(), LagProfilePlot(), GradientFlowPlot(), GradNormsPlot(), LossPlot(), SpectrumPlot(),
-            HiddenStatesPlot(), SaturationPlot()]
+    return [cls() for cls in VIEWS.values()]  # every registered view
 
 
 def test_highlight_frames_the_watched_plots(panel, qtbot):

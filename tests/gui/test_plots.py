@@ -9,20 +9,22 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
+from rnnlab.gui.plots import VIEWS
 from rnnlab.gui.plots.base import SnapshotPlot
 from rnnlab.gui.plots.grad_norms import GradNormsPlot
 from rnnlab.gui.plots.gradient_flow import GradientFlowPlot
 from rnnlab.gui.plots.heatmap import DEFAULT_LEVELS, HeatmapPlot
 from rnnlab.gui.plots.hidden_states import HiddenStatesPlot, nice_ceiling
 from rnnlab.gui.plots.lag_profile import LagProfilePlot
+from rnnlab.gui.plots import VIEWS
 from rnnlab.gui.plots.loss import LossPlot
+from rnnlab.gui.plots.lyapunov import LyapunovPlot
 from rnnlab.gui.plots.saturation import SaturationPlot
 from rnnlab.gui.plots.spectrum import SpectrumPlot
 from rnnlab.train.snapshot import HISTORY_COLUMNS, Event
 
-ALL = [HeatmapPlot, GradientFlowPlot, LagProfilePlot, GradNormsPlot, LossPlot, SpectrumPlot, HiddenStatesPlot,
-       SaturationPlot]
-TIME_SERIES = [GradNormsPlot, LossPlot, SpectrumPlot]
+ALL = list(VIEWS.values())  # every registered view
+TIME_SERIES = [GradNormsPlot, LossPlot, SpectrumPlot, LyapunovPlot]
 
 
 def make(qtbot, cls, show: bool = False):
@@ -92,7 +94,7 @@ def test_widget_life_cycle(qtbot, tmp_path, snapshots, cls):
 
 
 @pytest.mark.parametrize("cls", [HeatmapPlot, GradientFlowPlot, LagProfilePlot, HiddenStatesPlot, SaturationPlot,
-                                 SpectrumPlot], ids=lambda c: c.__name__)
+                                 SpectrumPlot, LyapunovPlot], ids=lambda c: c.__name__)
 def test_expensive_none_keeps_the_drawing(qtbot, snapshots, cls):
     snaps, _ = snapshots
     w = make(qtbot, cls)
@@ -141,6 +143,21 @@ def test_heatmap_image_levels_and_readout(qtbot, snapshots):
     assert "undefined" in w.readout_text(2, 5)
 
 
+def test_an_estimated_heatmap_states_its_error(qtbot, snapshots):
+    from rnnlab.core.diagnostics import estimate_error_log10
+
+    snaps, _ = snapshots
+    w = make(qtbot, HeatmapPlot)
+    w.update(snaps[-1])
+    assert "estimated" not in w.readout.text() and "Frobenius norm" in w.readout.text()
+    w.update(with_diag(snaps[-1], heatmap_mode="estimated", heatmap_probes=16, heatmap_stride=3,
+                       heatmap_note="estimated with 16 random probes; one row t in 3 computed"))
+    spread, bias = estimate_error_log10(16)
+    text = w.readout.text()
+    assert f"estimated with 16 probes (±{spread:.2g} decades per entry, bias ≥ {bias:.2g})" in text
+    assert "±0.079" in text and "-0.014" in text and "one row t in 3" in text and "would not stream" in text
+
+
 def test_heatmap_minus_inf_is_the_lowest_colour(qtbot, snapshots):
     snaps, _ = snapshots
     w = make(qtbot, HeatmapPlot)
@@ -182,6 +199,36 @@ def test_lag_profile_curves(qtbot, snapshots):
     header, data = w.data_table()
     np.testing.assert_array_equal(data[:, 1], prof)
     np.testing.assert_array_equal(data[:, 2], bound)
+    # the caption states the vanilla cell's own bound, with its value
+    d = snaps[-1].diagnostics
+    assert "b = γ·σ_max(W_hh)" in w.caption.text() and f"{d.step_bound:.3g}" in w.caption.text()
+
+
+def _diagnosed_snapshot(changes):
+    from rnnlab.config import Experiment
+    from rnnlab.train.trainer import Trainer
+
+    exp = Experiment().with_changes({"task.length": 15, "model.hidden_size": 6, **changes})
+    return Trainer(exp).snapshot(expensive=True)
+
+
+def test_lag_profile_states_each_cells_bound_or_none(qtbot):
+    w = make(qtbot, LagProfilePlot)
+    leaky = _diagnosed_snapshot({"model.arch": "leaky", "model.spectral_radius": 0.3, "model.leak_min": 0.95,
+                                 "model.leak_max": 0.99})
+    w.update(leaky)
+    text = w.caption.text()
+    assert "max α + max(1−α)·γ·σ_max(W_hh)" in text and "vanishing is forced" not in text
+    assert leaky.diagnostics.step_bound >= 1 and "≥ 1" in text
+    assert w.legend.getLabel(w.bound).text == "stated bound" and len(w.bound.yData) == 15
+    small = _diagnosed_snapshot({"model.spectral_radius": 0.3, "model.init": "orthogonal"})
+    w.update(small)
+    assert small.diagnostics.step_bound < 1 and "< 1: vanishing is forced" in w.caption.text()
+    for arch, label in (("lstm", "LSTM"), ("gru", "GRU")):
+        w.update(_diagnosed_snapshot({"model.arch": arch}))
+        assert w.bound.yData is None or len(w.bound.yData) == 0  # no line
+        assert f"no bound on ‖∂s_t/∂s_{{t−1}}‖ is stated for the {label}" in w.caption.text()
+        assert w.legend.getLabel(w.bound).text == "no bound stated"
 
 
 # --- gradient norms ---------------------------------------------------------------------------------------------------
@@ -270,9 +317,16 @@ def test_spectrum_eigenvalues_circles_and_series(qtbot, snapshots):
     snaps, _ = snapshots
     w = make(qtbot, SpectrumPlot)
     feed(w, snaps)
-    ev = snaps[-1].diagnostics.eigenvalues
+    d = snaps[-1].diagnostics
+    ev = d.recurrence_eigenvalues  # vanilla: the eigenvalues of W_hh itself
+    np.testing.assert_allclose(np.sort_complex(ev), np.sort_complex(d.eigenvalues), atol=1e-12)
     np.testing.assert_allclose(w.eigs.data["x"], ev.real)
     np.testing.assert_allclose(w.eigs.data["y"], ev.imag)
+    cloud = d.jacobian_eigenvalues.ravel()
+    assert cloud.size == len(d.jacobian_steps) * 12 > 0
+    np.testing.assert_allclose(w.cloud.data["x"], cloud.real)
+    np.testing.assert_allclose(w.cloud.data["y"], cloud.imag)
+    assert "dots: eig of W_hh" in w.plane_note.text() and "cloud: eig of ∂s_t/∂s_{t−1}" in w.plane_note.text()
     assert not w.inv_gamma.isVisible()  # tanh: 1/γ = 1, the unit circle
     np.testing.assert_allclose(w.rho_curve.yData, np.log10(history(snaps, "spectral_radius")))
     np.testing.assert_allclose(w.sigma_curve.yData, np.log10(history(snaps, "sigma_max")))
@@ -283,8 +337,56 @@ def test_spectrum_eigenvalues_circles_and_series(qtbot, snapshots):
     assert w.inv_gamma.isVisible() and np.allclose(np.hypot(x, y), 4.0)
     assert w.gamma_line.value() == pytest.approx(math.log10(4.0)) and "1/γ = 4" in w.legend.getLabel(w.inv_gamma).text
     header, data = w.data_table()
-    assert header == ["step", "spectral_radius", "sigma_max", "eig_re", "eig_im"]
+    assert header == ["step", "spectral_radius", "sigma_max", "eig_re", "eig_im", "jac_step", "jac_re", "jac_im"]
     np.testing.assert_array_equal(data[: len(ev), 3], ev.real)
+    np.testing.assert_array_equal(data[: cloud.size, 6], cloud.real)
+    np.testing.assert_array_equal(data[: cloud.size, 5], np.repeat(d.jacobian_steps, 12))
+
+
+def test_spectrum_draws_the_effective_recurrence_of_each_cell(qtbot):
+    w = make(qtbot, SpectrumPlot)
+    leaky = _diagnosed_snapshot({"model.arch": "leaky", "model.leak_min": 0.9, "model.leak_max": 0.99})
+    w.update(leaky)
+    d = leaky.diagnostics
+    assert d.recurrence_matrix == "diag(α) + diag(1−α)·W_hh"
+    # the dots are the leaky recurrence's eigenvalues, not W_hh's
+    np.testing.assert_allclose(np.sort(w.eigs.data["x"]), np.sort(d.recurrence_eigenvalues.real))
+    assert np.max(np.hypot(w.eigs.data["x"], w.eigs.data["y"])) != pytest.approx(np.max(np.abs(d.eigenvalues)))
+    assert "dots: eig of diag(α) + diag(1−α)·W_hh" in w.plane_note.text()
+    lstm = _diagnosed_snapshot({"model.arch": "lstm"})
+    w.update(lstm)
+    assert len(w.eigs.data) == 0 and len(w.cloud.data) == lstm.diagnostics.jacobian_eigenvalues.size > 0
+    assert "no dots: the LSTM has no state-independent recurrence" in w.plane_note.text()
+
+
+# --- Lyapunov exponents ---------------------------------------------------------------------------------------------
+def test_lyapunov_exponents_and_their_history(qtbot, snapshots):
+    snaps, _ = snapshots
+    w = make(qtbot, LyapunovPlot)
+    feed(w, snaps)
+    lam = snaps[-1].diagnostics.lyapunov
+    np.testing.assert_allclose(w.curve.yData, lam)
+    np.testing.assert_array_equal(w.curve.xData, np.arange(1, len(lam) + 1))
+    assert w.zero.value() == 0.0 and w.zero_t.value() == 0.0
+    with_diag_steps = [s.step for s in snaps if s.diagnostics is not None]
+    np.testing.assert_array_equal(w.l1_curve.xData, with_diag_steps)
+    np.testing.assert_allclose(w.l1_curve.yData, [s.diagnostics.lyapunov[0] for s in snaps if s.diagnostics])
+    assert f"λ_1 = {lam[0]:.3g}" in w.caption.text()
+    assert ("< 0: perturbations die out" in w.caption.text()) == (lam[0] < 0)
+    header, data = w.data_table()
+    assert header == ["i", "lambda_i", "step", "lambda_1"]
+    np.testing.assert_array_equal(data[: len(lam), 1], lam)
+    # a rewind drops the points after it; a reset drops them all
+    last = with_diag_steps[-1]
+    w.update(cheap(snaps[-1], history=rows([]), events=(Event(last - 1, f"rewound to step {last - 1}"),)))
+    assert list(w.buf.column("step")) == [s for s in with_diag_steps if s <= last - 1]
+    w.update(dataclasses.replace(snaps[0], events=(Event(0, "reset: new weights"),)))
+    assert list(w.buf.column("step")) == [snaps[0].step]
+    # a chaotic network: λ_1 > 0 is called so
+    chaotic = _diagnosed_snapshot({"model.spectral_radius": 3.0, "model.input_scale": 0.01, "task.name": "random",
+                                   "task.length": 200, "model.hidden_size": 40})
+    w.update(chaotic)
+    assert chaotic.diagnostics.lyapunov[0] > 0 and "> 0: a perturbation grows (chaotic)" in w.caption.text()
 
 
 # --- hidden states and saturation -----------------------------------------------------------------------------------

@@ -34,9 +34,12 @@ DEFAULT_VIEW_IDS = {
     "gradient_flow": "the gradient flow ∂E_t/∂h_k",
     "grad_norms": "the gradient norms",
     "loss": "the loss and success rate",
-    "spectrum": "the spectrum of W_hh",
+    "spectrum": "the spectrum of the recurrence",
     "hidden_states": "the hidden states",
     "saturation": "the saturation histogram",
+    "memory": "the curse-of-memory view",
+    "lyapunov": "the Lyapunov exponents",
+    "unrolled": "the unrolled network",
 }
 LESSONS = all_lessons(views=DEFAULT_VIEW_IDS)
 STEPS = [(lesson, step) for lesson in LESSONS for step in lesson.steps]

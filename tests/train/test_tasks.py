@@ -9,6 +9,7 @@ check, while a wrong baseline or generator is caught.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 import re
 import time
 
@@ -66,7 +67,13 @@ def perfect_output(task: Task, batch: Batch) -> np.ndarray:
     return batch.y.copy()
 
 
+#: the data the generic tests give the file task (your sequences: 40 of up to 7 steps, a class at the last step)
+FILE_DATA = Path(__file__).resolve().parent.parent / "data" / "import" / "seqs_cls.npz"
+
+
 def task_of(name: str, length: int = 200, **kw) -> Task:
+    if name == "file":
+        kw.setdefault("path", str(FILE_DATA))
     return make_task(TaskConfig(name=name, length=length, **kw))
 
 
@@ -102,13 +109,16 @@ def test_shapes_dtypes_and_attributes(name):
         assert np.all(b.y[b.mask == 0] == 0)
         # one-hot inputs (all-zero rows only on padding)
         rows = b.x.sum(axis=-1)
-        assert set(np.unique(rows)) <= {0.0, 1.0} and set(np.unique(b.x)) <= {0.0, 1.0}
-        assert np.all(rows[b.mask > 0] == 1.0)
+        if name != "file":  # the file task's inputs are the user's own features
+            assert set(np.unique(rows)) <= {0.0, 1.0} and set(np.unique(b.x)) <= {0.0, 1.0}
+            assert np.all(rows[b.mask > 0] == 1.0)
     else:
         assert b.y.shape == (Tn, 17, task.n_out) and b.y.dtype == np.float64
         assert np.all(b.y[b.mask == 0] == 0.0)
-    if task.readout == "last":
+    if task.readout == "last" and task.reads_length:
         assert np.all(b.mask[-1] == 1.0) and np.all(b.mask[:-1] == 0.0)
+    elif task.readout == "last":  # sequences of their own lengths: one scored step each, the last real one
+        assert np.all(b.mask.sum(axis=0) == 1.0)
     assert isinstance(b.info, dict)
 
 
@@ -197,7 +207,7 @@ def test_config_choices_are_the_registry():
     assert T.TASK_CLASSES is REGISTRY
     for name, cls in REGISTRY.items():
         assert cls.name == name and issubclass(cls, Task)
-        assert type(make_task(TaskConfig(name=name, length=40))) is cls
+        assert type(task_of(name, 40)) is cls
 
 
 def test_every_task_lives_in_its_own_module():
@@ -733,3 +743,36 @@ def test_random_task_baseline():
         assert_close_mc(_chi2_even_cdf(x, 8), binomial_se(p, chi.size), p, f"P(chi2_8 < {x})")
     assert _chi2_even_cdf(0.08, 8) == pytest.approx(math.exp(-0.04) * sum(0.04 ** j / math.factorial(j)
                                                                              for j in range(4, 40)), rel=1e-9)
+
+
+def test_nrmse84_follows_jaegers_protocol_step_by_step():
+    """Against a plain loop: feed `teacher` true values, then the network's own predictions, and score the
+    prediction `horizon` steps after the last true input, in the delay equation's coordinates y = 1 + atanh s."""
+    from rnnlab.config import ModelConfig
+    from rnnlab.core.network import build_network
+    from rnnlab.train.tasks.mackey_glass import HELD_OUT_SEED, _cached_mg, nrmse84
+
+    net = build_network(ModelConfig(arch="esn", hidden_size=10, input_scale=0.5, leak_min=0.3, leak_max=0.3),
+                        1, 1, "linear", np.random.default_rng(0))
+    net.params["W_yh"][...] = np.random.default_rng(1).standard_normal((1, 10)) * 0.05
+    net.params["b_y"][...] = 0.1
+    teacher, horizon, runs = 30, 7, 4
+    value, err = nrmse84(net, runs=runs, teacher=teacher, horizon=horizon, seed=3, return_errors=True)
+    T = teacher + horizon - 1
+    series = _cached_mg(HELD_OUT_SEED, 20_000)
+    starts = np.random.default_rng(3).integers(0, series.size - T, size=runs)
+    p, alpha = net.params, net.params["alpha"]
+    expected = []
+    for s0 in starts:
+        h = np.zeros(10)
+        x = series[s0]
+        for t in range(T):
+            if t < teacher:
+                x = series[s0 + t]  # the true value
+            h = alpha * h + (1 - alpha) * np.tanh(p["W_hx"][:, 0] * x + p["W_hh"] @ h + p["b_h"])
+            x = float(p["W_yh"][0] @ h + p["b_y"][0])  # the prediction of the next value
+        truth = series[s0 + teacher - 1 + horizon]  # `horizon` steps after the last true input
+        expected.append((1 + np.arctanh(x)) - (1 + np.arctanh(truth)))
+    np.testing.assert_allclose(err, expected, rtol=1e-9, atol=1e-12)
+    var = np.var(1 + np.arctanh(series))
+    assert value == pytest.approx(np.sqrt(np.mean(np.square(expected)) / var), rel=1e-12)

@@ -4,16 +4,22 @@
 trainer, the gradient and heatmap tests, the panels) iterates this registry or asks a cell's declarations.
 """
 
+from .antisymmetric import AntisymmetricCell
 from .base import Cache, Cell
+from .exprnn import ExpRNNCell
 from .gru import GRUCell
+from .indrnn import IndRNNCell
 from .leaky import ESNCell, LeakyCell
+from .lru import LRUCell
 from .lstm import LSTMCell
 from .rnn import VanillaCell
 
-__all__ = ["Cache", "Cell", "VanillaCell", "LeakyCell", "ESNCell", "LSTMCell", "GRUCell", "CELLS", "get_cell"]
+__all__ = ["Cache", "Cell", "VanillaCell", "LeakyCell", "ESNCell", "LSTMCell", "GRUCell", "IndRNNCell", "ExpRNNCell", "AntisymmetricCell", "LRUCell",
+           "CELLS", "get_cell"]
 
 #: model.arch -> cell class
-CELLS: dict[str, type[Cell]] = {c.name: c for c in (VanillaCell, LeakyCell, LSTMCell, GRUCell, ESNCell)}
+CELLS: dict[str, type[Cell]] = {c.name: c for c in (VanillaCell, LeakyCell, LSTMCell, GRUCell, ESNCell, IndRNNCell,
+                                                    ExpRNNCell, AntisymmetricCell, LRUCell)}
 
 
 def get_cell(name: str) -> type[Cell]:

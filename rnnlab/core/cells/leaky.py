@@ -22,11 +22,11 @@ class LeakyCell(VanillaCell):
     """Leaky-integrator RNN, h_t = α ⊙ h_{t−1} + (1 − α) ⊙ f(a_t), with a fixed per-unit retention α (H,)."""
 
     name = "leaky"
+    step_jacobian = "diag(α) + diag((1 − α)⊙f′(a{j}))·W_hh"
     label = "leaky-integrator RNN"
     leaky = True
     supports_omega = False  # Ω is defined on the vanilla Jacobian diag(f') W_hh
     supports_hessian_free = False  # the R-operator is written for the vanilla step only
-    seeds_bound_holds = False  # the leak path adds diag(α)
     settings = ("model.leak_min", "model.leak_max")
     badges = ("leaky units",)
 
@@ -35,9 +35,9 @@ class LeakyCell(VanillaCell):
         alpha = rng.uniform(lo, hi, self.n_hidden) if hi > lo else np.full(self.n_hidden, lo)
         return {"alpha": alpha}
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
-        c["F"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # f(a_t)
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
+        c["F"] = c.buf("F", (T, B, self.n_hidden))  # f(a_t)
         return c
 
     def _h_of_a(self, p, t, cache):
@@ -52,7 +52,7 @@ class LeakyCell(VanillaCell):
 
     def finish(self, p, cache):
         super().finish(p, cache)
-        cache["D1a"] = np.multiply(cache["D"], 1.0 - p["alpha"], out=np.empty_like(cache["D"]))  # (1 − α) f'(a_t)
+        cache["D1a"] = np.multiply(cache["D"], 1.0 - p["alpha"], out=cache.buf("D1a", cache["D"].shape))  # (1 − α) f'(a_t)
 
     _DKEY = "D1a"
 
@@ -65,6 +65,11 @@ class LeakyCell(VanillaCell):
         if b is not None and du_out is None:
             return super().vjp(p, ds, cache, t, b, du_out, out, accumulate)
         out = super().vjp(p, ds, cache, t, b, du_out, out, accumulate)
+        out += ds * p["alpha"]
+        return out
+
+    def jvp(self, p, dp, ds, cache, t, b=None):
+        out = super().jvp(p, dp, ds, cache, t, b)
         out += ds * p["alpha"]
         return out
 
@@ -86,10 +91,22 @@ class LeakyCell(VanillaCell):
 
 class ESNCell(LeakyCell):
     """Echo state network (Jaeger 2001): a leaky reservoir whose W_hx, W_hh and b_h stay as drawn; only the
-    readout learns, by ridge regression on the states (see :class:`~rnnlab.train.trainer.Trainer`)."""
+    readout learns, by ridge regression on the states (see :class:`~rnnlab.train.trainer.Trainer`).
+
+    The reservoir has a constant bias input (Jaeger 2001 §6 feeds one to the Mackey–Glass reservoir): b_h is drawn
+    once uniformly in [−s, s] per unit, s = ``model.esn_bias`` (0: no bias), after α, so the other parameters of a
+    seed do not change with s."""
 
     name = "esn"
     label = "echo state network"
     trainable = ()
     fixed_recurrence = True
     badges = ("leaky units", "echo state")
+    settings = LeakyCell.settings + ("model.esn_bias",)
+
+    def init_fixed(self, model, rng):
+        fixed = super().init_fixed(model, rng)
+        s = float(getattr(model, "esn_bias", 0.0))
+        if s > 0:
+            fixed["b_h"] = rng.uniform(-s, s, self.gate_size)
+        return fixed

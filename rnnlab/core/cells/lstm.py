@@ -12,13 +12,22 @@ Jacobian has the blocks
     ∂c_t/∂c_{t−1} = diag(f),   ∂c_t/∂h_{t−1} = diag(c_{t−1}σ'_f) W_f + diag(g σ'_i) W_i + diag(i φ'_g) W_g,
     ∂h_t/∂(·)     = diag(o φ'(c_t)) ∂c_t/∂(·) + [diag(φ(c_t) σ'_o) W_o, 0].
 The forget-gate bias starts at +1 (a common choice that lets memory through at initialisation).
+
+How it is computed (the same numbers on every path): σ(z) = (1 + tanh(z/2))/2, and the halving is folded into
+copies of the sigmoid gates' weights (exact: a power of two), so one tanh pass covers all four gates (with φ = tanh)
+followed by one affine pass. The recurrent product runs as four (H × H) products in one batched call (measured
+faster than one (H × 4H) product). The gates are kept gate-major, (4, T, B, H), so that every elementwise pass runs
+over contiguous memory (NumPy's per-row overhead on 128-wide rows cost more than the arithmetic). After the loop,
+one vectorised pass stores what the backward pass multiplies by: K = [σ'_i g, σ'_f c_{t−1}, φ'_g i, σ'_o φ(c_t)]
+and o φ'(c_t), so that each backward step is a handful of in-place products and the two recurrent products.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..activations import sigmoid
+from .._interrupt import checkpoint
+from .._align import aligned_copy
 from .base import Cell
 
 __all__ = ["LSTMCell"]
@@ -38,62 +47,151 @@ class LSTMCell(Cell):
         b[self.n_hidden : 2 * self.n_hidden] = 1.0  # forget gate open at the start
         return b
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
+    #: factors folded into the pre-activations (½ for the sigmoid gates i, f, o; 1 for g); the same factors and
+    #: these offsets then turn tanh of the scaled pre-activation into the gate: σ(z) = ½ tanh(z/2) + ½
+    _SCALE = (0.5, 0.5, 1.0, 0.5)
+    _AFF_C = (0.5, 0.5, 0.0, 0.5)
+
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
         H = self.n_hidden
-        c["Z"] = np.empty((T, B, 4 * H), dtype=dtype)  # pre-activations, later overwritten by gate values
-        c["PC"] = np.empty((T, B, H), dtype=dtype)  # φ(c_t)
-        c["ZG"] = np.empty((T, B, H), dtype=dtype)  # pre-activation of g (for φ')
+        c["Z"] = c.buf("Z", (4, T, B, H))  # gate values i, f, g, o (gate-major)
+        c["PC"] = c.buf("PC", (T, B, H))  # φ(c_t)
         return c
+
+    def prepare(self, p, cache):
+        H = self.n_hidden
+        W = p["W_hh"]
+        dt = W.dtype
+        sc = np.array(self._SCALE, dtype=dt)[:, None, None]
+        cache["W"] = aligned_copy(W)  # (4H, H): probe rows' products
+        cache["W3"] = cache["W"].reshape(4, H, H)  # the backward's batched product (a view)
+        cache["W3Ts"] = aligned_copy(np.swapaxes(W.reshape(4, H, H), 1, 2) * sc)  # scaled W_kᵀ
+        cache["sc"] = sc
+        cache["affc"] = np.array(self._AFF_C, dtype=dt)[:, None, None]
+        cache["affa"] = sc  # ½ tanh(z/2) + ½ for the sigmoid gates, tanh(z) itself for g
+
+    def _prep(self, p, cache):
+        if "W3Ts" not in cache:
+            self.prepare(p, cache)
+
+    def _loop_step(self, zt, h_prev, c_prev, c, pc, h, g_pre, tmp, cache):
+        """One step on the scaled pre-activations zt (4, B, H) (the product and the input already added): gates in
+        place, then c = f ⊙ c_{t−1} + i ⊙ g, φ(c), h = o ⊙ φ(c)."""
+        if g_pre is not None:
+            np.copyto(g_pre, zt[2])
+        np.tanh(zt, out=zt)
+        zt *= cache["affa"]
+        zt += cache["affc"]
+        if g_pre is not None:
+            self.act.f(g_pre, out=zt[2])
+        np.multiply(zt[1], c_prev, out=c)
+        np.multiply(zt[0], zt[2], out=tmp)
+        c += tmp
+        self.act.f(c, out=pc)
+        np.multiply(zt[3], pc, out=h)
 
     def step(self, p, t, u_t, cache):
         H = self.n_hidden
+        self._prep(p, cache)
         S, Z = cache["S"], cache["Z"]
-        h_prev, c_prev = S[t, :, :H], S[t, :, H:]
-        z = Z[t]
-        np.matmul(h_prev, self._wt(p, cache), out=z)
-        z += u_t
-        zi, zf, zg, zo = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
-        cache["ZG"][t] = zg
-        sigmoid(zi, out=zi)
-        sigmoid(zf, out=zf)
-        self.act.f(zg, out=zg)
-        sigmoid(zo, out=zo)
-        c = S[t + 1, :, H:]
-        np.multiply(zf, c_prev, out=c)
-        c += zi * zg
-        pc = cache["PC"][t]
-        self.act.f(c, out=pc)
-        np.multiply(zo, pc, out=S[t + 1, :, :H])
+        zt = Z[:, t]
+        B = zt.shape[1]
+        np.matmul(S[t, :, :H], cache["W3Ts"], out=zt)
+        zt += (u_t.reshape(B, 4, H).swapaxes(0, 1) * cache["sc"])
+        g_pre = None if self.act.name == "tanh" else np.empty((B, H), dtype=zt.dtype)
+        self._loop_step(zt, S[t, :, :H], S[t, :, H:], S[t + 1, :, H:], cache["PC"][t], S[t + 1, :, :H], g_pre,
+                        np.empty((B, H), dtype=zt.dtype), cache)
+
+    def forward_sequence(self, p, x, cache):
+        T, B, _ = x.shape
+        H = self.n_hidden
+        self._prep(p, cache)
+        S, Z, PC = cache["S"], cache["Z"], cache["PC"]
+        sc = cache["sc"]
+        dt = Z.dtype
+        # the scaled input projection s ⊙ u_t, gate-major (exact: s is a power of two)
+        U = cache.buf("U", (4, T, B, H))
+        Wx = np.swapaxes(p["W_hx"].reshape(4, H, -1), 1, 2) * sc  # (4, I, H)
+        np.matmul(x.reshape(T * B, -1), Wx, out=U.reshape(4, T * B, H))
+        U += (p["b_h"].reshape(4, 1, 1, H) * sc[..., None])
+        W3Ts = cache["W3Ts"]
+        g_pre = None if self.act.name == "tanh" else np.empty((B, H), dtype=dt)
+        tmp = np.empty((B, H), dtype=dt)
+        for t in range(T):
+            checkpoint()
+            zt = Z[:, t]
+            np.matmul(S[t, :, :H], W3Ts, out=zt)
+            zt += U[:, t]
+            self._loop_step(zt, S[t, :, :H], S[t, :, H:], S[t + 1, :, H:], PC[t], S[t + 1, :, :H], g_pre, tmp, cache)
+        self.finish(p, cache)
 
     def finish(self, p, cache):
+        """K = [σ'_i g, σ'_f c_{t−1}, φ'_g i, σ'_o φ(c_t)] (4, T, B, H) and KC = o φ'(c_t) (T, B, H), vectorised."""
         H = self.n_hidden
-        Z = cache["Z"]
-        i, f, g, o = Z[..., :H], Z[..., H : 2 * H], Z[..., 2 * H : 3 * H], Z[..., 3 * H :]
-        C = cache["S"][1:, :, H:]
-        dgs = np.empty_like(Z)  # derivative of each gate nonlinearity wrt its pre-activation
-        dgs[..., :H] = i * (1 - i)
-        dgs[..., H : 2 * H] = f * (1 - f)
-        dgs[..., 2 * H : 3 * H] = self.act.df(cache["ZG"], g)
-        dgs[..., 3 * H :] = o * (1 - o)
-        cache["DG"] = dgs
-        cache["DPC"] = self.act.df(C, cache["PC"])  # φ'(c_t)
+        Z, PC, S = cache["Z"], cache["PC"], cache["S"]
+        T = Z.shape[1]
+        K = cache.buf("K", Z.shape)
+        np.subtract(1.0, Z, out=K)  # 1 − s for the sigmoid gates (the g block is overwritten below)
+        K[:2] *= Z[:2]
+        K[3] *= Z[3]
+        # every activation's f' is a function of f(a) (tanh, sigmoid; ReLU: f(a) > 0 exactly when a > 0; linear)
+        self.act.df(Z[2], Z[2], out=K[2])
+        K[0] *= Z[2]
+        K[1] *= S[:T, :, H:]
+        K[2] *= Z[0]
+        K[3] *= PC
+        KC = self.act.df(PC, PC, out=cache.buf("KC", PC.shape))
+        KC *= Z[3]
+        cache["K"], cache["KC"] = K, KC
+
+    def du_buffer(self, T, B, dtype, ws=None):
+        from ..workspace import take
+
+        return take(ws, "bptt.dU", (4, T, B, self.n_hidden), dtype)
+
+    def backward_sequence(self, p, dH, scored, cache, dU):
+        if dU.ndim != 4:
+            return super().backward_sequence(p, dH, scored, cache, dU)
+        T, B, H = dH.shape
+        self._prep(p, cache)
+        Z, K, KC, W3 = cache["Z"], cache["K"], cache["KC"], cache["W3"]
+        dt = dH.dtype
+        dh = np.zeros((B, H), dtype=dt)
+        dc = np.zeros((B, H), dtype=dt)
+        dct = np.empty((B, H), dtype=dt)
+        prod = np.empty((4, B, H), dtype=dt)
+        for t in range(T - 1, -1, -1):
+            checkpoint()
+            if scored[t]:
+                dh += dH[t]
+            np.multiply(dh, KC[t], out=dct)
+            dct += dc  # ∂E/∂c_t in total
+            du = dU[:, t]
+            np.multiply(K[:3, t], dct, out=du[:3])
+            np.multiply(K[3, t], dh, out=du[3])
+            if t == 0:
+                break  # ∂E/∂s_{−1} is not needed
+            np.matmul(du, W3, out=prod)
+            np.add.reduce(prod, axis=0, out=dh)
+            np.multiply(dct, Z[1, t], out=dc)
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         H = self.n_hidden
-        at = self._at
         dh, dc = ds[:, :H], ds[:, H:]
-        z = at(cache["Z"], t, b)
-        i, f, g, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
-        pc = at(cache["PC"], t, b)
-        c_prev = at(cache["S"], t, b)[:, H:]
-        dct = dc + dh * o * at(cache["DPC"], t, b)
-        dz = np.empty((ds.shape[0], 4 * H), dtype=ds.dtype)
-        dz[:, :H] = dct * g
-        dz[:, H : 2 * H] = dct * c_prev
-        dz[:, 2 * H : 3 * H] = dct * i
-        dz[:, 3 * H :] = dh * pc
-        dz *= at(cache["DG"], t, b)
+        N = ds.shape[0]
+        if b is None:
+            K, KC, f = cache["K"][:, t], cache["KC"][t], cache["Z"][1, t]
+            Kt = K.swapaxes(0, 1)  # (B, 4, H)
+        else:
+            K, KC, f = cache["K"][:, t, b], cache["KC"][t, b], cache["Z"][1, t, b]
+            Kt = K  # (4, H): broadcasts over the rows
+        dct = dh * KC
+        dct += dc
+        dz = np.empty((N, 4 * H), dtype=ds.dtype)
+        dz4 = dz.reshape(N, 4, H)
+        np.multiply(Kt[..., :3, :], dct[:, None, :], out=dz4[:, :3])
+        np.multiply(Kt[..., 3, :], dh, out=dz4[:, 3])
         if du_out is not None:
             if accumulate:
                 du_out += dz
@@ -105,6 +203,43 @@ class LSTMCell(Cell):
         np.multiply(dct, f, out=out[:, H:])
         return out
 
-    def saturation(self, cache):
+    def jvp(self, p, dp, ds, cache, t, b=None):
+        """ż = W_hh ḣ_{t−1} + Ẇ_hh h_{t−1}; each gate's tangent is its derivative times ż; then
+        ċ_t = ḟ c_{t−1} + f ċ_{t−1} + i̇ g + i ġ and ḣ_t = ȯ φ(c_t) + o φ'(c_t) ċ_t (with the stored products K, KC:
+        ċ_t = K_f ż_f + f ċ_{t−1} + K_i ż_i + K_g ż_g, ḣ_t = K_o ż_o + KC ċ_t)."""
         H = self.n_hidden
-        return cache["DG"][..., 2 * H : 3 * H].ravel()
+        dW = self._tangents(dp).get("W_hh")
+        S = self._at(cache["S"], t, b)
+        h_prev = S[:, :H]
+        dz = ds[:, :H] @ self._w(p, cache).T
+        if dW is not None:
+            dz += self._immediate(dW, h_prev, b)
+        if b is None:
+            K, KC, f = cache["K"][:, t].swapaxes(0, 1), cache["KC"][t], cache["Z"][1, t]
+        else:
+            K, KC, f = cache["K"][:, t, b], cache["KC"][t, b], cache["Z"][1, t, b]
+        dz4 = dz.reshape(dz.shape[0], 4, H)
+        dz4 *= K
+        out = np.empty_like(ds)
+        dc = out[:, H:]
+        np.multiply(f, ds[:, H:], out=dc)
+        dc += dz4[:, 0]
+        dc += dz4[:, 1]
+        dc += dz4[:, 2]
+        np.multiply(KC, dc, out=out[:, :H])
+        out[:, :H] += dz4[:, 3]
+        return out
+
+    def param_grads(self, p, x, cache, dU):
+        if dU.ndim != 4:
+            return super().param_grads(p, x, cache, dU)
+        _, T, B, H = dU.shape
+        d3 = dU.reshape(4, T * B, H)
+        Hprev = cache["S"][:T, :, :H].reshape(T * B, H)  # a view (rows 2H apart)
+        grads = self._input_grads(x, d3)
+        grads["W_hh"] = np.matmul(d3.swapaxes(1, 2), Hprev).reshape(4 * H, H)
+        return grads
+
+    def saturation(self, cache):
+        g = cache["Z"][2]
+        return self.act.df(g, g).ravel()

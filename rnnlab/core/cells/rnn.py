@@ -17,14 +17,14 @@ class VanillaCell(Cell):
     """Elman RNN, h_t = f(W_hx x_t + W_hh h_{t−1} + b_h). State = h (S = H), projection width G = H."""
 
     name = "rnn"
+    step_jacobian = "diag(f′(a{j}))·W_hh"
     label = "vanilla RNN"
     supports_omega = True
     supports_hessian_free = True
-    seeds_bound_holds = True
 
-    def new_cache(self, T, B, dtype):
-        c = super().new_cache(T, B, dtype)
-        c["A"] = np.empty((T, B, self.n_hidden), dtype=dtype)  # pre-activations a_t
+    def new_cache(self, T, B, dtype, ws=None):
+        c = super().new_cache(T, B, dtype, ws)
+        c["A"] = c.buf("A", (T, B, self.n_hidden))  # pre-activations a_t
         return c
 
     def _h_of_a(self, p, t, cache):
@@ -39,7 +39,7 @@ class VanillaCell(Cell):
 
     def finish(self, p, cache):
         # f'(a_t) for all t in one vectorised pass (cheaper than per step), without temporaries
-        cache["D"] = self.act.df(cache["A"], self._fh(cache), out=np.empty_like(cache["A"]))
+        cache["D"] = self.act.df(cache["A"], self._fh(cache), out=cache.buf("D", cache["A"].shape))
 
     def _fh(self, cache):
         return cache["S"][1:]
@@ -49,6 +49,9 @@ class VanillaCell(Cell):
     def _probe_matrix(self, p, cache, t, b):
         """J_tᵀ acting on rows: diag(f'(a_t)) W_hh for sequence b (S × S)."""
         return cache[self._DKEY][t, b][:, None] * self._w(p, cache)
+
+    def jacobian(self, p, cache, t, b=0):
+        return self._probe_matrix(p, cache, t, b)
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         if b is not None and du_out is None:
@@ -63,6 +66,18 @@ class VanillaCell(Cell):
             if du_out is not None:
                 du_out += da
         return np.matmul(da, self._w(p, cache), out=out)
+
+    def jvp(self, p, dp, ds, cache, t, b=None):
+        """ȧ_t = W_hh ḣ_{t−1} + Ẇ_hh h_{t−1},  ḣ_t = f'(a_t) ⊙ ȧ_t (leaky: + α ⊙ ḣ_{t−1}, the factor (1 − α))."""
+        return self._jvp_w(p, self._tangents(dp).get("W_hh"), ds, cache, t, b)
+
+    def _jvp_w(self, p, dW, ds, cache, t, b):
+        """The tangent of the step for a tangent Ẇ_hh of the recurrent matrix itself (None: zero)."""
+        da = ds @ self._w(p, cache).T
+        if dW is not None:
+            da += self._immediate(dW, self._at(cache["S"], t, b), b)
+        da *= self._at(cache[self._DKEY], t, b)
+        return da
 
     def saturation(self, cache):
         return cache["D"].ravel()

@@ -2,12 +2,14 @@
 
 from .activation import ActivationPanel
 from .architecture import ArchitecturePanel
+from .imported import ImportedPanel
 from .recurrent import RecurrentPanel
 from .remedies import RemediesPanel
 from .task import TaskPanel
 from .training import TrainingPanel
 
-ALL_PANELS = (TaskPanel, ArchitecturePanel, ActivationPanel, RecurrentPanel, RemediesPanel, TrainingPanel)
+ALL_PANELS = (ImportedPanel, TaskPanel, ArchitecturePanel, ActivationPanel, RecurrentPanel, RemediesPanel,
+              TrainingPanel)
 
-__all__ = ["ALL_PANELS", "TaskPanel", "ArchitecturePanel", "ActivationPanel", "RecurrentPanel", "RemediesPanel",
+__all__ = ["ALL_PANELS", "ImportedPanel", "TaskPanel", "ArchitecturePanel", "ActivationPanel", "RecurrentPanel", "RemediesPanel",
            "TrainingPanel"]

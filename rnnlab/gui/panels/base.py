@@ -81,6 +81,18 @@ class LogSlider(QtWidgets.QWidget):
         self.edit.setText(f"{v:.3g}")
 
 
+class _EditedText(QtCore.QObject):
+    """A line edit's text as a signal, only when the user changed it (``editingFinished`` also fires on a mere
+    focus change, which would re-apply an unchanged file name)."""
+
+    committed = QtCore.Signal(str)
+
+    def __init__(self, edit: QtWidgets.QLineEdit):
+        super().__init__(edit)
+        edit.editingFinished.connect(lambda: self.committed.emit(edit.text().strip()) if edit.isModified() else None)
+        edit.editingFinished.connect(lambda: edit.setModified(False))
+
+
 class Editor:
     """A widget bound to one dotted config key: ``set(value)`` shows a value, ``committed(value)`` fires when the
     user commits one."""
@@ -103,7 +115,8 @@ def _tooltip(key: str) -> str:
 
 def make_editor(key: str) -> Editor:
     """The natural widget for a key, from its metadata: choices → combo box, bool → check box, int → spin box,
-    log-scale float → :class:`LogSlider`, other float → double spin box (committed on Enter or focus-out)."""
+    text → line edit, log-scale float → :class:`LogSlider`, other float → double spin box (committed on Enter or
+    focus-out)."""
     f = key_field(key)
     meta = f.metadata
     ftype = f.type if isinstance(f.type, type) else {"int": int, "float": float, "bool": bool, "str": str}[f.type]
@@ -124,6 +137,10 @@ def make_editor(key: str) -> Editor:
         w.setRange(lo, hi)
         w.setKeyboardTracking(False)
         ed = Editor(key, w, lambda v: w.setValue(int(v)), w.valueChanged, int)
+    elif ftype is str:  # a file name or a column list: committed on Enter or when the field loses focus
+        w = QtWidgets.QLineEdit()
+        w.setClearButtonEnabled(True)
+        ed = Editor(key, w, lambda v: w.setText(str(v)), _EditedText(w).committed, str)
     elif meta.get("log"):
         hi = meta["hi"] or 10.0
         lo = meta["lo"] if meta["lo"] and meta["lo"] > 0 else hi * 1e-5  # an open lower bound of 0: five decades

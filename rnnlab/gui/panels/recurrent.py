@@ -15,7 +15,7 @@ from .base import ConfigSection
 class RecurrentPanel(ConfigSection):
     section_title = "Recurrent weights W_hh"
     rows = [("Initialisation", "model.init"), ("Spectral radius ρ", "model.spectral_radius"),
-            ("Sparse: non-zeros per row", "model.sparse_k")]
+            ("Sparse: non-zeros per row", "model.sparse_k"), ("Non-normality η", "model.nonnormality")]
 
     def build_extras(self) -> None:
         self.rho = self.editors["model.spectral_radius"].widget  # a log slider over config's whole range
@@ -54,6 +54,12 @@ class RecurrentPanel(ConfigSection):
             self.preview_label.setText(f"no preview: {exc}")
             return
         self._scatter.setData(ev.real, ev.imag)
+        if exp.model.source:  # an imported model's own W_hh: nothing to preview, its spectrum as it is
+            rho = float(np.abs(ev).max()) if ev.size else 0.0
+            self.preview.setRange(xRange=(-max(1.2, rho * 1.15), max(1.2, rho * 1.15)),
+                                  yRange=(-max(1.2, rho * 1.15), max(1.2, rho * 1.15)), padding=0)
+            self.preview_label.setText(f"the imported W_hh: ρ = {rho:.3g}, σ_max = {smax:.3g}")
+            return
         lim = max(1.2, rho * 1.15)
         self.preview.setRange(xRange=(-lim, lim), yRange=(-lim, lim), padding=0)
         pending = abs(rho - exp.model.spectral_radius) > 1e-9 * max(1.0, rho)

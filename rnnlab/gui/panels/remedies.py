@@ -22,4 +22,5 @@ class RemediesPanel(ConfigSection):
         ("HF max CG iterations", "remedies.hf_max_cg"),
         ("ESN washout", "remedies.esn_washout"),
         ("ESN ridge", "remedies.esn_ridge"),
+        ("ESN bias input scale", "model.esn_bias"),
     ]

@@ -11,14 +11,18 @@ from .heatmap import HeatmapPlot
 from .hidden_states import HiddenStatesPlot
 from .lag_profile import LagProfilePlot
 from .loss import LossPlot
+from .lyapunov import LyapunovPlot
+from .memory import MemoryPlot
 from .saturation import SaturationPlot
 from .spectrum import SpectrumPlot
+from .unrolled import UnrolledPlot
 
 __all__ = ["VIEWS", "view_labels"]
 
 #: view id -> view class, in the window's reading order (the heatmap first: it is the point of the app)
 VIEWS = {cls.view_id: cls for cls in (HeatmapPlot, LagProfilePlot, GradientFlowPlot, GradNormsPlot, LossPlot,
-                                      SpectrumPlot, HiddenStatesPlot, SaturationPlot)}
+                                      SpectrumPlot, HiddenStatesPlot, SaturationPlot, MemoryPlot, LyapunovPlot,
+                                      UnrolledPlot)}
 
 
 def view_labels() -> dict[str, str]:

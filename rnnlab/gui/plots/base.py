@@ -357,6 +357,21 @@ class SnapshotPlot(QtWidgets.QWidget):
     def set_empty_text(self, text: str) -> None:
         self._empty.setText(text)
 
+    _no_loss = ""
+
+    def note_no_loss(self, snap, what: str) -> bool:
+        """For the views drawn from the loss: when the snapshot's diagnostics say there is no loss (an imported
+        layer without a readout, data without targets), the empty view says why. Returns whether there is none."""
+        d = getattr(snap, "diagnostics", None)
+        if d is not None:
+            self._no_loss = getattr(d, "loss_note", "")
+        self._empty.setWordWrap(True)
+        # over the empty axes, on white: a long reason must stay readable
+        back = "rgba(255, 255, 255, 235); padding: 12px" if self._no_loss else "transparent"
+        self._empty.setStyleSheet(f"color: #555555; font-size: {13 * self.scale:.0f}pt; background: {back};")
+        self.set_empty_text(f"No {what}: {self._no_loss}." if self._no_loss else self.empty_text)
+        return bool(self._no_loss)
+
     def resizeEvent(self, ev):  # noqa: N802
         super().resizeEvent(ev)
         self._empty.setGeometry(self.rect())

@@ -102,6 +102,7 @@ class GradNormsPlot(SnapshotPlot):
         self.set_has_data(False)
 
     def update_snapshot(self, snap) -> None:
+        self.note_no_loss(snap, "gradient norms")
         h = snap.history
         if h and len(h.get("step", ())):
             nan = np.full(len(h["step"]), np.nan)

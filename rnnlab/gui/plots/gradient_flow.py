@@ -50,6 +50,13 @@ class GradientFlowPlot(LogMatrixPlot):
         self.row_t: int | None = None
         self.rows_defined: np.ndarray = np.zeros(0, dtype=int)
 
+    def update_snapshot(self, snap) -> None:
+        super().update_snapshot(snap)
+        if self.note_no_loss(snap, "gradient flow") and snap.diagnostics is not None:
+            self.set_has_data(False)  # an all-NaN image would look like a blank plot: say why instead
+        elif snap.diagnostics is None and self._data is None:
+            self.set_empty_text(self.waiting_text)
+
     def _after_data(self, snap, data: np.ndarray) -> None:
         defined = np.flatnonzero(np.any(np.isfinite(data), axis=1))
         self.rows_defined = defined

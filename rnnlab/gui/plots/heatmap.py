@@ -21,6 +21,7 @@ from PySide6 import QtCore, QtGui
 
 from ...core.cells import get_cell
 from ...train.snapshot import block_mean
+from ...core.diagnostics import estimate_error_log10
 from ._caption import add_caption
 from .base import AXIS_FONT_PT, SnapshotPlot, style_plot
 
@@ -276,8 +277,14 @@ class HeatmapPlot(LogMatrixPlot):
             return ""
         d = snap.diagnostics
         norm = "spectral" if cfg.diagnostics.norm == "spectral" else "Frobenius"
-        how = ", estimated" if d.heatmap_mode == "estimated" else ""
+        how = ""
+        if d.heatmap_mode == "estimated":
+            m = int(d.heatmap_probes or cfg.diagnostics.probes)
+            spread, bias = estimate_error_log10(m)
+            how = f", estimated with {m} probes (±{spread:.2g} decades per entry, bias ≥ {bias:.2g})"
+        if d.heatmap_stride > 1:
+            how += f", one row t in {d.heatmap_stride}"
         parts = get_cell(cfg.model.arch).state_parts
         state = f", of the state ({', '.join(parts)})" if len(parts) > 1 else ""
-        note = f" ({d.heatmap_note}: the exact one would not stream)" if d.heatmap_note else ""
+        note = " (the exact one would not stream)" if d.heatmap_note else ""
         return f"{norm} norm{how}{state}{note}"

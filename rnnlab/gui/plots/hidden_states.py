@@ -125,8 +125,12 @@ class HiddenStatesPlot(SnapshotPlot):
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, T, H))
             self.plot.vb.setRange(xRange=(-0.5, T - 0.5), yRange=(-0.5, H - 0.5), padding=0)
             self._shape = (h.shape, f)
-        parts = get_cell(cfg.model.arch).state_parts if cfg is not None else ("h",)
-        what = f"the h part of the state ({', '.join(parts)}), " if len(parts) > 1 else ""
+        cell = get_cell(cfg.model.arch) if cfg is not None else None
+        parts = cell.state_parts if cell is not None else ("h",)
+        if cell is not None and not cell.hidden_is_state:  # the LRU: h is read out of the state, not part of it
+            what = f"the read-out h, not the recurrent state ({', '.join(parts)}), "
+        else:
+            what = f"the h part of the state ({', '.join(parts)}), " if len(parts) > 1 else ""
         bad = "" if np.all(np.isfinite(h)) else " · some states are not finite (drawn empty)"
         mean = f" · means over blocks of {f} steps" if f > 1 else ""
         self.note.setText(f"{what}{act} units · colours {self.scale_rule} · white = f(0){bad}{mean}")

@@ -1,9 +1,11 @@
 """Lag profile: how fast the dependence on the past decays (or grows) with the distance d = t − k.
 
-``snap.lag_profile[d]`` is the mean over t of log10 ‖∂h_t/∂h_{t−d}‖ (the heatmap's diagonals), and
-``snap.lag_bound[d] = d·log10(γ·σ_max(W_hh)) + offset`` the seeds' upper bound for the vanilla cell: a straight line
-in this log plot whose slope is log10(γσ_max). When γσ_max < 1 the bound forces the measured curve down
-(vanishing gradients); when it is > 1 the bound allows, but does not force, explosion.
+``diagnostics.lag_profile[d]`` is the mean over t of log10 ‖∂s_t/∂s_{t−d}‖ (the heatmap's diagonals), and
+``diagnostics.lag_bound[d] = d·log10(b) + log10 ‖I‖`` the bound the cell states, b its ``step_bound``
+(‖∂s_t/∂s_{t−1}‖₂ ≤ b: γ·σ_max(W_hh) for the vanilla cell, max α + max(1−α)·γ·σ_max(W_hh) for leaky units): a
+straight line in this log plot whose slope is log10 b. When b < 1 the bound forces the measured curve down
+(vanishing gradients); when b ≥ 1 it allows, but does not force, growth. A cell that states no bound (LSTM, GRU)
+gets no line, and the caption says that none applies.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ __all__ = ["LagProfilePlot"]
 
 
 class LagProfilePlot(SnapshotPlot):
-    """Measured log10 ‖∂h_t/∂h_{t−d}‖ (mean over t) against lag d, beside the bound d·log10(γσ_max) + offset."""
+    """Measured log10 ‖∂s_t/∂s_{t−d}‖ (mean over t) against lag d, beside the cell's stated bound d·log10 b + offset."""
 
     title = "Lag profile"
     view_id = "lag_profile"
@@ -51,6 +53,7 @@ class LagProfilePlot(SnapshotPlot):
         self._d = np.zeros(0)
         self._prof = np.zeros(0)
         self._bound = np.zeros(0)
+        self._cell_label = "cell"
         self.set_has_data(False)
 
     def update_snapshot(self, snap) -> None:
@@ -71,20 +74,26 @@ class LagProfilePlot(SnapshotPlot):
         ok = np.isfinite(self._bound)
         self.bound.setData(d[ok], self._bound[ok], skipFiniteCheck=True)
         cfg = getattr(snap, "config", None)
-        text = ""
-        if n > 1 and np.all(np.isfinite(self._bound[:2])):
-            slope = float(self._bound[1] - self._bound[0])  # log10(γσ_max)
-            gs = f"{10.0 ** slope:.3g}" if abs(slope) < 300 else f"10^{slope:.0f}"
-            if slope < 0:
-                text = f"bound d·log10(γσ_max) + offset, γσ_max = {gs} < 1: vanishing is forced"
-            else:
-                text = f"bound d·log10(γσ_max) + offset, γσ_max = {gs} ≥ 1: explosion is possible, not forced"
-        text = "measured: geometric mean over t · " + text
-        cell = get_cell(cfg.model.arch) if cfg is not None else None
-        if cell is not None and not cell.seeds_bound_holds:
-            text += f" · the bound is the vanilla RNN's ({cell.label} shown for comparison)"
-        self.caption.setText(text)
+        self._cell_label = get_cell(cfg.model.arch).label if cfg is not None else "cell"
+        d = snap.diagnostics
+        self.caption.setText(self._caption_text(d))
         self.set_has_data(True)
+
+    def _caption_text(self, d) -> str:
+        """What the bound line is, from the bundle (the cell states it; the view only reads it)."""
+        text = "measured: geometric mean over t"
+        formula, b = getattr(d, "step_bound_formula", ""), float(getattr(d, "step_bound", np.nan))
+        if not formula or not np.isfinite(self._bound).any():
+            label = self._cell_label
+            self.legend.getLabel(self.bound).setText("no bound stated")
+            return f"{text} · no bound on ‖∂s_t/∂s_{{t−1}}‖ is stated for the {label}, so no line is drawn"
+        self.legend.getLabel(self.bound).setText("stated bound")
+        bs = f"{b:.3g}" if 1e-300 < b < 1e300 else f"{b:.1e}"
+        if b < 1:
+            verdict = "< 1: vanishing is forced"
+        else:
+            verdict = "≥ 1: growth is allowed, not forced"
+        return f"{text} · bound d·log10 b + log10 ‖I‖, b = {formula} = {bs} {verdict}"
 
     def clear_data(self) -> None:
         self.measured.setData([], [])

@@ -90,6 +90,7 @@ class LossPlot(SnapshotPlot):
         self.set_has_data(False)
 
     def update_snapshot(self, snap) -> None:
+        self.note_no_loss(snap, "loss")
         self.buf.append(snap.history)
         self.events.add(snap.events)
         self._set_baseline(getattr(snap, "baseline", None))

@@ -1,12 +1,21 @@
-"""The spectrum of W_hh: eigenvalues in the complex plane, and ρ and σ_max over training.
+"""The true spectrum of the recurrence: eigenvalues in the complex plane, and ρ and σ_max over training.
 
-Left: ``snap.eigenvalues`` (complex) with the unit circle and the circle of radius 1/γ (γ = ``snap.gamma`` bounds
-|f'|: 1 for tanh, ReLU and linear units, 1/4 for the sigmoid, so 1/γ = 4). Eigenvalues inside 1/γ mean
-γ·|λ| < 1; the seeds' argument says vanishing gradients are then certain when even the largest singular value
-satisfies γσ_max < 1, and exploding needs |λ| > 1/γ. Equal aspect, so circles look like circles.
+Left, the complex plane (equal aspect, so circles look like circles), with the unit circle and the circle of
+radius 1/γ (γ = ``snap.gamma`` bounds |f'|: 1 for tanh, ReLU and linear units, 1/4 for the sigmoid, so 1/γ = 4):
 
-Right: the spectral radius ρ (largest |λ|) and σ_max (largest singular value) from ``history["spectral_radius"]``
-and ``history["sigma_max"]`` on a log axis, with lines at 1 and at 1/γ, and the setting changes (``snap.events``).
+* large dots: ``diagnostics.recurrence_eigenvalues``, the eigenvalues of the cell's *effective* linear recurrence,
+  the matrix named by ``diagnostics.recurrence_matrix`` (vanilla: W_hh; leaky units: diag(α) + diag(1−α)·W_hh,
+  whose spectrum decides their stability, not W_hh's). Cells without one (LSTM, GRU) draw none and say so;
+* a cloud of small dots: ``diagnostics.jacobian_eigenvalues``, the eigenvalues of the actual step Jacobian
+  ∂s_t/∂s_{t−1} at the probe sequence's states, one set per step t of ``diagnostics.jacobian_steps``, for every
+  cell. Saturated units pull this cloud inside the circles (f' < γ); linear units put it on the large dots.
+
+Right: ρ (largest |λ|) and σ_max (largest singular value) of W_hh, the matrix ``model.spectral_radius`` sets (its
+candidate block for gated cells), from ``history["spectral_radius"]`` and ``history["sigma_max"]`` on a log axis,
+with lines at 1 and at 1/γ, and the setting changes (``snap.events``).
+
+The caption under the plots says which matrices are drawn. Nothing is computed here: the core's diagnostics fill
+the bundle.
 """
 
 from __future__ import annotations
@@ -16,6 +25,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
+
+from ...core.cells import get_cell
 
 from ._caption import add_caption
 from .base import (
@@ -37,14 +48,16 @@ COLUMNS = ["step", "spectral_radius", "sigma_max"]
 _THETA = np.linspace(0.0, 2.0 * np.pi, 361)
 UNIT_COLOR = "#333333"
 GAMMA_COLOR = COLORS[1]
+CLOUD_COLOR = (204, 121, 167, 150)  # COLORS[3], translucent: many points overlap
 
 
 class SpectrumPlot(SnapshotPlot):
-    """Eigenvalues of W_hh with the circles |λ| = 1 and |λ| = 1/γ; ρ and σ_max over training."""
+    """Eigenvalues of the effective recurrence and of the step Jacobians, with the circles |λ| = 1 and |λ| = 1/γ;
+    ρ and σ_max of W_hh over training."""
 
-    title = "Spectrum of W_hh"
+    title = "Spectrum"
     view_id = "spectrum"
-    label = "the spectrum of W_hh"
+    label = "the spectrum of the recurrence"
     waiting_text = "Waiting for the first diagnostics snapshot\n(the eigenvalues are computed every few steps)"
 
     def __init__(self, parent=None):
@@ -52,7 +65,7 @@ class SpectrumPlot(SnapshotPlot):
         lw = self.layout_widget
         # --- the complex plane ---
         # one title over both plots (two titles side by side would not fit a narrow dock)
-        self.heading = lw.addLabel("Spectrum of W_hh", row=0, col=0, colspan=2, size="12pt")
+        self.heading = lw.addLabel("Spectrum", row=0, col=0, colspan=2, size="12pt")
         self.plane = lw.addPlot(row=1, col=0)
         style_plot(self.plane, "", "Re λ", "Im λ")
         self.plane.setTitle(None)
@@ -66,12 +79,15 @@ class SpectrumPlot(SnapshotPlot):
         self.eigs = pg.ScatterPlotItem(size=8, symbol="o", pen=pg.mkPen("#FFFFFF", width=0.5),
                                        brush=pg.mkBrush(COLORS[0]))
         self.eigs.setZValue(5)
+        self.cloud = pg.ScatterPlotItem(size=5, symbol="o", pen=None, brush=pg.mkBrush(*CLOUD_COLOR))
+        self.cloud.setZValue(6)  # over the (larger) dots: where J ≈ the recurrence, both stay visible
+        self.plane.addItem(self.cloud)
         self.plane.addItem(self.eigs)
         # --- ρ and σ_max over training ---
         self.series = lw.addPlot(row=1, col=1, axisItems={"left": Log10Axis("left")})
         style_plot(self.series, "", "training step", "ρ, σ_max")
         self.series.setTitle(None)
-        self.series.getAxis("bottom").setTickDensity(0.6)  # a narrow column: fewer step labels
+        self.series.getAxis("bottom").setTickDensity(0.3)  # a narrow column: few step labels
         self.series.setDownsampling(auto=True, mode="peak")
         self.series.setClipToView(True)
         self.series.setMenuEnabled(False)
@@ -91,18 +107,23 @@ class SpectrumPlot(SnapshotPlot):
         # the complex plane keeps a square-ish share of the width (its aspect is locked)
         lw.ci.layout.setColumnStretchFactor(0, 1)
         lw.ci.layout.setColumnStretchFactor(1, 1)
-        self.legend = pg.LegendItem(labelTextSize="11pt", colCount=2, frame=False)
+        self.legend = pg.LegendItem(labelTextSize="10pt", colCount=3, frame=False)
         lw.addItem(self.legend, row=2, col=0, colspan=2)
         # the circles are named in the legend (text inside a small complex plane would hide eigenvalues)
-        self.legend.addItem(self.rho_curve, "ρ = max |λ|")
-        self.legend.addItem(self.sigma_curve, "σ_max")
-        self.legend.addItem(self.unit, "circle |λ| = 1")
-        # ρ, σ_max, γσ_max as numbers: a plain label under the scene (wraps; never widens a column)
+        # short entries (a legend is as wide as its text); the caption names the matrices
+        self.legend.addItem(self.eigs, "recurrence")
+        self.legend.addItem(self.cloud, "∂s_t/∂s_{t−1}")
+        self.legend.addItem(self.rho_curve, "ρ(W_hh)")
+        self.legend.addItem(self.sigma_curve, "σ_max(W_hh)")
+        self.legend.addItem(self.unit, "|λ| = 1")
+        # which matrices are drawn, ρ, σ_max: a plain label under the scene (wraps; never widens a column)
         self.plane_note = add_caption(self)
         self.events = EventMarkers(self.series)
         self.range = SteppedRange(self.series)
         self.buf = SeriesBuffer(COLUMNS)
-        self.eigenvalues: np.ndarray | None = None
+        self.eigenvalues: np.ndarray | None = None  # of the effective recurrence (empty: the cell has none)
+        self.cloud_values = np.zeros((0, 0), dtype=np.complex128)  # (n_t, S) of the step Jacobians
+        self.cloud_steps = np.zeros(0)
         self.gamma = 1.0
         self._radius = 0.0
         self._set_gamma(1.0)
@@ -117,11 +138,11 @@ class SpectrumPlot(SnapshotPlot):
         self.inv_gamma.setVisible(not same and math.isfinite(r))
         self.gamma_line.setVisible(not same and math.isfinite(r))
         self.one_line.label.setFormat("1 = 1/γ" if same else "1")
-        self.legend.getLabel(self.unit).setText("circle |λ| = 1 = 1/γ" if same else "circle |λ| = 1")
+        self.legend.getLabel(self.unit).setText("|λ| = 1 = 1/γ" if same else "|λ| = 1")
         self.legend.removeItem(self.inv_gamma)  # (no-op when absent) listed only when it is drawn
         if math.isfinite(r) and not same:
             self.inv_gamma.setData(r * np.cos(_THETA), r * np.sin(_THETA))
-            self.legend.addItem(self.inv_gamma, f"circle |λ| = 1/γ = {r:g}")
+            self.legend.addItem(self.inv_gamma, f"|λ| = 1/γ = {r:g}")
             self.gamma_line.setValue(math.log10(r))
             self.gamma_line.label.setFormat(f"1/γ = {r:g}")
 
@@ -139,25 +160,25 @@ class SpectrumPlot(SnapshotPlot):
         if g != self.gamma:
             self._set_gamma(g)
             self._radius = 0.0
-        ev = snap.diagnostics.eigenvalues if snap.diagnostics is not None else None
-        if ev is not None:
-            ev = np.asarray(ev).astype(np.complex128).ravel()
+        d = snap.diagnostics
+        if d is not None:
+            ev = np.asarray(d.recurrence_eigenvalues).astype(np.complex128).ravel()
+            cloud = np.asarray(d.jacobian_eigenvalues).astype(np.complex128)
             self.eigenvalues = ev
+            self.cloud_values = cloud.reshape(len(d.jacobian_steps), -1) if cloud.size else cloud.reshape(0, 0)
+            self.cloud_steps = np.asarray(d.jacobian_steps, dtype=np.float64)
             ok = np.isfinite(ev.real) & np.isfinite(ev.imag)
             self.eigs.setData(ev.real[ok], ev.imag[ok])
-            rho = float(np.max(np.abs(ev[ok]))) if ok.any() else 0.0
-            self._fit_plane(max(1.0, 1.0 / g if g > 0 else 1.0, rho))
-        rho, sig = float(snap.rho), float(snap.sigma_max)
-        if math.isfinite(rho) and math.isfinite(sig):
-            note = f"ρ = {rho:.3g} · σ_max = {sig:.3g} · γ·σ_max = {g * sig:.3g}"
-            if abs(g - 1.0) < 1e-12:
-                note += " · 1/γ = 1"
-            if rho > 50 * max(1.0, 1.0 / g if g > 0 else 1.0):
-                note += " (circles too small to see)"
-            if snap.diagnostics is not None:  # at large H the eigenvalues are recomputed at a lower rate
-                self._slow_note = getattr(snap.diagnostics, "slow_note", "")
-            if getattr(self, "_slow_note", ""):  # ... and the view says which weights they are of
-                note += f" · {self._slow_note}"
+            flat = self.cloud_values.ravel()
+            okc = np.isfinite(flat.real) & np.isfinite(flat.imag)
+            self.cloud.setData(flat.real[okc], flat.imag[okc])
+            rho_rec = float(np.max(np.abs(ev[ok]))) if ok.any() else 0.0
+            rho_jac = float(np.max(np.abs(flat[okc]))) if okc.any() else 0.0
+            self._fit_plane(max(1.0, 1.0 / g if g > 0 else 1.0, rho_rec, rho_jac))
+            note = self._note(snap, d, ev[ok], rho_rec, rho_jac, g)
+            slow = getattr(d, "slow_note", "")  # at large H the eigenvalues are recomputed at a lower rate ...
+            if slow:  # ... and the view says which weights they are of
+                note += f" · {slow}"
             self.plane_note.setText(note)
         x = self.buf.column("step")
         ys = [np.array([0.0])]  # the line at 1 stays in view
@@ -171,12 +192,29 @@ class SpectrumPlot(SnapshotPlot):
             self.set_empty_text(self.waiting_text)
         self.set_has_data(self.eigenvalues is not None or self.buf.n > 0)
 
+    def _note(self, snap, d, ev: np.ndarray, rho_rec: float, rho_jac: float, g: float) -> str:
+        """The caption (short: a narrow column): which matrices are drawn, and their largest |λ|."""
+        n_t = len(d.jacobian_steps)
+        cloud = f"cloud: eig of ∂s_t/∂s_{{t−1}} at {n_t} probe step{'s' if n_t != 1 else ''}, max |λ| = {rho_jac:.3g}"
+        if d.recurrence_matrix:
+            dots = f"dots: eig of {d.recurrence_matrix}, ρ = {rho_rec:.3g}"
+        else:
+            cfg = getattr(snap, "config", None)
+            label = get_cell(cfg.model.arch).label if cfg is not None else "cell"
+            dots = f"no dots: the {label} has no state-independent recurrence"
+        far = max(rho_rec, rho_jac)
+        small = " (circles too small to see)" if far > 50 * max(1.0, 1.0 / g if g > 0 else 1.0) else ""
+        return f"{dots} · {cloud}{small}"
+
     def clear_data(self) -> None:
         self.range.reset()
         self.buf.clear()
         self.events.truncate(-np.inf)
         self.eigenvalues = None
+        self.cloud_values = np.zeros((0, 0), dtype=np.complex128)
+        self.cloud_steps = np.zeros(0)
         self.eigs.setData([], [])
+        self.cloud.setData([], [])
         self.rho_curve.setData([], [])
         self.sigma_curve.setData([], [])
         self.plane_note.setText("")
@@ -184,14 +222,21 @@ class SpectrumPlot(SnapshotPlot):
         self.set_has_data(False)
 
     def data_table(self) -> tuple[list[str], np.ndarray]:
-        """Two tables side by side (padded with NaN): the series ``step, spectral_radius, sigma_max`` and the
-        eigenvalues ``eig_re, eig_im``."""
-        header = COLUMNS + ["eig_re", "eig_im"]
+        """Three tables side by side (padded with NaN): the series ``step, spectral_radius, sigma_max``, the
+        eigenvalues of the effective recurrence ``eig_re, eig_im``, and the cloud ``jac_step, jac_re, jac_im``
+        (one row per eigenvalue of ∂s_t/∂s_{t−1} at step ``jac_step``)."""
+        header = COLUMNS + ["eig_re", "eig_im", "jac_step", "jac_re", "jac_im"]
         _, series = self.buf.table()
         ev = self.eigenvalues if self.eigenvalues is not None else np.zeros(0, dtype=complex)
-        n = max(len(series), len(ev))
-        out = np.full((n, 5), np.nan)
+        cloud = self.cloud_values
+        jt = np.repeat(self.cloud_steps, cloud.shape[1]) if cloud.size else np.zeros(0)
+        flat = cloud.ravel()
+        n = max(len(series), len(ev), len(flat))
+        out = np.full((n, 8), np.nan)
         out[: len(series), :3] = series
         out[: len(ev), 3] = ev.real
         out[: len(ev), 4] = ev.imag
+        out[: len(flat), 5] = jt
+        out[: len(flat), 6] = flat.real
+        out[: len(flat), 7] = flat.imag
         return header, out

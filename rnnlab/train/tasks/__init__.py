@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from .addition import AdditionTask, MultiplicationTask
 from .base import REGRESSION_NRMSE_THRESHOLD, Baseline, Batch, Task
+from .file import FileTask
 from .mackey_glass import MackeyGlassTask, mackey_glass_series
 from .memorization import MemorizationTask
 from .permutation import PermutationTask
@@ -57,6 +58,7 @@ __all__ = [
     "SineTask",
     "MackeyGlassTask",
     "RandomTask",
+    "FileTask",
     "TASKS",
     "TASK_CLASSES",
     "make_task",
@@ -69,7 +71,7 @@ __all__ = [
 TASKS: dict[str, type[Task]] = {
     cls.name: cls
     for cls in (RandomTask, TemporalOrderTask, TemporalOrder3BitTask, AdditionTask, MultiplicationTask,
-                PermutationTask, MemorizationTask, ReberTask, SineTask, MackeyGlassTask)
+                PermutationTask, MemorizationTask, ReberTask, SineTask, MackeyGlassTask, FileTask)
 }
 #: the registry's name before issue 9 (kept for existing imports)
 TASK_CLASSES = TASKS
@@ -77,7 +79,7 @@ TASK_CLASSES = TASKS
 
 def make_task(cfg: "TaskConfig") -> Task:
     """The task named by ``cfg.name``, built from the task section (:meth:`Task.from_config`: ``cfg.length``, and
-    ``cfg.mem_values``, ``cfg.mem_positions`` for memorisation)."""
+    ``cfg.mem_values``, ``cfg.mem_positions`` for memorisation, ``cfg.path`` … for the file task)."""
     name = cfg.name
     if name not in TASKS:
         raise ValueError(f"task.name = {name!r}: expected one of {', '.join(TASKS)}")

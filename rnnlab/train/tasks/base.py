@@ -93,6 +93,16 @@ class Task:
     min_length: int = 1
     #: ``task.*`` keys that only this task reads (the others are greyed out for it: rnnlab.train.rules)
     settings: tuple[str, ...] = ()
+    #: ``task.length`` sets T (False: the data decides it)
+    reads_length: bool = True
+    #: the batches carry targets (False: inputs only, nothing is scored)
+    has_targets: bool = True
+    #: why this task cannot score a network (empty: it can): the loss-based views show it and training is off
+    no_loss: str = ""
+    #: why this task scores no imported model (its data are no data for a trained model), "" when it does
+    imported_no_loss: str = ""
+    #: the task reads the user's file (``task.path``): the rules check it before an experiment switches
+    reads_file: bool = False
 
     def __init__(self, length: int) -> None:
         if isinstance(length, bool) or not isinstance(length, (int, np.integer)):
@@ -117,6 +127,21 @@ class Task:
     # -- interface ---------------------------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator, batch_size: int) -> Batch:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def sample_heldout(self, rng: np.random.Generator, batch_size: int) -> Batch:
+        """A batch for the held-out success rate: a fresh sample for generated tasks (every batch is new data);
+        tasks with a fixed set of sequences draw from the part they hold out."""
+        return self.sample(rng, batch_size)
+
+    def fitted(self, n_in: int, n_out: int) -> "Task":
+        """This task for a given network with ``n_in`` inputs and ``n_out`` outputs (an imported model's; 0
+        outputs: no readout). Raises ValueError naming what does not fit; tasks whose widths are free adapt."""
+        if n_in != self.n_in:
+            raise ValueError(f"the {self.name} task has {self.n_in} input features per step, the model takes {n_in}")
+        if n_out and n_out != self.n_out:
+            what = "classes" if self.kind == "classification" else "target values per step"
+            raise ValueError(f"the {self.name} task has {self.n_out} {what}, the model's readout has {n_out} outputs")
+        return self
 
     def success(self, out: np.ndarray, batch: Batch) -> np.ndarray:
         """(B,) bool: did each sequence pass the task's own criterion.
