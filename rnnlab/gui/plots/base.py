@@ -209,6 +209,10 @@ class SeriesBuffer:
     def clear(self) -> None:
         self._t.clear()
 
+    def truncate_after(self, step: float) -> None:
+        """Drop the rows after ``step`` (a rewind)."""
+        self._t.truncate_after(step)
+
     @property
     def last_step(self) -> float:
         return self._t.data[-1, 0] if self._t.n else -np.inf
