@@ -87,7 +87,7 @@ from a QR (Benettin) iteration over the step Jacobians; a short sequence gives f
             if ev.text.startswith("reset"):
                 self.buf.clear()
             elif ev.text.startswith("rewound"):
-                self.buf.n = int(np.searchsorted(self.buf.column("step"), ev.step, side="right"))
+                self.buf.truncate_after(ev.step)
         d = snap.diagnostics
         if d is None:
             if not self.has_data:
