@@ -25,9 +25,9 @@ from typing import Iterable, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..lessons import Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment
+from ..lessons import Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment, tex_to_plain
 from .banner import plain_html, rich_tooltip
-from .maths import MathBrowser, text_color, typeset_html
+from .maths import MathBrowser, MathLabel, text_color, typeset_html
 from .plots import VIEWS
 
 __all__ = ["LessonPanel", "highlight", "clear_highlight", "highlighted", "find_plots", "HIGHLIGHT_COLOR"]
@@ -226,7 +226,7 @@ class LessonPanel(QtWidgets.QWidget):
         self.body.setMinimumHeight(160)
         lay.addWidget(self.body, 1)
 
-        self.do_label = QtWidgets.QLabel()
+        self.do_label = MathLabel()  # its equations typeset too
         self.do_label.setObjectName("lesson_do")
         self.do_label.setWordWrap(True)
         self.do_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
@@ -405,7 +405,7 @@ class LessonPanel(QtWidgets.QWidget):
         step = lesson.steps[index]
         self.title.setText(step.title_html)
         self._set_body(step)
-        self.do_label.setText(f"<b>Do:</b> {step.do_html}" if step.do else "")
+        self.do_label.set_tex(f"**Do:** {step.do}" if step.do else "")
         self.do_label.setVisible(bool(step.do))
         if step.watch:
             swatch = f'<span style="color: {HIGHLIGHT_COLOR};">■</span>'
@@ -448,7 +448,9 @@ class LessonPanel(QtWidgets.QWidget):
     def plain_text(self) -> str:
         """What the panel shows, as plain text (for tests and accessibility)."""
         body = _html.escape(self.body.plain_text()).replace("\n", "<br>")
-        parts = [self.title.text(), body, self.do_label.text(), self.watch_label.text(),
+        step = self.step
+        do = _html.escape(f"Do: {tex_to_plain(step.do)}") if step is not None and step.do else ""
+        parts = [self.title.text(), body, do, self.watch_label.text(),
                  self.position.text()]
         doc = QtGui.QTextDocument()
         doc.setHtml("<br>".join(p for p in parts if p))

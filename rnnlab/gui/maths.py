@@ -25,7 +25,7 @@ from ..lessons.tex import TexError, math_to_plain, tex_inline, tex_to_html
 from ..lessons.typeset import Formula, TypesetError, typeset
 
 __all__ = ["SCHEME", "typeset_html", "typeset_inline_html", "install", "MathBrowser", "formula_image",
-           "formula_for", "text_color"]
+           "formula_for", "text_color", "typeset_tooltip", "MathLabel"]
 
 #: the image names of typeset equations in a document
 SCHEME = "rnnlab-math:"
@@ -240,3 +240,80 @@ def formula_image(tex: str, px: float, display: bool = True, color: str = "#0000
     p.end()
     img.setDevicePixelRatio(dpr)
     return img
+
+
+def _img_tag(tex: str, display: bool, color: str, font: QtGui.QFont) -> str:
+    """An ``<img>`` with the equation as an embedded PNG (rendered at twice the screen's density or more, sized in
+    logical pixels), padded so that an inline equation's baseline sits on the text's (see :class:`_MathObjects`)."""
+    metrics = QtGui.QFontMetrics(font)
+    px = QtGui.QFontInfo(font).pixelSize() * (DISPLAY_SCALE if display else INLINE_SCALE)
+    screen = QtGui.QGuiApplication.primaryScreen()
+    dpr = max(2.0, screen.devicePixelRatio() if screen is not None else 1.0)
+    img = formula_image(tex, px, display, color, dpr)
+    img.setDevicePixelRatio(1.0)  # handled as plain pixels here; the tag's width and height give the logical size
+    f = _formulas[_key(tex, display, color)]
+    w, h = f.width * px, f.height * px
+    top = bottom = 0.0
+    if not display:
+        half_x, a, d = metrics.xHeight() / 2.0, f.ascent * px, f.descent * px
+        bottom, top = (a - d - half_x, 0.0) if a - d - half_x >= 0 else (0.0, d + half_x - a)
+    if top or bottom:
+        padded = QtGui.QImage(img.width(), round((h + top + bottom) * dpr), img.format())
+        padded.fill(QtCore.Qt.GlobalColor.transparent)
+        p = QtGui.QPainter(padded)
+        p.drawImage(0, round(top * dpr), img)
+        p.end()
+        img = padded
+    data = QtCore.QByteArray()
+    buf = QtCore.QBuffer(data)
+    buf.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")
+    b64 = bytes(data.toBase64()).decode("ascii")
+    align = "" if display else ' align="middle"'
+    return (f'<img src="data:image/png;base64,{b64}" width="{round(w)}" height="{round(h + top + bottom)}"'
+            f'{align}>')
+
+
+def typeset_tooltip(text: str, color: str = "#000000", font: QtGui.QFont | None = None) -> str:
+    """A tooltip or label text with ``$…$`` and ``$$…$$`` equations as rich text whose equations are typeset
+    pictures (embedded, so any QLabel or tooltip shows them; sharp on high-DPI screens). An equation that cannot be
+    typeset is converted to rich text. Raises :class:`~rnnlab.lessons.TexError` like the lesson texts."""
+    font = font or QtWidgets.QApplication.font()
+
+    def math(content: str, at: int, display: bool) -> str | None:
+        try:
+            return _img_tag(content, display, color, font)
+        except TypesetError:
+            return None
+
+    return tex_to_html(text, math)
+
+
+class MathLabel(QtWidgets.QLabel):
+    """A label whose text has typeset ``$…$`` equations (see :func:`typeset_tooltip`), set again in the new size
+    when the font changes (presentation mode)."""
+
+    def __init__(self, tex: str = "", parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self._tex = ""
+        self.set_tex(tex)
+
+    def tex(self) -> str:
+        return self._tex
+
+    def set_tex(self, tex: str) -> None:
+        self._tex = tex
+        self._render()
+
+    def _render(self) -> None:
+        try:
+            text = typeset_tooltip(self._tex, text_color(self), self.font()) if self._tex else ""
+        except TexError:  # checked where the text comes from; still, show it as it is rather than nothing
+            text = _html.escape(self._tex)
+        self.setText(text)
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt naming)
+        super().changeEvent(ev)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.PaletteChange) and self._tex:
+            self._render()

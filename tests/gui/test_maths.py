@@ -125,3 +125,36 @@ def test_the_tex_source_never_becomes_markup():
     html = typeset_html(r'inline $a < b \text{"><b>x</b>}$ and $$\frac{1}{"<i>"}$$')
     assert "<b>x</b>" not in html and "<i>\"" not in html
     assert html.count(f'src="{maths.SCHEME}') == 2
+
+
+def test_tooltips_and_captions_carry_typeset_equations(monkeypatch):
+    from rnnlab.gui.panels.activation import GAMMA_TIP
+    from rnnlab.gui.status_bar import FACTOR_TIP
+
+    for text in (GAMMA_TIP, FACTOR_TIP):
+        tip = maths.typeset_tooltip(text)
+        assert tip.count('src="data:image/png;base64,') == n_equations(text)
+        assert "\\" not in tip.replace("\\\\", "")  # no TeX source left as text
+    # each picture is sized in logical pixels and holds twice as many (sharp on a high-DPI screen)
+    doc = QtGui.QTextDocument()
+    doc.setHtml(maths.typeset_tooltip(r"$$\frac{\partial h_t}{\partial h_k}$$"))
+    doc.setTextWidth(400)
+    assert 30 < doc.size().height() < 200
+    # an equation that cannot be typeset: the rich-text conversion instead
+    monkeypatch.setattr(maths, "typeset", lambda *a, **k: (_ for _ in ()).throw(TypesetError("no")))
+    tip = maths.typeset_tooltip(r"so $\gamma_{\mathrm{tip}} < 1$")
+    assert "data:image" not in tip and "γ" in tip
+
+
+def test_the_gamma_caption_is_typeset(qtbot):
+    from rnnlab.config import Experiment
+    from rnnlab.gui.main_window import MainWindow
+
+    w = MainWindow(Experiment().replace(task__length=12, model__hidden_size=8), mode="sync", remember=False)
+    qtbot.addWidget(w)
+    panel = next(p for p in w.panels if type(p).__name__ == "ActivationPanel")
+    assert panel.gamma_label.text().count("data:image/png") == 2
+    from rnnlab.gui.panels.activation import GAMMA_TIP
+
+    assert panel.gamma_label.toolTip().count("data:image/png") == n_equations(GAMMA_TIP) == 3
+    w.close()
