@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Formula", "TypesetError", "typeset", "available", "REF_PX", "MAX_SOURCE"]
+__all__ = ["Formula", "TypesetError", "typeset", "available", "equations", "untypeset", "REF_PX", "MAX_SOURCE"]
 
 #: the font size (SVG user units) formulas are typeset at; sizes are returned in em (divided by this)
 REF_PX = 20.0
@@ -110,3 +110,36 @@ def typeset(tex: str, display: bool = False, color: str = "#000000") -> Formula:
         raise TypesetError("the typeset picture is empty")
     return Formula(tex=src, display=display, svg=svg.encode("utf-8"), width=w / REF_PX, height=h / REF_PX,
                    ascent=-y / REF_PX)
+
+
+def equations(text: str) -> list[tuple[str, bool]]:
+    """The equations of a lesson-style text, in order, as (source, display?)."""
+    from .tex import _blocks, _split_math
+
+    out: list[tuple[str, bool]] = []
+    for kind, content, _at in _blocks(text):
+        if kind == "display":
+            out.append((content, True))
+        else:
+            out += [(c, False) for k, c, _ in _split_math(content) if k == "inline"]
+    return out
+
+
+def untypeset(lesson) -> list[str]:
+    """The equations of a :class:`~rnnlab.lessons.Lesson` (summary, titles, texts, "do" lines) that the app would
+    show as rich text because they cannot be typeset, each as ``"step N text: $…$: why"``. Empty when every
+    equation is typeset (or, without ziamath, when none can be)."""
+    if not available():
+        return []
+    texts = [("summary", lesson.summary)]
+    for s in lesson.steps:
+        texts += [(f"step {s.number} title", s.title), (f"step {s.number} text", s.text), (f"step {s.number} do", s.do)]
+    notes = []
+    for where, text in texts:
+        for src, display in equations(text):
+            try:
+                typeset(src, display)
+            except TypesetError as exc:
+                short = src if len(src) <= 60 else src[:59] + "…"
+                notes.append(f"{where}: ${short}$: {exc}")
+    return notes

@@ -8,9 +8,8 @@ import re
 
 import pytest
 
-from rnnlab.lessons import all_lessons
-from rnnlab.lessons.tex import _blocks, _split_math
-from rnnlab.lessons.typeset import MAX_SOURCE, TypesetError, available, typeset
+from rnnlab.lessons import all_lessons, known_commands, parse_lesson
+from rnnlab.lessons.typeset import MAX_SOURCE, TypesetError, available, equations, typeset, untypeset
 
 pytestmark = pytest.mark.skipif(not available(), reason="ziamath is not installed")
 
@@ -70,12 +69,7 @@ def lesson_equations() -> list[tuple[str, str, bool]]:
         for s in lesson.steps:
             texts += [(f"step {s.number} title", s.title), (f"step {s.number} text", s.text),
                       (f"step {s.number} do", s.do)]
-        for where, text in texts:
-            for kind, content, _at in _blocks(text):
-                if kind == "display":
-                    out.append((f"{lesson.name} {where}", content, True))
-                    continue
-                out += [(f"{lesson.name} {where}", c, False) for k, c, _ in _split_math(content) if k == "inline"]
+        out += [(f"{lesson.name} {where}", src, d) for where, text in texts for src, d in equations(text)]
     return out
 
 
@@ -132,3 +126,29 @@ def test_a_bad_colour_is_refused_not_written_into_the_svg():
     with pytest.raises(TypesetError, match="not a colour"):
         typeset("x", True, color='red"/><script')
     assert b"#1a2b3c" in typeset("x", True, color="#1a2b3c").svg
+
+
+def test_a_lesson_check_names_the_equations_shown_as_rich_text():
+    assert all(untypeset(lesson) == [] for lesson in all_lessons())
+    text = "title = 'T'\n[[step]]\ntitle = 'S'\ntext = 'Fine: $h_t$. Not typeset: $\\nolimits x$.'\n"
+    notes = untypeset(parse_lesson(text, "x.toml"))
+    assert notes == ["step 1 text: $\\nolimits x$: unknown command \\nolimits"]  # a \nolimits with no operator
+
+
+#: commands of the lesson subset in a small equation each (the rest: the command followed by x)
+EXAMPLES = {"frac": r"\frac{a}{b}", "dfrac": r"\dfrac{a}{b}", "tfrac": r"\tfrac{a}{b}", "sqrt": r"\sqrt{x}",
+            "left": r"\left( x \right)", "right": r"\left( x \right)", "middle": r"\left( x \middle| y \right)",
+            "text": r"\text{if}", "mbox": r"\mbox{if}", "textbf": r"\textbf{a}", "textit": r"\textit{a}",
+            "textrm": r"\textrm{a}", "operatorname": r"\operatorname{diag}", "limits": r"\sum\limits_k x_k",
+            "nolimits": r"\sum\nolimits_k x_k"}
+
+
+def test_every_command_of_the_lesson_subset_is_typeset():
+    names = sorted(c for c in known_commands() if c.isalpha())
+    failed = set()
+    for c in names:
+        try:
+            typeset(EXAMPLES.get(c, f"\\{c} x"), True)
+        except TypesetError:
+            failed.add(c)
+    assert failed == set() and len(names) > 150
