@@ -25,7 +25,7 @@ from ..lessons.tex import TexError, math_to_plain, tex_inline, tex_to_html
 from ..lessons.typeset import Formula, TypesetError, typeset
 
 __all__ = ["SCHEME", "typeset_html", "typeset_inline_html", "install", "MathBrowser", "formula_image",
-           "formula_for", "text_color", "typeset_tooltip", "MathLabel"]
+           "formula_for", "text_color", "typeset_tooltip", "set_math_tooltip", "MathLabel"]
 
 #: the image names of typeset equations in a document
 SCHEME = "rnnlab-math:"
@@ -287,6 +287,35 @@ def typeset_tooltip(text: str, color: str = "#000000", font: QtGui.QFont | None 
             return None
 
     return tex_to_html(text, math)
+
+
+class _LazyTip(QtCore.QObject):
+    """Typesets a widget's tooltip when it is first asked for (see :func:`set_math_tooltip`)."""
+
+    def __init__(self, widget: QtWidgets.QWidget, tex: str):
+        super().__init__(widget)
+        self.tex = tex
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt naming)
+        if ev.type() == QtCore.QEvent.Type.ToolTip and self.tex:
+            try:
+                obj.setToolTip(typeset_tooltip(self.tex, font=obj.font()))
+            except TexError:
+                pass  # the rich-text tooltip set at first stays
+            self.tex = ""  # done: typeset once (the pictures are cached anyway)
+            obj.removeEventFilter(self)
+        return False
+
+
+def set_math_tooltip(widget: QtWidgets.QWidget, tex: str) -> None:
+    """Give ``widget`` a tooltip with typeset equations, typeset when it is first shown (typesetting costs
+    ~10 ms per equation, which the window's start-up should not pay); until then it holds the TeX-subset rich
+    text."""
+    try:
+        widget.setToolTip(tex_to_html(tex))
+    except TexError:
+        widget.setToolTip(_html.escape(tex))
+    widget.installEventFilter(_LazyTip(widget, tex))
 
 
 class MathLabel(QtWidgets.QLabel):

@@ -156,5 +156,11 @@ def test_the_gamma_caption_is_typeset(qtbot):
     assert panel.gamma_label.text().count("data:image/png") == 2
     from rnnlab.gui.panels.activation import GAMMA_TIP
 
+    assert "data:image" not in panel.gamma_label.toolTip()  # typeset when first asked for, not at start-up
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    at = QtCore.QPoint(2, 2)
+    QtWidgets.QApplication.sendEvent(panel.gamma_label, QtGui.QHelpEvent(QtCore.QEvent.Type.ToolTip, at,
+                                                                          panel.gamma_label.mapToGlobal(at)))
     assert panel.gamma_label.toolTip().count("data:image/png") == n_equations(GAMMA_TIP) == 3
     w.close()

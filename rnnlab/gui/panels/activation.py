@@ -1,7 +1,7 @@
 """Activation: the nonlinearity and its bound γ on |f'| (the seeds: ‖∂h_t/∂h_k‖ ≤ (γ·σ_max)^(t−k))."""
 
 from ...core.activations import get_activation
-from ..maths import MathLabel, typeset_tooltip
+from ..maths import MathLabel, set_math_tooltip
 from .base import ConfigSection
 
 _GAMMA_TEXT = {1.0: "1", 0.25: "1/4"}
@@ -20,7 +20,7 @@ class ActivationPanel(ConfigSection):
 
     def build_extras(self) -> None:
         self.gamma_label = MathLabel()
-        self.gamma_label.setToolTip(typeset_tooltip(GAMMA_TIP))
+        set_math_tooltip(self.gamma_label, GAMMA_TIP)
         self.form.addRow("bound γ", self.gamma_label)
 
     def sync_extras(self, exp) -> None:
