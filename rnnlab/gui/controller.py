@@ -53,6 +53,7 @@ class Controller(QtCore.QObject):
     playingChanged = QtCore.Signal(bool)
     exploded = QtCore.Signal(object)  # Explosion
     message = QtCore.Signal(str)
+    runStarted = QtCore.Signal()  # a Reset was sent: what the views show belongs to the previous run
 
     MODES = ("process", "thread", "sync")
 
@@ -142,6 +143,7 @@ class Controller(QtCore.QObject):
                 self.experimentChanged.emit(self.exp)
                 return False
             self.session.send(Reset(new))
+            self.runStarted.emit()
         else:
             self.session.send(Configure(new))
         self.exp = new
@@ -183,6 +185,7 @@ class Controller(QtCore.QObject):
 
     def reset(self) -> None:
         self.session.send(Reset(self.exp))
+        self.runStarted.emit()
         self._set_playing(False)
         self._sync()
 

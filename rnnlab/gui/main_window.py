@@ -18,14 +18,10 @@ from .presentation import Presentation, load_classroom
 from .recorder import RecordActions
 from .plots import VIEWS
 from .status_bar import StatusBar
+from .view_area import ViewArea
 
 __all__ = ["MainWindow"]
 
-#: view ids in the rows of the central area (the heatmap first: it is the point of the app)
-LAYOUT = (("heatmap", "lag_profile", "gradient_flow"), ("grad_norms", "loss", "spectrum"),
-          ("hidden_states", "saturation", "memory", "lyapunov"), ("unrolled",))
-#: the rows' heights, normal and in presentation mode (its third row hidden)
-ROW_SIZES, PRESENTATION_ROW_SIZES = (380, 340, 220, 230), (1, 1, 0, 1)
 SPEEDS = (("as fast as possible", 0.0), ("100 steps/s", 100.0), ("20 steps/s", 20.0), ("5 steps/s", 5.0),
           ("1 step/s", 1.0))
 
@@ -40,7 +36,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.imports = ImportFiles(self, self.controller, lambda title, text: self.files.error(title, text))
         self.import_badge = ImportBadge()
         self.banner = Banner()
-        self.views = {vid: VIEWS[vid]() for row in LAYOUT for vid in row}
+        self.views = {vid: cls() for vid, cls in VIEWS.items()}  # every registered view, in the registry's order
         self.plots = list(self.views.values())
         self._build_central()
         self._build_controls()
@@ -51,13 +47,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         c = self.controller
         c.frame.connect(self._on_frame)
+        c.runStarted.connect(lambda: self.view_area.new_run(commanded=True))
         c.exploded.connect(self.banner.show_explosion)
         c.message.connect(self._on_message)
         c.playingChanged.connect(self._on_playing)
         c.experimentChanged.connect(self._on_experiment)
         self.banner.rewindClicked.connect(self._rewind)
         self.banner.resetClicked.connect(self._reset)
-        self.resize(1600, 1000)
+        self._default_state = self.saveState()
+        self.fit_to_screen()
         if remember:
             self._restore_layout()
         c.request_snapshot(True)
@@ -70,17 +68,8 @@ class MainWindow(QtWidgets.QMainWindow):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.import_badge)
         lay.addWidget(self.banner)
-        self.rows_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        self.row_splitters = []
-        it = iter(self.plots)
-        for row in LAYOUT:
-            sp = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-            for _ in row:
-                sp.addWidget(next(it))
-            self.rows_splitter.addWidget(sp)
-            self.row_splitters.append(sp)
-        self.rows_splitter.setSizes(list(ROW_SIZES))
-        lay.addWidget(self.rows_splitter, 1)
+        self.view_area = ViewArea(self.views)  # the views laid out for the space there is (gui/view_area.py)
+        lay.addWidget(self.view_area, 1)
         self.setCentralWidget(central)
 
     def _build_controls(self) -> None:
@@ -112,9 +101,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lesson_dock.hide()  # a lesson replaces the experiment only when someone opens one
         self.lesson_panel.experimentRequested.connect(lambda e: self.controller.set_experiment(e, ask=False))
         self.lesson_panel.stepChanged.connect(self._on_lesson_step)
-        self.lesson_dock.visibilityChanged.connect(lambda v: None if v else clear_highlight())
+        self.lesson_dock.visibilityChanged.connect(self._on_lesson_dock)
+
+    def _on_lesson_dock(self, visible: bool) -> None:
+        if not visible:
+            clear_highlight()
+            self.view_area.set_priority(())
 
     def open_lesson(self, name: str, index: int = 0) -> None:
+        self.remember_normal_layout()
         self.lesson_dock.show()
         self.lesson_panel.set_lesson(name, index=index)
 
@@ -122,8 +117,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner.hide()
         watched = self.lesson_panel.watched_plots()
         self.watched = watched[0] if watched else None
-        for p in watched:  # a watched view is shown even where presentation mode hides it
-            p.setVisible(True)
+        # the watched views come first (on the first page, whatever presentation mode hides), and on screen
+        self.view_area.set_priority([p.view_id for p in watched])
+        if watched:
+            self.view_area.show_view(watched[0].view_id)
 
     def _build_actions(self) -> None:
         c = self.controller
@@ -206,6 +203,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                        "Full screen, large fonts and thick lines, advanced controls hidden")
         self.presentation_action.setCheckable(True)
         vm.addAction(self.presentation_action)
+        self._build_view_menu(vm, act)
         m.insertAction(m.actions()[3], act("Open &classroom file…", lambda: self.open_classroom(), (),
                                            "A teacher's file: experiment, lesson, presentation, locked controls"))
         hm = mb.addMenu("&Help")
@@ -213,28 +211,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- slots (one call each) ------------------------------------------------------------------------------------
     def _on_frame(self, snap) -> None:
-        self._flush_pending()
-        self.status.update_snapshot(snap)
-        if snap.diagnostics is None or self.controller.mode == "sync":  # most frames: only time series change
-            for p in self.plots:
-                p.update(snap)
-            return
-        # a frame with new diagnostics repaints every view: split it over two event-loop passes so the window
-        # never stalls for a whole frame (the second half follows 8 ms later, or before the next frame)
-        half = len(self.plots) // 2
-        for p in self.plots[:half]:
-            p.update(snap)
-        self._pending = (snap, self.plots[half:])
-        QtCore.QTimer.singleShot(8, self._flush_pending)
-
-    _pending = None
-
-    def _flush_pending(self) -> None:
-        if self._pending is not None:
-            snap, plots = self._pending
-            self._pending = None
-            for p in plots:
-                p.update(snap)
+        # a frame with new diagnostics repaints every view: split over two event-loop passes (not when sync)
+        if self.view_area.on_frame(snap, split=snap.diagnostics is not None and self.controller.mode != "sync"):
+            self.status.update_snapshot(snap)
 
     def _on_playing(self, on: bool) -> None:
         self.play_action.setText("⏸ Pause" if on else "▶ Play")
@@ -319,6 +298,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def apply_classroom(self, room) -> bool:
         """Load a classroom's experiment, lesson, presentation mode and control locks."""
+        self.remember_normal_layout()
         if room.experiment is not None and not self.controller.set_experiment(room.experiment, ask=False):
             return False
         self.presentation.set_classroom(room)
@@ -345,21 +325,106 @@ class MainWindow(QtWidgets.QMainWindow):
         QtWidgets.QMessageBox.about(self, "About rnnlab", f"rnnlab {__version__}: a laboratory for seeing why "
                                     "recurrent networks are hard to train.")
 
-    # --- layout memory and shutdown -------------------------------------------------------------------------------
+    # --- the view area's menu, the window on the screen, layout memory ------------------------------------------
+    def _build_view_menu(self, vm: QtWidgets.QMenu, act) -> None:
+        """View ▸ Views (which are shown), Focus (one view fills the plot area: keys 1–9 or a double-click),
+        Reset layout."""
+        area = self.view_area
+        vm.addSeparator()
+        shown = vm.addMenu("&Views shown")
+        self.view_actions = {}
+        for vid, view in self.views.items():
+            a = shown.addAction(view.title)
+            a.setCheckable(True)
+            a.setChecked(True)
+            a.toggled.connect(lambda on, v=vid: area.set_view_shown(v, on))
+            self.view_actions[vid] = a
+        fm = vm.addMenu("&Focus a view")
+        for i, vid in enumerate(self.views):
+            keys = (str(i + 1),) if i < 9 else ()
+            fm.addAction(act(self.views[vid].title, lambda _=False, v=vid: area.toggle_focus(v), keys,
+                             "Fill the plot area with this view; again (or a double-click) for every view"))
+        vm.addAction(act("All &views (leave focus)", lambda: area.focus(None), ("0",)))
+        vm.addAction(act("&Reset layout", self.reset_layout, (),
+                         "Every view shown, nothing focused, the controls docked at the left, the window fitted "
+                         "to the screen"))
+        area.layoutChanged.connect(self._sync_view_actions)
+
+    def _sync_view_actions(self) -> None:
+        for vid, a in self.view_actions.items():
+            a.blockSignals(True)
+            a.setChecked(vid in self.view_area.chosen)
+            a.blockSignals(False)
+
+    def available_geometry(self) -> QtCore.QRect:
+        scr = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        return scr.availableGeometry()
+
+    def fit_to_screen(self) -> None:
+        """The first window: the screen's available geometry, never more (the app maximises it; tests and
+        screenshots get at most 1600 × 1000)."""
+        avail = self.available_geometry()
+        self.resize(min(1600, avail.width()), min(1000, avail.height()))
+        if self.remember:
+            self.setWindowState(self.windowState() | QtCore.Qt.WindowState.WindowMaximized)
+
+    def clamp_to_screen(self) -> None:
+        """A restored geometry from a larger screen is shrunk and moved onto this one."""
+        avail = self.available_geometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        w = min(self.width(), avail.width() - extra_w)
+        h = min(self.height(), avail.height() - extra_h)
+        if (w, h) != (self.width(), self.height()):
+            self.resize(w, h)
+        x = min(max(frame.x(), avail.x()), avail.right() + 1 - (w + extra_w))
+        y = min(max(frame.y(), avail.y()), avail.bottom() + 1 - (h + extra_h))
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
+
+    def reset_layout(self) -> None:
+        """View ▸ Reset layout: the layout of a first start."""
+        if self.presentation.on:
+            self.presentation_action.setChecked(False)
+            self.presentation.set(False)
+        self.restoreState(self._default_state)
+        self.controls_dock.show()
+        self.view_area.reset()
+        self.showNormal()
+        self.fit_to_screen()
+        self.clamp_to_screen()
+
+    def special_layout(self) -> bool:
+        """Presentation, classroom and lesson layouts are never remembered as the normal one."""
+        return bool(self.presentation.on or self.presentation.room is not None or self.lesson_dock.isVisible())
+
+    def remember_normal_layout(self) -> None:
+        """Called on entering a special layout: what to save at the end instead of it."""
+        if not self.special_layout():
+            self._normal_layout = self._layout_values()
+
+    _normal_layout = None
+
+    def _layout_values(self) -> dict:
+        return {"window/geometry": self.saveGeometry(), "window/state": self.saveState(),
+                "views/chosen": list(self.view_area.chosen), "views/focused": self.view_area.focused or ""}
+
     def _restore_layout(self) -> None:
         s = QtCore.QSettings()
-        if (g := s.value("window/geometry")) is not None:
-            self.restoreGeometry(g)
+        if (g := s.value("window/geometry")) is not None and self.restoreGeometry(g):
+            self.clamp_to_screen()
         if (st := s.value("window/state")) is not None:
             self.restoreState(st)
-        if (sp := s.value("window/rows")) is not None:
-            self.rows_splitter.restoreState(sp)
+        self.lesson_dock.hide()  # a lesson is opened by someone, never by the last session's layout
+        self.view_area.restore({"chosen": s.value("views/chosen"), "focused": s.value("views/focused")})
 
     def _save_layout(self) -> None:
+        values = self._normal_layout if self.special_layout() else self._layout_values()
+        if values is None:
+            return  # started in a special layout: nothing normal to remember
         s = QtCore.QSettings()
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
-        s.setValue("window/rows", self.rows_splitter.saveState())
+        for k, v in values.items():
+            s.setValue(k, v)
 
     def closeEvent(self, ev: QtGui.QCloseEvent) -> None:  # noqa: N802
         if self.remember:

@@ -57,6 +57,7 @@ class Presentation:
             return
         self.on = on
         if on:
+            win.remember_normal_layout()
             self._font, self._palette = QtGui.QFont(app.font()), QtGui.QPalette(app.palette())
             f = QtGui.QFont(app.font())
             f.setPointSizeF(max(f.pointSizeF(), 9.0) * SCALE)
@@ -83,9 +84,6 @@ class Presentation:
             win.showNormal()
         for p in win.plots:
             p.set_scale(SCALE if on else 1.0)
-            p.setVisible(not (on and p.view_id in SECONDARY_VIEWS) or p is getattr(win, "watched", None))
-        from .main_window import PRESENTATION_ROW_SIZES, ROW_SIZES
-
-        # the hidden third row leaves the space to the others
-        win.rows_splitter.setSizes(list(PRESENTATION_ROW_SIZES if on else ROW_SIZES))
+        # fewer, larger views: the area lays out what is readable at this scale (a watched view stays first)
+        win.view_area.set_mode(SCALE if on else 1.0, SECONDARY_VIEWS if on else ())
         self._apply_access()

@@ -137,9 +137,10 @@ class LogMatrixPlot(SnapshotPlot):
         if data.shape != self._shape:
             T, K = data.shape
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, K, T))
-            self.plot.vb.setRange(xRange=(-0.5, K - 0.5), yRange=(-0.5, T - 0.5), padding=0)
+            # the limits first: the old ones (a shorter T) would clamp the new range
             self.plot.vb.setLimits(xMin=-0.5 - 0.25 * K, xMax=K - 0.5 + 0.25 * K, yMin=-0.5 - 0.25 * T,
                                    yMax=T - 0.5 + 0.25 * T)
+            self.plot.vb.setRange(xRange=(-0.5, K - 0.5), yRange=(-0.5, T - 0.5), padding=0)
             self._shape = data.shape
         self.detail = self._detail_for(snap)
         self._after_data(snap, self._data)
