@@ -19,7 +19,7 @@ import math
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from .plots.base import SeriesBuffer
+from .plots.base import SeriesBuffer, no_overlapping_ticks, plot_axes
 
 __all__ = ["ViewArea", "MIN_VIEW", "grid_for"]
 
@@ -100,6 +100,8 @@ class ViewArea(QtWidgets.QWidget):
             view.setMinimumSize(0, 0)  # the area decides how large a view is, not the view
             view.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Ignored)
             view.hide()
+            for ax in plot_axes(view.layout_widget.ci):  # every axis, also those a view styled by itself
+                no_overlapping_ticks(ax)
             f = _DoubleClick(self, vid)
             view.layout_widget.viewport().installEventFilter(f)
             self._filters.append(f)
@@ -126,10 +128,14 @@ class ViewArea(QtWidgets.QWidget):
         return pages[min(self.page, len(pages) - 1)]
 
     def _grid(self, n: int) -> tuple[int, int, int]:
-        w, h = max(1, self.grid_host.width()), max(1, self.grid_host.height())
-        if not self.isVisible() and self.width() > 1:  # before the first show: the area's own size
-            w, h = self.width(), self.height() - self.tabs.sizeHint().height()
-        return grid_for(n, w, h, MIN_VIEW[0] * self.scale, MIN_VIEW[1] * self.scale)
+        # the area's own size (the grid's may not have followed a resize yet); less the tabs if there are pages
+        w, h = max(1, self.width()), max(1, self.height())
+        k = 1 + 0.75 * (self.scale - 1)  # larger fonts need larger views, not in proportion (the plot areas shrink)
+        mw, mh = MIN_VIEW[0] * k, MIN_VIEW[1] * k
+        cols, rows, per = grid_for(n, w, h, mw, mh)
+        if per < n:
+            cols, rows, per = grid_for(n, w, h - self.tabs.sizeHint().height() - 2, mw, mh)
+        return cols, rows, per
 
     # --- changes --------------------------------------------------------------------------------------------------
     def set_chosen(self, ids) -> None:
@@ -225,6 +231,8 @@ class ViewArea(QtWidgets.QWidget):
             self.grid.setColumnStretch(c, 1)
         for r in range(rows):
             self.grid.setRowStretch(r, 1)
+        self.grid.invalidate()
+        self.grid.activate()
         self.layoutChanged.emit()
 
     def _short(self, vid: str) -> str:

@@ -115,12 +115,69 @@ def style_plot(plot: pg.PlotItem, title: str, xlabel: str, ylabel: str, xunits: 
     cache_axes(plot)
 
 
+def _thinned(specs):
+    """Drop tick labels that would overlap one drawn before them (pyqtgraph emits the major level first, so the
+    labels kept are the round ones): at any size and font scale, no tick label runs into another."""
+    if specs is None:
+        return specs
+    axis_spec, tick_specs, text_specs = specs
+    kept: list = []
+    for spec in text_specs:
+        r = QtCore.QRectF(spec[0]).adjusted(-3, -1, 3, 1)  # a little space between neighbours
+        if any(r.intersects(k[0]) for k in kept):
+            continue
+        kept.append((r, spec))
+    return axis_spec, tick_specs, [spec for _, spec in kept]
+
+
+def no_overlapping_ticks(ax: pg.AxisItem) -> None:
+    """Make ``ax`` drop tick labels that would overlap (idempotent)."""
+    if getattr(ax, "_rnnlab_thinned", False):
+        return
+    generate = ax.generateDrawSpecs
+    ax.generateDrawSpecs = lambda p, _g=generate: _thinned(_g(p))
+    ax._rnnlab_thinned = True
+    # pyqtgraph reserves 0.8 × the axis title's height and moves the title 5 px back: with large fonts the title
+    # then sits on the tick labels. Reserve the whole height (plus a 3 px gap) instead.
+    for name, fn in (("_updateHeight", ax._updateHeight), ("_updateWidth", ax._updateWidth)):
+        setattr(ax, name, lambda _f=fn, _w=(name == "_updateWidth"): _with_gap(ax, _f, _w))
+    ax.picture = None
+
+
+def _with_gap(ax: pg.AxisItem, update, horizontal: bool) -> None:
+    update()
+    fixed = ax.fixedWidth if horizontal else ax.fixedHeight
+    if fixed is not None or not ax.isVisible() or not ax.label.isVisible():
+        return
+    extra = max(0.0, 0.2 * ax.label.boundingRect().height() - 5 + 3)
+    if horizontal:
+        w = ax.maximumWidth() + extra
+        ax.setMaximumWidth(w)
+        ax.setMinimumWidth(w)
+    else:
+        h = ax.maximumHeight() + extra
+        ax.setMaximumHeight(h)
+        ax.setMinimumHeight(h)
+
+
+def plot_axes(layout: pg.GraphicsLayout) -> list[pg.AxisItem]:
+    """Every axis of the plots and colour bars in a GraphicsLayout."""
+    out = []
+    for item in layout.items:
+        if isinstance(item, pg.PlotItem):
+            out += [item.getAxis(n) for n in ("left", "bottom", "right", "top")]
+        elif isinstance(item, pg.ColorBarItem):
+            out.append(item.axis)
+    return out
+
+
 def cache_axes(plot: pg.PlotItem) -> None:
-    """Keep each axis (ticks, labels and grid) as a cached pixmap: while streaming, a curve changes every frame but
+    """No overlapping tick labels; keep each axis (ticks, labels and grid) as a cached pixmap: while streaming, a curve changes every frame but
     the axes rarely do, and replaying their drawing was most of the paint time (measured: ≈ 1 ms per axis per
     frame)."""
     for name in ("left", "bottom", "right", "top"):
         ax = plot.getAxis(name)
+        no_overlapping_ticks(ax)
         ax.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
@@ -376,6 +433,11 @@ class SnapshotPlot(QtWidgets.QWidget):
         super().resizeEvent(ev)
         self._empty.setGeometry(self.rect())
 
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        """A word-wrapped caption must not make the view claim a height for its width: the plot area shares its
+        rows out evenly (otherwise a row of captioned views squeezes the next row to nothing)."""
+        return False
+
     # --- presentation ---------------------------------------------------------------------------------------------
     scale = 1.0
 
@@ -407,6 +469,13 @@ class SnapshotPlot(QtWidgets.QWidget):
                 ax = item.getAxis(name)
                 if not ax.isVisible():
                     continue
+                for attr, setter in (("fixedWidth", ax.setWidth), ("fixedHeight", ax.setHeight)):
+                    base = ax.property(f"rnnlab_base_{attr}")
+                    if base is None and getattr(ax, attr) is not None:
+                        base = getattr(ax, attr)
+                        ax.setProperty(f"rnnlab_base_{attr}", base)
+                    if base is not None:
+                        setter(int(base * scale))
                 f = QtGui.QFont()
                 f.setPointSizeF(AXIS_FONT_PT * scale)
                 f.setBold(scale > 1.2)

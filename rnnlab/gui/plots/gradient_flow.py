@@ -49,6 +49,7 @@ class GradientFlowPlot(LogMatrixPlot):
                                          skipFiniteCheck=True)
         self.row_t: int | None = None
         self.rows_defined: np.ndarray = np.zeros(0, dtype=int)
+        self.one_row = False
 
     def update_snapshot(self, snap) -> None:
         super().update_snapshot(snap)
@@ -68,18 +69,42 @@ class GradientFlowPlot(LogMatrixPlot):
             return
         t = int(defined[-1])
         self.row_t = t
+        self._set_one_row(defined.size == 1)
         row = data[t, : t + 1]
         ok = np.isfinite(row)
         k = np.arange(t + 1, dtype=np.float64)
         self.row_curve.setData(k[ok], row[ok], skipFiniteCheck=True)
-        self.strip.setTitle(f"row t = {t} as a curve", size=self.pt(11), color="#333333")
         if defined.size == 1:
-            self.detail = f"Only t = {t} carries a loss: its row is the curve below"
+            self.strip.setTitle(f"‖∂E/∂h_k‖ of the loss at t = {t}", size=self.pt(12), color="#000000")
+            self.detail = (f"Only t = {t} carries a loss, so only its row is defined: the map would be one line, "
+                           "drawn here as a curve")
         else:
+            self.strip.setTitle(f"row t = {t} as a curve", size=self.pt(11), color="#333333")
             self.detail = f"{defined.size} steps carry a loss; the curve is row t = {t}"
+
+    def _set_one_row(self, one: bool) -> None:
+        """A task scored at one step only: the map (one defined row, an empty triangle) and its colour bar give
+        their space to that row's curve; with several rows the map comes back."""
+        if one == self.one_row:
+            return
+        self.one_row = one
+        ci = self.layout_widget.ci
+        if one:
+            ci.removeItem(self.plot)
+            ci.removeItem(self.bar)
+            self.strip.setMaximumHeight(100000)
+        else:
+            ci.addItem(self.plot, row=0, col=0)
+            ci.addItem(self.bar, row=0, col=1)
+            self.strip.setMaximumHeight(150)
+
+    def _on_mouse_moved(self, pos) -> None:
+        if not self.one_row:
+            super()._on_mouse_moved(pos)
 
     def clear_data(self) -> None:
         super().clear_data()
+        self._set_one_row(False)
         self.row_curve.setData([], [])
         self.strip.setTitle("")
         self.row_t = None

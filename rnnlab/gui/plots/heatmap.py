@@ -22,7 +22,7 @@ from PySide6 import QtCore, QtGui
 from ...core.cells import get_cell
 from ...core.diagnostics import estimate_error_log10
 from ._caption import add_caption
-from .base import AXIS_FONT_PT, SnapshotPlot, style_plot
+from .base import AXIS_FONT_PT, SnapshotPlot, no_overlapping_ticks, style_plot
 
 __all__ = ["HeatmapPlot", "LogMatrixPlot", "DIVERGING_MAP", "DEFAULT_LEVELS", "make_colorbar", "LEFT_AXIS_WIDTH"]
 
@@ -41,6 +41,8 @@ def make_colorbar(image: pg.ImageItem, layout: pg.GraphicsLayout, row: int, col:
                           hoverBrush="#D55E0030", colorMapMenu=False)
     bar.setImageItem(image)
     layout.addItem(bar, row=row, col=col)
+    no_overlapping_ticks(bar.axis)
+    bar.axis.setWidth(None)  # pyqtgraph fixes 45 px, too narrow for tick labels and a title at large fonts
     font = QtGui.QFont()
     font.setPointSize(AXIS_FONT_PT - 1)
     bar.axis.setTickFont(font)
