@@ -12,7 +12,7 @@ import itertools
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-__all__ = ["view_problems", "window_problems", "text_boxes"]
+__all__ = ["view_problems", "window_problems", "text_boxes", "all_pages_problems", "fit_to", "compare_problems"]
 
 #: pixels a box may stick out (antialiasing, rounding of scene to widget coordinates)
 SLACK = 2.0
@@ -86,7 +86,12 @@ def view_problems(view) -> list[str]:
     probs: list[str] = []
     if view.width() < 20 or view.height() < 20:
         return [f"{name}: only {view.width()}×{view.height()} px"]
-    view.grab()  # drawn once: axes size themselves to the tick labels they drew
+    # drawn (twice: an axis sizes itself to the tick labels it drew, and the layout follows on the next pass)
+    from PySide6.QtWidgets import QApplication
+
+    view.grab()
+    QApplication.processEvents()
+    view.grab()
     inside = QtCore.QRectF(view.rect()).adjusted(-SLACK, -SLACK, SLACK, SLACK)
     for item in _items(view):
         if not isinstance(item, (pg.PlotItem, pg.ColorBarItem)):
@@ -148,4 +153,43 @@ def window_problems(win, screen: QtCore.QRect | None = None) -> list[str]:
         if not wrect.contains(r):
             probs.append(f"{vid}: outside the window ({r.x()}, {r.y()}, {r.width()}×{r.height()})")
         probs += view_problems(view)
+    return probs
+
+
+def fit_to(win: QtWidgets.QWidget, rect: QtCore.QRect) -> None:
+    """Place a shown window so that its frame fills ``rect`` (a screen's available geometry)."""
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    frame, geo = win.frameGeometry(), win.geometry()
+    win.resize(rect.width() - (frame.width() - geo.width()), rect.height() - (frame.height() - geo.height()))
+    win.move(rect.topLeft())
+    QApplication.processEvents()
+
+
+def all_pages_problems(win, screen: QtCore.QRect | None = None) -> list[str]:
+    """:func:`window_problems` on every page of the plot area (then back to the page shown before)."""
+    from PySide6.QtWidgets import QApplication
+
+    area = win.view_area
+    page0 = area.page
+    probs: list[str] = []
+    for i, page in enumerate(area.pages()):
+        if page:
+            area.show_view(page[0])
+        QApplication.processEvents()
+        probs += [p for p in window_problems(win, screen) if p not in probs]
+    area._set_page(page0)
+    return probs
+
+
+def compare_problems(cw, screen: QtCore.QRect) -> list[str]:
+    """The compare window: it fits ``screen``; its views read."""
+    probs = []
+    frame = cw.frameGeometry()
+    if frame.width() > screen.width() or frame.height() > screen.height():
+        probs.append(f"compare window {frame.width()}×{frame.height()} larger than the screen's "
+                     f"{screen.width()}×{screen.height()}")
+    for view in [*cw.heat.values(), cw.overlay]:
+        probs += [f"compare: {p}" for p in view_problems(view)]
     return probs

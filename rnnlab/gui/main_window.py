@@ -264,6 +264,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 return None
             changes = dlg.changes
         self.compare_window = CompareWindow(self.controller.exp, changes, mode=mode)
+        self.clamp_to_screen(self.compare_window)  # it fits the screen (1280 × 720 too)
         self.compare_window.show()
         return self.compare_window
 
@@ -368,19 +369,30 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.remember:
             self.setWindowState(self.windowState() | QtCore.Qt.WindowState.WindowMaximized)
 
-    def clamp_to_screen(self) -> None:
-        """A restored geometry from a larger screen is shrunk and moved onto this one."""
+    def clamp_to_screen(self, window: QtWidgets.QWidget | None = None) -> None:
+        """A window (default this one; a restored geometry from a larger screen, a compare window) is shrunk and
+        moved onto this screen's available geometry."""
+        win = window or self
         avail = self.available_geometry()
-        frame = self.frameGeometry()
-        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
-        w = min(self.width(), avail.width() - extra_w)
-        h = min(self.height(), avail.height() - extra_h)
-        if (w, h) != (self.width(), self.height()):
-            self.resize(w, h)
+        frame = win.frameGeometry()
+        extra_w, extra_h = frame.width() - win.width(), frame.height() - win.height()
+        w = min(win.width(), avail.width() - extra_w)
+        h = min(win.height(), avail.height() - extra_h)
+        if (w, h) != (win.width(), win.height()):
+            win.resize(w, h)
         x = min(max(frame.x(), avail.x()), avail.right() + 1 - (w + extra_w))
         y = min(max(frame.y(), avail.y()), avail.bottom() + 1 - (h + extra_h))
         if (x, y) != (frame.x(), frame.y()):
-            self.move(x, y)
+            win.move(x, y)
+
+    _docks_sized = False
+
+    def showEvent(self, ev) -> None:  # noqa: N802
+        super().showEvent(ev)
+        if not self._docks_sized:  # the controls take a quarter of the width at most: the views need the rest
+            self._docks_sized = True
+            w = max(300, min(400, self.width() // 4))
+            self.resizeDocks([self.controls_dock], [w], QtCore.Qt.Orientation.Horizontal)
 
     def reset_layout(self) -> None:
         """View ▸ Reset layout: the layout of a first start."""

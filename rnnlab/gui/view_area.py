@@ -24,7 +24,7 @@ from .plots.base import SeriesBuffer, no_overlapping_ticks, plot_axes
 __all__ = ["ViewArea", "MIN_VIEW", "grid_for"]
 
 #: the smallest (width, height) at which a view's title, axes and colour bar can be read, at font scale 1
-MIN_VIEW = (380, 270)
+MIN_VIEW = (360, 270)
 
 
 def grid_for(n: int, width: int, height: int, min_w: float, min_h: float) -> tuple[int, int, int]:
