@@ -105,7 +105,7 @@ class ViewArea(QtWidgets.QWidget):
             f = _DoubleClick(self, vid)
             view.layout_widget.viewport().installEventFilter(f)
             self._filters.append(f)
-        self.setMinimumSize(200, 150)
+        self._set_minimum()
         self.relayout(force=True)
 
     # --- what is shown --------------------------------------------------------------------------------------------
@@ -130,8 +130,7 @@ class ViewArea(QtWidgets.QWidget):
     def _grid(self, n: int) -> tuple[int, int, int]:
         # the area's own size (the grid's may not have followed a resize yet); less the tabs if there are pages
         w, h = max(1, self.width()), max(1, self.height())
-        k = 1 + 0.75 * (self.scale - 1)  # larger fonts need larger views, not in proportion (the plot areas shrink)
-        mw, mh = MIN_VIEW[0] * k, MIN_VIEW[1] * k
+        mw, mh = self._min_view()
         cols, rows, per = grid_for(n, w, h, mw, mh)
         if per < n:
             cols, rows, per = grid_for(n, w, h - self.tabs.sizeHint().height() - 2, mw, mh)
@@ -152,7 +151,18 @@ class ViewArea(QtWidgets.QWidget):
     def set_mode(self, scale: float = 1.0, excluded=()) -> None:
         self.scale = float(scale)
         self.excluded = set(excluded)
+        self._set_minimum()
         self.relayout(force=True)
+
+    def _min_view(self) -> tuple[float, float]:
+        k = 1 + 0.75 * (self.scale - 1)  # larger fonts need larger views, not in proportion (the plot areas shrink)
+        return MIN_VIEW[0] * k, MIN_VIEW[1] * k
+
+    def _set_minimum(self) -> None:
+        """The area is never smaller than one readable view: docks (a lesson, the controls) give way instead, so
+        they shrink the views to a page of fewer, never crop them."""
+        w, h = self._min_view()
+        self.setMinimumSize(int(w), int(h + self.tabs.sizeHint().height()))
 
     def set_priority(self, ids) -> None:
         """A lesson's watched views (shown first, whatever the mode hides), or () when the lesson closes."""
