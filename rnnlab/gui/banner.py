@@ -38,6 +38,7 @@ class Banner(QtWidgets.QFrame):
         self.reset_button.clicked.connect(self.resetClicked)
         self.close_button.clicked.connect(self.hide)
         self.kind = ""
+        self.scale = 1.0  # presentation mode: fonts × scale
         self.hide()
 
     def show_explosion(self, explosion) -> None:
@@ -50,7 +51,8 @@ class Banner(QtWidgets.QFrame):
 
     def _show(self, kind: str, html: str, buttons: bool) -> None:
         self.kind = kind
-        self.setStyleSheet(f"QFrame#banner {{{_STYLES[kind]} border-radius: 4px;}} QLabel {{font-size: 12pt;}}")
+        self.setStyleSheet(f"QFrame#banner {{{_STYLES[kind]} border-radius: 4px;}} "
+                           f"QLabel {{font-size: {12 * self.scale:.0f}pt;}}")
         self.label.setText(html)
         self.rewind_button.setVisible(buttons)
         self.reset_button.setVisible(buttons)

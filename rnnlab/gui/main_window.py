@@ -346,6 +346,9 @@ class MainWindow(QtWidgets.QMainWindow):
             fm.addAction(act(self.views[vid].title, lambda _=False, v=vid: area.toggle_focus(v), keys,
                              "Fill the plot area with this view; again (or a double-click) for every view"))
         vm.addAction(act("All &views (leave focus)", lambda: area.focus(None), ("0",)))
+        leave = act("Leave presentation mode", lambda: self.presentation.set(False), ("Esc",))
+        leave.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)  # a dialog's Esc stays the dialog's
+        vm.addAction(leave)
         vm.addAction(act("&Reset layout", self.reset_layout, (),
                          "Every view shown, nothing focused, the controls docked at the left, the window fitted "
                          "to the screen"))

@@ -352,6 +352,17 @@ class EventMarkers:
         return out
 
 
+def _text_items(plot: pg.PlotItem) -> list:
+    """The text items drawn in a plot: TextItems and the labels of its InfiniteLines."""
+    out = []
+    for it in plot.items:
+        if isinstance(it, pg.TextItem):
+            out.append(it)
+        elif isinstance(it, pg.InfiniteLine) and getattr(it, "label", None) is not None:
+            out.append(it.label)
+    return out
+
+
 def _scale_legend(legend: pg.LegendItem, scale: float) -> None:
     size = f"{9 * scale:.0f}pt"
     legend.setLabelTextSize(size)
@@ -474,15 +485,34 @@ class SnapshotPlot(QtWidgets.QWidget):
                     if base is None and getattr(ax, attr) is not None:
                         base = getattr(ax, attr)
                         ax.setProperty(f"rnnlab_base_{attr}", base)
-                    if base is not None:
+                    if base is not None and getattr(ax, attr) is not None:  # (still fixed)
                         setter(int(base * scale))
-                f = QtGui.QFont()
-                f.setPointSizeF(AXIS_FONT_PT * scale)
+                saved = ax.property("rnnlab_base_axis")  # what the axis had at scale 1: restored exactly
+                if saved is None:
+                    tf = ax.style.get("tickFont")
+                    saved = {"tick": QtGui.QFont(tf) if tf is not None else None, "label": dict(ax.labelStyle),
+                             "pen": pg.mkPen(ax.pen())}
+                    ax.setProperty("rnnlab_base_axis", saved)
+                if scale == 1.0:
+                    ax.setTickFont(saved["tick"])
+                    ax.setLabel(ax.labelText, units=ax.labelUnits, unitPrefix=ax.labelUnitPrefix, **saved["label"])
+                    ax.setPen(saved["pen"])
+                    continue
+                f = QtGui.QFont(saved["tick"]) if saved["tick"] is not None else QtGui.QFont()
+                f.setPointSizeF((saved["tick"].pointSizeF() if saved["tick"] is not None else AXIS_FONT_PT) * scale)
                 f.setBold(scale > 1.2)
                 ax.setTickFont(f)
-                style = {**ax.labelStyle, "font-size": f"{AXIS_FONT_PT * scale:.0f}pt"}
+                style = {**saved["label"], "font-size": f"{AXIS_FONT_PT * scale:.0f}pt"}
                 ax.setLabel(ax.labelText, units=ax.labelUnits, unitPrefix=ax.labelUnitPrefix, **style)
                 ax.setPen(pg.mkPen("k", width=scale))
+            for ti in _text_items(item):  # reference labels, marker labels, annotations
+                f = ti.textItem.font()
+                base = ti.property("rnnlab_base_pt")
+                if base is None:
+                    base = f.pointSizeF() if f.pointSizeF() > 0 else QtGui.QFont().pointSizeF()
+                    ti.setProperty("rnnlab_base_pt", base)
+                f.setPointSizeF(base * scale)
+                ti.setFont(f) if hasattr(ti, "setFont") else ti.textItem.setFont(f)
             for di in item.listDataItems():
                 pen = di.opts.get("pen")
                 if pen is None or not hasattr(di, "setPen"):

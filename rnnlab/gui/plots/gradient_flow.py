@@ -89,14 +89,17 @@ class GradientFlowPlot(LogMatrixPlot):
             return
         self.one_row = one
         ci = self.layout_widget.ci
+        left = self.strip.getAxis("left")
         if one:
             ci.removeItem(self.plot)
             ci.removeItem(self.bar)
             self.strip.setMaximumHeight(100000)
+            left.setWidth(None)  # nothing to line up with: as wide as its labels
         else:
             ci.addItem(self.plot, row=0, col=0)
             ci.addItem(self.bar, row=0, col=1)
             self.strip.setMaximumHeight(150)
+            left.setWidth(int(LEFT_AXIS_WIDTH * self.scale))  # the k axis lines up with the map's
 
     def _on_mouse_moved(self, pos) -> None:
         if not self.one_row:
