@@ -104,3 +104,31 @@ def test_frames_of_the_old_run_after_a_reset_command_are_not_drawn(win):
     win.view_area.new_run(commanded=True)
     assert not win.view_area.on_frame(old, split=False)
     assert _series_rows(win.views["loss"]) == 0
+
+
+def test_overflow_and_exact_zeros_are_drawn_grey_with_a_legend_never_as_a_colour_of_the_map(qtbot):
+    import dataclasses
+
+    from rnnlab.gui.plots.heatmap import OVERFLOW_RGBA, ZERO_RGBA, HeatmapPlot
+    from rnnlab.train.trainer import Trainer
+
+    tr = Trainer(Experiment().replace(task__length=12, model__hidden_size=6))
+    snap = tr.snapshot(expensive=True)
+    L = np.array(snap.diagnostics.jacobian_log10, dtype=np.float64)
+    L[8:, :3] = np.inf
+    L[10, 5] = np.nan
+    L[6, :2] = -np.inf
+    diag = dataclasses.replace(snap.diagnostics, jacobian_log10=L)
+    view = HeatmapPlot()
+    qtbot.addWidget(view)
+    view.update(dataclasses.replace(snap, diagnostics=diag))
+    ov = view.overlay
+    assert ov.counts == {"over": 4 * 3 + 1, "zero": 2}
+    assert ov.legend.isVisible() and len(ov.legend.items) == 2
+    img = ov.image.image  # 4 pixels per cell at this size
+    assert tuple(img[8 * 4 + 1, 0 * 4 + 2]) in (OVERFLOW_RGBA, (235, 235, 235, 255))
+    assert tuple(img[6 * 4 + 1, 0 * 4 + 2]) in (ZERO_RGBA, (235, 235, 235, 255))
+    assert img[0, 0, 3] == 0 and img[3 * 4, 11 * 4, 3] == 0  # finite and undefined cells: the map shows through
+    assert "grey hatched" in view.readout.text()
+    view.clear_data()
+    assert ov.counts == {"over": 0, "zero": 0} and not ov.legend.isVisible()

@@ -52,6 +52,69 @@ def make_colorbar(image: pg.ImageItem, layout: pg.GraphicsLayout, row: int, col:
     return bar
 
 
+#: non-finite cells: overflow (+∞, NaN where the value is defined) in hatched grey, exact zeros (−∞) in hatched
+#: dark grey; never a colour of the map (a vanished gradient and an overflowed one must not look alike)
+OVERFLOW_RGBA = (150, 150, 150, 255)
+ZERO_RGBA = (70, 70, 70, 255)
+HATCH_RGBA = (235, 235, 235, 255)
+
+
+class NonFiniteOverlay:
+    """An image over a matrix view painting its non-finite cells (hatched where cells are large enough), and a
+    legend naming them."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(5)
+        plot.addItem(self.image)
+        self.legend = pg.LegendItem(offset=(-4, 4), labelTextSize="10pt", brush=pg.mkBrush(255, 255, 255, 220),
+                                    pen=pg.mkPen("#999999"))
+        self.legend.setParentItem(plot.vb)
+        self.legend.anchor((1, 0), (1, 0))
+        self._samples = {}
+        for key, rgba, text in (("over", OVERFLOW_RGBA, "overflow (∞ or NaN)"),
+                                ("zero", ZERO_RGBA, "exactly 0 (underflow)")):
+            brush = QtGui.QBrush(QtGui.QColor(*rgba), QtCore.Qt.BrushStyle.BDiagPattern)
+            sample = pg.ScatterPlotItem(symbol="s", size=12, brush=brush, pen=pg.mkPen(QtGui.QColor(*rgba)))
+            self._samples[key] = (sample, text)
+        self.counts = {"over": 0, "zero": 0}
+        self.legend.setVisible(False)
+
+    def set(self, overflow: np.ndarray, zero: np.ndarray, rect: QtCore.QRectF) -> None:
+        """``overflow`` and ``zero``: boolean (rows, cols) masks of the cells to paint."""
+        self.counts = {"over": int(overflow.sum()), "zero": int(zero.sum())}
+        if not (self.counts["over"] or self.counts["zero"]):
+            self.clear()
+            return
+        rows, cols = overflow.shape
+        s = 4 if max(rows, cols) <= 200 else 1  # pixels per cell: hatching where it can be seen
+        rgba = np.zeros((rows * s, cols * s, 4), dtype=np.ubyte)
+        for mask, colour in ((overflow, OVERFLOW_RGBA), (zero, ZERO_RGBA)):
+            big = np.kron(mask, np.ones((s, s), dtype=bool))
+            rgba[big] = colour
+        if s > 1:  # a light diagonal every 4 pixels
+            yy, xx = np.mgrid[: rows * s, : cols * s]
+            stripe = ((xx + yy) % 4 == 0) & (rgba[..., 3] > 0)
+            rgba[stripe] = HATCH_RGBA
+        self.image.setImage(rgba, autoLevels=False)
+        self.image.setRect(rect)
+        self.image.setVisible(True)
+        self.legend.clear()
+        for key in ("over", "zero"):
+            if self.counts[key]:
+                sample, text = self._samples[key]
+                self.legend.addItem(sample, f"{text}: {self.counts[key]} cells")
+        self.legend.setVisible(True)
+
+    def clear(self) -> None:
+        self.counts = {"over": 0, "zero": 0}
+        self.image.clear()
+        self.image.setVisible(False)
+        self.legend.clear()
+        self.legend.setVisible(False)
+
+
 def _fmt(v: float) -> str:
     if np.isnan(v):
         return "undefined"
@@ -106,6 +169,7 @@ class LogMatrixPlot(SnapshotPlot):
         self.plot.addItem(self.image)
         self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self.bar = make_colorbar(self.image, self.layout_widget.ci, 0, 1, self.quantity, self.bar_levels)
+        self.overlay = NonFiniteOverlay(self.plot)
         # the hover read-out: a plain label under the scene (it never pushes the plot around)
         self.readout = add_caption(self)
         self.detail = ""  # which norm, estimated or exact, which state (from the config)
@@ -135,9 +199,18 @@ class LogMatrixPlot(SnapshotPlot):
             return  # keep the previous drawing
         data = np.asarray(data, dtype=np.float64)
         self._data = data.copy()
-        self.image.setImage(self._display(snap, self._data), autoLevels=False, levels=self.bar.levels())
+        shown = self._display(snap, self._data)
+        self.image.setImage(shown, autoLevels=False, levels=self.bar.levels())
+        T, K = data.shape
+        defined = np.tril(np.ones((T, K), dtype=bool))  # k ≤ t; a NaN there is an overflow, not "undefined"
+        # rows left NaN on purpose (not computed this time, no loss at that step) are not overflow; a map that is
+        # NaN everywhere is (the state itself overflowed)
+        rows_computed = ~np.all(np.isnan(shown), axis=1, keepdims=True)
+        if not np.any(np.isfinite(shown[defined])) and np.isnan(shown[defined]).all():
+            rows_computed[:] = True
+        over = defined & rows_computed & (np.isnan(shown) | np.isposinf(shown))
+        self.overlay.set(over, defined & np.isneginf(shown), QtCore.QRectF(-0.5, -0.5, K, T))
         if data.shape != self._shape:
-            T, K = data.shape
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, K, T))
             # the limits first: the old ones (a shorter T) would clamp the new range
             self.plot.vb.setLimits(xMin=-0.5 - 0.25 * K, xMax=K - 0.5 + 0.25 * K, yMin=-0.5 - 0.25 * T,
@@ -157,7 +230,8 @@ class LogMatrixPlot(SnapshotPlot):
         lo, hi = float(fin.min()), float(fin.max())
         blo, bhi = self.levels()
         beyond = " (beyond the colour bar: drag its handles)" if lo < blo or hi > bhi else ""
-        zero = " · exact zeros (−∞): lowest colour" if np.any(data == -np.inf) else ""
+        zero = " · grey hatched: exactly 0 or overflowed (see the legend)" if self.overlay.counts["over"] + \
+            self.overlay.counts["zero"] else ""
         detail = f"{self.detail} · " if self.detail else ""
         return f"{detail}log10 range {lo:+.1f} … {hi:+.1f}{beyond}{zero} · {self._hint}"
 
@@ -173,6 +247,7 @@ class LogMatrixPlot(SnapshotPlot):
         self._data = None
         self._shape = None
         self.image.clear()
+        self.overlay.clear()
         self._idle_text = f"Blue: vanishing (≪ 1) · red: exploding (≫ 1) · {self._hint}"
         self.readout.setText(self._idle_text)
         self.set_empty_text(self.empty_text)
