@@ -136,12 +136,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.addAction(a)
             return a
 
-        self.play_action = act("▶ Play", c.toggle, ("Space",), "Train continuously / pause")
+        self.play_action = act("Play", c.toggle, ("Space",), "Train continuously / pause")
+        self._on_playing(False)  # an icon from the style (every platform has one), not a font glyph
         self.step_action = act("Step", lambda: c.step(1), ("Right", "S"), "One training step")
         self.reset_action = act("Reset", self._reset, ("R",), "New weights from the seed; step 0")
         self.rewind_action = act("Rewind", self._rewind, (), "Back to the last finite checkpoint")
         for a in (self.play_action, self.step_action, self.reset_action, self.rewind_action):
             tb.addAction(a)
+        tb.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.speed = QtWidgets.QComboBox()
         for text, v in SPEEDS:
             self.speed.addItem(text, v)
@@ -175,8 +177,13 @@ class MainWindow(QtWidgets.QMainWindow):
         exp_menu = m.addMenu("Export &plot")
         for p in self.plots:
             sub = exp_menu.addMenu(p.title)  # files are named by view id (plain ASCII): heatmap.png
-            for kind in ("png", "svg", "csv"):
-                sub.addAction(act(f"{kind.upper()}…", lambda _=False, p=p, k=kind: self.files.export_plot(p, k)))
+            for label, kind, scale in (("PNG, 2× the view…", "png", 2.0), ("PNG, 1×…", "png", 1.0),
+                                       ("PNG, 4× (print)…", "png", 4.0), ("SVG…", "svg", 1.0),
+                                       ("PDF…", "pdf", 1.0), ("CSV…", "csv", 1.0)):
+                sub.addAction(act(label, lambda _=False, p=p, k=kind, sc=scale: self.files.export_plot(p, k,
+                                                                                                   scale=sc)))
+        m.addAction(act("Save &window as image…", lambda: self.files.save_window_image(), (),
+                        "The whole window as a PNG at twice its size on screen"))
         self.recording = RecordActions(self)  # File ▸ Record… (the window or one view, as GIF or MP4)
         m.addAction(self.recording.action)
         m.addSeparator()
@@ -216,7 +223,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status.update_snapshot(snap)
 
     def _on_playing(self, on: bool) -> None:
-        self.play_action.setText("⏸ Pause" if on else "▶ Play")
+        sp = QtWidgets.QStyle.StandardPixmap
+        self.play_action.setIcon(self.style().standardIcon(sp.SP_MediaPause if on else sp.SP_MediaPlay))
+        self.play_action.setText("Pause" if on else "Play")
 
     def _on_message(self, text: str) -> None:
         self.banner.show_info(text.replace("\n", "<br>"))

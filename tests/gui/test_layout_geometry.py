@@ -91,3 +91,15 @@ def test_focus_fills_the_area_and_comes_back(qtbot):
     win.reset_layout()
     assert area.visible_ids() == list(win.views) and area.focused is None
     win.close()
+
+
+def test_play_and_pause_are_icons_not_glyphs(qtbot):
+    win = MainWindow(_exp(), mode="sync", remember=False)
+    qtbot.addWidget(win)
+    a = win.play_action
+    assert not a.icon().isNull() and a.text() == "Play"
+    play_key = a.icon().cacheKey()
+    win._on_playing(True)
+    assert a.text() == "Pause" and not a.icon().isNull() and a.icon().cacheKey() != play_key
+    assert all(ord(ch) < 0x2000 for ch in a.text())  # no symbol a stock font may lack
+    win.close()

@@ -370,6 +370,51 @@ def _scale_legend(legend: pg.LegendItem, scale: float) -> None:
         label.setText(label.text, size=size)
 
 
+class _crisp_images:
+    """While exporting to a vector format: every small image of the scene is enlarged by repeating its cells
+    (nearest neighbour, at least ~1200 pixels across), so viewers that smooth embedded images keep sharp cells."""
+
+    def __init__(self, scene):
+        self.scene = scene
+        self.saved = []
+
+    def __enter__(self):
+        for item in self.scene.items():
+            if isinstance(item, pg.ImageItem) and item.image is not None and item.image.size:
+                img = item.image
+                rep = int(max(1, min(16, 1200 // max(img.shape[0], img.shape[1], 1))))
+                if rep <= 1:
+                    continue
+                rect = QtCore.QRectF(item.mapRectToParent(item.boundingRect()))
+                levels = item.levels
+                self.saved.append((item, img, rect, levels))
+                big = np.repeat(np.repeat(img, rep, axis=0), rep, axis=1)
+                item.setImage(big, autoLevels=False, **({"levels": levels} if levels is not None else {}))
+                item.setRect(rect)
+        return self
+
+    def __exit__(self, *exc):
+        for item, img, rect, levels in self.saved:
+            item.setImage(img, autoLevels=False, **({"levels": levels} if levels is not None else {}))
+            item.setRect(rect)
+        return False
+
+
+def _export_pdf(view: pg.GraphicsView, path: Path) -> None:
+    """The view's scene as a one-page vector PDF of the widget's size."""
+    writer = QtGui.QPdfWriter(str(path))
+    size = view.size()
+    writer.setPageSize(QtGui.QPageSize(QtCore.QSizeF(size.width(), size.height()), QtGui.QPageSize.Unit.Point))
+    writer.setPageMargins(QtCore.QMarginsF(0, 0, 0, 0))
+    writer.setResolution(72)
+    painter = QtGui.QPainter(writer)
+    try:
+        view.scene().render(painter, QtCore.QRectF(0, 0, size.width(), size.height()),
+                            QtCore.QRectF(view.mapToScene(view.rect()).boundingRect()))
+    finally:
+        painter.end()
+
+
 class SnapshotPlot(QtWidgets.QWidget):
     """Base class of the plot widgets.
 
@@ -538,19 +583,37 @@ class SnapshotPlot(QtWidgets.QWidget):
                                           lambda m: f"font-size: {float(m.group(1)) * scale:.0f}pt", base))
 
     # --- exports ----------------------------------------------------------------------------------------------
-    def export_image(self, path: str | Path, width: int | None = None) -> Path:
-        """PNG (``.png``) or SVG (``.svg``) of the whole widget's scene, by pyqtgraph's exporters."""
+    #: default PNG size: twice the widget (slides and papers want more pixels than the screen shows)
+    EXPORT_SCALE = 2.0
+
+    def export_image(self, path: str | Path, width: int | None = None, scale: float | None = None) -> Path:
+        """PNG (``.png``, ``width`` pixels wide, or ``scale`` × the widget: default 2×), SVG (``.svg``) or PDF
+        (``.pdf``) of the whole widget's scene. Texts and curves are drawn again at the size asked (not a scaled
+        screenshot); in SVG and PDF the image cells of a matrix view stay crisp squares."""
         from pyqtgraph import exporters
 
         path = Path(path)
         scene = self.layout_widget.scene()
-        if path.suffix.lower() == ".svg":
-            exp = exporters.SVGExporter(scene)
-        else:
-            exp = exporters.ImageExporter(scene)
-            if width:
-                exp.parameters()["width"] = int(width)
-        exp.export(str(path))
+        suffix = path.suffix.lower()
+        if suffix in (".svg", ".pdf"):
+            with _crisp_images(scene):
+                if suffix == ".svg":
+                    exporters.SVGExporter(scene).export(str(path))
+                else:
+                    _export_pdf(self.layout_widget, path)
+            return path
+        # the widget drawn again at a higher pixel ratio (pyqtgraph's ImageExporter re-lays out texts at its own
+        # scale and cut the colour bar's title): the picture is the view as on screen, sharper
+        src = self.layout_widget
+        k = (int(width) / max(1, src.width())) if width else (scale or self.EXPORT_SCALE)
+        img = QtGui.QImage(max(1, round(src.width() * k)), max(1, round(src.height() * k)),
+                           QtGui.QImage.Format.Format_ARGB32)
+        img.setDevicePixelRatio(k)
+        img.fill(QtGui.QColor("white"))
+        QtWidgets.QWidget.render(src, img)  # (QGraphicsView.render would take a painter)
+        fmt = (suffix.lstrip(".") or "png").upper()
+        if not img.save(str(path), fmt if fmt in ("PNG", "JPG", "JPEG", "BMP") else "PNG"):
+            raise OSError(f"could not write {path}")
         return path
 
     def export_csv(self, path: str | Path) -> Path:
