@@ -401,9 +401,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def showEvent(self, ev) -> None:  # noqa: N802
         super().showEvent(ev)
-        if not self._docks_sized:  # the controls take a quarter of the width at most: the views need the rest
+        if not self._docks_sized:  # the controls: as narrow as they read (a third of the width at most)
             self._docks_sized = True
-            w = max(300, min(400, self.width() // 4))
+            content = self.controls_dock.widget().widget().minimumSizeHint().width() + 20  # + its scroll bar
+            w = min(max(content, min(440, self.width() // 4)), int(0.35 * self.width()))
             self.resizeDocks([self.controls_dock], [w], QtCore.Qt.Orientation.Horizontal)
 
     def reset_layout(self) -> None:

@@ -247,7 +247,7 @@ class ViewArea(QtWidgets.QWidget):
 
     def _short(self, vid: str) -> str:
         t = self.views[vid].title
-        return t if len(t) <= 18 else t[:17] + "…"
+        return t if len(t) <= 14 else t[:13] + "…"
 
     def resizeEvent(self, ev):  # noqa: N802
         super().resizeEvent(ev)

@@ -74,6 +74,8 @@ class GradientFlowPlot(LogMatrixPlot):
         ok = np.isfinite(row)
         k = np.arange(t + 1, dtype=np.float64)
         self.row_curve.setData(k[ok], row[ok], skipFiniteCheck=True)
+        if self.one_row:  # the map is not shown: the curve's k axis spans the steps it has
+            self.strip.setXRange(-0.5, t + 0.5, padding=0.02)
         if defined.size == 1:
             self.strip.setTitle(f"‖∂E/∂h_k‖ of the loss at t = {t}", size=self.pt(12), color="#000000")
             self.detail = (f"Only t = {t} carries a loss, so only its row is defined: the map would be one line, "
