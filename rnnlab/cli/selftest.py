@@ -10,6 +10,9 @@ __all__ = ["add_parser"]
 
 def _cmd_selftest(args: argparse.Namespace) -> int:
     from ..gui.selftest import layout_selftest, selftest
+    from ._common import check_at_least
+
+    check_at_least("--steps", args.steps, 0, 100_000)
 
     if args.layout:
         return layout_selftest(args.preset)

@@ -35,6 +35,10 @@ __all__ = ["Controller"]
 
 #: how long a training process may take to answer for the first time before the thread engine takes over
 PROCESS_START_TIMEOUT_S = 20.0
+#: the window builds a new experiment's network itself before switching when that costs at most this many
+#: multiply-adds (the spectral rescaling of W_hh: H ≲ 300 for one block, ~0.1 s); beyond, the engine builds it
+#: (seconds at H = 2048) and refuses it the same way if it cannot
+BUILD_HERE_COST = 1e9
 
 
 class Controller(QtCore.QObject):
@@ -52,7 +56,8 @@ class Controller(QtCore.QObject):
     experimentChanged = QtCore.Signal(object)  # Experiment
     playingChanged = QtCore.Signal(bool)
     exploded = QtCore.Signal(object)  # Explosion
-    message = QtCore.Signal(str)
+    message = QtCore.Signal(str)  # plain text
+    engineDied = QtCore.Signal(str)  # plain text: what is known about how the engine ended
     runStarted = QtCore.Signal()  # a Reset was sent: what the views show belongs to the previous run
 
     MODES = ("process", "thread", "sync")
@@ -67,6 +72,9 @@ class Controller(QtCore.QObject):
         self.confirm = confirm or (lambda text: True)
         self.fps = fps
         self.mode = mode
+        self.dead = False  # the engine ended without being asked to (see poll)
+        self.last_refusal = ""  # why the last experiment was refused (plain text)
+        self._stopping = False
         self.session = self._start(mode, exp)
         self._playing = False
         self.last_snapshot: Snapshot | None = None
@@ -82,12 +90,16 @@ class Controller(QtCore.QObject):
         else:
             self._timer.start()
 
-    def _start(self, mode: str, exp: Experiment):
+    def _start(self, mode: str, exp: Experiment, resume=None):
+        """A new engine of ``mode`` for ``exp``; ``resume``: a restart's checkpoint (arrays for the in-process
+        engines, the old process engine's folder for a new process)."""
         if mode == "sync":
-            return Session(exp, fps=self.fps)
+            return Session(exp, fps=self.fps, resume=resume)
         if mode == "thread":
-            return ThreadSession(exp, fps=self.fps)
+            return ThreadSession(exp, fps=self.fps, resume=resume)
         try:
+            if resume is not None:
+                return ProcessSession(exp, fps=self.fps, folder=resume, resume=True)
             return ProcessSession(exp, fps=self.fps)
         except (OSError, RuntimeError) as exc:  # e.g. a locked-down machine refuses to start processes
             self.mode = "thread"
@@ -114,7 +126,68 @@ class Controller(QtCore.QObject):
             self._set_playing(False)
             self.message.emit(self._fallback_text("it ended before answering" if dead else "it did not answer"))
 
+    # --- supervision ----------------------------------------------------------------------------------------------
+    def _check_alive(self) -> None:
+        """A training process (or thread) that ended without being asked to: say so once, with what is known, and
+        offer Restart (:meth:`restart`). Called by every poll, so it is noticed within a poll interval."""
+        s = self.session
+        if self.dead or self._stopping or self.mode == "sync" or s.is_alive():
+            return
+        if not getattr(s, "answered", True):
+            return  # never answered: _check_process falls back to the thread engine
+        for msg in s.take_messages():  # what it said before it ended
+            self.message.emit(msg)
+        self.dead = True
+        self._set_playing(False)
+        step = self.last_snapshot.step if self.last_snapshot is not None else 0
+        what = s.exit_text()
+        text = (f"{what[:1].upper()}{what[1:]} at step {step}. The window and the experiment are kept; Restart "
+                "starts a new engine from the last checkpoint.")
+        self.engineDied.emit(text)
+
+    def restart(self) -> bool:
+        """Start a new engine of the same kind from the current experiment and the dead engine's last checkpoint
+        (or from step 0 without one). Returns whether an engine runs again."""
+        if not self.dead and self.session.is_alive():
+            return True
+        old = self.session
+        resume = None
+        if isinstance(old, ProcessSession):
+            resume = old.folder if old.checkpoint() else None
+            old.stop(0, remove_folder=resume is None)
+        elif isinstance(old, ThreadSession):
+            resume = old.checkpoint()
+            old.stop(1000)
+        try:
+            self.session = self._start(self.mode, self.exp, resume=resume)
+        except ConfigError as exc:
+            self.message.emit(f"Could not restart: {exc}")
+            return False
+        self.dead = False
+        self._started.restart()
+        self._set_playing(False)
+        self.session.send(RequestSnapshot(True))
+        self._sync()
+        return True
+
+    def _send(self, cmd) -> bool:
+        """Send a command to the engine; with a dead engine, say so (again) instead of doing nothing."""
+        if self.dead:
+            self.engineDied.emit("The training engine has ended: press Restart to go on from the last checkpoint.")
+            return False
+        self.session.send(cmd)
+        return True
+
     # --- experiment -----------------------------------------------------------------------------------------------
+    def validate(self, new: Experiment) -> None:
+        """Everything that can be checked before switching (:func:`rnnlab.train.setup.validate`: the rules, the
+        task, the memory the app would need and, where it is quick (:data:`BUILD_HERE_COST`), building the
+        network itself). Raises ConfigError with the reason. (Larger networks are built by the engine, which
+        refuses them the same way and keeps the run.)"""
+        from ..train.setup import validate
+
+        validate(new, BUILD_HERE_COST)
+
     def set_value(self, key: str, value) -> bool:
         """Change one setting. Invalid values, incompatible combinations and declined resets are refused with a
         message (the current experiment stays as it was). Returns whether the change was applied."""
@@ -130,11 +203,16 @@ class Controller(QtCore.QObject):
         """Replace the whole experiment (a preset, an opened file, or one changed key)."""
         if new == self.exp:
             return True
+        self.last_refusal = ""
         try:
-            rules.check(new)
+            self.validate(new)
         except ConfigError as exc:
+            self.last_refusal = str(exc)
             self.message.emit(str(exc))
             self.experimentChanged.emit(self.exp)
+            return False
+        if self.dead:
+            self._send(Reset(new))
             return False
         resets = needs_reset(self.exp, new)
         if resets:
@@ -150,7 +228,7 @@ class Controller(QtCore.QObject):
         self._set_playing(False if resets else self._playing)
         self.experimentChanged.emit(new)
         self._sync()
-        return True
+        return self.exp == new  # the synchronous engine has answered already (a refusal puts the old one back)
 
     # --- transport ------------------------------------------------------------------------------------------------
     @property
@@ -166,11 +244,11 @@ class Controller(QtCore.QObject):
         if self.last_snapshot is not None and self.last_snapshot.explosion is not None:
             self.message.emit("The run exploded: rewind or reset before playing again.")
             return
-        self.session.send(Play())
-        self._set_playing(True)
+        if self._send(Play()):
+            self._set_playing(True)
 
     def pause(self) -> None:
-        self.session.send(Pause())
+        self._send(Pause())
         self._set_playing(False)
         self._sync()
 
@@ -180,30 +258,32 @@ class Controller(QtCore.QObject):
     def step(self, n: int = 1) -> None:
         if self._playing:
             self.pause()
-        self.session.send(Step(n))
+        self._send(Step(n))
         self._sync()
 
     def reset(self) -> None:
-        self.session.send(Reset(self.exp))
-        self.runStarted.emit()
+        if self._send(Reset(self.exp)):
+            self.runStarted.emit()
         self._set_playing(False)
         self._sync()
 
     def rewind(self) -> None:
-        self.session.send(Rewind())
+        self._send(Rewind())
         self._sync()
 
     def set_speed(self, steps_per_second: float) -> None:
         """0 = as fast as possible."""
-        self.session.send(Speed(steps_per_second))
+        if not self.dead:
+            self.session.send(Speed(steps_per_second))
 
     def request_snapshot(self, expensive: bool = True) -> None:
-        self.session.send(RequestSnapshot(expensive))
+        if not self.dead:
+            self.session.send(RequestSnapshot(expensive))
         self._sync()
 
     def export_run(self, folder: str | Path) -> None:
         """Write the run's config.toml, metrics.csv and state.npz into ``folder`` (a message says the outcome)."""
-        self.session.send(ExportRun(Path(folder)))
+        self._send(ExportRun(Path(folder)))
         self._sync()
 
     # --- frames ---------------------------------------------------------------------------------------------------
@@ -217,8 +297,14 @@ class Controller(QtCore.QObject):
         self._check_process()
         for msg in self.session.take_messages():
             self.message.emit(msg)
+        for kept, why in self.session.take_refusals():
+            self.last_refusal = why
+            if kept != self.exp:  # the engine kept its run: so does the window
+                self.exp = kept
+                self.experimentChanged.emit(kept)
         snaps = self.session.take()
         if not snaps:
+            self._check_alive()
             return
         snap = Snapshot.merge(snaps)
         self.last_snapshot = snap
@@ -227,8 +313,10 @@ class Controller(QtCore.QObject):
         if snap.explosion is not None:
             self._set_playing(False)
             self.exploded.emit(snap.explosion)
+        self._check_alive()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop the training session and wait for it (called when the window closes)."""
+        self._stopping = True
         self._timer.stop()
         return self.session.stop(timeout_ms)

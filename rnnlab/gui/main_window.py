@@ -7,7 +7,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..config import Experiment
 from ..presets import all_presets
 from ..lessons import all_lessons
-from .banner import Banner
+from .banner import Banner, plain_html, rich_tooltip
 from .lesson_panel import LessonPanel, clear_highlight
 from .controller import Controller
 from .files import FileActions
@@ -49,11 +49,13 @@ class MainWindow(QtWidgets.QMainWindow):
         c.frame.connect(self._on_frame)
         c.runStarted.connect(lambda: self.view_area.new_run(commanded=True))
         c.exploded.connect(self.banner.show_explosion)
+        c.engineDied.connect(self.banner.show_engine_died)
         c.message.connect(self._on_message)
         c.playingChanged.connect(self._on_playing)
         c.experimentChanged.connect(self._on_experiment)
         self.banner.rewindClicked.connect(self._rewind)
         self.banner.resetClicked.connect(self._reset)
+        self.banner.restartClicked.connect(self._restart)
         self._default_state = self.saveState()
         self.fit_to_screen()
         if remember:
@@ -93,7 +95,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
 
     def _build_lessons(self) -> None:
-        self.lesson_panel = LessonPanel(plots=self.plots)
+        self.lesson_panel = LessonPanel(plots=self.plots, validate=self.controller.validate)
         self.lesson_dock = QtWidgets.QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lesson_dock")
         self.lesson_dock.setWidget(self.lesson_panel)
@@ -191,8 +193,8 @@ class MainWindow(QtWidgets.QMainWindow):
         pm = self.presets_menu = mb.addMenu("&Presets")
         for preset in all_presets():
             a = act(preset.name, lambda _=False, p=preset: self.load_preset(p))
-            a.setStatusTip(preset.description)
-            a.setToolTip(preset.description)
+            a.setStatusTip(preset.description)  # (status tips are plain text)
+            a.setToolTip(rich_tooltip(preset.description))
             pm.addAction(a)
         pm.setToolTipsVisible(True)
         lm = mb.addMenu("&Lessons")
@@ -218,8 +220,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- slots (one call each) ------------------------------------------------------------------------------------
     def _on_frame(self, snap) -> None:
-        # a frame with new diagnostics repaints every view: split over two event-loop passes (not when sync)
-        if self.view_area.on_frame(snap, split=snap.diagnostics is not None and self.controller.mode != "sync"):
+        # a frame with new diagnostics redraws every view, one view per event-loop pass (gui/view_area.py)
+        if self.view_area.on_frame(snap, sync=self.controller.mode == "sync"):
             self.status.update_snapshot(snap)
 
     def _on_playing(self, on: bool) -> None:
@@ -228,7 +230,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.play_action.setText("Pause" if on else "Play")
 
     def _on_message(self, text: str) -> None:
-        self.banner.show_info(text.replace("\n", "<br>"))
+        if self.banner.kind == "engine" and self.banner.isVisible() and self.controller.dead:
+            return  # the engine banner (with its Restart button) stays until Restart
+        self.banner.show_message(text)  # plain text: messages quote values from files
 
     def _on_experiment(self, exp) -> None:
         if self.remember:
@@ -254,13 +258,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner.hide()
         self.controller.reset()
 
+    def _restart(self) -> None:
+        self.banner.hide()
+        self.controller.restart()
+
     def load_preset(self, preset) -> bool:
         if not self.controller.set_experiment(preset.experiment):
             return False
         self.preset_contrast = dict(preset.contrast)
         flip = ", ".join(f"{k} = {v!r}" for k, v in preset.contrast.items())
-        self.banner.show_info(f"<b>Preset {preset.name}.</b> {preset.description} "
-                              f"<i>Contrast: set {flip}.</i>")
+        self.banner.show_info(f"<b>Preset {plain_html(preset.name)}.</b> {plain_html(preset.description)} "
+                              f"<i>Contrast: set {plain_html(flip)}.</i>")
         return True
 
     def open_compare(self, changes: dict | None = None, mode: str = "process"):
@@ -289,12 +297,22 @@ class MainWindow(QtWidgets.QMainWindow):
         except ConfigError as exc:
             self.files.error("Cannot open sweep", str(exc))
             return None
-        self.sweep_window.cellOpened.connect(self.controller.set_experiment)
+        self.sweep_window.cellOpened.connect(self.open_sweep_cell)
+        self.sweep_window.cellRefused.connect(lambda text: self.files.error("Cannot open this cell", text))
         self.sweep_window.show()
         return self.sweep_window
 
+    def open_sweep_cell(self, exp) -> bool:
+        """Switch to a sweep cell's experiment (validated and built first; a refusal is a dialog)."""
+        if self.controller.set_experiment(exp):
+            return True
+        if self.controller.last_refusal:
+            self.files.error("Cannot open this cell", self.controller.last_refusal)
+        return False
+
     def open_classroom(self, path: str | None = None) -> bool:
         from ..config import ConfigError
+        from ..io import one_line, short_path
 
         path = path or self.files.ask_open()
         if not path:
@@ -304,10 +322,16 @@ class MainWindow(QtWidgets.QMainWindow):
         except ConfigError as exc:
             self.files.error("Cannot open classroom file", str(exc))
             return False
-        return self.apply_classroom(room)
+        if not self.apply_classroom(room):
+            if self.controller.last_refusal:
+                self.files.error("Cannot open classroom file",
+                                 one_line(f"{short_path(path)}: {self.controller.last_refusal}"))
+            return False
+        return True
 
     def apply_classroom(self, room) -> bool:
-        """Load a classroom's experiment, lesson, presentation mode and control locks."""
+        """Load a classroom's experiment, lesson, presentation mode and control locks. The experiment is
+        validated and built before anything changes: if it is refused, nothing of the file is applied."""
         self.remember_normal_layout()
         if room.experiment is not None and not self.controller.set_experiment(room.experiment, ask=False):
             return False
@@ -457,4 +481,5 @@ class MainWindow(QtWidgets.QMainWindow):
             self.files.remember_experiment(self.controller.exp)
         self.recording.shutdown()
         self.controller.shutdown()
+        self.view_area.stop_drawing()
         super().closeEvent(ev)

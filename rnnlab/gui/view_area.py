@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from ..train.snapshot import Snapshot
 from .plots.base import SeriesBuffer, no_overlapping_ticks, plot_axes
 
 __all__ = ["ViewArea", "MIN_VIEW", "grid_for"]
@@ -95,6 +95,10 @@ class ViewArea(QtWidgets.QWidget):
         self.grid.setSpacing(4)
         v.addWidget(self.grid_host, 1)
         self._filters = []
+        self._pending: dict = {}  # view -> the (merged) snapshot it waits to draw
+        self._draw_timer = QtCore.QTimer(self)  # owned by the area: nothing is drawn after the window closes
+        self._draw_timer.setSingleShot(True)
+        self._draw_timer.timeout.connect(self._draw_next)
         for vid, view in self.views.items():
             view.setParent(self.grid_host)
             view.setMinimumSize(0, 0)  # the area decides how large a view is, not the view
@@ -279,7 +283,7 @@ class ViewArea(QtWidgets.QWidget):
     def new_run(self, commanded: bool = False) -> None:
         """Forget everything drawn. ``commanded``: a Reset was just sent, so frames the session made before it
         (still of the old run) are not drawn until the new run's first frame arrives."""
-        self._pending = None
+        self._pending.clear()
         self._awaiting_run = commanded
         for view in self.views.values():
             view.clear_data()
@@ -288,15 +292,17 @@ class ViewArea(QtWidgets.QWidget):
         """A rewind: drop every time-series row after ``step`` (the rewound snapshot's history starts there)."""
         for view in self.views.values():
             for buf in vars(view).values():
-                if isinstance(buf, SeriesBuffer) and buf.n:  # its first column is the step, increasing
-                    buf.n = int(np.searchsorted(buf.column(buf.columns[0]), step, side="right"))
+                if isinstance(buf, SeriesBuffer) and buf.n:
+                    buf.truncate_after(step)
 
-    _pending = None
-
-    def on_frame(self, snap, split: bool) -> bool:
+    def on_frame(self, snap, sync: bool = False) -> bool:
         """Draw a merged snapshot on every view (views not on screen keep their data current too). Returns False
-        for a stale frame of the previous run (not drawn)."""
-        self.flush()
+        for a stale frame of the previous run (not drawn).
+
+        A frame with new diagnostics redraws every view: one view per event-loop pass (the views on screen
+        first), so the window never stalls for a whole frame (a (T, T) picture at T = 2000 takes ~0.1 s alone: a
+        click waits for one view at most). A view still waiting merges the new frame into what it waits for (it
+        sees every history row); the others draw time-only frames at once (cheap). ``sync``: everything now."""
         if any(e.starts_run for e in snap.events):
             self.new_run()
         elif self._awaiting_run:
@@ -305,26 +311,46 @@ class ViewArea(QtWidgets.QWidget):
         for e in snap.events:
             if e.text.startswith("rewound"):
                 self.truncate(e.step)
-        views = list(self.views.values())
-        if not split:
-            for v in views:
+        pending = self._pending
+        if sync:
+            self.flush()
+            for v in self.views.values():
                 v.update(snap)
             return True
-        # a frame with new diagnostics repaints every view: split it over two event-loop passes so the window
-        # never stalls for a whole frame (the second half follows 8 ms later, or before the next frame); the
-        # views on screen first
-        shown = set(self.shown_ids())
-        views.sort(key=lambda v: v.view_id not in shown)
-        half = max(1, len(shown), len(views) // 2)
-        for v in views[:half]:
-            v.update(snap)
-        self._pending = (snap, views[half:])
-        QtCore.QTimer.singleShot(8, self.flush)
+        expensive = snap.diagnostics is not None
+        for v in self._drawing_order():
+            if v in pending:
+                pending[v] = Snapshot.merge([pending[v], snap])
+            elif expensive:
+                pending[v] = snap
+            else:
+                v.update(snap)
+        if pending and not self._draw_timer.isActive():
+            self._draw_timer.start(0)
         return True
 
+    def _drawing_order(self) -> list:
+        shown = self.shown_ids()
+        return [self.views[v] for v in shown] + [v for vid, v in self.views.items() if vid not in shown]
+
+    def _draw_next(self) -> None:
+        """Draw the next view that waits for a frame (those on screen first); again in the next pass."""
+        pending = self._pending
+        for v in self._drawing_order():
+            if v in pending:
+                v.update(pending.pop(v))
+                break
+        if pending:
+            self._draw_timer.start(0)
+
+    def stop_drawing(self) -> None:
+        """The window closes: nothing more is drawn."""
+        self._draw_timer.stop()
+        self._pending.clear()
+
     def flush(self) -> None:
-        if self._pending is not None:
-            snap, views = self._pending
-            self._pending = None
-            for v in views:
-                v.update(snap)
+        """Draw every view that waits, now."""
+        pending = self._pending
+        for v in self._drawing_order():
+            if v in pending:
+                v.update(pending.pop(v))

@@ -102,7 +102,7 @@ def test_a_reset_between_merged_snapshots_drops_the_old_runs_rows():
 def test_frames_of_the_old_run_after_a_reset_command_are_not_drawn(win):
     old = win.controller.last_snapshot
     win.view_area.new_run(commanded=True)
-    assert not win.view_area.on_frame(old, split=False)
+    assert not win.view_area.on_frame(old, sync=True)
     assert _series_rows(win.views["loss"]) == 0
 
 

@@ -67,16 +67,23 @@ class GradientFlowPlot(LogMatrixPlot):
             self.strip.setTitle("no finite loss gradient", size=self.pt(11), color="#D55E00")
             self.detail = "no step carries a finite loss gradient"
             return
-        t = int(defined[-1])
+        f = self.picture_scale  # > 1: the engine averaged the picture over f × f steps (T > 1024)
+        i = int(defined[-1])
+        t = i * f
         self.row_t = t
         self._set_one_row(defined.size == 1)
-        row = data[t, : t + 1]
+        row = data[i, : i + 1]
         ok = np.isfinite(row)
-        k = np.arange(t + 1, dtype=np.float64)
+        k = np.arange(i + 1, dtype=np.float64) * f
+        self.row_curve.setSymbol("o" if ok.sum() <= 200 else None)  # thousands of dots: slow, and a line reads
         self.row_curve.setData(k[ok], row[ok], skipFiniteCheck=True)
         if self.one_row:  # the map is not shown: the curve's k axis spans the steps it has
             self.strip.setXRange(-0.5, t + 0.5, padding=0.02)
-        if defined.size == 1:
+        rows = f"rows t = {t} … {t + f - 1}, averaged" if f > 1 else f"row t = {t}"
+        if f > 1:
+            self.strip.setTitle(f"{rows} as a curve", size=self.pt(11), color="#333333")
+            self.detail = f"the last scored steps: {rows} over blocks of {f} steps"
+        elif defined.size == 1:
             self.strip.setTitle(f"‖∂E/∂h_k‖ of the loss at t = {t}", size=self.pt(12), color="#000000")
             self.detail = (f"Only t = {t} carries a loss, so only its row is defined: the map would be one line, "
                            "drawn here as a curve")

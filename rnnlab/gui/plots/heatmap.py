@@ -20,11 +20,13 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from ...core.cells import get_cell
+from ...train.snapshot import block_mean
 from ...core.diagnostics import estimate_error_log10
 from ._caption import add_caption
 from .base import AXIS_FONT_PT, SnapshotPlot, no_overlapping_ticks, style_plot
 
-__all__ = ["HeatmapPlot", "LogMatrixPlot", "DIVERGING_MAP", "DEFAULT_LEVELS", "make_colorbar", "LEFT_AXIS_WIDTH"]
+__all__ = ["HeatmapPlot", "LogMatrixPlot", "DIVERGING_MAP", "DEFAULT_LEVELS", "make_colorbar", "LEFT_AXIS_WIDTH",
+           "MAX_DISPLAY"]
 
 #: diverging, centred on 0: blue = small (vanishing), white = 1, red = large (exploding)
 DIVERGING_MAP = "CET-D1A"
@@ -143,6 +145,18 @@ def _bands(data: np.ndarray) -> np.ndarray:
     return out
 
 
+#: the image drawn has at most this many pixels a side: a larger (T, T) array is averaged over square blocks first
+#: (measured at T = 2000: converting and painting the full picture took 0.1–0.5 s of the window's time per frame)
+MAX_DISPLAY = 1024
+
+
+def _reduce(data: np.ndarray, limit: int = MAX_DISPLAY) -> np.ndarray:
+    """For display only: ``data`` averaged over f × f blocks (f = ⌈side / limit⌉; NaN entries left out, so the
+    upper triangle stays empty). The data themselves (hover, exports) are untouched."""
+    f = max(1, -(-max(data.shape) // limit))
+    return block_mean(data, f) if f > 1 else data
+
+
 class LogMatrixPlot(SnapshotPlot):
     """A lower-triangular (T, T) array of log10 norms against (t, k), with a fixed-level colour bar and a hover
     read-out. Subclasses name the field (``field``) and the labels."""
@@ -154,6 +168,8 @@ class LogMatrixPlot(SnapshotPlot):
     plot_title = "‖∂h_t/∂h_k‖ heatmap"
     waiting_text = ("Waiting for the first diagnostics snapshot\n(the heatmap is computed every few steps)")
     bar_levels = DEFAULT_LEVELS
+    #: steps per row and column of the data drawn (not ``scale``: that is presentation mode's font scale)
+    picture_scale = 1
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -199,10 +215,12 @@ class LogMatrixPlot(SnapshotPlot):
             return  # keep the previous drawing
         data = np.asarray(data, dtype=np.float64)
         self._data = data.copy()
-        shown = self._display(snap, self._data)
+        #: steps per row and column of the data (> 1 when the engine averaged a long sequence, T > 1024)
+        self.picture_scale = f = max(1, int(getattr(snap, "picture_scale", 1) or 1))
+        shown = _reduce(self._display(snap, self._data))
         self.image.setImage(shown, autoLevels=False, levels=self.bar.levels())
-        T, K = data.shape
-        defined = np.tril(np.ones((T, K), dtype=bool))  # k ≤ t; a NaN there is an overflow, not "undefined"
+        T, K = data.shape[0] * f, data.shape[1] * f  # in steps: a reduced image still covers every (t, k)
+        defined = np.tril(np.ones(shown.shape, dtype=bool))  # k ≤ t; a NaN there is an overflow, not "undefined"
         # rows left NaN on purpose (not computed this time, no loss at that step) are not overflow; a map that is
         # NaN everywhere is (the state itself overflowed)
         rows_computed = ~np.all(np.isnan(shown), axis=1, keepdims=True)
@@ -210,13 +228,13 @@ class LogMatrixPlot(SnapshotPlot):
             rows_computed[:] = True
         over = defined & rows_computed & (np.isnan(shown) | np.isposinf(shown))
         self.overlay.set(over, defined & np.isneginf(shown), QtCore.QRectF(-0.5, -0.5, K, T))
-        if data.shape != self._shape:
+        if (data.shape, f) != self._shape:
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, K, T))
             # the limits first: the old ones (a shorter T) would clamp the new range
             self.plot.vb.setLimits(xMin=-0.5 - 0.25 * K, xMax=K - 0.5 + 0.25 * K, yMin=-0.5 - 0.25 * T,
                                    yMax=T - 0.5 + 0.25 * T)
             self.plot.vb.setRange(xRange=(-0.5, K - 0.5), yRange=(-0.5, T - 0.5), padding=0)
-            self._shape = data.shape
+            self._shape = (data.shape, f)
         self.detail = self._detail_for(snap)
         self._after_data(snap, self._data)
         self._idle_text = self._range_text(self._data)
@@ -254,11 +272,14 @@ class LogMatrixPlot(SnapshotPlot):
         self.set_has_data(False)
 
     def data_table(self) -> tuple[list[str], np.ndarray]:
+        """(t, k, value) for k ≤ t; with a picture averaged over f × f steps, one row per block at its first
+        (t, k)."""
         header = ["t", "k", self.quantity.replace(" ", "_")]
         if self._data is None:
             return header, np.zeros((0, 3))
         t, k = np.nonzero(np.tril(np.ones(self._data.shape, dtype=bool)))
-        return header, np.column_stack([t, k, self._data[t, k]]).astype(np.float64)
+        f = self.picture_scale
+        return header, np.column_stack([t * f, k * f, self._data[t, k]]).astype(np.float64)
 
     # --- levels ---------------------------------------------------------------------------------------------------
     def levels(self) -> tuple[float, float]:
@@ -284,9 +305,12 @@ class LogMatrixPlot(SnapshotPlot):
 
     # --- hover read-out -------------------------------------------------------------------------------------------
     def value_at(self, t: int, k: int) -> float:
-        if self._data is None or not (0 <= t < self._data.shape[0] and 0 <= k < self._data.shape[1]):
+        """The value at steps (t, k) (with an averaged picture: of their block)."""
+        f = self.picture_scale
+        i, j = t // f, k // f
+        if self._data is None or not (0 <= i < self._data.shape[0] and 0 <= j < self._data.shape[1]):
             return float("nan")
-        return float(self._data[t, k])
+        return float(self._data[i, j])
 
     def readout_text(self, t: int, k: int) -> str:
         v = self.value_at(t, k)
@@ -295,7 +319,9 @@ class LogMatrixPlot(SnapshotPlot):
         extra = ""
         if math.isfinite(v):
             extra = f"   (‖·‖ = {10.0 ** v:.3g})" if abs(v) < 300 else ""
-        return f"t = {t}, k = {k}, {self.quantity} = {_fmt(v)}{extra}"
+        f = self.picture_scale
+        mean = f" (mean over {f} × {f} steps)" if f > 1 else ""
+        return f"t = {t}, k = {k}, {self.quantity} = {_fmt(v)}{extra}{mean}"
 
     def _on_mouse_moved(self, pos) -> None:
         if self._data is None:
@@ -306,7 +332,7 @@ class LogMatrixPlot(SnapshotPlot):
             return
         p = vb.mapSceneToView(pos)
         k, t = int(round(p.x())), int(round(p.y()))
-        T, K = self._data.shape
+        T, K = self._data.shape[0] * self.picture_scale, self._data.shape[1] * self.picture_scale
         if 0 <= t < T and 0 <= k < K:
             self.readout.setText(self.readout_text(t, k))
         else:
