@@ -87,3 +87,19 @@ def test_presentation_and_lesson_layouts_are_not_saved_as_normal(qtbot):
     assert w2.lesson_dock.isHidden()
     assert w2.view_area.visible_ids() == list(w2.views)
     w2.close()
+
+
+def test_long_banners_show_one_sentence_and_more(win):
+    from rnnlab.presets import get_preset
+
+    p = get_preset("hessian-free")
+    win.controller.confirm = lambda text: True
+    assert win.load_preset(p)
+    b = win.banner
+    assert b.more_button.isVisible() and p.description[:40] in b.plain_text()  # the whole text stays available
+    shown = b.label.text()
+    assert len(shown) < len(b.text()) and len(QtGui.QTextDocument(shown).toPlainText()) <= 170
+    b.more_button.click()
+    assert b.label.text() == b.text() and b.more_button.text() == "less"
+    b.show_message("Short.")
+    assert not b.more_button.isVisible() and b.label.text() == "Short."
