@@ -132,3 +132,12 @@ def test_overflow_and_exact_zeros_are_drawn_grey_with_a_legend_never_as_a_colour
     assert "grey hatched" in view.readout.text()
     view.clear_data()
     assert ov.counts == {"over": 0, "zero": 0} and not ov.legend.isVisible()
+
+
+def test_a_last_step_task_draws_its_one_row_large_over_its_steps(win):
+    flow = win.views["gradient_flow"]
+    assert flow.one_row and flow.row_t == 19  # temporal_order: only t = 19 carries a loss
+    assert flow.plot.scene() is None  # the one-line map gives its space to the curve
+    assert win.load_preset(get_preset("exploding-tanh"))
+    (x0, x1), _ = flow.strip.vb.viewRange()
+    assert flow.row_t == 79 and x0 <= 0 and 79 <= x1 <= 90, (x0, x1)

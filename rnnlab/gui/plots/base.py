@@ -444,6 +444,7 @@ class SnapshotPlot(QtWidgets.QWidget):
         lay.addWidget(self.layout_widget)
         self._empty = QtWidgets.QLabel(self.empty_text, self)
         self._empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)  # large fonts in a small view: wrapped, never clipped
         self._empty.setStyleSheet("color: #777777; font-size: 13pt; background: transparent;")
         self._empty.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.has_data = False
@@ -585,6 +586,10 @@ class SnapshotPlot(QtWidgets.QWidget):
 
                 lab.setStyleSheet(_re.sub(r"font-size: *([0-9.]+)pt",
                                           lambda m: f"font-size: {float(m.group(1)) * scale:.0f}pt", base))
+                lines = lab.property("rnnlab_caption_lines")
+                if lines:
+                    lab.ensurePolished()
+                    lab.setFixedHeight(int(lines) * lab.fontMetrics().lineSpacing() + 4)
 
     # --- exports ----------------------------------------------------------------------------------------------
     #: default PNG size: twice the widget (slides and papers want more pixels than the screen shows)

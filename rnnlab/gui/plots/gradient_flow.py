@@ -100,6 +100,7 @@ class GradientFlowPlot(LogMatrixPlot):
         ci = self.layout_widget.ci
         left = self.strip.getAxis("left")
         if one:
+            self.strip.setXLink(None)  # (a view box out of the scene would drive the curve's k range)
             ci.removeItem(self.plot)
             ci.removeItem(self.bar)
             self.strip.setMaximumHeight(100000)
@@ -107,6 +108,7 @@ class GradientFlowPlot(LogMatrixPlot):
         else:
             ci.addItem(self.plot, row=0, col=0)
             ci.addItem(self.bar, row=0, col=1)
+            self.strip.setXLink(self.plot)
             self.strip.setMaximumHeight(150)
             left.setWidth(int(LEFT_AXIS_WIDTH * self.scale))  # the k axis lines up with the map's
 
