@@ -401,9 +401,11 @@ class MainWindow(QtWidgets.QMainWindow):
         """The first window: the screen's available geometry, never more (the app maximises it; tests and
         screenshots get at most 1600 × 1000)."""
         avail = self.available_geometry()
-        self.resize(min(1600, avail.width()), min(1000, avail.height()))
-        if self.remember:
+        if self.remember:  # maximised (and as large as the screen where no window manager maximises)
+            self.setGeometry(avail)
             self.setWindowState(self.windowState() | QtCore.Qt.WindowState.WindowMaximized)
+        else:
+            self.resize(min(1600, avail.width()), min(1000, avail.height()))
 
     def clamp_to_screen(self, window: QtWidgets.QWidget | None = None) -> None:
         """A window (default this one; a restored geometry from a larger screen, a compare window) is shrunk and

@@ -119,10 +119,24 @@ class ViewArea(QtWidgets.QWidget):
         rest = [v for v in self.order if v in self.chosen and v not in self.excluded and v not in first]
         return first + rest
 
+    def big_view(self) -> str | None:
+        """The view drawn over 2 × 2 cells of the first page: a lesson's first watched view, where the grid has
+        at least two rows and columns of readable cells (it gets room without hiding the others)."""
+        if self.focused or not self.priority:
+            return None
+        ids = self.visible_ids()
+        cols, rows, _ = self._grid(len(ids) + 3)
+        return ids[0] if cols >= 2 and rows >= 2 and len(ids) > 1 else None
+
     def pages(self) -> list[list[str]]:
         ids = [self.focused] if self.focused else self.visible_ids()
         if not ids:
             return [[]]
+        if self.big_view():
+            cols, rows, per = self._grid(len(ids) + 3)
+            first = per - 3  # the big view takes four cells
+            rest = ids[first:]
+            return [ids[:first]] + [rest[i : i + cols * rows] for i in range(0, len(rest), cols * rows)]
         _, _, per = self._grid(len(ids))
         return [ids[i : i + per] for i in range(0, len(ids), per)]
 
@@ -213,8 +227,9 @@ class ViewArea(QtWidgets.QWidget):
         pages = self.pages()
         self.page = min(self.page, len(pages) - 1)
         ids = pages[self.page]
-        cols, rows, _ = self._grid(len(ids))
-        arrangement = (tuple(ids), cols, rows, tuple(tuple(p) for p in pages))
+        big = self.big_view() if self.page == 0 else None
+        cols, rows, _ = self._grid(len(ids) + (3 if big else 0))
+        arrangement = (tuple(ids), cols, rows, big, tuple(tuple(p) for p in pages))
         if arrangement == self._arrangement and not force:
             return
         self._arrangement = arrangement
@@ -237,9 +252,12 @@ class ViewArea(QtWidgets.QWidget):
         for vid, view in self.views.items():
             if vid not in ids:
                 view.hide()
-        for i, vid in enumerate(ids):
-            r, c = divmod(i, cols)
-            self.grid.addWidget(self.views[vid], r, c)
+        cells = [(r, c) for r in range(rows) for c in range(cols)]
+        if big:
+            cells = [(0, 0)] + [rc for rc in cells if rc not in ((0, 0), (0, 1), (1, 0), (1, 1))]
+        for vid, (r, c) in zip(ids, cells):
+            span = 2 if vid == big else 1
+            self.grid.addWidget(self.views[vid], r, c, span, span)
             self.views[vid].show()
         for c in range(cols):
             self.grid.setColumnStretch(c, 1)

@@ -103,3 +103,20 @@ def test_play_and_pause_are_icons_not_glyphs(qtbot):
     assert a.text() == "Pause" and not a.icon().isNull() and a.icon().cacheKey() != play_key
     assert all(ord(ch) < 0x2000 for ch in a.text())  # no symbol a stock font may lack
     win.close()
+
+
+def test_a_watched_view_gets_room_on_the_first_page(qtbot):
+    win = MainWindow(_exp(), mode="sync", remember=False)
+    qtbot.addWidget(win)
+    win.show()
+    fit_to(win, QtCore.QRect(0, 0, 1920, 1080))
+    win.open_lesson("main", index=5)  # "Watch: the spectrum"
+    QtCore.QCoreApplication.processEvents()
+    area = win.view_area
+    assert area.big_view() == "spectrum" and area.shown_ids()[0] == "spectrum"
+    big, other = win.views["spectrum"], win.views[area.shown_ids()[1]]
+    assert big.width() > 1.8 * other.width() and big.height() > 1.8 * other.height()
+    assert not view_problems(big)
+    win.lesson_dock.hide()
+    assert area.big_view() is None
+    win.close()

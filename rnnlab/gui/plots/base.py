@@ -117,14 +117,21 @@ def style_plot(plot: pg.PlotItem, title: str, xlabel: str, ylabel: str, xunits: 
     cache_axes(plot)
 
 
-def _thinned(specs):
+def _thinned(specs, ax: pg.AxisItem | None = None):
     """Drop tick labels that would overlap one drawn before them (pyqtgraph emits the major level first, so the
-    labels kept are the round ones): at any size and font scale, no tick label runs into another."""
+    labels kept are the round ones): at any size and font scale, no tick label runs into another; and those that
+    would stick out of the view (pyqtgraph lets an end label overhang its axis)."""
     if specs is None:
         return specs
     axis_spec, tick_specs, text_specs = specs
+    visible = None
+    view = ax.getViewWidget() if ax is not None and ax.scene() is not None else None
+    if view is not None:
+        visible = ax.mapRectFromScene(view.mapToScene(view.viewport().rect()).boundingRect())
     kept: list = []
     for spec in text_specs:
+        if visible is not None and not visible.contains(QtCore.QRectF(spec[0])):
+            continue
         r = QtCore.QRectF(spec[0]).adjusted(-3, -1, 3, 1)  # a little space between neighbours
         if any(r.intersects(k[0]) for k in kept):
             continue
@@ -137,7 +144,7 @@ def no_overlapping_ticks(ax: pg.AxisItem) -> None:
     if getattr(ax, "_rnnlab_thinned", False):
         return
     generate = ax.generateDrawSpecs
-    ax.generateDrawSpecs = lambda p, _g=generate: _thinned(_g(p))
+    ax.generateDrawSpecs = lambda p, _g=generate: _thinned(_g(p), ax)
     ax._rnnlab_thinned = True
     # pyqtgraph reserves 0.8 × the axis title's height and moves the title 5 px back: with large fonts the title
     # then sits on the tick labels. Reserve the whole height (plus a 3 px gap) instead.
