@@ -141,3 +141,20 @@ def test_a_last_step_task_draws_its_one_row_large_over_its_steps(win):
     assert win.load_preset(get_preset("exploding-tanh"))
     (x0, x1), _ = flow.strip.vb.viewRange()
     assert flow.row_t == 79 and x0 <= 0 and 79 <= x1 <= 90, (x0, x1)
+
+
+def test_overflowed_hidden_states_are_grey_not_white(qtbot):
+    import dataclasses
+
+    from rnnlab.gui.plots.hidden_states import HiddenStatesPlot
+    from rnnlab.train.trainer import Trainer
+
+    tr = Trainer(Experiment().replace(task__length=10, model__hidden_size=5))
+    snap = tr.snapshot(expensive=True)
+    h = np.array(snap.diagnostics.hidden, dtype=np.float64)
+    h[6:, 2] = np.nan
+    view = HiddenStatesPlot()
+    qtbot.addWidget(view)
+    view.update(dataclasses.replace(snap, diagnostics=dataclasses.replace(snap.diagnostics, hidden=h)))
+    assert view.overlay.counts["over"] == 4 and view.overlay.legend.isVisible()
+    assert "hatched grey" in view.note.text()
