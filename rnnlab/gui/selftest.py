@@ -97,8 +97,8 @@ def layout_selftest(preset: str = "clipping", steps: int = 40, verbose: bool = T
             if mode == "lesson":
                 win.open_lesson("main", index=5)
             elif mode == "presentation":
-                win.presentation.set(True, fullscreen=False)
-                screen = (win.screen() or app.primaryScreen()).geometry()  # full screen: the whole screen
+                win.presentation.set(True, fullscreen=False)  # (checked in the available geometry: never larger
+                # than the full screen it takes)
             fit_to(win, screen)
             win.controller.step(steps)
             app.processEvents()
@@ -111,8 +111,31 @@ def layout_selftest(preset: str = "clipping", steps: int = 40, verbose: bool = T
             failures += [f"{mode}: {p}" for p in probs]
         finally:
             win.presentation.set(False)
+            if mode == "normal":  # compare mode: its window on this screen
+                probs = _compare_layout(win, exp, steps)
+                log(f"{'ok  ' if not probs else 'FAIL'}  compare at {win.available_geometry().width()}×"
+                    f"{win.available_geometry().height()}")
+                for p in probs:
+                    log(f"        {p}")
+                failures += [f"compare: {p}" for p in probs]
             dispose(win)
     return _report(failures, t0, log)
+
+
+def _compare_layout(win, exp, steps: int) -> list[str]:
+    from .layout_check import compare_problems, fit_to
+
+    try:
+        cw = win.open_compare({"seed": exp.seed + 1}, mode="sync")
+    except Exception as exc:  # noqa: BLE001 - reported, the other checks go on
+        return [f"compare window did not open: {exc}"]
+    try:
+        screen = win.available_geometry()
+        fit_to(cw, screen)
+        cw.step(steps)
+        return compare_problems(cw, screen)
+    finally:
+        cw.close()
 
 
 def process_age() -> float:

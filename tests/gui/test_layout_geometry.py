@@ -120,3 +120,13 @@ def test_a_watched_view_gets_room_on_the_first_page(qtbot):
     win.lesson_dock.hide()
     assert area.big_view() is None
     win.close()
+
+
+def test_selftest_layout_checks_this_screen_and_reports(monkeypatch, capsys):
+    from rnnlab.cli import main
+
+    monkeypatch.setattr(MainWindow, "available_geometry", lambda self: QtCore.QRect(0, 0, 1280, 720))
+    assert main(["selftest", "--layout"]) == 0
+    out = capsys.readouterr().out
+    for mode in ("normal", "lesson", "presentation", "compare"):
+        assert f"ok    {mode} at 1280×720" in out, out
