@@ -9,11 +9,13 @@ __all__ = ["add_parser"]
 
 
 def _cmd_selftest(args: argparse.Namespace) -> int:
-    from ..gui.selftest import selftest
+    from ..gui.selftest import layout_selftest, selftest
     from ._common import check_at_least
 
     check_at_least("--steps", args.steps, 0, 100_000)
 
+    if args.layout:
+        return layout_selftest(args.preset)
     return selftest(args.preset, args.steps)
 
 
@@ -21,4 +23,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("selftest", help="open the window offscreen, train, render every view, export a plot")
     p.add_argument("--preset", default="clipping", metavar="NAME")
     p.add_argument("--steps", type=int, default=20, metavar="N")
+    p.add_argument("--layout", action="store_true",
+                   help="check the window's layout on this screen (every view's titles, labels and colour bar "
+                        "inside it, no overlapping tick labels) in normal, lesson and presentation modes")
     p.set_defaults(func=_cmd_selftest)

@@ -21,6 +21,21 @@ _STYLES = {
 }
 #: longest text a banner shows (messages are one line of at most 300 characters; a traceback is cut)
 MAX_CHARS = 2000
+#: a longer banner shows its first sentence (at most this many characters) and a "more" button: a preset's
+#: description must not squeeze every plot
+SHORT_CHARS = 160
+
+
+def short_text(plain: str, limit: int = SHORT_CHARS) -> str | None:
+    """The first sentence of ``plain`` (cut at a word within ``limit`` characters), or None when all of it is
+    short enough to show."""
+    plain = " ".join(plain.split())
+    if len(plain) <= limit:
+        return None
+    end = plain.find(". ", 30)
+    if 0 < end < limit:
+        return plain[: end + 1]
+    return plain[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def plain_html(text: str, limit: int = MAX_CHARS) -> str:
@@ -55,12 +70,18 @@ class Banner(QtWidgets.QFrame):
         self.reset_button = QtWidgets.QPushButton("Reset")
         self.restart_button = QtWidgets.QPushButton("Restart")
         self.restart_button.setToolTip("Start a new training engine from the experiment and its last checkpoint")
+        self.more_button = QtWidgets.QToolButton()
+        self.more_button.setText("more")
+        self.more_button.setCheckable(True)
+        self.more_button.setToolTip("Show the whole message")
+        self.more_button.toggled.connect(self._expand)
         self.close_button = QtWidgets.QToolButton()
-        self.close_button.setText("✕")
+        self.close_button.setIcon(self.style().standardIcon(QtWidgets.QStyle.StandardPixmap.SP_TitleBarCloseButton))
         self.close_button.setToolTip("Hide this message")
         lay = QtWidgets.QHBoxLayout(self)
         lay.setContentsMargins(10, 6, 10, 6)
         lay.addWidget(self.label, 1)
+        lay.addWidget(self.more_button)
         lay.addWidget(self.rewind_button)
         lay.addWidget(self.reset_button)
         lay.addWidget(self.restart_button)
@@ -70,6 +91,8 @@ class Banner(QtWidgets.QFrame):
         self.restart_button.clicked.connect(self.restartClicked)
         self.close_button.clicked.connect(self.hide)
         self.kind = ""
+        self.scale = 1.0  # presentation mode: fonts × scale
+        self._full = self._short = ""
         self.hide()
 
     def show_explosion(self, explosion) -> None:
@@ -93,18 +116,34 @@ class Banner(QtWidgets.QFrame):
 
     def _show(self, kind: str, html_text: str, buttons: tuple[str, ...]) -> None:
         self.kind = kind
-        self.setStyleSheet(f"QFrame#banner {{{_STYLES[kind]} border-radius: 4px;}} QLabel {{font-size: 12pt;}}")
-        self.label.setText(html_text)
+        self.setStyleSheet(f"QFrame#banner {{{_STYLES[kind]} border-radius: 4px;}} "
+                           f"QLabel {{font-size: {12 * self.scale:.0f}pt;}}")
+        self._full = html_text
+        doc = QtGui.QTextDocument()
+        doc.setHtml(html_text)
+        short = short_text(doc.toPlainText())
+        self._short = plain_html(short) if short else ""
+        self.more_button.blockSignals(True)
+        self.more_button.setChecked(False)
+        self.more_button.blockSignals(False)
+        self.more_button.setVisible(bool(short))
+        self._expand(False)
         self.rewind_button.setVisible("rewind" in buttons)
         self.reset_button.setVisible("reset" in buttons)
         self.restart_button.setVisible("restart" in buttons)
         self.show()
 
+    def _expand(self, full: bool) -> None:
+        """The whole text (``full``) or its first sentence."""
+        self.label.setText(self._full if (full or not self._short) else self._short)
+        self.more_button.setText("less" if full else "more")
+
     def text(self) -> str:
-        return self.label.text()
+        """The whole message (rich text), whether or not it is expanded."""
+        return self._full
 
     def plain_text(self) -> str:
-        """What the banner shows, as a person reads it."""
+        """The whole message, as a person reads it."""
         doc = QtGui.QTextDocument()
-        doc.setHtml(self.label.text())
+        doc.setHtml(self._full)
         return doc.toPlainText()

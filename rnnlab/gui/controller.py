@@ -58,6 +58,7 @@ class Controller(QtCore.QObject):
     exploded = QtCore.Signal(object)  # Explosion
     message = QtCore.Signal(str)  # plain text
     engineDied = QtCore.Signal(str)  # plain text: what is known about how the engine ended
+    runStarted = QtCore.Signal()  # a Reset was sent: what the views show belongs to the previous run
 
     MODES = ("process", "thread", "sync")
 
@@ -220,6 +221,7 @@ class Controller(QtCore.QObject):
                 self.experimentChanged.emit(self.exp)
                 return False
             self.session.send(Reset(new))
+            self.runStarted.emit()
         else:
             self.session.send(Configure(new))
         self.exp = new
@@ -260,7 +262,8 @@ class Controller(QtCore.QObject):
         self._sync()
 
     def reset(self) -> None:
-        self._send(Reset(self.exp))
+        if self._send(Reset(self.exp)):
+            self.runStarted.emit()
         self._set_playing(False)
         self._sync()
 

@@ -86,8 +86,11 @@ class FileActions(QtCore.QObject):
         self.controller.export_run(path)
         return True
 
-    def export_plot(self, plot, kind: str, path: str | None = None) -> bool:
-        filt = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)", "csv": "CSV data (*.csv)"}[kind]
+    def export_plot(self, plot, kind: str, path: str | None = None, scale: float = 2.0) -> bool:
+        """A view as PNG (``scale`` × its size on screen: 2× by default), SVG, PDF or CSV, in a file named by the
+        view's id (plain ASCII: ``heatmap.png``)."""
+        filt = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)", "pdf": "PDF document (*.pdf)",
+                "csv": "CSV data (*.csv)"}[kind]
         path = path or self.ask_export(f"Export {plot.title}", f"{plot.view_id or 'view'}.{kind}", filt)
         if not path:
             return False
@@ -95,12 +98,35 @@ class FileActions(QtCore.QObject):
             if kind == "csv":
                 plot.export_csv(path)
             else:
-                plot.export_image(path)
+                plot.export_image(path, scale=scale if kind == "png" else None)
         except OSError as exc:  # a WriteError: one line saying why; the old file is kept, no temporary file left
             self.error("Export failed", str(exc))
             return False
         except Exception as exc:  # noqa: BLE001 - an exporter failing must not take the window down
             self.error("Export failed", one_line(f"could not export {short_path(path)}: {exc}"))
+            return False
+        return True
+
+    def save_window_image(self, path: str | None = None, scale: float = 2.0) -> bool:
+        """File ▸ Save window as image: the whole window as PNG, drawn at ``scale`` × (2× by default)."""
+        path = path or self.ask_export("Save window as image", "rnnlab-window.png", "PNG image (*.png)")
+        if not path:
+            return False
+        from PySide6 import QtGui
+
+        from ..io import atomic_path
+
+        win = self.window
+        img = QtGui.QImage(int(win.width() * scale), int(win.height() * scale), QtGui.QImage.Format.Format_ARGB32)
+        img.setDevicePixelRatio(scale)
+        img.fill(QtGui.QColor("white"))
+        win.render(img)  # drawn again at the image's pixel ratio: text and lines stay sharp
+        try:
+            with atomic_path(Path(path)) as tmp:
+                if not img.save(str(tmp), "PNG"):
+                    raise OSError("the PNG writer failed")
+        except OSError as exc:
+            self.error("Cannot save the window", one_line(f"could not write {short_path(path)}: {exc}"))
             return False
         return True
 

@@ -10,7 +10,6 @@ from ..lessons import all_lessons
 from .banner import Banner, plain_html, rich_tooltip
 from .lesson_panel import LessonPanel, clear_highlight
 from .controller import Controller
-from ..train.snapshot import Snapshot
 from .files import FileActions
 from .import_badge import ImportBadge
 from .import_files import ImportFiles
@@ -19,14 +18,10 @@ from .presentation import Presentation, load_classroom
 from .recorder import RecordActions
 from .plots import VIEWS
 from .status_bar import StatusBar
+from .view_area import ViewArea
 
 __all__ = ["MainWindow"]
 
-#: view ids in the rows of the central area (the heatmap first: it is the point of the app)
-LAYOUT = (("heatmap", "lag_profile", "gradient_flow"), ("grad_norms", "loss", "spectrum"),
-          ("hidden_states", "saturation", "memory", "lyapunov"), ("unrolled",))
-#: the rows' heights, normal and in presentation mode (its third row hidden)
-ROW_SIZES, PRESENTATION_ROW_SIZES = (380, 340, 220, 230), (1, 1, 0, 1)
 SPEEDS = (("as fast as possible", 0.0), ("100 steps/s", 100.0), ("20 steps/s", 20.0), ("5 steps/s", 5.0),
           ("1 step/s", 1.0))
 
@@ -41,7 +36,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.imports = ImportFiles(self, self.controller, lambda title, text: self.files.error(title, text))
         self.import_badge = ImportBadge()
         self.banner = Banner()
-        self.views = {vid: VIEWS[vid]() for row in LAYOUT for vid in row}
+        self.views = {vid: cls() for vid, cls in VIEWS.items()}  # every registered view, in the registry's order
         self.plots = list(self.views.values())
         self._build_central()
         self._build_controls()
@@ -52,6 +47,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         c = self.controller
         c.frame.connect(self._on_frame)
+        c.runStarted.connect(lambda: self.view_area.new_run(commanded=True))
         c.exploded.connect(self.banner.show_explosion)
         c.engineDied.connect(self.banner.show_engine_died)
         c.message.connect(self._on_message)
@@ -60,7 +56,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner.rewindClicked.connect(self._rewind)
         self.banner.resetClicked.connect(self._reset)
         self.banner.restartClicked.connect(self._restart)
-        self.resize(1600, 1000)
+        self._default_state = self.saveState()
+        self.fit_to_screen()
         if remember:
             self._restore_layout()
         c.request_snapshot(True)
@@ -73,17 +70,8 @@ class MainWindow(QtWidgets.QMainWindow):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.import_badge)
         lay.addWidget(self.banner)
-        self.rows_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        self.row_splitters = []
-        it = iter(self.plots)
-        for row in LAYOUT:
-            sp = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-            for _ in row:
-                sp.addWidget(next(it))
-            self.rows_splitter.addWidget(sp)
-            self.row_splitters.append(sp)
-        self.rows_splitter.setSizes(list(ROW_SIZES))
-        lay.addWidget(self.rows_splitter, 1)
+        self.view_area = ViewArea(self.views)  # the views laid out for the space there is (gui/view_area.py)
+        lay.addWidget(self.view_area, 1)
         self.setCentralWidget(central)
 
     def _build_controls(self) -> None:
@@ -115,9 +103,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lesson_dock.hide()  # a lesson replaces the experiment only when someone opens one
         self.lesson_panel.experimentRequested.connect(lambda e: self.controller.set_experiment(e, ask=False))
         self.lesson_panel.stepChanged.connect(self._on_lesson_step)
-        self.lesson_dock.visibilityChanged.connect(lambda v: None if v else clear_highlight())
+        self.lesson_dock.visibilityChanged.connect(self._on_lesson_dock)
+
+    def _on_lesson_dock(self, visible: bool) -> None:
+        if not visible:
+            clear_highlight()
+            self.view_area.set_priority(())
 
     def open_lesson(self, name: str, index: int = 0) -> None:
+        self.remember_normal_layout()
         self.lesson_dock.show()
         self.lesson_panel.set_lesson(name, index=index)
 
@@ -125,8 +119,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner.hide()
         watched = self.lesson_panel.watched_plots()
         self.watched = watched[0] if watched else None
-        for p in watched:  # a watched view is shown even where presentation mode hides it
-            p.setVisible(True)
+        # the watched views come first (on the first page, whatever presentation mode hides), and on screen
+        self.view_area.set_priority([p.view_id for p in watched])
+        if watched:
+            self.view_area.show_view(watched[0].view_id)
 
     def _build_actions(self) -> None:
         c = self.controller
@@ -142,12 +138,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.addAction(a)
             return a
 
-        self.play_action = act("▶ Play", c.toggle, ("Space",), "Train continuously / pause")
+        self.play_action = act("Play", c.toggle, ("Space",), "Train continuously / pause")
+        self._on_playing(False)  # an icon from the style (every platform has one), not a font glyph
         self.step_action = act("Step", lambda: c.step(1), ("Right", "S"), "One training step")
         self.reset_action = act("Reset", self._reset, ("R",), "New weights from the seed; step 0")
         self.rewind_action = act("Rewind", self._rewind, (), "Back to the last finite checkpoint")
         for a in (self.play_action, self.step_action, self.reset_action, self.rewind_action):
             tb.addAction(a)
+        tb.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.speed = QtWidgets.QComboBox()
         for text, v in SPEEDS:
             self.speed.addItem(text, v)
@@ -181,8 +179,13 @@ class MainWindow(QtWidgets.QMainWindow):
         exp_menu = m.addMenu("Export &plot")
         for p in self.plots:
             sub = exp_menu.addMenu(p.title)  # files are named by view id (plain ASCII): heatmap.png
-            for kind in ("png", "svg", "csv"):
-                sub.addAction(act(f"{kind.upper()}…", lambda _=False, p=p, k=kind: self.files.export_plot(p, k)))
+            for label, kind, scale in (("PNG, 2× the view…", "png", 2.0), ("PNG, 1×…", "png", 1.0),
+                                       ("PNG, 4× (print)…", "png", 4.0), ("SVG…", "svg", 1.0),
+                                       ("PDF…", "pdf", 1.0), ("CSV…", "csv", 1.0)):
+                sub.addAction(act(label, lambda _=False, p=p, k=kind, sc=scale: self.files.export_plot(p, k,
+                                                                                                   scale=sc)))
+        m.addAction(act("Save &window as image…", lambda: self.files.save_window_image(), (),
+                        "The whole window as a PNG at twice its size on screen"))
         self.recording = RecordActions(self)  # File ▸ Record… (the window or one view, as GIF or MP4)
         m.addAction(self.recording.action)
         m.addSeparator()
@@ -209,6 +212,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                        "Full screen, large fonts and thick lines, advanced controls hidden")
         self.presentation_action.setCheckable(True)
         vm.addAction(self.presentation_action)
+        self._build_view_menu(vm, act)
         m.insertAction(m.actions()[3], act("Open &classroom file…", lambda: self.open_classroom(), (),
                                            "A teacher's file: experiment, lesson, presentation, locked controls"))
         hm = mb.addMenu("&Help")
@@ -220,63 +224,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- slots (one call each) ------------------------------------------------------------------------------------
     def _on_frame(self, snap) -> None:
-        self.status.update_snapshot(snap)
-        if self.controller.mode == "sync":
-            self._flush_pending()
-            for p in self.plots:
-                p.update(snap)
-            return
-        # a frame with new diagnostics redraws every view: one view per event-loop pass, so the window never
-        # stalls for a whole frame (a (T, T) picture at T = 2000 takes ~0.1 s alone: a click waits for one view at
-        # most, not for eight). A view still waiting merges the new frame into what it waits for (it sees every
-        # history row); the others draw time-only frames at once (cheap).
-        expensive = snap.diagnostics is not None
-        for p in self.plots:
-            if p in self._pending:
-                self._pending[p] = Snapshot.merge([self._pending[p], snap])
-            elif expensive:
-                self._pending[p] = snap
-            else:
-                p.update(snap)
-        if self._pending and not self._draw_timer.isActive():
-            self._draw_timer.start(0)
-
-    @property
-    def _draw_timer(self) -> QtCore.QTimer:
-        """A single-shot timer owned by the window (it dies with it: nothing is drawn after close)."""
-        t = self.__dict__.get("_draw_timer_obj")
-        if t is None:
-            t = self.__dict__["_draw_timer_obj"] = QtCore.QTimer(self)
-            t.setSingleShot(True)
-            t.timeout.connect(self._draw_next)
-        return t
-
-    @property
-    def _pending(self) -> dict:
-        d = self.__dict__.get("_pending_views")
-        if d is None:
-            d = self.__dict__["_pending_views"] = {}
-        return d
-
-    def _draw_next(self) -> None:
-        """Draw the next view (in layout order) that waits for a frame; again in the next event-loop pass."""
-        pending = self._pending
-        for p in self.plots:
-            if p in pending:
-                p.update(pending.pop(p))
-                break
-        if pending:
-            self._draw_timer.start(0)
-
-    def _flush_pending(self) -> None:
-        """Draw every view that waits, now."""
-        pending = self._pending
-        for p in self.plots:
-            if p in pending:
-                p.update(pending.pop(p))
+        # a frame with new diagnostics redraws every view, one view per event-loop pass (gui/view_area.py)
+        if self.view_area.on_frame(snap, sync=self.controller.mode == "sync"):
+            self.status.update_snapshot(snap)
 
     def _on_playing(self, on: bool) -> None:
-        self.play_action.setText("⏸ Pause" if on else "▶ Play")
+        sp = QtWidgets.QStyle.StandardPixmap
+        self.play_action.setIcon(self.style().standardIcon(sp.SP_MediaPause if on else sp.SP_MediaPlay))
+        self.play_action.setText("Pause" if on else "Play")
 
     def _on_message(self, text: str) -> None:
         if self.banner.kind == "engine" and self.banner.isVisible() and self.controller.dead:
@@ -330,6 +285,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 return None
             changes = dlg.changes
         self.compare_window = CompareWindow(self.controller.exp, changes, mode=mode)
+        self.clamp_to_screen(self.compare_window)  # it fits the screen (1280 × 720 too)
         self.compare_window.show()
         return self.compare_window
 
@@ -380,6 +336,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def apply_classroom(self, room) -> bool:
         """Load a classroom's experiment, lesson, presentation mode and control locks. The experiment is
         validated and built before anything changes: if it is refused, nothing of the file is applied."""
+        self.remember_normal_layout()
         if room.experiment is not None and not self.controller.set_experiment(room.experiment, ask=False):
             return False
         self.presentation.set_classroom(room)
@@ -415,21 +372,123 @@ class MainWindow(QtWidgets.QMainWindow):
         QtWidgets.QMessageBox.about(self, "About rnnlab", f"rnnlab {__version__}: a laboratory for seeing why "
                                     "recurrent networks are hard to train.")
 
-    # --- layout memory and shutdown -------------------------------------------------------------------------------
+    # --- the view area's menu, the window on the screen, layout memory ------------------------------------------
+    def _build_view_menu(self, vm: QtWidgets.QMenu, act) -> None:
+        """View ▸ Views (which are shown), Focus (one view fills the plot area: keys 1–9 or a double-click),
+        Reset layout."""
+        area = self.view_area
+        vm.addSeparator()
+        shown = vm.addMenu("&Views shown")
+        self.view_actions = {}
+        for vid, view in self.views.items():
+            a = shown.addAction(view.title)
+            a.setCheckable(True)
+            a.setChecked(True)
+            a.toggled.connect(lambda on, v=vid: area.set_view_shown(v, on))
+            self.view_actions[vid] = a
+        fm = vm.addMenu("&Focus a view")
+        for i, vid in enumerate(self.views):
+            keys = (str(i + 1),) if i < 9 else ()
+            fm.addAction(act(self.views[vid].title, lambda _=False, v=vid: area.toggle_focus(v), keys,
+                             "Fill the plot area with this view; again (or a double-click) for every view"))
+        vm.addAction(act("All &views (leave focus)", lambda: area.focus(None), ("0",)))
+        leave = act("Leave presentation mode", lambda: self.presentation.set(False), ("Esc",))
+        leave.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)  # a dialog's Esc stays the dialog's
+        vm.addAction(leave)
+        vm.addAction(act("&Reset layout", self.reset_layout, (),
+                         "Every view shown, nothing focused, the controls docked at the left, the window fitted "
+                         "to the screen"))
+        area.layoutChanged.connect(self._sync_view_actions)
+
+    def _sync_view_actions(self) -> None:
+        for vid, a in self.view_actions.items():
+            a.blockSignals(True)
+            a.setChecked(vid in self.view_area.chosen)
+            a.blockSignals(False)
+
+    def available_geometry(self) -> QtCore.QRect:
+        scr = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        return scr.availableGeometry()
+
+    def fit_to_screen(self) -> None:
+        """The first window: the screen's available geometry, never more (the app maximises it; tests and
+        screenshots get at most 1600 × 1000)."""
+        avail = self.available_geometry()
+        if self.remember:  # maximised (and as large as the screen where no window manager maximises)
+            self.setGeometry(avail)
+            self.setWindowState(self.windowState() | QtCore.Qt.WindowState.WindowMaximized)
+        else:
+            self.resize(min(1600, avail.width()), min(1000, avail.height()))
+
+    def clamp_to_screen(self, window: QtWidgets.QWidget | None = None) -> None:
+        """A window (default this one; a restored geometry from a larger screen, a compare window) is shrunk and
+        moved onto this screen's available geometry."""
+        win = window or self
+        avail = self.available_geometry()
+        frame = win.frameGeometry()
+        extra_w, extra_h = frame.width() - win.width(), frame.height() - win.height()
+        w = min(win.width(), avail.width() - extra_w)
+        h = min(win.height(), avail.height() - extra_h)
+        if (w, h) != (win.width(), win.height()):
+            win.resize(w, h)
+        x = min(max(frame.x(), avail.x()), avail.right() + 1 - (w + extra_w))
+        y = min(max(frame.y(), avail.y()), avail.bottom() + 1 - (h + extra_h))
+        if (x, y) != (frame.x(), frame.y()):
+            win.move(x, y)
+
+    _docks_sized = False
+
+    def showEvent(self, ev) -> None:  # noqa: N802
+        super().showEvent(ev)
+        if not self._docks_sized:  # the controls: as narrow as they read (a third of the width at most)
+            self._docks_sized = True
+            content = self.controls_dock.widget().widget().minimumSizeHint().width() + 20  # + its scroll bar
+            w = min(max(content, min(440, self.width() // 4)), int(0.35 * self.width()))
+            self.resizeDocks([self.controls_dock], [w], QtCore.Qt.Orientation.Horizontal)
+
+    def reset_layout(self) -> None:
+        """View ▸ Reset layout: the layout of a first start."""
+        if self.presentation.on:
+            self.presentation_action.setChecked(False)
+            self.presentation.set(False)
+        self.restoreState(self._default_state)
+        self.controls_dock.show()
+        self.view_area.reset()
+        self.showNormal()
+        self.fit_to_screen()
+        self.clamp_to_screen()
+
+    def special_layout(self) -> bool:
+        """Presentation, classroom and lesson layouts are never remembered as the normal one."""
+        return bool(self.presentation.on or self.presentation.room is not None or self.lesson_dock.isVisible())
+
+    def remember_normal_layout(self) -> None:
+        """Called on entering a special layout: what to save at the end instead of it."""
+        if not self.special_layout():
+            self._normal_layout = self._layout_values()
+
+    _normal_layout = None
+
+    def _layout_values(self) -> dict:
+        return {"window/geometry": self.saveGeometry(), "window/state": self.saveState(),
+                "views/chosen": list(self.view_area.chosen), "views/focused": self.view_area.focused or ""}
+
     def _restore_layout(self) -> None:
         s = QtCore.QSettings()
-        if (g := s.value("window/geometry")) is not None:
-            self.restoreGeometry(g)
+        if (g := s.value("window/geometry")) is not None and self.restoreGeometry(g):
+            self.clamp_to_screen()
         if (st := s.value("window/state")) is not None:
             self.restoreState(st)
-        if (sp := s.value("window/rows")) is not None:
-            self.rows_splitter.restoreState(sp)
+        self.lesson_dock.hide()  # a lesson is opened by someone, never by the last session's layout
+        self.view_area.restore({"chosen": s.value("views/chosen"), "focused": s.value("views/focused")})
 
     def _save_layout(self) -> None:
+        values = self._normal_layout if self.special_layout() else self._layout_values()
+        if values is None:
+            return  # started in a special layout: nothing normal to remember
         s = QtCore.QSettings()
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
-        s.setValue("window/rows", self.rows_splitter.saveState())
+        for k, v in values.items():
+            s.setValue(k, v)
 
     def closeEvent(self, ev: QtGui.QCloseEvent) -> None:  # noqa: N802
         if self.remember:
@@ -437,6 +496,5 @@ class MainWindow(QtWidgets.QMainWindow):
             self.files.remember_experiment(self.controller.exp)
         self.recording.shutdown()
         self.controller.shutdown()
-        self._draw_timer.stop()
-        self._pending.clear()
+        self.view_area.stop_drawing()
         super().closeEvent(ev)

@@ -8,6 +8,8 @@ lesson, presentation mode, and the controls students may not change (``lock``) o
 
 from __future__ import annotations
 
+from PySide6 import QtCore
+
 from ..lessons.classroom import Classroom, load_classroom
 
 __all__ = ["Classroom", "load_classroom", "ADVANCED_KEYS", "Presentation"]
@@ -49,15 +51,21 @@ class Presentation:
         self.set(not self.on)
 
     def set(self, on: bool, fullscreen: bool = True) -> None:
+        """In or out of presentation mode. Leaving restores exactly what entering found: fonts and palette, the
+        window's geometry and state (maximised, normal), the docks, the focused view."""
         from PySide6 import QtGui, QtWidgets
 
         app = QtWidgets.QApplication.instance()
         win = self.window
         if on == self.on:
             return
+        if on:
+            win.remember_normal_layout()  # (before self.on: the layout now is the normal one)
         self.on = on
         if on:
-            self._font, self._palette = QtGui.QFont(app.font()), QtGui.QPalette(app.palette())
+            self._saved = {"font": QtGui.QFont(app.font()), "palette": QtGui.QPalette(app.palette()),
+                           "rect": win.geometry(), "state": win.saveState(),
+                           "window_state": win.windowState(), "focused": win.view_area.focused}
             f = QtGui.QFont(app.font())
             f.setPointSizeF(max(f.pointSizeF(), 9.0) * SCALE)
             app.setFont(f)
@@ -71,21 +79,64 @@ class Presentation:
                                  (QtGui.QPalette.ColorRole.HighlightedText, "#ffffff")):
                 pal.setColor(role, QtGui.QColor(colour))
             app.setPalette(pal)
-            self._dock_was_visible = win.controls_dock.isVisible()
             win.controls_dock.hide()  # View ▸ Experiment brings it back
             if fullscreen:
                 win.showFullScreen()
         else:
-            if self._font is not None:
-                app.setFont(self._font)
-                app.setPalette(self._palette)
-            win.controls_dock.setVisible(getattr(self, "_dock_was_visible", True))
-            win.showNormal()
+            saved = getattr(self, "_saved", None)
+            if saved is not None:
+                app.setFont(saved["font"])
+                app.setPalette(saved["palette"])
+                win.setWindowState(saved["window_state"])
+                win.restoreState(saved["state"])
+                if not saved["window_state"] & (QtCore.Qt.WindowState.WindowMaximized
+                                                | QtCore.Qt.WindowState.WindowFullScreen):
+                    win.setGeometry(saved["rect"])  # the same screen: exactly where it was
+                win.view_area.focus(saved["focused"])
+        scale = SCALE if on else 1.0
         for p in win.plots:
-            p.set_scale(SCALE if on else 1.0)
-            p.setVisible(not (on and p.view_id in SECONDARY_VIEWS) or p is getattr(win, "watched", None))
-        from .main_window import PRESENTATION_ROW_SIZES, ROW_SIZES
-
-        # the hidden third row leaves the space to the others
-        win.rows_splitter.setSizes(list(PRESENTATION_ROW_SIZES if on else ROW_SIZES))
+            p.set_scale(scale)
+        win.banner.scale = scale
+        if win.banner.kind:
+            win.banner.setStyleSheet(win.banner.styleSheet().replace(
+                f"font-size: {12 * (1.0 if on else SCALE):.0f}pt", f"font-size: {12 * scale:.0f}pt"))
+        scale_widget_fonts(win.lesson_panel, scale)
+        if hasattr(win.lesson_panel, "body"):
+            scale_document_font(win.lesson_panel.body, scale)
+        # fewer, larger views: the area lays out what is readable at this scale (a watched view stays first)
+        win.view_area.set_mode(scale, SECONDARY_VIEWS if on else ())
+        if hasattr(win, "presentation_action"):
+            win.presentation_action.setChecked(on)
         self._apply_access()
+
+
+def scale_widget_fonts(root, scale: float) -> None:
+    """Scale every ``font-size: N pt`` in the style sheets of ``root`` and its children (relative to the sheet
+    each had at scale 1, so scaling twice never compounds)."""
+    import re
+
+    from PySide6 import QtWidgets
+
+    for w in [root, *root.findChildren(QtWidgets.QWidget)]:
+        css = w.styleSheet()
+        base = w.property("rnnlab_base_css")
+        if base is None or (css != w.property("rnnlab_scaled_css")):  # set anew since it was scaled
+            if "font-size" not in css:
+                continue
+            base = css
+            w.setProperty("rnnlab_base_css", base)
+        scaled = re.sub(r"font-size: *([0-9.]+)pt", lambda m: f"font-size: {float(m.group(1)) * scale:.0f}pt", base)
+        w.setProperty("rnnlab_scaled_css", scaled)
+        w.setStyleSheet(scaled)
+
+
+def scale_document_font(browser, scale: float) -> None:
+    """A text browser's document font, relative to its size at scale 1."""
+    doc = browser.document()
+    f = doc.defaultFont()
+    base = browser.property("rnnlab_base_pt")
+    if base is None:
+        base = f.pointSizeF()
+        browser.setProperty("rnnlab_base_pt", base)
+    f.setPointSizeF(base * scale)
+    doc.setDefaultFont(f)

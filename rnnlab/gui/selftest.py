@@ -10,7 +10,7 @@ import time
 import traceback
 from pathlib import Path
 
-__all__ = ["selftest"]
+__all__ = ["selftest", "layout_selftest"]
 
 
 def selftest(preset: str = "clipping", steps: int = 20, verbose: bool = True) -> int:
@@ -70,6 +70,73 @@ def selftest(preset: str = "clipping", steps: int = 20, verbose: bool = True) ->
 
     dispose(win)
     return _report(failures, t0, log)
+
+
+def layout_selftest(preset: str = "clipping", steps: int = 40, verbose: bool = True) -> int:
+    """``rnnlab selftest --layout``: the geometry checks of the tests, on this screen. The window is opened on the
+    user's display (offscreen when there is none) at the screen's available size, in normal, lesson and
+    presentation modes; every page of views is checked (titles, axis titles, tick labels and colour bars inside
+    their view, no overlapping labels, the window inside the screen). Prints each problem; exit status 1 if any."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    log = (lambda *a: print(*a, flush=True)) if verbose else (lambda *a, **k: None)
+    t0 = time.perf_counter()
+    from ..presets import load_preset
+    from .app import dispose, get_app
+
+    app = get_app()
+    from .layout_check import all_pages_problems, fit_to
+    from .main_window import MainWindow
+
+    exp = load_preset(preset)
+    failures: list[str] = []
+    for mode in ("normal", "lesson", "presentation"):
+        win = MainWindow(exp, mode="sync", remember=False)
+        try:
+            win.show()
+            screen = win.available_geometry()
+            if mode == "lesson":
+                win.open_lesson("main", index=5)
+            elif mode == "presentation":
+                win.presentation.set(True, fullscreen=False)  # (checked in the available geometry: never larger
+                # than the full screen it takes)
+            fit_to(win, screen)
+            win.controller.step(steps)
+            app.processEvents()
+            probs = all_pages_problems(win, screen)
+            pages = len(win.view_area.pages())
+            log(f"{'ok  ' if not probs else 'FAIL'}  {mode} at {screen.width()}×{screen.height()} "
+                f"({app.platformName()}): {pages} page(s) of views")
+            for p in probs:
+                log(f"        {p}")
+            failures += [f"{mode}: {p}" for p in probs]
+        finally:
+            win.presentation.set(False)
+            if mode == "normal":  # compare mode: its window on this screen
+                probs = _compare_layout(win, exp, steps)
+                log(f"{'ok  ' if not probs else 'FAIL'}  compare at {win.available_geometry().width()}×"
+                    f"{win.available_geometry().height()}")
+                for p in probs:
+                    log(f"        {p}")
+                failures += [f"compare: {p}" for p in probs]
+            dispose(win)
+    return _report(failures, t0, log)
+
+
+def _compare_layout(win, exp, steps: int) -> list[str]:
+    from .layout_check import compare_problems, fit_to
+
+    try:
+        cw = win.open_compare({"seed": exp.seed + 1}, mode="sync")
+    except Exception as exc:  # noqa: BLE001 - reported, the other checks go on
+        return [f"compare window did not open: {exc}"]
+    try:
+        screen = win.available_geometry()
+        fit_to(cw, screen)
+        cw.step(steps)
+        return compare_problems(cw, screen)
+    finally:
+        cw.close()
 
 
 def process_age() -> float:

@@ -41,6 +41,11 @@ class Event:
     step: int
     text: str
 
+    @property
+    def starts_run(self) -> bool:
+        """Whether this event begins a new run (new weights: everything drawn before belongs to another run)."""
+        return self.text.startswith("reset")
+
 
 @dataclass(frozen=True)
 class Explosion:
@@ -310,6 +315,9 @@ class Snapshot:
         events, and the latest diagnostics that were computed."""
         if not snaps:
             raise ValueError("nothing to merge")
+        # a reset in the middle ends the earlier run: its rows and events are not part of this one
+        start = max((i for i, s in enumerate(snaps) if any(e.starts_run for e in s.events)), default=0)
+        snaps = snaps[start:]
         if len(snaps) == 1:
             return snaps[0]
         last = snaps[-1]

@@ -280,13 +280,13 @@ def test_window_remembers_layout_and_last_experiment(qtbot):
     win = MainWindow(small(), mode="sync", remember=True)
     qtbot.addWidget(win)
     win.controller.set_value("remedies.clip", "norm")
-    win.rows_splitter.setSizes([500, 200, 100])
-    sizes = win.rows_splitter.sizes()
+    win.view_area.set_view_shown("saturation", False)  # View ▸ Views shown, and a focused view
+    win.view_area.focus("spectrum")
     win.close()
     assert FileActions.last_experiment().remedies.clip == "norm"
     win2 = MainWindow(small(), mode="sync", remember=True)
     qtbot.addWidget(win2)
-    assert win2.rows_splitter.sizes() == sizes
+    assert "saturation" not in win2.view_area.chosen and win2.view_area.focused == "spectrum"
     win2.close()
 
 

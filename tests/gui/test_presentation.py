@@ -37,13 +37,14 @@ def test_presentation_mode_enlarges_fonts_and_lines_and_hides_advanced_controls(
         assert _editor(win, key).widget.isHidden(), key
     assert not _editor(win, "remedies.clip").widget.isHidden()
     assert win.controls_dock.isHidden()
-    hidden = {type(p).__name__ for p in win.plots if p.isHidden()}
-    assert hidden == {"GradientFlowPlot", "HiddenStatesPlot", "SaturationPlot"}
+    laid_out = set(win.view_area.visible_ids())  # on one page or another
+    assert set(win.views) - laid_out == {"gradient_flow", "hidden_states", "saturation"}
+    assert all(win.views[v].isVisible() for v in win.view_area.shown_ids())
     win.presentation.set(False)
     assert axis.style["tickFont"].pointSizeF() == pytest.approx(11)
     assert grad.total.opts["pen"].widthF() == pytest.approx(width0)
     assert not _editor(win, "model.dtype").widget.isHidden()
-    assert not any(p.isHidden() for p in win.plots)
+    assert win.view_area.visible_ids() == list(win.views)
 
 
 def test_classroom_file_locks_and_hides_controls(win, tmp_path):

@@ -19,6 +19,7 @@ def add_caption(widget: QtWidgets.QWidget, text: str = "") -> QtWidgets.QLabel:
     # a fixed height (three lines): a caption whose text changes must not resize the plot above it, which
     # would re-render the whole view on every diagnostics frame
     label.setFixedHeight(3 * label.fontMetrics().lineSpacing() + 4)
+    label.setProperty("rnnlab_caption_lines", 3)  # presentation mode keeps three lines at its larger font
     lay = widget.layout()
     lay.setSpacing(0)
     lay.addWidget(label)

@@ -117,12 +117,76 @@ def style_plot(plot: pg.PlotItem, title: str, xlabel: str, ylabel: str, xunits: 
     cache_axes(plot)
 
 
+def _thinned(specs, ax: pg.AxisItem | None = None):
+    """Drop tick labels that would overlap one drawn before them (pyqtgraph emits the major level first, so the
+    labels kept are the round ones): at any size and font scale, no tick label runs into another; and those that
+    would stick out of the view (pyqtgraph lets an end label overhang its axis)."""
+    if specs is None:
+        return specs
+    axis_spec, tick_specs, text_specs = specs
+    visible = None
+    view = ax.getViewWidget() if ax is not None and ax.scene() is not None else None
+    if view is not None:
+        visible = ax.mapRectFromScene(view.mapToScene(view.viewport().rect()).boundingRect())
+    kept: list = []
+    for spec in text_specs:
+        if visible is not None and not visible.contains(QtCore.QRectF(spec[0])):
+            continue
+        r = QtCore.QRectF(spec[0]).adjusted(-3, -1, 3, 1)  # a little space between neighbours
+        if any(r.intersects(k[0]) for k in kept):
+            continue
+        kept.append((r, spec))
+    return axis_spec, tick_specs, [spec for _, spec in kept]
+
+
+def no_overlapping_ticks(ax: pg.AxisItem) -> None:
+    """Make ``ax`` drop tick labels that would overlap (idempotent)."""
+    if getattr(ax, "_rnnlab_thinned", False):
+        return
+    generate = ax.generateDrawSpecs
+    ax.generateDrawSpecs = lambda p, _g=generate: _thinned(_g(p), ax)
+    ax._rnnlab_thinned = True
+    # pyqtgraph reserves 0.8 × the axis title's height and moves the title 5 px back: with large fonts the title
+    # then sits on the tick labels. Reserve the whole height (plus a 3 px gap) instead.
+    for name, fn in (("_updateHeight", ax._updateHeight), ("_updateWidth", ax._updateWidth)):
+        setattr(ax, name, lambda _f=fn, _w=(name == "_updateWidth"): _with_gap(ax, _f, _w))
+    ax.picture = None
+
+
+def _with_gap(ax: pg.AxisItem, update, horizontal: bool) -> None:
+    update()
+    fixed = ax.fixedWidth if horizontal else ax.fixedHeight
+    if fixed is not None or not ax.isVisible() or not ax.label.isVisible():
+        return
+    extra = max(0.0, 0.2 * ax.label.boundingRect().height() - 5 + 3)
+    if horizontal:
+        w = ax.maximumWidth() + extra
+        ax.setMaximumWidth(w)
+        ax.setMinimumWidth(w)
+    else:
+        h = ax.maximumHeight() + extra
+        ax.setMaximumHeight(h)
+        ax.setMinimumHeight(h)
+
+
+def plot_axes(layout: pg.GraphicsLayout) -> list[pg.AxisItem]:
+    """Every axis of the plots and colour bars in a GraphicsLayout."""
+    out = []
+    for item in layout.items:
+        if isinstance(item, pg.PlotItem):
+            out += [item.getAxis(n) for n in ("left", "bottom", "right", "top")]
+        elif isinstance(item, pg.ColorBarItem):
+            out.append(item.axis)
+    return out
+
+
 def cache_axes(plot: pg.PlotItem) -> None:
-    """Keep each axis (ticks, labels and grid) as a cached pixmap: while streaming, a curve changes every frame but
+    """No overlapping tick labels; keep each axis (ticks, labels and grid) as a cached pixmap: while streaming, a curve changes every frame but
     the axes rarely do, and replaying their drawing was most of the paint time (measured: ≈ 1 ms per axis per
     frame)."""
     for name in ("left", "bottom", "right", "top"):
         ax = plot.getAxis(name)
+        no_overlapping_ticks(ax)
         ax.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
@@ -299,11 +363,67 @@ class EventMarkers:
         return out
 
 
+def _text_items(plot: pg.PlotItem) -> list:
+    """The text items drawn in a plot: TextItems and the labels of its InfiniteLines."""
+    out = []
+    for it in plot.items:
+        if isinstance(it, pg.TextItem):
+            out.append(it)
+        elif isinstance(it, pg.InfiniteLine) and getattr(it, "label", None) is not None:
+            out.append(it.label)
+    return out
+
+
 def _scale_legend(legend: pg.LegendItem, scale: float) -> None:
     size = f"{9 * scale:.0f}pt"
     legend.setLabelTextSize(size)
     for _, label in legend.items:
         label.setText(label.text, size=size)
+
+
+class _crisp_images:
+    """While exporting to a vector format: every small image of the scene is enlarged by repeating its cells
+    (nearest neighbour, at least ~1200 pixels across), so viewers that smooth embedded images keep sharp cells."""
+
+    def __init__(self, scene):
+        self.scene = scene
+        self.saved = []
+
+    def __enter__(self):
+        for item in self.scene.items():
+            if isinstance(item, pg.ImageItem) and item.image is not None and item.image.size:
+                img = item.image
+                rep = int(max(1, min(16, 1200 // max(img.shape[0], img.shape[1], 1))))
+                if rep <= 1:
+                    continue
+                rect = QtCore.QRectF(item.mapRectToParent(item.boundingRect()))
+                levels = item.levels
+                self.saved.append((item, img, rect, levels))
+                big = np.repeat(np.repeat(img, rep, axis=0), rep, axis=1)
+                item.setImage(big, autoLevels=False, **({"levels": levels} if levels is not None else {}))
+                item.setRect(rect)
+        return self
+
+    def __exit__(self, *exc):
+        for item, img, rect, levels in self.saved:
+            item.setImage(img, autoLevels=False, **({"levels": levels} if levels is not None else {}))
+            item.setRect(rect)
+        return False
+
+
+def _export_pdf(view: pg.GraphicsView, path: Path) -> None:
+    """The view's scene as a one-page vector PDF of the widget's size."""
+    writer = QtGui.QPdfWriter(str(path))
+    size = view.size()
+    writer.setPageSize(QtGui.QPageSize(QtCore.QSizeF(size.width(), size.height()), QtGui.QPageSize.Unit.Point))
+    writer.setPageMargins(QtCore.QMarginsF(0, 0, 0, 0))
+    writer.setResolution(72)
+    painter = QtGui.QPainter(writer)
+    try:
+        view.scene().render(painter, QtCore.QRectF(0, 0, size.width(), size.height()),
+                            QtCore.QRectF(view.mapToScene(view.rect()).boundingRect()))
+    finally:
+        painter.end()
 
 
 class SnapshotPlot(QtWidgets.QWidget):
@@ -338,6 +458,7 @@ class SnapshotPlot(QtWidgets.QWidget):
         self.layout_widget.scene().contextMenu.append(self.help_action)
         self._empty = QtWidgets.QLabel(self.empty_text, self)
         self._empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)  # large fonts in a small view: wrapped, never clipped
         self._empty.setStyleSheet("color: #777777; font-size: 13pt; background: transparent;")
         self._empty.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.has_data = False
@@ -408,6 +529,11 @@ class SnapshotPlot(QtWidgets.QWidget):
         super().resizeEvent(ev)
         self._empty.setGeometry(self.rect())
 
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        """A word-wrapped caption must not make the view claim a height for its width: the plot area shares its
+        rows out evenly (otherwise a row of captioned views squeezes the next row to nothing)."""
+        return False
+
     # --- presentation ---------------------------------------------------------------------------------------------
     scale = 1.0
 
@@ -439,13 +565,39 @@ class SnapshotPlot(QtWidgets.QWidget):
                 ax = item.getAxis(name)
                 if not ax.isVisible():
                     continue
-                f = QtGui.QFont()
-                f.setPointSizeF(AXIS_FONT_PT * scale)
+                for attr, setter in (("fixedWidth", ax.setWidth), ("fixedHeight", ax.setHeight)):
+                    base = ax.property(f"rnnlab_base_{attr}")
+                    if base is None and getattr(ax, attr) is not None:
+                        base = getattr(ax, attr)
+                        ax.setProperty(f"rnnlab_base_{attr}", base)
+                    if base is not None and getattr(ax, attr) is not None:  # (still fixed)
+                        setter(int(base * scale))
+                saved = ax.property("rnnlab_base_axis")  # what the axis had at scale 1: restored exactly
+                if saved is None:
+                    tf = ax.style.get("tickFont")
+                    saved = {"tick": QtGui.QFont(tf) if tf is not None else None, "label": dict(ax.labelStyle),
+                             "pen": pg.mkPen(ax.pen())}
+                    ax.setProperty("rnnlab_base_axis", saved)
+                if scale == 1.0:
+                    ax.setTickFont(saved["tick"])
+                    ax.setLabel(ax.labelText, units=ax.labelUnits, unitPrefix=ax.labelUnitPrefix, **saved["label"])
+                    ax.setPen(saved["pen"])
+                    continue
+                f = QtGui.QFont(saved["tick"]) if saved["tick"] is not None else QtGui.QFont()
+                f.setPointSizeF((saved["tick"].pointSizeF() if saved["tick"] is not None else AXIS_FONT_PT) * scale)
                 f.setBold(scale > 1.2)
                 ax.setTickFont(f)
-                style = {**ax.labelStyle, "font-size": f"{AXIS_FONT_PT * scale:.0f}pt"}
+                style = {**saved["label"], "font-size": f"{AXIS_FONT_PT * scale:.0f}pt"}
                 ax.setLabel(ax.labelText, units=ax.labelUnits, unitPrefix=ax.labelUnitPrefix, **style)
                 ax.setPen(pg.mkPen("k", width=scale))
+            for ti in _text_items(item):  # reference labels, marker labels, annotations
+                f = ti.textItem.font()
+                base = ti.property("rnnlab_base_pt")
+                if base is None:
+                    base = f.pointSizeF() if f.pointSizeF() > 0 else QtGui.QFont().pointSizeF()
+                    ti.setProperty("rnnlab_base_pt", base)
+                f.setPointSizeF(base * scale)
+                ti.setFont(f) if hasattr(ti, "setFont") else ti.textItem.setFont(f)
             for di in item.listDataItems():
                 pen = di.opts.get("pen")
                 if pen is None or not hasattr(di, "setPen"):
@@ -469,32 +621,52 @@ class SnapshotPlot(QtWidgets.QWidget):
 
                 lab.setStyleSheet(_re.sub(r"font-size: *([0-9.]+)pt",
                                           lambda m: f"font-size: {float(m.group(1)) * scale:.0f}pt", base))
+                lines = lab.property("rnnlab_caption_lines")
+                if lines:
+                    lab.ensurePolished()
+                    lab.setFixedHeight(int(lines) * lab.fontMetrics().lineSpacing() + 4)
 
     # --- exports ----------------------------------------------------------------------------------------------
-    def export_image(self, path: str | Path, width: int | None = None) -> Path:
-        """PNG (``.png``) or SVG (``.svg``) of the whole widget's scene, by pyqtgraph's exporters, written
-        atomically and checked (:func:`rnnlab.io.atomic_path`): a failure raises :class:`rnnlab.io.WriteError`
-        with one line saying why, and leaves the old file as it was."""
+    #: default PNG size: twice the widget (slides and papers want more pixels than the screen shows)
+    EXPORT_SCALE = 2.0
+
+    def export_image(self, path: str | Path, width: int | None = None, scale: float | None = None) -> Path:
+        """PNG (``.png``, ``width`` pixels wide, or ``scale`` × the widget: default 2×), SVG (``.svg``) or PDF
+        (``.pdf``) of the whole widget's scene. Texts and curves are drawn again at the size asked (not a scaled
+        screenshot); in SVG and PDF the image cells of a matrix view stay crisp squares. Written atomically and
+        checked (:func:`rnnlab.io.atomic_path`): a failure raises :class:`rnnlab.io.WriteError` with one line
+        saying why, and leaves the old file as it was."""
         from pyqtgraph import exporters
 
         from ...io import atomic_path, atomic_write, why_not_written
 
         path = Path(path)
         scene = self.layout_widget.scene()
-        if path.suffix.lower() == ".svg":
-            data = exporters.SVGExporter(scene).export(toBytes=True)
+        suffix = path.suffix.lower()
+        if suffix == ".svg":
+            with _crisp_images(scene):
+                data = exporters.SVGExporter(scene).export(toBytes=True)
             with atomic_write(path, "wb") as fh:
                 fh.write(data)
             return path
-        exp = exporters.ImageExporter(scene)
-        if width:
-            exp.parameters()["width"] = int(width)
-        image = exp.export(toBytes=True)
-        fmt = (path.suffix.lstrip(".") or "png").upper()
+        if suffix == ".pdf":
+            with _crisp_images(scene), atomic_path(path, check_nonempty=True) as tmp:
+                _export_pdf(self.layout_widget, tmp)
+            return path
+        # the widget drawn again at a higher pixel ratio (pyqtgraph's ImageExporter re-lays out texts at its own
+        # scale and cut the colour bar's title): the picture is the view as on screen, sharper
+        src = self.layout_widget
+        k = (int(width) / max(1, src.width())) if width else (scale or self.EXPORT_SCALE)
+        image = QtGui.QImage(max(1, round(src.width() * k)), max(1, round(src.height() * k)),
+                             QtGui.QImage.Format.Format_ARGB32)
+        image.setDevicePixelRatio(k)
+        image.fill(QtGui.QColor("white"))
+        QtWidgets.QWidget.render(src, image)  # (QGraphicsView.render would take a painter)
+        fmt = (suffix.lstrip(".") or "png").upper()
         with atomic_path(path, check_nonempty=True) as tmp:
-            if image is None or image.isNull():
+            if image.isNull():
                 raise OSError("Qt could not draw the picture")
-            if not image.save(str(tmp), fmt):
+            if not image.save(str(tmp), fmt if fmt in ("PNG", "JPG", "JPEG", "BMP") else "PNG"):
                 raise why_not_written(tmp)
         return path
 

@@ -58,6 +58,7 @@ back the final loss reaches. The terms with $k \ll t$ are the long-term contribu
                                          skipFiniteCheck=True)
         self.row_t: int | None = None
         self.rows_defined: np.ndarray = np.zeros(0, dtype=int)
+        self.one_row = False
 
     def update_snapshot(self, snap) -> None:
         super().update_snapshot(snap)
@@ -75,26 +76,58 @@ back the final loss reaches. The terms with $k \ll t$ are the long-term contribu
             self.strip.setTitle("no finite loss gradient", size=self.pt(11), color="#D55E00")
             self.detail = "no step carries a finite loss gradient"
             return
-        f = self.scale  # > 1: the engine averaged the picture over f × f steps (T > 1024)
+        f = self.picture_scale  # > 1: the engine averaged the picture over f × f steps (T > 1024)
         i = int(defined[-1])
         t = i * f
         self.row_t = t
+        self._set_one_row(defined.size == 1)
         row = data[i, : i + 1]
         ok = np.isfinite(row)
         k = np.arange(i + 1, dtype=np.float64) * f
         self.row_curve.setSymbol("o" if ok.sum() <= 200 else None)  # thousands of dots: slow, and a line reads
         self.row_curve.setData(k[ok], row[ok], skipFiniteCheck=True)
+        if self.one_row:  # the map is not shown: the curve's k axis spans the steps it has
+            self.strip.setXRange(-0.5, t + 0.5, padding=0.02)
         rows = f"rows t = {t} … {t + f - 1}, averaged" if f > 1 else f"row t = {t}"
-        self.strip.setTitle(f"{rows} as a curve", size=self.pt(11), color="#333333")
         if f > 1:
+            self.strip.setTitle(f"{rows} as a curve", size=self.pt(11), color="#333333")
             self.detail = f"the last scored steps: {rows} over blocks of {f} steps"
         elif defined.size == 1:
-            self.detail = f"Only t = {t} carries a loss: its row is the curve below"
+            self.strip.setTitle(f"‖∂E/∂h_k‖ of the loss at t = {t}", size=self.pt(12), color="#000000")
+            self.detail = (f"Only t = {t} carries a loss, so only its row is defined: the map would be one line, "
+                           "drawn here as a curve")
         else:
+            self.strip.setTitle(f"row t = {t} as a curve", size=self.pt(11), color="#333333")
             self.detail = f"{defined.size} steps carry a loss; the curve is row t = {t}"
+
+    def _set_one_row(self, one: bool) -> None:
+        """A task scored at one step only: the map (one defined row, an empty triangle) and its colour bar give
+        their space to that row's curve; with several rows the map comes back."""
+        if one == self.one_row:
+            return
+        self.one_row = one
+        ci = self.layout_widget.ci
+        left = self.strip.getAxis("left")
+        if one:
+            self.strip.setXLink(None)  # (a view box out of the scene would drive the curve's k range)
+            ci.removeItem(self.plot)
+            ci.removeItem(self.bar)
+            self.strip.setMaximumHeight(100000)
+            left.setWidth(None)  # nothing to line up with: as wide as its labels
+        else:
+            ci.addItem(self.plot, row=0, col=0)
+            ci.addItem(self.bar, row=0, col=1)
+            self.strip.setXLink(self.plot)
+            self.strip.setMaximumHeight(150)
+            left.setWidth(int(LEFT_AXIS_WIDTH * self.scale))  # the k axis lines up with the map's
+
+    def _on_mouse_moved(self, pos) -> None:
+        if not self.one_row:
+            super()._on_mouse_moved(pos)
 
     def clear_data(self) -> None:
         super().clear_data()
+        self._set_one_row(False)
         self.row_curve.setData([], [])
         self.strip.setTitle("")
         self.row_t = None

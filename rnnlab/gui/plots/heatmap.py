@@ -23,7 +23,7 @@ from ...core.cells import get_cell
 from ...train.snapshot import block_mean
 from ...core.diagnostics import estimate_error_log10
 from ._caption import add_caption
-from .base import AXIS_FONT_PT, SnapshotPlot, style_plot
+from .base import AXIS_FONT_PT, SnapshotPlot, no_overlapping_ticks, style_plot
 
 __all__ = ["HeatmapPlot", "LogMatrixPlot", "DIVERGING_MAP", "DEFAULT_LEVELS", "make_colorbar", "LEFT_AXIS_WIDTH",
            "MAX_DISPLAY"]
@@ -43,6 +43,8 @@ def make_colorbar(image: pg.ImageItem, layout: pg.GraphicsLayout, row: int, col:
                           hoverBrush="#D55E0030", colorMapMenu=False)
     bar.setImageItem(image)
     layout.addItem(bar, row=row, col=col)
+    no_overlapping_ticks(bar.axis)
+    bar.axis.setWidth(None)  # pyqtgraph fixes 45 px, too narrow for tick labels and a title at large fonts
     font = QtGui.QFont()
     font.setPointSize(AXIS_FONT_PT - 1)
     bar.axis.setTickFont(font)
@@ -50,6 +52,69 @@ def make_colorbar(image: pg.ImageItem, layout: pg.GraphicsLayout, row: int, col:
     bar.axis.setLabel(label, **{"font-size": f"{AXIS_FONT_PT}pt"})
     bar.setToolTip("Drag the handles to change the colour scale; it then stays fixed while training runs.")
     return bar
+
+
+#: non-finite cells: overflow (+∞, NaN where the value is defined) in hatched grey, exact zeros (−∞) in hatched
+#: dark grey; never a colour of the map (a vanished gradient and an overflowed one must not look alike)
+OVERFLOW_RGBA = (150, 150, 150, 255)
+ZERO_RGBA = (70, 70, 70, 255)
+HATCH_RGBA = (235, 235, 235, 255)
+
+
+class NonFiniteOverlay:
+    """An image over a matrix view painting its non-finite cells (hatched where cells are large enough), and a
+    legend naming them."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(5)
+        plot.addItem(self.image)
+        self.legend = pg.LegendItem(offset=(-4, 4), labelTextSize="10pt", brush=pg.mkBrush(255, 255, 255, 220),
+                                    pen=pg.mkPen("#999999"))
+        self.legend.setParentItem(plot.vb)
+        self.legend.anchor((1, 0), (1, 0))
+        self._samples = {}
+        for key, rgba, text in (("over", OVERFLOW_RGBA, "overflow (∞ or NaN)"),
+                                ("zero", ZERO_RGBA, "exactly 0 (underflow)")):
+            brush = QtGui.QBrush(QtGui.QColor(*rgba), QtCore.Qt.BrushStyle.BDiagPattern)
+            sample = pg.ScatterPlotItem(symbol="s", size=12, brush=brush, pen=pg.mkPen(QtGui.QColor(*rgba)))
+            self._samples[key] = (sample, text)
+        self.counts = {"over": 0, "zero": 0}
+        self.legend.setVisible(False)
+
+    def set(self, overflow: np.ndarray, zero: np.ndarray, rect: QtCore.QRectF) -> None:
+        """``overflow`` and ``zero``: boolean (rows, cols) masks of the cells to paint."""
+        self.counts = {"over": int(overflow.sum()), "zero": int(zero.sum())}
+        if not (self.counts["over"] or self.counts["zero"]):
+            self.clear()
+            return
+        rows, cols = overflow.shape
+        s = 4 if max(rows, cols) <= 200 else 1  # pixels per cell: hatching where it can be seen
+        rgba = np.zeros((rows * s, cols * s, 4), dtype=np.ubyte)
+        for mask, colour in ((overflow, OVERFLOW_RGBA), (zero, ZERO_RGBA)):
+            big = np.kron(mask, np.ones((s, s), dtype=bool))
+            rgba[big] = colour
+        if s > 1:  # a light diagonal every 4 pixels
+            yy, xx = np.mgrid[: rows * s, : cols * s]
+            stripe = ((xx + yy) % 4 == 0) & (rgba[..., 3] > 0)
+            rgba[stripe] = HATCH_RGBA
+        self.image.setImage(rgba, autoLevels=False)
+        self.image.setRect(rect)
+        self.image.setVisible(True)
+        self.legend.clear()
+        for key in ("over", "zero"):
+            if self.counts[key]:
+                sample, text = self._samples[key]
+                self.legend.addItem(sample, f"{text}: {self.counts[key]} cells")
+        self.legend.setVisible(True)
+
+    def clear(self) -> None:
+        self.counts = {"over": 0, "zero": 0}
+        self.image.clear()
+        self.image.setVisible(False)
+        self.legend.clear()
+        self.legend.setVisible(False)
 
 
 def _fmt(v: float) -> str:
@@ -103,6 +168,8 @@ class LogMatrixPlot(SnapshotPlot):
     plot_title = "‖∂h_t/∂h_k‖ heatmap"
     waiting_text = ("Waiting for the first diagnostics snapshot\n(the heatmap is computed every few steps)")
     bar_levels = DEFAULT_LEVELS
+    #: steps per row and column of the data drawn (not ``scale``: that is presentation mode's font scale)
+    picture_scale = 1
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -118,6 +185,7 @@ class LogMatrixPlot(SnapshotPlot):
         self.plot.addItem(self.image)
         self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self.bar = make_colorbar(self.image, self.layout_widget.ci, 0, 1, self.quantity, self.bar_levels)
+        self.overlay = NonFiniteOverlay(self.plot)
         # the hover read-out: a plain label under the scene (it never pushes the plot around)
         self.readout = add_caption(self)
         self.detail = ""  # which norm, estimated or exact, which state (from the config)
@@ -148,14 +216,24 @@ class LogMatrixPlot(SnapshotPlot):
         data = np.asarray(data, dtype=np.float64)
         self._data = data.copy()
         #: steps per row and column of the data (> 1 when the engine averaged a long sequence, T > 1024)
-        self.scale = f = max(1, int(getattr(snap, "picture_scale", 1) or 1))
-        self.image.setImage(_reduce(self._display(snap, self._data)), autoLevels=False, levels=self.bar.levels())
+        self.picture_scale = f = max(1, int(getattr(snap, "picture_scale", 1) or 1))
+        shown = _reduce(self._display(snap, self._data))
+        self.image.setImage(shown, autoLevels=False, levels=self.bar.levels())
+        T, K = data.shape[0] * f, data.shape[1] * f  # in steps: a reduced image still covers every (t, k)
+        defined = np.tril(np.ones(shown.shape, dtype=bool))  # k ≤ t; a NaN there is an overflow, not "undefined"
+        # rows left NaN on purpose (not computed this time, no loss at that step) are not overflow; a map that is
+        # NaN everywhere is (the state itself overflowed)
+        rows_computed = ~np.all(np.isnan(shown), axis=1, keepdims=True)
+        if not np.any(np.isfinite(shown[defined])) and np.isnan(shown[defined]).all():
+            rows_computed[:] = True
+        over = defined & rows_computed & (np.isnan(shown) | np.isposinf(shown))
+        self.overlay.set(over, defined & np.isneginf(shown), QtCore.QRectF(-0.5, -0.5, K, T))
         if (data.shape, f) != self._shape:
-            T, K = data.shape[0] * f, data.shape[1] * f  # in steps: a reduced image still covers every (t, k)
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, K, T))
-            self.plot.vb.setRange(xRange=(-0.5, K - 0.5), yRange=(-0.5, T - 0.5), padding=0)
+            # the limits first: the old ones (a shorter T) would clamp the new range
             self.plot.vb.setLimits(xMin=-0.5 - 0.25 * K, xMax=K - 0.5 + 0.25 * K, yMin=-0.5 - 0.25 * T,
                                    yMax=T - 0.5 + 0.25 * T)
+            self.plot.vb.setRange(xRange=(-0.5, K - 0.5), yRange=(-0.5, T - 0.5), padding=0)
             self._shape = (data.shape, f)
         self.detail = self._detail_for(snap)
         self._after_data(snap, self._data)
@@ -170,7 +248,8 @@ class LogMatrixPlot(SnapshotPlot):
         lo, hi = float(fin.min()), float(fin.max())
         blo, bhi = self.levels()
         beyond = " (beyond the colour bar: drag its handles)" if lo < blo or hi > bhi else ""
-        zero = " · exact zeros (−∞): lowest colour" if np.any(data == -np.inf) else ""
+        zero = " · grey hatched: exactly 0 or overflowed (see the legend)" if self.overlay.counts["over"] + \
+            self.overlay.counts["zero"] else ""
         detail = f"{self.detail} · " if self.detail else ""
         return f"{detail}log10 range {lo:+.1f} … {hi:+.1f}{beyond}{zero} · {self._hint}"
 
@@ -186,12 +265,11 @@ class LogMatrixPlot(SnapshotPlot):
         self._data = None
         self._shape = None
         self.image.clear()
+        self.overlay.clear()
         self._idle_text = f"Blue: vanishing (≪ 1) · red: exploding (≫ 1) · {self._hint}"
         self.readout.setText(self._idle_text)
         self.set_empty_text(self.empty_text)
         self.set_has_data(False)
-
-    scale = 1
 
     def data_table(self) -> tuple[list[str], np.ndarray]:
         """(t, k, value) for k ≤ t; with a picture averaged over f × f steps, one row per block at its first
@@ -200,7 +278,7 @@ class LogMatrixPlot(SnapshotPlot):
         if self._data is None:
             return header, np.zeros((0, 3))
         t, k = np.nonzero(np.tril(np.ones(self._data.shape, dtype=bool)))
-        f = self.scale
+        f = self.picture_scale
         return header, np.column_stack([t * f, k * f, self._data[t, k]]).astype(np.float64)
 
     # --- levels ---------------------------------------------------------------------------------------------------
@@ -228,7 +306,7 @@ class LogMatrixPlot(SnapshotPlot):
     # --- hover read-out -------------------------------------------------------------------------------------------
     def value_at(self, t: int, k: int) -> float:
         """The value at steps (t, k) (with an averaged picture: of their block)."""
-        f = self.scale
+        f = self.picture_scale
         i, j = t // f, k // f
         if self._data is None or not (0 <= i < self._data.shape[0] and 0 <= j < self._data.shape[1]):
             return float("nan")
@@ -241,7 +319,8 @@ class LogMatrixPlot(SnapshotPlot):
         extra = ""
         if math.isfinite(v):
             extra = f"   (‖·‖ = {10.0 ** v:.3g})" if abs(v) < 300 else ""
-        mean = f" (mean over {self.scale} × {self.scale} steps)" if self.scale > 1 else ""
+        f = self.picture_scale
+        mean = f" (mean over {f} × {f} steps)" if f > 1 else ""
         return f"t = {t}, k = {k}, {self.quantity} = {_fmt(v)}{extra}{mean}"
 
     def _on_mouse_moved(self, pos) -> None:
@@ -253,7 +332,7 @@ class LogMatrixPlot(SnapshotPlot):
             return
         p = vb.mapSceneToView(pos)
         k, t = int(round(p.x())), int(round(p.y()))
-        T, K = self._data.shape[0] * self.scale, self._data.shape[1] * self.scale
+        T, K = self._data.shape[0] * self.picture_scale, self._data.shape[1] * self.picture_scale
         if 0 <= t < T and 0 <= k < K:
             self.readout.setText(self.readout_text(t, k))
         else:

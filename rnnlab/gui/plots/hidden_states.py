@@ -25,7 +25,7 @@ from ...core.cells import get_cell
 
 from ._caption import add_caption
 from .base import SnapshotPlot, style_plot
-from .heatmap import make_colorbar
+from .heatmap import NonFiniteOverlay, make_colorbar
 
 __all__ = ["HiddenStatesPlot", "STATE_MAP", "nice_ceiling"]
 
@@ -78,6 +78,7 @@ For LSTM and GRU cells the image shows the $h$ part of the state.'''
                                  rounding=0.05)
         self.bar.sigLevelsChangeFinished.connect(self._user_levels)
         self.note = add_caption(self)
+        self.overlay = NonFiniteOverlay(self.plot)  # overflowed states: hatched grey, never white (= f(0))
         self.plot.vb.setRange(xRange=(-0.5, 19.5), yRange=(-0.5, 31.5), padding=0)
         self.hidden: np.ndarray | None = None
         self.activation: str | None = None
@@ -129,6 +130,8 @@ For LSTM and GRU cells the image shows the $h$ part of the state.'''
         self.image.setImage(self.hidden.T, autoLevels=False, levels=self.bar.levels())
         f = max(1, int(getattr(snap, "picture_scale", 1) or 1))  # > 1: averaged over blocks of f steps (T > 1024)
         T, H = h.shape[0] * f, h.shape[1]
+        bad_cells = ~np.isfinite(self.hidden.T)
+        self.overlay.set(bad_cells, np.zeros_like(bad_cells), QtCore.QRectF(-0.5, -0.5, T, H))
         if (h.shape, f) != self._shape:
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, T, H))
             self.plot.vb.setRange(xRange=(-0.5, T - 0.5), yRange=(-0.5, H - 0.5), padding=0)
@@ -139,7 +142,7 @@ For LSTM and GRU cells the image shows the $h$ part of the state.'''
             what = f"the read-out h, not the recurrent state ({', '.join(parts)}), "
         else:
             what = f"the h part of the state ({', '.join(parts)}), " if len(parts) > 1 else ""
-        bad = "" if np.all(np.isfinite(h)) else " · some states are not finite (drawn empty)"
+        bad = "" if np.all(np.isfinite(h)) else " · states that overflowed: hatched grey"
         mean = f" · means over blocks of {f} steps" if f > 1 else ""
         self.note.setText(f"{what}{act} units · colours {self.scale_rule} · white = f(0){bad}{mean}")
         self.set_has_data(True)
@@ -150,6 +153,7 @@ For LSTM and GRU cells the image shows the $h$ part of the state.'''
         self.activation = None
         self._user_set = False
         self.image.clear()
+        self.overlay.clear()
         self.note.setText("")
         self.set_empty_text(self.empty_text)
         self.set_has_data(False)

@@ -99,7 +99,7 @@ lines at 1 and $1/\gamma$.'''
         self.plane.addItem(self.eigs)
         # --- ρ and σ_max over training ---
         self.series = lw.addPlot(row=1, col=1, axisItems={"left": Log10Axis("left")})
-        style_plot(self.series, "", "training step", "ρ, σ_max")
+        style_plot(self.series, "", "step", "ρ, σ_max")  # (short: the half of a narrow view)
         self.series.setTitle(None)
         self.series.getAxis("bottom").setTickDensity(0.3)  # a narrow column: few step labels
         self.series.setDownsampling(auto=True, mode="peak")

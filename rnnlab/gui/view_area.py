@@ -1,0 +1,374 @@
+"""The window's plot area: every registered view, laid out for the space there is, and kept true to the current run.
+
+Layout. Each view needs a minimum size to be read (:data:`MIN_VIEW`, in logical pixels, times the font scale of
+presentation mode). The area shows the chosen views in a grid whose cells are at least that large; when they do
+not all fit, the views are split into *pages* (tabs above the grid) rather than shrunk below readability. One view
+can be *focused* (double-click it, or press its number key): it then fills the area, and the same key or a
+double-click brings the grid back. A lesson's watched views come first, so they sit on the first page.
+
+Truth. A frame whose snapshot starts a new run (a reset: new preset, opened file, lesson step, Reset, a changed
+length or width) first clears every view, so no curve of the previous run survives and every matrix view refits
+to the new T and H; a rewind truncates the time series at the step it went back to. :meth:`ViewArea.new_run`
+clears at once (before the frame arrives), so an export made in between holds nothing of the old run.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6 import QtCore, QtWidgets
+
+from ..train.snapshot import Snapshot
+from .plots.base import SeriesBuffer, no_overlapping_ticks, plot_axes
+
+__all__ = ["ViewArea", "MIN_VIEW", "grid_for"]
+
+#: the smallest (width, height) at which a view's title, axes and colour bar can be read, at font scale 1
+MIN_VIEW = (360, 270)
+
+
+def grid_for(n: int, width: int, height: int, min_w: float, min_h: float) -> tuple[int, int, int]:
+    """``(columns, rows, per_page)`` for ``n`` views in ``width`` × ``height`` pixels with cells of at least
+    ``min_w`` × ``min_h``: all views on one page when they fit, else as many per page as fit (at least one)."""
+    cols_max = max(1, int(width // min_w))
+    rows_max = max(1, int(height // min_h))
+    if n <= 0:
+        return 1, 1, 1
+    if n > cols_max * rows_max:
+        return cols_max, rows_max, cols_max * rows_max
+    best = None
+    for c in range(1, cols_max + 1):
+        r = math.ceil(n / c)
+        if r > rows_max:
+            continue
+        cell_w, cell_h = width / c, height / r
+        # fewest empty cells, then cells closest to the 4:3 a plot reads best at
+        score = (c * r - n, abs(math.log((cell_w / cell_h) / (4 / 3))))
+        if best is None or score < best[0]:
+            best = (score, c, r)
+    _, c, r = best
+    return c, r, n
+
+
+class _DoubleClick(QtCore.QObject):
+    """Turns a double-click anywhere on a view into a focus toggle."""
+
+    def __init__(self, area: "ViewArea", vid: str):
+        super().__init__(area)
+        self.area, self.vid = area, vid
+
+    def eventFilter(self, obj, ev):  # noqa: N802
+        if ev.type() == QtCore.QEvent.Type.MouseButtonDblClick:
+            self.area.toggle_focus(self.vid)
+            return True
+        return False
+
+
+class ViewArea(QtWidgets.QWidget):
+    """The plot area of the main window (see the module docstring)."""
+
+    layoutChanged = QtCore.Signal()
+
+    def __init__(self, views: dict, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.views = dict(views)
+        self.order = list(self.views)
+        self.chosen = list(self.order)  # what the View menu ticks
+        self.excluded: set[str] = set()  # hidden by a mode (presentation's secondary views)
+        self.priority: list[str] = []  # a lesson's watched views: first, and never excluded
+        self.focused: str | None = None
+        self.scale = 1.0
+        self.page = 0
+        self._arrangement: tuple | None = None
+        v = QtWidgets.QVBoxLayout(self)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(2)
+        self.tabs = QtWidgets.QTabBar()
+        self.tabs.setExpanding(False)
+        self.tabs.setDocumentMode(True)
+        self.tabs.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.tabs.currentChanged.connect(self._on_tab)
+        v.addWidget(self.tabs)
+        self.grid_host = QtWidgets.QWidget()
+        self.grid = QtWidgets.QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(4)
+        v.addWidget(self.grid_host, 1)
+        self._filters = []
+        self._pending: dict = {}  # view -> the (merged) snapshot it waits to draw
+        self._draw_timer = QtCore.QTimer(self)  # owned by the area: nothing is drawn after the window closes
+        self._draw_timer.setSingleShot(True)
+        self._draw_timer.timeout.connect(self._draw_next)
+        for vid, view in self.views.items():
+            view.setParent(self.grid_host)
+            view.setMinimumSize(0, 0)  # the area decides how large a view is, not the view
+            view.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Ignored)
+            view.hide()
+            for ax in plot_axes(view.layout_widget.ci):  # every axis, also those a view styled by itself
+                no_overlapping_ticks(ax)
+            f = _DoubleClick(self, vid)
+            view.layout_widget.viewport().installEventFilter(f)
+            self._filters.append(f)
+        self._set_minimum()
+        self.relayout(force=True)
+
+    # --- what is shown --------------------------------------------------------------------------------------------
+    def visible_ids(self) -> list[str]:
+        """The views to lay out, in order: a lesson's watched views first, then the chosen ones the mode keeps."""
+        first = [v for v in self.priority if v in self.views]
+        rest = [v for v in self.order if v in self.chosen and v not in self.excluded and v not in first]
+        return first + rest
+
+    def big_view(self) -> str | None:
+        """The view drawn over 2 × 2 cells of the first page: a lesson's first watched view, where the grid has
+        at least two rows and columns of readable cells (it gets room without hiding the others)."""
+        if self.focused or not self.priority:
+            return None
+        ids = self.visible_ids()
+        cols, rows, _ = self._grid(len(ids) + 3)
+        return ids[0] if cols >= 2 and rows >= 2 and len(ids) > 1 else None
+
+    def pages(self) -> list[list[str]]:
+        ids = [self.focused] if self.focused else self.visible_ids()
+        if not ids:
+            return [[]]
+        if self.big_view():
+            cols, rows, per = self._grid(len(ids) + 3)
+            first = per - 3  # the big view takes four cells
+            rest = ids[first:]
+            return [ids[:first]] + [rest[i : i + cols * rows] for i in range(0, len(rest), cols * rows)]
+        _, _, per = self._grid(len(ids))
+        return [ids[i : i + per] for i in range(0, len(ids), per)]
+
+    def shown_ids(self) -> list[str]:
+        """The views on screen now."""
+        pages = self.pages()
+        return pages[min(self.page, len(pages) - 1)]
+
+    def _grid(self, n: int) -> tuple[int, int, int]:
+        # the area's own size (the grid's may not have followed a resize yet); less the tabs if there are pages
+        w, h = max(1, self.width()), max(1, self.height())
+        mw, mh = self._min_view()
+        cols, rows, per = grid_for(n, w, h, mw, mh)
+        if per < n:
+            cols, rows, per = grid_for(n, w, h - self.tabs.sizeHint().height() - 2, mw, mh)
+        return cols, rows, per
+
+    # --- changes --------------------------------------------------------------------------------------------------
+    def set_chosen(self, ids) -> None:
+        self.chosen = [v for v in self.order if v in set(ids)]
+        if self.focused and self.focused not in self.chosen:
+            self.focused = None
+        self.relayout(force=True)
+
+    def set_view_shown(self, vid: str, on: bool) -> None:
+        ids = set(self.chosen)
+        ids.add(vid) if on else ids.discard(vid)
+        self.set_chosen(ids)
+
+    def set_mode(self, scale: float = 1.0, excluded=()) -> None:
+        self.scale = float(scale)
+        self.excluded = set(excluded)
+        self._set_minimum()
+        self.relayout(force=True)
+
+    def _min_view(self) -> tuple[float, float]:
+        k = 1 + 0.75 * (self.scale - 1)  # larger fonts need larger views, not in proportion (the plot areas shrink)
+        return MIN_VIEW[0] * k, MIN_VIEW[1] * k
+
+    def _set_minimum(self) -> None:
+        """The area is never smaller than one readable view: docks (a lesson, the controls) give way instead, so
+        they shrink the views to a page of fewer, never crop them."""
+        w, h = self._min_view()
+        self.setMinimumSize(int(w), int(h + self.tabs.sizeHint().height()))
+
+    def set_priority(self, ids) -> None:
+        """A lesson's watched views (shown first, whatever the mode hides), or () when the lesson closes."""
+        self.priority = [v for v in ids if v in self.views]
+        self.page = 0
+        self.relayout(force=True)
+
+    def focus(self, vid: str | None) -> None:
+        """Fill the area with one view (``None``: back to the grid)."""
+        if vid is not None and vid not in self.views:
+            raise KeyError(f"no view {vid!r}")
+        self.focused = vid
+        self.page = 0
+        self.relayout(force=True)
+
+    def toggle_focus(self, vid: str) -> None:
+        self.focus(None if self.focused == vid else vid)
+
+    def show_view(self, vid: str) -> None:
+        """Bring the page holding ``vid`` to the front."""
+        for i, page in enumerate(self.pages()):
+            if vid in page:
+                self.tabs.setCurrentIndex(i)
+                self._set_page(i)
+                return
+
+    def reset(self) -> None:
+        """Reset layout: every view chosen, nothing focused, the first page."""
+        self.chosen = list(self.order)
+        self.focused = None
+        self.page = 0
+        self.relayout(force=True)
+
+    # --- layout ---------------------------------------------------------------------------------------------------
+    def _on_tab(self, i: int) -> None:
+        if i >= 0 and i != self.page:
+            self._set_page(i)
+
+    def _set_page(self, i: int) -> None:
+        self.page = i
+        self.relayout(force=True)
+
+    def relayout(self, force: bool = False) -> None:
+        pages = self.pages()
+        self.page = min(self.page, len(pages) - 1)
+        ids = pages[self.page]
+        big = self.big_view() if self.page == 0 else None
+        cols, rows, _ = self._grid(len(ids) + (3 if big else 0))
+        arrangement = (tuple(ids), cols, rows, big, tuple(tuple(p) for p in pages))
+        if arrangement == self._arrangement and not force:
+            return
+        self._arrangement = arrangement
+        self.tabs.blockSignals(True)
+        while self.tabs.count():
+            self.tabs.removeTab(0)
+        if len(pages) > 1:
+            for i, page in enumerate(pages):
+                self.tabs.addTab(" · ".join(self._short(v) for v in page))
+                self.tabs.setTabToolTip(i, ", ".join(self.views[v].title for v in page))
+            self.tabs.setCurrentIndex(self.page)
+        self.tabs.setVisible(len(pages) > 1)
+        self.tabs.blockSignals(False)
+        while self.grid.count():
+            self.grid.takeAt(0)
+        for i in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(i, 0)
+        for i in range(self.grid.rowCount()):
+            self.grid.setRowStretch(i, 0)
+        for vid, view in self.views.items():
+            if vid not in ids:
+                view.hide()
+        cells = [(r, c) for r in range(rows) for c in range(cols)]
+        if big:
+            cells = [(0, 0)] + [rc for rc in cells if rc not in ((0, 0), (0, 1), (1, 0), (1, 1))]
+        for vid, (r, c) in zip(ids, cells):
+            span = 2 if vid == big else 1
+            self.grid.addWidget(self.views[vid], r, c, span, span)
+            self.views[vid].show()
+        for c in range(cols):
+            self.grid.setColumnStretch(c, 1)
+        for r in range(rows):
+            self.grid.setRowStretch(r, 1)
+        self.grid.invalidate()
+        self.grid.activate()
+        self.layoutChanged.emit()
+
+    def _short(self, vid: str) -> str:
+        t = self.views[vid].title
+        return t if len(t) <= 14 else t[:13] + "…"
+
+    def resizeEvent(self, ev):  # noqa: N802
+        super().resizeEvent(ev)
+        self.relayout()
+
+    def showEvent(self, ev):  # noqa: N802
+        super().showEvent(ev)
+        self.relayout()
+
+    # --- remembered state (normal mode only: the window decides when) ---------------------------------------------
+    def state(self) -> dict:
+        return {"chosen": list(self.chosen), "focused": self.focused or ""}
+
+    def restore(self, state: dict) -> None:
+        chosen = state.get("chosen")
+        if isinstance(chosen, str):
+            chosen = [chosen]
+        if isinstance(chosen, list):
+            known = [v for v in chosen if v in self.views]
+            if known:
+                self.chosen = [v for v in self.order if v in known]
+        f = state.get("focused")
+        self.focused = f if isinstance(f, str) and f in self.views else None
+        self.relayout(force=True)
+
+    # --- truth: new runs and frames -------------------------------------------------------------------------------
+    _awaiting_run = False
+
+    def new_run(self, commanded: bool = False) -> None:
+        """Forget everything drawn. ``commanded``: a Reset was just sent, so frames the session made before it
+        (still of the old run) are not drawn until the new run's first frame arrives."""
+        self._pending.clear()
+        self._awaiting_run = commanded
+        for view in self.views.values():
+            view.clear_data()
+
+    def truncate(self, step: float) -> None:
+        """A rewind: drop every time-series row after ``step`` (the rewound snapshot's history starts there)."""
+        for view in self.views.values():
+            for buf in vars(view).values():
+                if isinstance(buf, SeriesBuffer) and buf.n:
+                    buf.truncate_after(step)
+
+    def on_frame(self, snap, sync: bool = False) -> bool:
+        """Draw a merged snapshot on every view (views not on screen keep their data current too). Returns False
+        for a stale frame of the previous run (not drawn).
+
+        A frame with new diagnostics redraws every view: one view per event-loop pass (the views on screen
+        first), so the window never stalls for a whole frame (a (T, T) picture at T = 2000 takes ~0.1 s alone: a
+        click waits for one view at most). A view still waiting merges the new frame into what it waits for (it
+        sees every history row); the others draw time-only frames at once (cheap). ``sync``: everything now."""
+        if any(e.starts_run for e in snap.events):
+            self.new_run()
+        elif self._awaiting_run:
+            return False  # a frame of the previous run, made before the session received the Reset
+        self._awaiting_run = False
+        for e in snap.events:
+            if e.text.startswith("rewound"):
+                self.truncate(e.step)
+        pending = self._pending
+        if sync:
+            self.flush()
+            for v in self.views.values():
+                v.update(snap)
+            return True
+        expensive = snap.diagnostics is not None
+        for v in self._drawing_order():
+            if v in pending:
+                pending[v] = Snapshot.merge([pending[v], snap])
+            elif expensive:
+                pending[v] = snap
+            else:
+                v.update(snap)
+        if pending and not self._draw_timer.isActive():
+            self._draw_timer.start(0)
+        return True
+
+    def _drawing_order(self) -> list:
+        shown = self.shown_ids()
+        return [self.views[v] for v in shown] + [v for vid, v in self.views.items() if vid not in shown]
+
+    def _draw_next(self) -> None:
+        """Draw the next view that waits for a frame (those on screen first); again in the next pass."""
+        pending = self._pending
+        for v in self._drawing_order():
+            if v in pending:
+                v.update(pending.pop(v))
+                break
+        if pending:
+            self._draw_timer.start(0)
+
+    def stop_drawing(self) -> None:
+        """The window closes: nothing more is drawn."""
+        self._draw_timer.stop()
+        self._pending.clear()
+
+    def flush(self) -> None:
+        """Draw every view that waits, now."""
+        pending = self._pending
+        for v in self._drawing_order():
+            if v in pending:
+                v.update(pending.pop(v))
