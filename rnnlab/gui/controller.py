@@ -12,7 +12,7 @@ from typing import Callable
 
 from PySide6 import QtCore
 
-from ..config import ConfigError, Experiment
+from ..config import ConfigError, Experiment, _short
 from ..train import rules
 from ..train.session import (
     Configure,
@@ -30,6 +30,7 @@ from ..train.session import (
 )
 from ..train.snapshot import Snapshot
 from ..train.trainer import needs_reset
+from .locks import Locks
 
 __all__ = ["Controller"]
 
@@ -53,6 +54,9 @@ class Controller(QtCore.QObject):
     playingChanged = QtCore.Signal(bool)
     exploded = QtCore.Signal(object)  # Explosion
     message = QtCore.Signal(str)
+    #: (old, new, what) after a change was applied from outside the undo stack (the undo stack records it)
+    applied = QtCore.Signal(object, object, str)
+    locksChanged = QtCore.Signal(object)  # Locks
 
     MODES = ("process", "thread", "sync")
 
@@ -66,6 +70,10 @@ class Controller(QtCore.QObject):
         self.confirm = confirm or (lambda text: True)
         self.fps = fps
         self.mode = mode
+        #: a classroom file's locked keys: every route that changes the experiment keeps them (gui/locks.py)
+        self.locks = Locks()
+        #: the locked keys the last change wanted to change and were kept (for the caller's banner)
+        self.kept_locked: list[str] = []
         self.session = self._start(mode, exp)
         self._playing = False
         self.last_snapshot: Snapshot | None = None
@@ -114,20 +122,53 @@ class Controller(QtCore.QObject):
             self.message.emit(self._fallback_text("it ended before answering" if dead else "it did not answer"))
 
     # --- experiment -----------------------------------------------------------------------------------------------
+    def set_locks(self, locks: Locks) -> None:
+        """Lock keys (a classroom file); locks only grow (:meth:`Locks.added`)."""
+        self.locks = locks
+        self.locksChanged.emit(locks)
+
     def set_value(self, key: str, value) -> bool:
-        """Change one setting. Invalid values, incompatible combinations and declined resets are refused with a
-        message (the current experiment stays as it was). Returns whether the change was applied."""
+        """Change one setting. Invalid values, incompatible combinations, locked keys and declined resets are
+        refused with a message (the current experiment stays as it was). Returns whether the change was applied."""
+        if key in self.locks and value != self.exp.get(key):
+            self.message.emit(f"{self.locks.why(key)}: not changed.")
+            self.experimentChanged.emit(self.exp)
+            return False
         try:
             new = self.exp.replace(key, value)
         except ConfigError as exc:
             self.message.emit(str(exc))
             self.experimentChanged.emit(self.exp)  # widgets follow the unchanged experiment back
             return False
-        return self.set_experiment(new)
+        return self.set_experiment(new, what=f"{key} = {_short(value, 40)}")
 
-    def set_experiment(self, new: Experiment, ask: bool = True) -> bool:
-        """Replace the whole experiment (a preset, an opened file, or one changed key)."""
+    def change_prompt(self, new: Experiment) -> str:
+        """The question asked before a change that needs new weights: every key that changes, with its values."""
+        diff = self.exp.diff(new)
+        resets = needs_reset(self.exp, new)
+        lines = [f"  {k}: {_short(a, 40)} → {_short(b, 40)}" for k, (a, b) in diff.items()]
+        if new.description != self.exp.description and not lines:  # pragma: no cover - description only
+            lines = ["  description"]
+        return (f"This changes {len(diff)} setting{'s' if len(diff) != 1 else ''}:\n" + "\n".join(lines) +
+                f"\n\n{', '.join(resets)} need{'s' if len(resets) == 1 else ''} new weights: the run restarts "
+                "from step 0. Continue?")
+
+    def set_experiment(self, new: Experiment, ask: bool = True, what: str = "", record: bool = True) -> bool:
+        """Replace the whole experiment (a preset, an opened file, a lesson step, or one changed key). Locked keys
+        keep their values (:meth:`Locks.enforce`); ``record`` False for undo and redo themselves."""
+        self.kept_locked = []
+        if self.locks:
+            try:
+                new, self.kept_locked = self.locks.enforce(self.exp, new)
+            except ConfigError as exc:
+                self.message.emit(str(exc))
+                self.experimentChanged.emit(self.exp)
+                return False
+            if self.kept_locked:
+                self.message.emit(f"Kept the locked setting{'s' if len(self.kept_locked) > 1 else ''} "
+                                  f"{', '.join(self.kept_locked)} ({self.locks.files(self.kept_locked)}).")
         if new == self.exp:
+            self.experimentChanged.emit(self.exp)
             return True
         try:
             rules.check(new)
@@ -137,16 +178,17 @@ class Controller(QtCore.QObject):
             return False
         resets = needs_reset(self.exp, new)
         if resets:
-            if ask and not self.confirm(
-                    f"Changing {', '.join(resets)} needs new weights: the run restarts from step 0. Continue?"):
+            if ask and not self.confirm(self.change_prompt(new)):
                 self.experimentChanged.emit(self.exp)
                 return False
             self.session.send(Reset(new))
         else:
             self.session.send(Configure(new))
-        self.exp = new
+        old, self.exp = self.exp, new
         self._set_playing(False if resets else self._playing)
         self.experimentChanged.emit(new)
+        if record:
+            self.applied.emit(old, new, what or _what(old, new))
         self._sync()
         return True
 
@@ -229,3 +271,12 @@ class Controller(QtCore.QObject):
         """Stop the training session and wait for it (called when the window closes)."""
         self._timer.stop()
         return self.session.stop(timeout_ms)
+
+
+def _what(old: Experiment, new: Experiment) -> str:
+    """A short name for a change (the undo stack's text)."""
+    diff = old.diff(new)
+    if len(diff) == 1:
+        (k, (_, b)), = diff.items()
+        return f"{k} = {_short(b, 40)}"
+    return f"{len(diff)} settings" if diff else "description"

@@ -18,11 +18,26 @@ class FileActions(QtCore.QObject):
     """The window's file operations. Errors become dialogs that name the problem; the experiment is untouched."""
 
     recentChanged = QtCore.Signal()
+    #: the document changed: a file opened or saved, a preset or a classroom file loaded (the title follows)
+    documentChanged = QtCore.Signal()
 
     def __init__(self, window, controller):
         super().__init__(window)
         self.window, self.controller = window, controller
         self.current_path: Path | None = None
+        #: what the title names ("clipping.toml", "preset clipping") and the experiment as last opened or saved:
+        #: the window is "modified" while the controller's experiment differs from it
+        self.document = ""
+        self.saved: Experiment = controller.exp
+
+    def set_document(self, name: str, path: str | Path | None = None) -> None:
+        self.document = name
+        self.current_path = Path(path) if path else None
+        self.saved = self.controller.exp
+        self.documentChanged.emit()
+
+    def modified(self) -> bool:
+        return self.controller.exp != self.saved
 
     # --- dialogs (overridable in tests) ---------------------------------------------------------------------------
     def error(self, title: str, text: str) -> None:
@@ -52,9 +67,9 @@ class FileActions(QtCore.QObject):
         except ConfigError as exc:
             self.error("Cannot open experiment", str(exc))
             return False
-        if not self.controller.set_experiment(exp):
+        if not self.controller.set_experiment(exp, what=f"open {Path(path).name}"):
             return False
-        self.current_path = Path(path)
+        self.set_document(Path(path).name, path)
         self.add_recent(path)
         return True
 
@@ -70,7 +85,7 @@ class FileActions(QtCore.QObject):
         except OSError as exc:
             self.error("Cannot save experiment", f"{path}: {exc.strerror or exc}")
             return False
-        self.current_path = Path(path)
+        self.set_document(Path(path).name, path)
         self.add_recent(path)
         return True
 

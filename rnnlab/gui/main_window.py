@@ -57,6 +57,9 @@ class MainWindow(QtWidgets.QMainWindow):
         c.experimentChanged.connect(self._on_experiment)
         self.banner.rewindClicked.connect(self._rewind)
         self.banner.resetClicked.connect(self._reset)
+        c.experimentChanged.connect(lambda _e: self._update_title())
+        self.files.documentChanged.connect(self._update_title)
+        self._update_title()
         self.resize(1600, 1000)
         if remember:
             self._restore_layout()
@@ -110,7 +113,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lesson_dock.setWidget(self.lesson_panel)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.lesson_dock)
         self.lesson_dock.hide()  # a lesson replaces the experiment only when someone opens one
-        self.lesson_panel.experimentRequested.connect(lambda e: self.controller.set_experiment(e, ask=False))
+        self.lesson_panel.experimentRequested.connect(
+            lambda e: self.controller.set_experiment(e, ask=False, what="lesson step"))
         self.lesson_panel.stepChanged.connect(self._on_lesson_step)
         self.lesson_dock.visibilityChanged.connect(lambda v: None if v else clear_highlight())
 
@@ -184,6 +188,7 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addAction(self.recording.action)
         m.addSeparator()
         m.addAction(act("&Quit", self.close, ("Ctrl+Q",)))
+        self._build_edit_menu(mb)
         pm = self.presets_menu = mb.addMenu("&Presets")
         for preset in all_presets():
             a = act(preset.name, lambda _=False, p=preset: self.load_preset(p))
@@ -267,13 +272,35 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controller.reset()
 
     def load_preset(self, preset) -> bool:
-        if not self.controller.set_experiment(preset.experiment):
+        c = self.controller
+        if not c.set_experiment(preset.experiment, what=f"preset {preset.name}"):
             return False
         self.preset_contrast = dict(preset.contrast)
+        self.files.set_document(f"preset {preset.name}")
         flip = ", ".join(f"{k} = {v!r}" for k, v in preset.contrast.items())
+        kept = (f" <i>Kept the locked {', '.join(c.kept_locked)} ({c.locks.files(c.kept_locked)}).</i>"
+                if c.kept_locked else "")
         self.banner.show_info(f"<b>Preset {preset.name}.</b> {preset.description} "
-                              f"<i>Contrast: set {flip}.</i>")
+                              f"<i>Contrast: set {flip}.</i>{kept}")
         return True
+
+    # --- Edit menu and title (W2) ---------------------------------------------------------------------------------
+    def _build_edit_menu(self, mb) -> None:
+        from .undo import UndoHistory
+
+        self.undo = UndoHistory(self.controller, self)
+        em = mb.addMenu("&Edit")
+        self.undo_action, self.redo_action = self.undo.actions(self)
+        for a in (self.undo_action, self.redo_action):
+            a.setShortcutContext(QtCore.Qt.ShortcutContext.ApplicationShortcut)
+            self.addAction(a)
+            em.addAction(a)
+
+    def _update_title(self) -> None:
+        """The document's name and a modified marker (*) while the settings differ from the file or preset."""
+        name = self.files.document or "untitled"
+        self.setWindowTitle(f"{name}[*] — rnnlab")
+        self.setWindowModified(self.files.modified())
 
     def open_compare(self, changes: dict | None = None, mode: str = "process"):
         """Open compare mode for the current experiment (asks which setting B changes unless given)."""
@@ -285,6 +312,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 return None
             changes = dlg.changes
         self.compare_window = CompareWindow(self.controller.exp, changes, mode=mode)
+        self._others = [w for w in getattr(self, "_others", []) if w.isVisible()] + [self.compare_window]
         self.compare_window.show()
         return self.compare_window
 
@@ -300,7 +328,8 @@ class MainWindow(QtWidgets.QMainWindow):
         except ConfigError as exc:
             self.files.error("Cannot open sweep", str(exc))
             return None
-        self.sweep_window.cellOpened.connect(self.controller.set_experiment)
+        self.sweep_window.cellOpened.connect(lambda e: self.controller.set_experiment(e, what="sweep cell"))
+        self._others = [w for w in getattr(self, "_others", []) if w.isVisible()] + [self.sweep_window]
         self.sweep_window.show()
         return self.sweep_window
 
@@ -318,9 +347,12 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.apply_classroom(room)
 
     def apply_classroom(self, room) -> bool:
-        """Load a classroom's experiment, lesson, presentation mode and control locks."""
+        """Load a classroom's experiment, lesson, presentation mode and control locks. The locks of a file opened
+        before still hold for this file's experiment (locks only grow: rnnlab.gui.locks)."""
         if room.experiment is not None and not self.controller.set_experiment(room.experiment, ask=False):
             return False
+        self.controller.set_locks(self.controller.locks.added(room.lock, room.path))
+        self.files.set_document(room.path.name)
         self.presentation.set_classroom(room)
         if room.presentation and not self.presentation.on:
             self.presentation_action.setChecked(True)
@@ -366,5 +398,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._save_layout()
             self.files.remember_experiment(self.controller.exp)
         self.recording.shutdown()
+        for w in getattr(self, "_others", []):  # Quit closes every window (compare: its two training processes)
+            w.close()
         self.controller.shutdown()
         super().closeEvent(ev)
