@@ -36,15 +36,20 @@ from .trainer import Trainer
 #: (Pause, Reset) waits at most that long; above it the heatmap is estimated and its view says so
 SNAPSHOT_BUDGET = 3e9
 
-__all__ = ["SNAPSHOT_BUDGET", "Session", "ThreadSession", "ProcessSession", "Command", "Play", "Pause", "Step", "Reset", "Rewind",
-           "Configure", "Speed", "RequestSnapshot", "ExportRun", "Stop"]
+__all__ = ["SNAPSHOT_BUDGET", "Session", "ThreadSession", "ProcessSession", "Command", "Play", "Pause", "Step", "RunSteps", "Reset", "Rewind",
+           "Configure", "Speed", "RequestSnapshot", "ExportRun", "Stop", "SUCCESS_RATE"]
 
 
 # --- commands ------------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Play:
-    """Train continuously until paused (or until an explosion)."""
+    """Train continuously until paused or an explosion; with ``until_step`` stop once the run has made that many
+    steps (the app passes ``training.steps`` when "Stop at training.steps" is on), with ``until_success`` stop once
+    the held-out success rate reaches :data:`SUCCESS_RATE`."""
+
+    until_step: int | None = None
+    until_success: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class RunSteps:
+    """Train ``n`` more steps (stopping early at success when ``until_success``), then pause with a snapshot."""
+
+    n: int
+    until_success: bool = False
+
+
+@dataclass(frozen=True)
 class Reset:
     """New weights and history from ``experiment`` (or the current one); paused at step 0."""
 
@@ -68,7 +81,10 @@ class Reset:
 
 @dataclass(frozen=True)
 class Rewind:
-    """Back to the last finite checkpoint."""
+    """Back to the kept checkpoint at or before ``step``; with no step, to the last one before the trouble began
+    (:meth:`rnnlab.train.trainer.Trainer.rewind_target`)."""
+
+    step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +120,10 @@ class Stop:
     """End the session."""
 
 
-Command = Union[Play, Pause, Step, Reset, Rewind, Configure, Speed, RequestSnapshot, ExportRun, Stop]
+Command = Union[Play, Pause, Step, RunSteps, Reset, Rewind, Configure, Speed, RequestSnapshot, ExportRun, Stop]
+
+#: "stop at success": the held-out success rate (the task's own criterion) at or above this
+SUCCESS_RATE = 0.99
 
 
 # --- the session ---------------------------------------------------------------------------------------------------
@@ -123,6 +142,8 @@ class Session:
         self.playing = False
         self.pending_steps = 0
         self.speed = 0.0  # steps per second limit; 0 = as fast as possible
+        self.stop_at: int | None = None  # Play(until_step): stop at this step count
+        self.stop_at_success = False  # Play / RunSteps(until_success)
         self.stopped = False
         self._cmds: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._out: collections.deque[Snapshot] = collections.deque()
@@ -168,21 +189,29 @@ class Session:
     def _handle(self, cmd: Command) -> None:
         tr = self.trainer
         match cmd:
-            case Play():
-                if tr.explosion is None:
+            case Play(until_step, until_success):
+                self.stop_at, self.stop_at_success = until_step, bool(until_success)
+                if tr.explosion is None and not self._target_reached():
                     self.playing = True
             case Pause():
                 self.playing = False
                 self._force()
             case Step(n):
+                self.stop_at, self.stop_at_success = None, False
                 self.pending_steps += int(n)
+            case RunSteps(n, until_success):
+                self.stop_at, self.stop_at_success = None, bool(until_success)
+                self.pending_steps += max(0, int(n))
             case Reset(exp):
                 tr.reset(exp or tr.exp)
                 self.playing = False
                 self.pending_steps = 0
                 self._force()
-            case Rewind():
-                tr.rewind()
+            case Rewind(step):
+                at = tr.rewind(step)
+                self.playing = False
+                self.pending_steps = 0
+                self._messages.append(f"Rewound to step {at}.")
                 self._force()
             case Configure(exp):
                 try:
@@ -217,6 +246,15 @@ class Session:
                 return
             self._handle(cmd)
 
+    def _target_reached(self) -> str:
+        """Why training should stop now (a step budget or success reached), or ''."""
+        tr = self.trainer
+        if self.stop_at is not None and tr.step_count >= self.stop_at:
+            return f"Stopped at step {tr.step_count}: training.steps = {self.stop_at} reached."
+        if self.stop_at_success and tr.metric == tr.metric and tr.metric >= SUCCESS_RATE:
+            return f"Stopped at step {tr.step_count}: success rate {tr.metric:.0%} (stop at success)."
+        return ""
+
     def busy(self) -> bool:
         """Whether :meth:`tick` has work to do now (otherwise a worker may sleep until a command)."""
         return (self.playing or self.pending_steps > 0 or self._force_snapshot or not self._cmds.empty()) \
@@ -245,6 +283,11 @@ class Session:
                 if not ok:
                     self.playing = False
                     self.pending_steps = 0
+                    self._force()
+                elif (why := self._target_reached()) and (self.playing or self.pending_steps > 0):
+                    self.playing = False
+                    self.pending_steps = 0
+                    self._messages.append(why)
                     self._force()
         elif tr.explosion is not None:
             self.playing = False

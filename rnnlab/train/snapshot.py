@@ -52,7 +52,8 @@ class Explosion:
 
     def message(self) -> str:
         return (f"{self.what} at step {self.step}; the last finite gradient norm was "
-                f"{self.last_finite_grad_norm:.3g}. Rewind restores the weights of step {self.checkpoint_step}.")
+                f"{self.last_finite_grad_norm:.3g}. Rewind restores the weights of step {self.checkpoint_step}, "
+                "before the trouble began.")
 
 
 class History:
@@ -109,6 +110,7 @@ class Snapshot:
     task_name: str = ""
     steps_per_second: float = float("nan")
     diagnostics: object = None  # Diagnostics | None
+    checkpoints: tuple = ()  # the kept steps Rewind can go to (rnnlab.train.timeline)
 
     @property
     def exploded(self) -> bool:
