@@ -23,6 +23,7 @@ from ..train.session import (
     RequestSnapshot,
     Reset,
     Rewind,
+    RunSteps,
     Session,
     Speed,
     Step,
@@ -72,6 +73,9 @@ class Controller(QtCore.QObject):
         self.mode = mode
         #: a classroom file's locked keys: every route that changes the experiment keeps them (gui/locks.py)
         self.locks = Locks()
+        #: Play stops at ``training.steps`` (Run ▸ Stop at training.steps) and at success (Run ▸ Stop at success)
+        self.stop_at_steps = True
+        self.stop_at_success = False
         #: the locked keys the last change wanted to change and were kept (for the caller's banner)
         self.kept_locked: list[str] = []
         self.session = self._start(mode, exp)
@@ -203,10 +207,16 @@ class Controller(QtCore.QObject):
             self.playingChanged.emit(on)
 
     def play(self) -> None:
-        if self.last_snapshot is not None and self.last_snapshot.explosion is not None:
+        snap = self.last_snapshot
+        if snap is not None and snap.explosion is not None:
             self.message.emit("The run exploded: rewind or reset before playing again.")
             return
-        self.session.send(Play())
+        budget = self.exp.training.steps if self.stop_at_steps else None
+        if budget is not None and snap is not None and snap.step >= budget:
+            self.message.emit(f"The run has made its training.steps = {budget} steps: turn off Run ▸ Stop at "
+                              "training.steps (or raise training.steps) to train on.")
+            return
+        self.session.send(Play(until_step=budget, until_success=self.stop_at_success))
         self._set_playing(True)
 
     def pause(self) -> None:
@@ -228,8 +238,18 @@ class Controller(QtCore.QObject):
         self._set_playing(False)
         self._sync()
 
-    def rewind(self) -> None:
-        self.session.send(Rewind())
+    def rewind(self, step: int | None = None) -> None:
+        """Back to the kept step at or before ``step``; None: the last checkpoint before the trouble began."""
+        if self._playing:
+            self.pause()
+        self.session.send(Rewind(step))
+        self._sync()
+
+    def run_steps(self, n: int, until_success: bool | None = None) -> None:
+        """Train ``n`` steps (stopping early at success when asked; by default as Run ▸ Stop at success says)."""
+        if self._playing:
+            self.pause()
+        self.session.send(RunSteps(int(n), self.stop_at_success if until_success is None else until_success))
         self._sync()
 
     def set_speed(self, steps_per_second: float) -> None:
@@ -266,6 +286,8 @@ class Controller(QtCore.QObject):
         if snap.explosion is not None:
             self._set_playing(False)
             self.exploded.emit(snap.explosion)
+        elif snap.stopped:  # a step budget or success reached
+            self._set_playing(False)
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop the training session and wait for it (called when the window closes)."""

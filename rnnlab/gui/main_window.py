@@ -146,7 +146,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.play_action = act("▶ Play", c.toggle, ("Space",), "Train continuously / pause")
         self.step_action = act("Step", lambda: c.step(1), ("Right", "S"), "One training step")
         self.reset_action = act("Reset", self._reset, ("R",), "New weights from the seed; step 0")
-        self.rewind_action = act("Rewind", self._rewind, (), "Back to the last finite checkpoint")
+        self.rewind_action = act("Rewind", self._rewind, ("Backspace",),
+                                 "Back to the last checkpoint before the trouble began (the first step whose loss "
+                                 "or gradient norm left its running range); without trouble, one kept step back")
         for a in (self.play_action, self.step_action, self.reset_action, self.rewind_action):
             tb.addAction(a)
         self.speed = QtWidgets.QComboBox()
@@ -189,6 +191,7 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addSeparator()
         m.addAction(act("&Quit", self.close, ("Ctrl+Q",)))
         self._build_edit_menu(mb)
+        self._build_run_menu(mb)
         pm = self.presets_menu = mb.addMenu("&Presets")
         for preset in all_presets():
             a = act(preset.name, lambda _=False, p=preset: self.load_preset(p))
@@ -295,6 +298,73 @@ class MainWindow(QtWidgets.QMainWindow):
             a.setShortcutContext(QtCore.Qt.ShortcutContext.ApplicationShortcut)
             self.addAction(a)
             em.addAction(a)
+
+    def _build_run_menu(self, mb) -> None:
+        """Run: transport, Run N steps, the optional stops, Rewind and the timeline of kept steps."""
+        c = self.controller
+        rm = mb.addMenu("&Run")
+        for a in (self.play_action, self.step_action):
+            rm.addAction(a)
+        self.run_steps_action = QtGui.QAction("Run &N steps…", self)
+        self.run_steps_action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+R"))
+        self.run_steps_action.triggered.connect(lambda: self.run_steps())
+        rm.addAction(self.run_steps_action)
+        self.stop_steps_action = QtGui.QAction("Stop at training.steps", self, checkable=True, checked=True)
+        self.stop_steps_action.setToolTip("Play stops once the run has made training.steps steps (the presets' "
+                                          "\"after N updates\")")
+        self.stop_steps_action.toggled.connect(lambda on: setattr(c, "stop_at_steps", on))
+        self.stop_success_action = QtGui.QAction("Stop at success", self, checkable=True, checked=False)
+        self.stop_success_action.setToolTip("Play and Run N steps stop once the held-out success rate reaches 99 %")
+        self.stop_success_action.toggled.connect(lambda on: setattr(c, "stop_at_success", on))
+        rm.addAction(self.stop_steps_action)
+        rm.addAction(self.stop_success_action)
+        rm.addSeparator()
+        rm.addAction(self.rewind_action)
+        self.timeline_menu = rm.addMenu("Rewind to &step")
+        self.timeline_menu.setToolTipsVisible(True)
+        self.timeline_menu.aboutToShow.connect(self._fill_timeline)
+        rm.addAction(self.reset_action)
+
+    #: at most this many kept steps in Run ▸ Rewind to step (spread over the whole timeline)
+    TIMELINE_ENTRIES = 24
+
+    def _fill_timeline(self) -> None:
+        m = self.timeline_menu
+        m.clear()
+        snap = self.controller.last_snapshot
+        kept = list(snap.checkpoints) if snap is not None else []
+        if len(kept) > self.TIMELINE_ENTRIES:  # the ring is already dense recent, sparse back: sample it evenly
+            idx = sorted({round(i * (len(kept) - 1) / (self.TIMELINE_ENTRIES - 1))
+                          for i in range(self.TIMELINE_ENTRIES)})
+            kept = [kept[i] for i in idx]
+        for step in reversed(kept):
+            a = m.addAction(f"step {step:,}".replace(",", "\u2009"))
+            a.triggered.connect(lambda _=False, s=step: self.rewind_to(s))
+        m.addSeparator()
+        m.addAction("Other kept step…", self._ask_rewind_step)
+        m.setEnabled(True)
+
+    def ask_int(self, title: str, label: str, value: int, lo: int, hi: int) -> int | None:
+        """A number from the user (overridable in tests); None when cancelled."""
+        v, ok = QtWidgets.QInputDialog.getInt(self, title, label, value, lo, hi)
+        return v if ok else None
+
+    def run_steps(self, n: int | None = None) -> None:
+        if n is None:
+            n = self.ask_int("Run N steps", "Steps to train (Run ▸ Stop at success applies):", 100, 1, 10**9)
+        if n:
+            self.controller.run_steps(n)
+
+    def _ask_rewind_step(self) -> None:
+        snap = self.controller.last_snapshot
+        top = snap.step if snap is not None else 0
+        v = self.ask_int("Rewind to step", "Step (the nearest kept step at or before it):", top, 0, max(top, 0))
+        if v is not None:
+            self.rewind_to(v)
+
+    def rewind_to(self, step: int) -> None:
+        self.banner.hide()
+        self.controller.rewind(step)
 
     def _update_title(self) -> None:
         """The document's name and a modified marker (*) while the settings differ from the file or preset."""

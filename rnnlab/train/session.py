@@ -19,6 +19,7 @@ the loop's time, measured as it runs.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import queue
 import sys
 import threading
@@ -144,6 +145,7 @@ class Session:
         self.speed = 0.0  # steps per second limit; 0 = as fast as possible
         self.stop_at: int | None = None  # Play(until_step): stop at this step count
         self.stop_at_success = False  # Play / RunSteps(until_success)
+        self._stopped_why = ""  # for the next snapshot: training stopped at a target
         self.stopped = False
         self._cmds: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._out: collections.deque[Snapshot] = collections.deque()
@@ -208,10 +210,9 @@ class Session:
                 self.pending_steps = 0
                 self._force()
             case Rewind(step):
-                at = tr.rewind(step)
+                tr.rewind(step)  # an event marks it on every time-series view
                 self.playing = False
                 self.pending_steps = 0
-                self._messages.append(f"Rewound to step {at}.")
                 self._force()
             case Configure(exp):
                 try:
@@ -288,6 +289,7 @@ class Session:
                     self.playing = False
                     self.pending_steps = 0
                     self._messages.append(why)
+                    self._stopped_why = why
                     self._force()
         elif tr.explosion is not None:
             self.playing = False
@@ -299,6 +301,9 @@ class Session:
             exp_due = self._force_expensive or (now - self._last_expensive >= 1.0 / self.expensive_fps and budget_ok)
             t0 = self.clock()
             snap = tr.snapshot(expensive=exp_due)
+            if self._stopped_why:
+                snap = dataclasses.replace(snap, stopped=self._stopped_why)
+                self._stopped_why = ""
             if exp_due:
                 self._expensive_cost = self.clock() - t0
                 self._last_expensive = now

@@ -111,6 +111,7 @@ class Snapshot:
     steps_per_second: float = float("nan")
     diagnostics: object = None  # Diagnostics | None
     checkpoints: tuple = ()  # the kept steps Rewind can go to (rnnlab.train.timeline)
+    stopped: str = ""  # why training stopped on its own at this snapshot (a step budget, success), or ""
 
     @property
     def exploded(self) -> bool:
@@ -128,4 +129,5 @@ class Snapshot:
         hist = {k: np.concatenate([s.history[k] for s in snaps]) for k in last.history}
         events = tuple(e for s in snaps for e in s.events)
         diag = next((s.diagnostics for s in reversed(snaps) if s.diagnostics is not None), None)
-        return dataclasses.replace(last, history=hist, events=events, diagnostics=diag)
+        stopped = next((s.stopped for s in reversed(snaps) if s.stopped), "")
+        return dataclasses.replace(last, history=hist, events=events, diagnostics=diag, stopped=stopped)
