@@ -246,6 +246,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_playing(self, on: bool) -> None:
         self.play_action.setText("⏸ Pause" if on else "▶ Play")
+        self.status.set_playing(on)
 
     def _on_message(self, text: str) -> None:
         self.banner.show_info(text.replace("\n", "<br>"))
@@ -284,7 +285,7 @@ class MainWindow(QtWidgets.QMainWindow):
         kept = (f" <i>Kept the locked {', '.join(c.kept_locked)} ({c.locks.files(c.kept_locked)}).</i>"
                 if c.kept_locked else "")
         self.banner.show_info(f"<b>Preset {preset.name}.</b> {preset.description} "
-                              f"<i>Contrast: set {flip}.</i>{kept}")
+                              f"<i>Contrast: set {flip}.</i> {preset.check_text()}{kept}")
         return True
 
     # --- Edit menu and title (W2) ---------------------------------------------------------------------------------

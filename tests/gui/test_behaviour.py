@@ -173,3 +173,67 @@ def test_quit_closes_compare_windows_and_their_training(window, qtbot):
     win.close()
     assert not cw.isVisible()
     assert not any(s.is_alive() for s in sessions)
+
+
+def test_compare_value_picker_is_typed_from_the_keys_metadata_and_the_window_has_a_close_button(qtbot):
+    from superqt import QLargeIntSpinBox
+
+    from rnnlab.gui.compare_window import ChooseDifference, CompareWindow
+
+    exp = small()
+    dlg = ChooseDifference(exp, {"remedies.clip": "none"})
+    qtbot.addWidget(dlg)
+    assert isinstance(dlg.editor.widget, QtWidgets.QComboBox)
+    dlg._accept()
+    assert dlg.changes == {} and "B would equal A" in dlg.error.text()  # A already has clip = "none"
+    dlg.editor.set("norm")
+    dlg._accept()
+    assert dlg.changes == {"remedies.clip": "norm"}
+    dlg = ChooseDifference(exp)
+    qtbot.addWidget(dlg)
+    dlg.key.setCurrentText("model.hidden_size")
+    assert isinstance(dlg.editor.widget, (QtWidgets.QSpinBox, QLargeIntSpinBox))
+    dlg.editor.widget.setValue(16)
+    dlg._accept()
+    assert dlg.changes == {"model.hidden_size": 16} and type(dlg.changes["model.hidden_size"]) is int
+    dlg = ChooseDifference(exp)
+    qtbot.addWidget(dlg)
+    dlg.key.setCurrentText("remedies.hessian_free")
+    assert isinstance(dlg.editor.widget, QtWidgets.QCheckBox)
+    dlg.editor.widget.setChecked(True)
+    dlg._accept()
+    assert dlg.changes == {"remedies.hessian_free": True}
+    cw = CompareWindow(exp, {"remedies.clip": "norm"}, mode="sync")
+    qtbot.addWidget(cw)
+    cw.show()
+    assert cw.close_action.text() == "Close compare"
+    cw.close_action.trigger()
+    assert not cw.isVisible()
+
+
+def test_status_bar_numbers_stay_apart_and_steps_per_second_follows_pause(window):
+    win = window(get_preset("clipping").contrast_experiment())
+    c = win.controller
+    c.run_steps(400)
+    texts = {k: lab.text() for k, lab in win.status.labels.items()}
+    assert "e+" not in "".join(texts.values())
+    assert texts["ρ"].startswith("ρ: ") and ("·10" in texts["ρ"] or texts["ρ"] == "ρ: —")
+    c.run_steps(0)
+    c.rewind()
+    win.status.set_playing(True)
+    win.status.set_playing(False)
+    assert win.status.labels["steps/s"].text() == "steps/s: 0"
+    c.set_value("remedies.clip", "norm")
+    c.run_steps(1000)
+    assert win.status.labels["step"].text().replace("\u2009", "") == f"step: {c.last_snapshot.step}"
+    assert "\u2009" in win.status.labels["step"].text()
+
+
+def test_a_tiny_float_shows_and_can_be_typed(window):
+    win = window(small(model__arch="esn", task__name="sine", task__length=40))
+    ed = _editor(win, "remedies.esn_ridge")
+    win.controller.set_value("remedies.esn_ridge", 1e-10)
+    assert ed.widget.text() == "1e-10"
+    ed.widget.lineEdit().setText("3e-9")
+    ed.widget.interpretText()
+    assert win.controller.exp.remedies.esn_ridge == pytest.approx(3e-9)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 from superqt import QCollapsible, QLargeIntSpinBox
 from superqt.utils import signals_blocked
 
@@ -141,6 +141,35 @@ class LogSlider(QtWidgets.QWidget):
         self.edit.setText(f"{v:.3g}")
 
 
+class FloatSpin(QtWidgets.QDoubleSpinBox):
+    """A double spin box that shows and accepts any float its key allows (1e-10, 0.05, 1234.5): six significant
+    digits instead of a fixed number of decimals (four decimals would show a ridge of 1e-10 as 0.0000)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setDecimals(15)  # what the box stores; the text shows significant digits
+
+    def textFromValue(self, v: float) -> str:  # noqa: N802 (Qt naming)
+        return format(v, ".6g")
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(text.replace(self.suffix(), "").strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):  # noqa: D102
+        t = text.strip()
+        if not t or t in ("-", "+", ".", "-.", "+.") or t[-1] in "eE+-":
+            return QtGui.QValidator.State.Intermediate, text, pos
+        try:
+            v = float(t)
+        except ValueError:
+            return QtGui.QValidator.State.Invalid, text, pos
+        ok = self.minimum() <= v <= self.maximum()
+        return (QtGui.QValidator.State.Acceptable if ok else QtGui.QValidator.State.Intermediate), text, pos
+
+
 class _EditedText(QtCore.QObject):
     """A line edit's text as a signal, only when the user changed it (``editingFinished`` also fires on a mere
     focus change, which would re-apply an unchanged file name)."""
@@ -207,8 +236,7 @@ def make_editor(key: str) -> Editor:
         w = LogSlider(max(lo, 1e-6), hi)
         ed = Editor(key, w, w.setValue, w.committed, float)
     else:
-        w = QtWidgets.QDoubleSpinBox()
-        w.setDecimals(4)
+        w = FloatSpin()
         w.setRange(float(meta["lo"] if meta["lo"] is not None else -1e9),
                    float(meta["hi"] if meta["hi"] is not None else 1e9))
         w.setSingleStep(0.05)
