@@ -55,6 +55,7 @@ def bench_gui(quick: bool = False) -> dict:
         timer.start(1)
 
     timer.timeout.connect(fired)
+    ctrl.stop_at_steps = False  # flat out, past training.steps
     ctrl.play()
     t_end = time.perf_counter() + 0.5  # warm-up
     while time.perf_counter() < t_end:
@@ -125,6 +126,7 @@ def bench_record(quick: bool = False) -> dict:
         cpu[recording] += time.process_time() - c0
         return (ctrl.last_snapshot.step - s0) / (time.perf_counter() - t0)
 
+    ctrl.stop_at_steps = False  # flat out, past training.steps
     ctrl.play()
     rate(0.5)  # warm-up
     plain, recording, capture, encode, frames = [], [], 0.0, 0.0, 0

@@ -213,9 +213,7 @@ class Controller(QtCore.QObject):
             return
         budget = self.exp.training.steps if self.stop_at_steps else None
         if budget is not None and snap is not None and snap.step >= budget:
-            self.message.emit(f"The run has made its training.steps = {budget} steps: turn off Run ▸ Stop at "
-                              "training.steps (or raise training.steps) to train on.")
-            return
+            budget = None  # Play again after the run stopped at its budget: train on, past it
         self.session.send(Play(until_step=budget, until_success=self.stop_at_success))
         self._set_playing(True)
 

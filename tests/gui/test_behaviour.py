@@ -82,8 +82,20 @@ def test_run_n_steps_stop_at_training_steps_and_at_success(window):
     c.play()
     c._sync()
     assert c.last_snapshot.step == 25 and not c.playing and "training.steps" in c.last_snapshot.stopped
-    c.play()  # at the budget: refused with a message, not played
-    assert not c.playing
+    sent = []
+    send = c.session.send
+    c.session.send = lambda cmd: (sent.append(cmd), send(cmd))
+    c.play()  # again at the budget: trains on past it (no step limit)
+    c.pause()
+    assert type(sent[0]).__name__ == "Play" and sent[0].until_step is None
+    c.session.send = send
+    c.rewind(10)
+    sent.clear()
+    c.session.send = lambda cmd: (sent.append(cmd), send(cmd))
+    c.play()
+    c.pause()
+    assert sent[0].until_step == 25
+    c.session.send = send
     win.stop_steps_action.setChecked(False)
     assert not c.stop_at_steps
     win.stop_success_action.setChecked(True)
