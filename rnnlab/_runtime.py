@@ -22,7 +22,8 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["tune_process", "SET_HERE", "HEADLESS_COMMANDS", "threads_file", "recorded_threads"]
+__all__ = ["tune_process", "SET_HERE", "HEADLESS_COMMANDS", "threads_file", "recorded_threads",
+           "available_memory"]
 
 #: the commands that open no window and run no pool: they may use the recorded thread count
 HEADLESS_COMMANDS = frozenset({"run", "inspect", "compare", "bench"})
@@ -75,3 +76,19 @@ def tune_process(headless: bool = False) -> None:
             libc.mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024)
         except (OSError, AttributeError):  # pragma: no cover - not glibc
             pass
+
+
+def available_memory() -> int | None:
+    """Bytes of memory a new allocation can use without swapping (Linux: ``MemAvailable``; elsewhere the physical
+    memory, or None when unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None

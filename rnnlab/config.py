@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -325,6 +324,11 @@ class DiagnosticsConfig(_Section):
     long_lag: int = param(10, "Lag L: the long-term share of ∂E/∂W_hh counts lags t−k > L.", lo=0, hi=100000)
     lyapunov: int = param(5, "How many Lyapunov exponents to estimate (capped at the state size).", lo=1, hi=4096)
 
+    def _check_cross(self) -> None:
+        if self.mode == "estimated" and self.norm != "frobenius":
+            raise ConfigError(f"diagnostics.mode = 'estimated' works with diagnostics.norm = 'frobenius' only, got "
+                              f"{self.norm!r}: expected mode 'exact' or norm 'frobenius'")
+
 
 SECTIONS: dict[str, type] = {
     "model": ModelConfig,
@@ -522,37 +526,31 @@ def dumps_toml(exp: Experiment) -> str:
 
 
 def loads_toml(text: str, source: str = "<string>") -> Experiment:
-    """Parse TOML text; errors name ``source``, the key and the problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
-    try:
+    """Parse TOML text; errors name ``source``, the key and the problem (one line, values shortened; nesting
+    deeper than :data:`rnnlab.io.MAX_DEPTH` is refused before parsing)."""
+    from .io import guarded, parse_toml
+
+    data = parse_toml(text, source)
+    with guarded(source, "experiment"):  # a ConfigError gets the source in front; anything else becomes one
         return Experiment.from_dict(data)
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
-    except TypeError as exc:  # pragma: no cover - defensive
-        raise ConfigError(f"{source}: {exc}") from None
 
 
 def load_toml(path: str | Path) -> Experiment:
-    """Load an experiment from a TOML file (errors name the file, the key and the problem)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file") from None
-    return loads_toml(text, str(path))
+    """Load an experiment from a TOML file through the guarded reader (:func:`rnnlab.io.read_text`: a regular
+    file of at most 1 MiB, UTF-8); errors name the file, the key and the problem."""
+    from .io import read_text
+
+    return loads_toml(read_text(path, what="experiment file"), path)
 
 
 def save_toml(exp: Experiment, path: str | Path) -> None:
-    """Write the experiment to ``path`` atomically (a temporary file renamed over it)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(dumps_toml(exp), encoding="utf-8")
-    tmp.replace(path)
+    """Write the experiment to ``path`` atomically (:func:`rnnlab.io.atomic_write`); a failure raises
+    :class:`rnnlab.io.WriteError` (an OSError) with one line saying why, and leaves the old file as it was."""
+    from .io import atomic_write
+
+    text = dumps_toml(exp)
+    with atomic_write(path) as fh:
+        fh.write(text)
 
 
 # --- command-line overrides ------------------------------------------------------------------------------------

@@ -71,7 +71,10 @@ def config_markdown() -> str:
 
 def main() -> int:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "docs" / "config.md"
-    path.write_text(config_markdown(), encoding="utf-8")
+    from .io import atomic_write
+
+    with atomic_write(path) as fh:
+        fh.write(config_markdown())
     print(f"wrote {path}")
     return 0
 

@@ -10,10 +10,10 @@ Each preset is an ordinary experiment file with a ``description`` a teacher can 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 
-from .config import ConfigError, Experiment, loads_toml, parse_override
+from .config import ConfigError, Experiment, _short
+from .io import guarded, read_toml
 from .resources import resource_path
 
 __all__ = ["Preset", "preset_names", "load_preset", "get_preset", "all_presets", "MEASURES", "measure_run",
@@ -74,20 +74,17 @@ def get_preset(name: str) -> Preset:
     if name not in names:
         raise ConfigError(f"unknown preset {name!r}: expected one of {', '.join(names)}")
     path = resource_path("presets", f"{name}.toml")
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    contrast = data.pop("contrast", {})
-    check = data.pop("check", {})
-    import tomli_w
-
-    exp = loads_toml(tomli_w.dumps(data), str(path))
-    for k, v in contrast.items():
-        parse_override(f"{k}={v}")  # validates the key
-    if check and check.get("measure") not in MEASURES:
-        raise ConfigError(f"{path}: check.measure = {check.get('measure')!r}: expected one of {', '.join(MEASURES)}")
+    data = read_toml(path, what="preset")  # the guarded reader: size, UTF-8, nesting depth
+    with guarded(path, "preset"):
+        contrast = data.pop("contrast", {})
+        check = data.pop("check", {})
+        if not isinstance(contrast, dict) or not isinstance(check, dict):
+            raise ConfigError("[contrast] and [check] must be tables")
+        exp = Experiment.from_dict(data)
+        exp.with_changes(contrast)  # the contrast is valid on the preset (keys, values, as a whole)
+        if check and check.get("measure") not in MEASURES:
+            raise ConfigError(f"check.measure = {_short(check.get('measure'))}: expected one of "
+                              f"{', '.join(MEASURES)}")
     return Preset(name, exp, dict(contrast), dict(check))
 
 

@@ -59,11 +59,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["gui", *(sys.argv[1:] if argv is None else argv)])
+    import warnings
+
+    # numbers that overflow are detected and reported by rnnlab itself (an explosion), never as a warning
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+    from ..config import ConfigError
+    from ..io import one_line
+
     try:
         return int(args.func(args) or 0)
-    except CLIError as exc:
-        print(f"rnnlab: error: {exc}", file=sys.stderr)
+    except (CLIError, ConfigError) as exc:  # (a list of the valid keys may be long: one line, not cut short)
+        print(f"rnnlab: error: {one_line(str(exc), 2000)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a write that failed (rnnlab.io.WriteError: one line saying why), or a read
+        print(f"rnnlab: error: {one_line(str(exc), 2000)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("rnnlab: error: out of memory (make task.length, task.batch_size or model.hidden_size smaller)",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("rnnlab: interrupted", file=sys.stderr)
         return 130

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 __all__ = ["CLIError", "add_experiment_args", "add_model_args", "load_experiment", "require_source",
-           "config_errors", "check_at_least", "Progress", "RunProgress", "offscreen_qt"]
+           "config_errors", "check_at_least", "MAX_STEPS", "Progress", "RunProgress", "FractionProgress", "offscreen_qt"]
 
 
 class CLIError(Exception):
@@ -90,10 +90,18 @@ def require_source(args: argparse.Namespace) -> None:
         raise CLIError(f"give {listed} (see `rnnlab presets`)")
 
 
-def check_at_least(name: str, value: int | None, low: int = 1) -> None:
-    """``--name N`` must be an integer >= ``low`` (None: not given, fine)."""
-    if value is not None and value < low:
-        raise CLIError(f"{name} {value}: expected an integer >= {low}")
+#: the most training steps any command runs (training.steps has the same bound)
+MAX_STEPS = 100_000_000
+
+
+def check_at_least(name: str, value: int | None, low: int = 1, high: int | None = None) -> None:
+    """``--name N`` must be an integer in [``low``, ``high``] (None: not given, fine)."""
+    if value is None:
+        return
+    if value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        text = str(value) if len(str(value)) <= 30 else str(value)[:29] + "…"
+        raise CLIError(f"{name} {text}: expected an integer {bound}")
 
 
 @contextmanager
@@ -134,8 +142,12 @@ class Progress:
             decile = int(frac * 10)
             if decile != self._last_decile:
                 self._last_decile = decile
-                self.stream.write(f"{int(frac * 100):3d}% ({done}/{self.total}) {text}\n")
+                self.stream.write(self._plain(done, frac, text) + "\n")
                 self.stream.flush()
+
+    def _plain(self, done: int, frac: float, text: str) -> str:
+        """The line written every 10 % when the stream is not a terminal."""
+        return f"{int(frac * 100):3d}% ({done}/{self.total}) {text}"
 
     def _line(self, done: int, frac: float, text: str) -> str:
         n = int(frac * self.width)
@@ -156,3 +168,30 @@ class RunProgress(Progress):
         elapsed = time.perf_counter() - self._t0
         eta = f"ETA {elapsed / done * (self.total - done):.0f} s" if done else ""
         return f"[{'#' * n}{'.' * (self.width - n)}] {done}/{self.total} runs  {text}  {eta}   "
+
+
+class FractionProgress(Progress):
+    """A progress bar for work measured as a fraction done (``update(fraction)``), redrawn at most 10 times a
+    second on a terminal (every 10 % otherwise), with the elapsed time and an estimate of the rest."""
+
+    def __init__(self, label: str, stream=None, width: int = 30):
+        super().__init__(1000, stream, width)
+        self.label = label
+        self._last = 0.0
+
+    def update(self, fraction: float, text: str = "") -> None:  # type: ignore[override]
+        now = time.perf_counter()
+        done = int(1000 * min(1.0, max(0.0, fraction)))
+        if self.tty and now - self._last < 0.1 and done < 1000:
+            return
+        self._last = now
+        super().update(done, text)
+
+    def _line(self, done: int, frac: float, text: str) -> str:
+        n = int(frac * self.width)
+        return f"{self.label} [{'#' * n}{'.' * (self.width - n)}] {self._plain(done, frac, text)}  "
+
+    def _plain(self, done: int, frac: float, text: str) -> str:
+        elapsed = time.perf_counter() - self._t0
+        eta = f", ~{elapsed / frac * (1 - frac):.0f} s left" if 0.02 < frac < 1 else ""
+        return f"{self.label} {100 * frac:3.0f}% ({elapsed:.0f} s{eta}) {text}".rstrip()

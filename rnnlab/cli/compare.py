@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import (CLIError, Progress, add_experiment_args, check_at_least, config_errors, load_experiment,
-                      require_source)
+from ._common import (MAX_STEPS, CLIError, Progress, add_experiment_args, check_at_least, config_errors,
+                      load_experiment, require_source)
 
 __all__ = ["add_parser"]
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     require_source(args)
-    check_at_least("--steps", args.steps)
+    check_at_least("--steps", args.steps, 1, MAX_STEPS)
     exp = load_experiment(args)
     changes = list(args.changes)
     if not changes:
@@ -24,7 +24,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         contrast = dict(get_preset(args.preset).contrast)
         print("B: the preset's contrast, " + ", ".join(f"{k} = {v!r}" for k, v in contrast.items()), flush=True)
         changes = contrast
-    steps = args.steps or exp.training.steps
+    steps = exp.training.steps if args.steps is None else args.steps
 
     from ..studies.compare import compare, make_pair
 

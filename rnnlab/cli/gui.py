@@ -31,10 +31,22 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     from ..gui.files import FileActions
     from ..gui.main_window import MainWindow
 
-    exp = exp or FileActions.last_experiment() or load_experiment(args)
+    from ..config import ConfigError
+    from ..train.setup import validate
+
+    remembered = None if exp is not None else FileActions.last_experiment()
+    exp = exp or remembered or load_experiment(args)
+    try:
+        validate(exp)  # refused in one line before a window opens
+    except ConfigError as exc:
+        if remembered is None:
+            raise CLIError(str(exc)) from None
+        print(f"rnnlab: the remembered experiment cannot run here ({exc}); starting from the defaults",
+              file=sys.stderr)
+        exp = load_experiment(args)
     try:
         win = MainWindow(exp, mode=args.engine)
-    except Exception as exc:  # an unsupported combination in a remembered file, for instance
+    except Exception as exc:  # noqa: BLE001 - an unsupported combination, for instance
         raise CLIError(str(exc)) from None
     win.show()
     if room is not None:

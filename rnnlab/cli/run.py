@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
 
-from ._common import Progress, add_experiment_args, add_model_args, config_errors, load_experiment, require_source
+from ._common import (MAX_STEPS, Progress, add_experiment_args, add_model_args, check_at_least, config_errors,
+                      load_experiment, require_source)
 
 __all__ = ["add_parser", "run_experiment"]
 
@@ -23,23 +26,32 @@ def run_experiment(exp, out: Path, steps: int, progress: bool = True) -> dict:
     from ..config import save_toml
     from ..train.outputs import MetricsStream, write_state
     from ..train.run import run
+    from ..train.setup import check_memory
     from ..train.trainer import Trainer
 
     from ..config import ConfigError
 
+    check_memory(exp, "train")  # before anything is allocated or written
+    if progress and exp.model.hidden_size >= 512:
+        print(f"drawing the network (H = {exp.model.hidden_size}: the spectral rescaling takes a while)…",
+              file=sys.stderr, flush=True)
     trainer = Trainer(exp, spectrum_every=1)
     if trainer.untrainable:
         raise ConfigError(f"nothing to train: {trainer.untrainable}")
-    out.mkdir(parents=True, exist_ok=True)
-    save_toml(exp, out / "config.toml")
+    save_toml(exp, out / "config.toml")  # (creates the folder; a failure is one line)
     bar = Progress(steps) if progress else None
     metrics = MetricsStream(out / "metrics.csv")
+
+    every = max(1, min(10, steps // 100))
+    last = [time.perf_counter()]
 
     def on_step(tr) -> None:
         ok = tr.explosion is None
         if tr.step_count % FLUSH_EVERY == 0 or not ok:
             metrics.flush(tr.history)
-        if bar and (tr.step_count % 10 == 0 or not ok):
+        now = time.perf_counter()
+        if bar and (tr.step_count % every == 0 or not ok or now - last[0] > 1.0):
+            last[0] = now
             bar.update(tr.step_count, f"loss {tr.last_loss:.4g}")
 
     try:
@@ -61,8 +73,9 @@ def run_experiment(exp, out: Path, steps: int, progress: bool = True) -> dict:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     require_source(args)
+    check_at_least("--steps", args.steps, 0, MAX_STEPS)  # 0: the files of the untrained network
     exp = load_experiment(args)
-    steps = args.steps or exp.training.steps
+    steps = exp.training.steps if args.steps is None else args.steps
     out = Path(args.out)
     with config_errors():
         res = run_experiment(exp, out, steps, progress=not args.quiet)
@@ -85,7 +98,9 @@ def add_parser(sub) -> None:
                                    "DIR/state.npz (final parameters, a probe batch and the diagnostics).")
     add_experiment_args(p)
     add_model_args(p)
-    p.add_argument("--steps", type=int, metavar="N", help="number of updates (default: training.steps)")
+    p.add_argument("--steps", type=int, metavar="N",
+                   help="number of updates, 0 to 100,000,000 (default: training.steps; 0 writes the untrained "
+                        "network's files)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)

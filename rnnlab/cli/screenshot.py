@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import CLIError, add_experiment_args, load_experiment, offscreen_qt
+from ._common import MAX_STEPS, CLIError, add_experiment_args, check_at_least, load_experiment, offscreen_qt
 
-__all__ = ["add_parser", "screenshot"]
+__all__ = ["add_parser", "screenshot", "MIN_SIDE", "MAX_SIDE"]
+
+#: the smallest and largest side of a screenshot, in pixels (8192² × 4 bytes = 256 MB)
+MIN_SIDE, MAX_SIDE = 200, 8192
 
 
 def screenshot(exp, steps: int | None, size: tuple[int, int], out: Path, lesson: tuple[str, int] | None = None,
@@ -17,7 +20,7 @@ def screenshot(exp, steps: int | None, size: tuple[int, int], out: Path, lesson:
     ``lesson = (name, k)`` the window shows step k (1-based) of that lesson, trained for the step's ``train``."""
     offscreen_qt()
     from ..gui.app import dispose, get_app
-    from ..train.outputs import atomic_path
+    from ..io import atomic_path, why_not_written
 
     app = get_app()
     from ..gui.main_window import MainWindow
@@ -44,9 +47,11 @@ def screenshot(exp, steps: int | None, size: tuple[int, int], out: Path, lesson:
             app.processEvents()
         pixmap = win.grab()
         fmt = out.suffix.lstrip(".").upper() or "PNG"  # the format the file name asks for, as Qt reads it
-        with atomic_path(out) as tmp:
-            if pixmap.isNull() or not pixmap.save(str(tmp), fmt):
-                raise OSError(f"could not write {out}")
+        with atomic_path(out, check_nonempty=True) as tmp:
+            if pixmap.isNull():
+                raise OSError("Qt could not draw the window")
+            if not pixmap.save(str(tmp), fmt):
+                raise why_not_written(tmp)
     finally:
         dispose(win)
     return out
@@ -56,7 +61,11 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
     try:
         w, h = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
-        raise CLIError(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1600x1000") from None
+        raise CLIError(f"--size {args.size[:40]!r}: expected WIDTHxHEIGHT, e.g. 1600x1000") from None
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+        raise CLIError(f"--size {w}x{h}: each side must be {MIN_SIDE} to {MAX_SIDE} pixels (a {MAX_SIDE}² picture "
+                       f"takes {MAX_SIDE * MAX_SIDE * 4 // 2**20} MB)")
+    check_at_least("--steps", args.steps, 0, MAX_STEPS)
     exp = load_experiment(args)
     lesson = None
     if args.lesson:

@@ -10,6 +10,9 @@ __all__ = ["add_parser"]
 
 def _cmd_selftest(args: argparse.Namespace) -> int:
     from ..gui.selftest import selftest
+    from ._common import check_at_least
+
+    check_at_least("--steps", args.steps, 0, 100_000)
 
     return selftest(args.preset, args.steps)
 

@@ -12,8 +12,8 @@ import os
 import time
 from pathlib import Path
 
-from ._common import (CLIError, RunProgress, add_experiment_args, check_at_least, config_errors, load_experiment,
-                      offscreen_qt, require_source)
+from ._common import (MAX_STEPS, CLIError, RunProgress, add_experiment_args, check_at_least, config_errors,
+                      load_experiment, offscreen_qt, require_source)
 
 __all__ = ["add_parser"]
 
@@ -26,13 +26,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     require_source(args)
     if not args.grid:
         raise CLIError("give at least one --grid KEY=V1,V2,..., e.g. --grid model.spectral_radius=0.5,1,1.5,2")
-    check_at_least("--seeds", args.seeds)
-    check_at_least("--workers", args.workers)
+    from ..studies.sweep import MAX_RUNS
+
+    check_at_least("--seeds", args.seeds, 1, MAX_RUNS)
+    check_at_least("--workers", args.workers, 1, 256)
     if not 0.0 <= args.success_threshold <= 1.0:
         raise CLIError(f"--success-threshold {args.success_threshold:g}: expected a number in [0, 1]")
-    check_at_least("--steps", args.steps)
+    check_at_least("--steps", args.steps, 1, MAX_STEPS)
     exp = load_experiment(args)
-    steps = args.steps or exp.training.steps
+    steps = exp.training.steps if args.steps is None else args.steps
 
     from ..studies import sweep as study
 
@@ -57,8 +59,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         where = f"{k} local process{'es' if k != 1 else ''}"
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    save_toml(exp, out / "config.toml")
+    save_toml(exp, out / "config.toml")  # creates the folder; a failure is one line (rnnlab.io.WriteError)
     cells = total // args.seeds
     print(f"sweep: {total} runs ({cells} grid point{'s' if cells != 1 else ''} × {args.seeds} "
           f"seed{'s' if args.seeds != 1 else ''}), {steps} steps each, on {where}", flush=True)
@@ -102,8 +103,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     try:
         phase_png(rows, grid, out / "phase.png", title=title, subtitle=subtitle, threshold=args.success_threshold,
                   total_runs=total)
-    except OSError as exc:
-        raise CLIError(f"could not write {out / 'phase.png'}: {exc.strerror or exc}") from None
+    except OSError as exc:  # a WriteError: one line saying why
+        raise CLIError(str(exc)) from None
     print(study.format_summary(rows, grid, args.seeds))
     run_time = sum(r["wall_time_s"] for r in rows)
     print(f"{len(rows)} of {total} runs in {wall:.1f} s wall ({run_time:.1f} s of run time)")
@@ -124,8 +125,10 @@ Train every combination of the --grid values (their cartesian product) for each
 of --seeds seeds (offsets 0..S-1 added to the experiment's seed), headless, on
 a local process pool or on a Dask cluster (--scheduler). Writes:
 
-  DIR/sweep.csv    one row per run, written (and flushed) as runs finish, sorted
-                   by run at the end: run, the grid values, seed, final_loss
+  DIR/sweep.csv    one row per run (streamed to DIR/sweep.partial.csv as runs
+                   finish, then sorted by run into sweep.csv, atomically, at
+                   the end; a crash keeps the partial file): run, the grid
+                   values, seed, final_loss
                    (mean training loss over the last 10% of the steps; inf if
                    the run exploded), final_metric (held-out success rate; 0 if
                    exploded), success (final_metric >= --success-threshold),

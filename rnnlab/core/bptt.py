@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._blas import blas_threads
+from ._interrupt import checkpoint
 from .cells import Cache
 from .network import Network
 
@@ -95,6 +96,7 @@ def _forward(net: Network, x: np.ndarray, feedback: np.ndarray | None) -> Trace:
         feedback = np.asarray(feedback, dtype=dtype)
         x_used = x.copy()
         for t in range(T):
+            checkpoint()
             if t > 0:
                 m = feedback[t][:, None]
                 yhat = cell.hidden(cache)[t - 1] @ W_yh.T + b_y
@@ -114,8 +116,9 @@ def outputs(net: Network, z: np.ndarray) -> np.ndarray:
     """Softmax probabilities (classification) or the predictions themselves (regression), shape of ``z``."""
     if net.output == "linear":
         return z
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    e /= e.sum(axis=-1, keepdims=True)
+    with np.errstate(all="ignore"):  # logits that overflowed give NaN probabilities; the caller checks
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        e /= e.sum(axis=-1, keepdims=True)
     return e
 
 
@@ -242,6 +245,7 @@ def _backward_windows(net, trace, dH, is_scored, windows, single, dU, deltas):
         ds = np.zeros((B, S), dtype=dtype)
         extra = np.zeros((B, H), dtype=dtype) if fb is not None else None
         for t in range(te, tlo - 1, -1):
+            checkpoint()
             dh = dH[t] if (t >= inj and is_scored[t]) else None
             if fb is not None:
                 dh = extra if dh is None else dh + extra

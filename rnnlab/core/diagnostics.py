@@ -11,11 +11,13 @@ state; for the other cells s = h.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Callable, Iterable
 
 import numpy as np
 
+from ._interrupt import checkpoint, hooked
 from .bptt import Trace, backward, loss_and_dz
 from .network import Network
 from .unrolled import UnrolledPass
@@ -25,6 +27,10 @@ __all__ = [
     "jacobian_log10",
     "estimate_error_log10",
     "HeatmapPlan",
+    "bptt_cost",
+    "spectrum_cost",
+    "lyapunov_cost",
+    "slow_cost",
     "heatmap_cost",
     "plan_heatmap",
     "gradient_flow_log10",
@@ -86,6 +92,7 @@ def _sweep(net, trace, b, seeds, norm):
     rows = 0
     dense = cell.blocks > 1
     for k in range(T - 1, -1, -1):
+        checkpoint()
         seed = seeds(k)
         if seed is not None:
             seed = np.asarray(seed, dtype=np.float64)
@@ -295,6 +302,31 @@ def plan_heatmap(T: int, S: int, G: int, H: int, mode: str = "exact", probes: in
     if stride > 1:
         note.append(f"one row t in {stride} computed")
     return HeatmapPlan(mode, probes, stride, cost, "; ".join(note))
+
+
+def bptt_cost(T: int, B: int, G: int, H: int) -> float:
+    """Predicted multiply-adds of a forward and a full backward pass over B sequences: ≈ 3 recurrent products
+    (B×H)·(H×G) per step."""
+    return 3.0 * T * B * G * H
+
+
+def spectrum_cost(H: int) -> float:
+    """Predicted multiply-adds of :func:`spectrum` on an (H, H) matrix: the eigenvalues (Hessenberg reduction
+    and QR iterations, ≈ 10 H³) and the singular values (≈ 4 H³), one LAPACK call each, which cannot be cut into
+    chunks (measured at H = 2048: 6–10 s on one core)."""
+    return 14.0 * float(H) ** 3
+
+
+def lyapunov_cost(T: int, S: int, G: int, H: int, m: int) -> float:
+    """Predicted multiply-adds of :func:`network_lyapunov`: a dense step Jacobian per step (S vector–Jacobian
+    products, ≈ S·G·H) and a QR of an (S, m) frame."""
+    return float(T) * (S * G * H + 2.0 * S * m * m)
+
+
+def slow_cost(T: int, S: int, G: int, H: int, m: int) -> float:
+    """Predicted multiply-adds of the parts of :func:`diagnose` that a caller may reuse from an earlier call
+    (``slow=``): the spectrum and the Lyapunov exponents."""
+    return spectrum_cost(H) + lyapunov_cost(T, S, G, H, m)
 
 
 def _digamma_half(m: int) -> tuple[float, float]:
@@ -554,6 +586,7 @@ def lyapunov_spectrum(jacobians: Iterable[np.ndarray], m: int, transient: int = 
     acc = None
     n = 0
     for i, J in enumerate(jacobians):
+        checkpoint()
         J = np.asarray(J, dtype=np.float64)
         if Q is None:
             S = J.shape[0]
@@ -690,6 +723,9 @@ class Diagnostics:
         Frobenius norm of each parameter's gradient on the probe batch, and ``"total"``.
     heatmap_mode, heatmap_stride, heatmap_note : str, int, str
         How the heatmap was computed (see :func:`plan_heatmap`): the note is empty for the requested heatmap.
+    slow_note : str
+        Empty when the spectrum and the Lyapunov exponents were computed for this network; else a sentence saying
+        which earlier weights they belong to (the app recomputes them at a lower rate when they are costly).
     loss_note : str
         Empty when the probe batch has a loss; else why not (no readout, no targets): then ``loss`` and
         ``long_term`` are NaN, ``gradient_flow_log10`` is all NaN and ``grad_norms`` is empty, and the views that
@@ -734,6 +770,7 @@ class Diagnostics:
     heatmap_mode: str = "exact"
     heatmap_stride: int = 1
     heatmap_note: str = ""
+    slow_note: str = ""
     loss_note: str = ""
     param_sensitivity: np.ndarray | None = None
     sensitivity_mode: str = "exact"
@@ -759,7 +796,8 @@ class Diagnostics:
 
 def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_cfg=None, b: int = 0,
              rng: np.random.Generator | None = None, feedback: np.ndarray | None = None,
-             budget: float | None = None, no_loss: str = "") -> tuple[Diagnostics, Trace, dict]:
+             budget: float | None = None, no_loss: str = "", progress: Callable[[float], None] | None = None,
+             slow: "Diagnostics | None" = None, slow_note: str = "") -> tuple[Diagnostics, Trace, dict]:
     """Run every diagnostic on a probe batch (x (T, B, I), y, mask (T, B)). Returns ``(Diagnostics, trace, grads)``
     where ``grads`` are the loss gradients of every parameter (full BPTT).
 
@@ -767,6 +805,10 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
     for the defaults; ``rng`` draws the probes of the estimated heatmap (default: a fixed seed, so repeated
     snapshots of unchanged weights are identical). ``budget`` (multiply-adds) bounds the heatmap's cost
     (:func:`plan_heatmap`; the app passes one so that a snapshot stays quick at any size; None: as configured).
+    ``progress(fraction)`` is called at every step of the long loops with the share done (by predicted cost); it
+    may raise :class:`~rnnlab.core._interrupt.Interrupted` to abandon the work. ``slow``: an earlier result whose
+    eigenvalues, singular values and Lyapunov exponents (:func:`slow_cost`) are taken instead of recomputed, with
+    ``slow_note`` saying so in the result.
 
     Without a loss (``no_loss`` says why, or the network has no readout, or the mask scores nothing) the state
     diagnostics are computed as usual and the loss-based ones are left empty (:attr:`Diagnostics.loss_note`).
@@ -775,30 +817,50 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
     from .bptt import forward
 
     dc = diag_cfg or DiagnosticsConfig()
+    cell = net.cell
+    S, G, H = cell.state_size, cell.gate_size, cell.n_hidden
+    T, B = x.shape[0], x.shape[1]
+    plan = plan_heatmap(T, S, G, H, dc.mode, dc.probes, dc.norm, budget)
+    m = min(dc.lyapunov, S)
+    costs = {"bptt": bptt_cost(T, B, G, H), "heatmap": plan.cost, "flow": heatmap_cost(T, S, G, H, 1),
+             "spectrum": 0.0 if slow is not None else spectrum_cost(H),
+             "lyapunov": 0.0 if slow is not None else lyapunov_cost(T, S, G, H, m),
+             "long_term": 2.0 * bptt_cost(T, B, G, H) / 3.0}
+    track = _Progress(progress, costs)
     with np.errstate(all="ignore"):
-        trace = forward(net, x, feedback)
-        if not no_loss and net.n_out == 0:
-            no_loss = "the network has no readout, so there is no loss"
-        if not no_loss and not np.any(mask):
-            no_loss = "no step of the probe batch is scored, so there is no loss"
-        T = trace.T
-        if no_loss:
-            loss, dz, grads = float("nan"), None, {}
-        else:
-            loss, dz = loss_and_dz(net, trace.z, y, mask)
-            grads = backward(net, trace, dz)
-        cell = net.cell
-        S = cell.state_size
+        with track.stage("bptt", 2 * T):
+            trace = forward(net, x, feedback)
+            if not no_loss and net.n_out == 0:
+                no_loss = "the network has no readout, so there is no loss"
+            if not no_loss and not np.any(mask):
+                no_loss = "no step of the probe batch is scored, so there is no loss"
+            T = trace.T
+            if no_loss:
+                loss, dz, grads = float("nan"), None, {}
+            else:
+                loss, dz = loss_and_dz(net, trace.z, y, mask)
+                grads = backward(net, trace, dz)
         if cell.jacobian_moduli(net.params, trace.cache, b) is not None:
             # exact at O(S) per entry (see jacobian_log10): plan rows only, at that cost (no estimate needed)
             plan = plan_heatmap(trace.T, S, 1, 1, "exact", S, dc.norm, budget)
-        else:
-            plan = plan_heatmap(trace.T, S, cell.gate_size, cell.n_hidden, dc.mode, dc.probes, dc.norm, budget)
         smode, sdirs = plan_sensitivity(net, trace.T, dc.probes, budget)
-        heat = jacobian_log10(net, trace, b, dc.norm, plan.mode, plan.probes, rng or np.random.default_rng(0),
-                              plan.stride)
         offset = 0.5 * np.log10(S) if dc.norm == "frobenius" else 0.0
-        ev, sv = spectrum(net.recurrent_matrix())
+        with track.stage("heatmap", T):
+            heat = jacobian_log10(net, trace, b, dc.norm, plan.mode, plan.probes, rng or np.random.default_rng(0),
+                                  plan.stride)
+        with track.stage("flow", T):
+            flow = gradient_flow_log10(net, trace, dz, b) if dz is not None else np.full((T, T), np.nan)
+        if slow is None:
+            with track.stage("spectrum", 1):
+                ev, sv = spectrum(net.recurrent_matrix())
+            with track.stage("lyapunov", T):
+                lyap = network_lyapunov(net, trace, dc.lyapunov, b)
+            slow_note = ""
+        else:
+            ev, sv, lyap = slow.eigenvalues, slow.singular_values, slow.lyapunov
+        with track.stage("long_term", T):
+            long_term = (np.asarray(long_term_split(net, trace, dz, dc.long_lag, full=grads))
+                         if dz is not None else np.full(3, np.nan))
         counts, edges = saturation_histogram(net, trace)
         sb = cell.step_bound(net.params)
         rec = cell.recurrence_eigenvalues(net.params)
@@ -811,15 +873,14 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
             jacobian_log10=heat,
             lag_profile=lag_profile(heat),
             lag_bound=lag_bound(net, trace.T, offset),
-            gradient_flow_log10=gradient_flow_log10(net, trace, dz, b) if dz is not None else np.full((T, T), np.nan),
+            gradient_flow_log10=flow,
             eigenvalues=ev,
             singular_values=sv,
-            lyapunov=network_lyapunov(net, trace, dc.lyapunov, b),
+            lyapunov=lyap,
             hidden=np.array(trace.hidden(net)[:, b, :]),
             saturation_counts=counts,
             saturation_edges=edges,
-            long_term=(np.asarray(long_term_split(net, trace, dz, dc.long_lag, full=grads))
-                       if dz is not None else np.full(3, np.nan)),
+            long_term=long_term,
             rho=float(np.abs(ev[0])),
             sigma_max=float(sv[0]),
             gamma=net.gamma,
@@ -828,6 +889,7 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
             heatmap_mode=plan.mode,
             heatmap_stride=plan.stride,
             heatmap_note=plan.note,
+            slow_note=slow_note,
             loss_note=no_loss,
             param_sensitivity=param_sensitivity(net, trace, b, smode, sdirs, np.random.default_rng(1)),
             sensitivity_mode=smode if smode == "exact" else f"estimated with {sdirs} random directions",
@@ -841,3 +903,31 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
             regime=regime(sb, rec_rho, linear, cell.label),
         )
     return diag, trace, grads
+
+
+class _Progress:
+    """The share of :func:`diagnose` done, by predicted cost: each stage adds its cost in as many increments as
+    it has checkpoints (one per time step), through a hook chained to any outer one."""
+
+    def __init__(self, report: Callable[[float], None] | None, costs: dict[str, float]):
+        self.report, self.costs = report, costs
+        self.total = max(1.0, sum(costs.values()))
+        self.done = 0.0
+
+    @contextmanager
+    def stage(self, name: str, steps: int):
+        if self.report is None:
+            yield
+            return
+        cost = self.costs[name]
+        inc = cost / max(1, steps)
+        end = self.done + cost
+
+        def hook() -> None:
+            self.done = min(end, self.done + inc)
+            self.report(self.done / self.total)
+
+        with hooked(hook):
+            yield
+        self.done = end
+        self.report(self.done / self.total)

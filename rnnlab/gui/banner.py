@@ -1,30 +1,60 @@
-"""Banners above the plots: the explosion banner (what exploded, when, last finite gradient norm; Rewind/Reset)
-and the information banner (a preset's description, or an error, for the teacher to read aloud)."""
+"""Banners above the plots: the explosion banner (what exploded, when, last finite gradient norm; Rewind/Reset),
+the engine banner (the training process ended: what is known; Restart) and the information banner (a preset's
+description, or an error, for the teacher to read aloud).
+
+Text that comes from a file or from the engine (error messages, which quote values from files) is shown as
+plain text: :meth:`Banner.show_message` escapes it (:func:`plain_html`), so markup in a file is never rendered
+(no images, no links). Only rnnlab's own fixed markup (bold, line breaks) is rich text.
+"""
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+import html
 
-__all__ = ["Banner"]
+from PySide6 import QtCore, QtGui, QtWidgets
+
+__all__ = ["Banner", "plain_html", "rich_tooltip"]
 
 _STYLES = {
     "error": "background: #fde2e1; border: 2px solid #c0392b; color: #7b1d14;",
     "info": "background: #e3effa; border: 1px solid #2c7bb6; color: #123b5c;",
 }
+#: longest text a banner shows (messages are one line of at most 300 characters; a traceback is cut)
+MAX_CHARS = 2000
+
+
+def plain_html(text: str, limit: int = MAX_CHARS) -> str:
+    """``text`` as rich text that shows exactly these characters: escaped (``<img>`` shows as ``<img>``), line
+    breaks kept, cut to ``limit`` characters."""
+    text = str(text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False).replace("\n", "<br>")
+
+
+def rich_tooltip(text: str, limit: int = 600) -> str:
+    """A tooltip that shows ``text`` literally: Qt renders a tooltip as rich text when it merely looks like markup,
+    so file text is escaped and wrapped in a paragraph (always rich text, never markup from the file)."""
+    return f"<p>{plain_html(text, limit)}</p>"
 
 
 class Banner(QtWidgets.QFrame):
     rewindClicked = QtCore.Signal()
     resetClicked = QtCore.Signal()
+    restartClicked = QtCore.Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("banner")
         self.label = QtWidgets.QLabel()
         self.label.setWordWrap(True)
+        self.label.setTextFormat(QtCore.Qt.TextFormat.RichText)  # only escaped or rnnlab's own markup
+        self.label.setOpenExternalLinks(False)
         self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.rewind_button = QtWidgets.QPushButton("Rewind to last finite weights")
         self.reset_button = QtWidgets.QPushButton("Reset")
+        self.restart_button = QtWidgets.QPushButton("Restart")
+        self.restart_button.setToolTip("Start a new training engine from the experiment and its last checkpoint")
         self.close_button = QtWidgets.QToolButton()
         self.close_button.setText("✕")
         self.close_button.setToolTip("Hide this message")
@@ -33,28 +63,48 @@ class Banner(QtWidgets.QFrame):
         lay.addWidget(self.label, 1)
         lay.addWidget(self.rewind_button)
         lay.addWidget(self.reset_button)
+        lay.addWidget(self.restart_button)
         lay.addWidget(self.close_button)
         self.rewind_button.clicked.connect(self.rewindClicked)
         self.reset_button.clicked.connect(self.resetClicked)
+        self.restart_button.clicked.connect(self.restartClicked)
         self.close_button.clicked.connect(self.hide)
         self.kind = ""
         self.hide()
 
     def show_explosion(self, explosion) -> None:
-        self._show("error", f"<b>Training exploded.</b> {explosion.message()}<br>Switch a remedy on (gradient "
-                            "clipping, a smaller spectral radius or learning rate), then rewind or reset.",
-                   buttons=True)
+        self._show("error", f"<b>Training exploded.</b> {plain_html(explosion.message())}<br>Switch a remedy on "
+                            "(gradient clipping, a smaller spectral radius or learning rate), then rewind or reset.",
+                   buttons=("rewind", "reset"))
 
-    def show_info(self, html: str) -> None:
-        self._show("info", html, buttons=False)
+    def show_engine_died(self, text: str) -> None:
+        """The training engine ended without being asked to: ``text`` (plain) says what is known; Restart."""
+        self._show("error", f"<b>The training engine has stopped.</b> {plain_html(text)}", buttons=("restart",))
+        self.kind = "engine"
 
-    def _show(self, kind: str, html: str, buttons: bool) -> None:
+    def show_message(self, text: str) -> None:
+        """An information banner with plain ``text`` (a message from the engine, an error naming a file)."""
+        self.show_info(plain_html(text))
+
+    def show_info(self, html_text: str) -> None:
+        """An information banner with rich text made by rnnlab (quote anything from a file with
+        :func:`plain_html`)."""
+        self._show("info", html_text, buttons=())
+
+    def _show(self, kind: str, html_text: str, buttons: tuple[str, ...]) -> None:
         self.kind = kind
         self.setStyleSheet(f"QFrame#banner {{{_STYLES[kind]} border-radius: 4px;}} QLabel {{font-size: 12pt;}}")
-        self.label.setText(html)
-        self.rewind_button.setVisible(buttons)
-        self.reset_button.setVisible(buttons)
+        self.label.setText(html_text)
+        self.rewind_button.setVisible("rewind" in buttons)
+        self.reset_button.setVisible("reset" in buttons)
+        self.restart_button.setVisible("restart" in buttons)
         self.show()
 
     def text(self) -> str:
         return self.label.text()
+
+    def plain_text(self) -> str:
+        """What the banner shows, as a person reads it."""
+        doc = QtGui.QTextDocument()
+        doc.setHtml(self.label.text())
+        return doc.toPlainText()

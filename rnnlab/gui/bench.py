@@ -6,6 +6,10 @@
 * ``gui_throughput_ratio``: training steps per second inside the app ÷ the same trainer headless.
 Targets: p99 ≤ 30 ms, ≥ 30 redraws/s, ratio ≥ 0.85. The cost of recording the window while it trains:
 :func:`bench_record` (``record_throughput_ratio`` ≥ 0.9).
+
+``rnnlab bench --soak N`` (:func:`soak_gui`): the window (offscreen) trains N steps through its own engine path
+(the training process, every view on, diagnostics streamed), and the resident memory of both processes is
+sampled as it goes: the growth per process is the figure (target: < 30 MB over 100,000 steps).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import time
 
 import numpy as np
 
-__all__ = ["bench_gui", "bench_record"]
+__all__ = ["bench_gui", "bench_record", "soak_gui", "rss_bytes"]
 
 
 def _headless_rate(exp, seconds: float) -> float:
@@ -152,4 +156,106 @@ def bench_record(quick: bool = False) -> dict:
         "record_cpu_share": (capture + encode) / (rounds * seconds),
         "record_window_cores_plain": cpu[False] / (rounds * seconds),
         "record_window_cores_recording": cpu[True] / (rounds * seconds),
+    }
+
+
+def rss_bytes(pid: int) -> int | None:
+    """Resident memory of a process (Linux: /proc; elsewhere psutil when installed; else None)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import psutil
+
+        return int(psutil.Process(pid).memory_info().rss)
+    except Exception:  # noqa: BLE001 - no psutil, or the process is gone
+        return None
+
+
+def soak_gui(steps: int, warmup: int = 2000, report=None) -> dict:
+    """Train ``steps`` steps in the window (process engine, diagnostics on) and measure both processes' memory:
+    at the start (after ``warmup`` steps, when every view has drawn and every buffer has its working size), every
+    tenth of the way (``report(done, sample)`` is called with each sample) and at the end."""
+    import os
+
+    from PySide6 import QtCore, QtWidgets
+
+    from ..config import Experiment
+    from .app import get_app
+    from .main_window import MainWindow
+
+    app = get_app()
+    exp = Experiment()  # the default experiment: a tanh RNN on temporal order, T = 20, H = 32
+    win = MainWindow(exp, mode="process", remember=False)
+    win.resize(1600, 1000)
+    win.show()
+    ctrl = win.controller
+
+    def spin(until, timeout: float) -> bool:
+        end = time.perf_counter() + timeout
+        while not until():
+            if time.perf_counter() > end:
+                return False
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        return True
+
+    def step() -> int:
+        return ctrl.last_snapshot.step if ctrl.last_snapshot is not None else 0
+
+    try:
+        spin(lambda: ctrl.last_snapshot is not None and getattr(ctrl.session, "pid", None), 120)
+        child = ctrl.session.pid
+        ctrl.play()
+        spin(lambda: step() >= min(warmup, steps), 3600)
+        samples = []
+
+        def sample() -> dict:
+            app.processEvents()
+            w, e = rss_bytes(os.getpid()), rss_bytes(child)
+            s = {"step": step(), "window_mb": None if w is None else w / 2**20,
+                 "engine_mb": None if e is None else e / 2**20}
+            samples.append(s)
+            if report:
+                report(s)
+            return s
+
+        start = sample()
+        t0 = time.perf_counter()
+        target = start["step"] + steps
+        for k in range(1, 11):
+            mark = start["step"] + k * steps // 10
+            if not spin(lambda: step() >= mark or ctrl.dead, 24 * 3600):
+                break
+            sample()
+            if ctrl.dead:
+                break
+        elapsed = time.perf_counter() - t0
+        ctrl.pause()
+        end = samples[-1]
+    finally:
+        win.close()
+        QtWidgets.QApplication.processEvents()
+
+    def growth(key: str):
+        if start[key] is None or end[key] is None:
+            return None
+        return end[key] - start[key]
+
+    def peak(key: str):
+        vals = [s[key] for s in samples if s[key] is not None]
+        return max(vals) - start[key] if vals and start[key] is not None else None
+
+    return {
+        "soak_steps": end["step"] - start["step"], "soak_requested": steps, "soak_warmup_steps": start["step"],
+        "soak_seconds": elapsed, "soak_steps_per_s": (end["step"] - start["step"]) / max(elapsed, 1e-9),
+        "soak_frames": ctrl.frames,
+        "window_rss_start_mb": start["window_mb"], "window_rss_end_mb": end["window_mb"],
+        "window_growth_mb": growth("window_mb"), "window_peak_growth_mb": peak("window_mb"),
+        "engine_rss_start_mb": start["engine_mb"], "engine_rss_end_mb": end["engine_mb"],
+        "engine_growth_mb": growth("engine_mb"), "engine_peak_growth_mb": peak("engine_mb"),
+        "soak_reached_target": end["step"] >= target, "soak_samples": samples,
     }

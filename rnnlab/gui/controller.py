@@ -37,6 +37,10 @@ __all__ = ["Controller"]
 
 #: how long a training process may take to answer for the first time before the thread engine takes over
 PROCESS_START_TIMEOUT_S = 20.0
+#: the window builds a new experiment's network itself before switching when that costs at most this many
+#: multiply-adds (the spectral rescaling of W_hh: H ≲ 300 for one block, ~0.1 s); beyond, the engine builds it
+#: (seconds at H = 2048) and refuses it the same way if it cannot
+BUILD_HERE_COST = 1e9
 
 
 class Controller(QtCore.QObject):
@@ -54,7 +58,8 @@ class Controller(QtCore.QObject):
     experimentChanged = QtCore.Signal(object)  # Experiment
     playingChanged = QtCore.Signal(bool)
     exploded = QtCore.Signal(object)  # Explosion
-    message = QtCore.Signal(str)
+    message = QtCore.Signal(str)  # plain text
+    engineDied = QtCore.Signal(str)  # plain text: what is known about how the engine ended
     #: (old, new, what) after a change was applied from outside the undo stack (the undo stack records it)
     applied = QtCore.Signal(object, object, str)
     locksChanged = QtCore.Signal(object)  # Locks
@@ -78,6 +83,9 @@ class Controller(QtCore.QObject):
         self.stop_at_success = False
         #: the locked keys the last change wanted to change and were kept (for the caller's banner)
         self.kept_locked: list[str] = []
+        self.dead = False  # the engine ended without being asked to (see poll)
+        self.last_refusal = ""  # why the last experiment was refused (plain text)
+        self._stopping = False
         self.session = self._start(mode, exp)
         self._playing = False
         self.last_snapshot: Snapshot | None = None
@@ -93,12 +101,16 @@ class Controller(QtCore.QObject):
         else:
             self._timer.start()
 
-    def _start(self, mode: str, exp: Experiment):
+    def _start(self, mode: str, exp: Experiment, resume=None):
+        """A new engine of ``mode`` for ``exp``; ``resume``: a restart's checkpoint (arrays for the in-process
+        engines, the old process engine's folder for a new process)."""
         if mode == "sync":
-            return Session(exp, fps=self.fps)
+            return Session(exp, fps=self.fps, resume=resume)
         if mode == "thread":
-            return ThreadSession(exp, fps=self.fps)
+            return ThreadSession(exp, fps=self.fps, resume=resume)
         try:
+            if resume is not None:
+                return ProcessSession(exp, fps=self.fps, folder=resume, resume=True)
             return ProcessSession(exp, fps=self.fps)
         except (OSError, RuntimeError) as exc:  # e.g. a locked-down machine refuses to start processes
             self.mode = "thread"
@@ -125,11 +137,72 @@ class Controller(QtCore.QObject):
             self._set_playing(False)
             self.message.emit(self._fallback_text("it ended before answering" if dead else "it did not answer"))
 
+    # --- supervision ----------------------------------------------------------------------------------------------
+    def _check_alive(self) -> None:
+        """A training process (or thread) that ended without being asked to: say so once, with what is known, and
+        offer Restart (:meth:`restart`). Called by every poll, so it is noticed within a poll interval."""
+        s = self.session
+        if self.dead or self._stopping or self.mode == "sync" or s.is_alive():
+            return
+        if not getattr(s, "answered", True):
+            return  # never answered: _check_process falls back to the thread engine
+        for msg in s.take_messages():  # what it said before it ended
+            self.message.emit(msg)
+        self.dead = True
+        self._set_playing(False)
+        step = self.last_snapshot.step if self.last_snapshot is not None else 0
+        what = s.exit_text()
+        text = (f"{what[:1].upper()}{what[1:]} at step {step}. The window and the experiment are kept; Restart "
+                "starts a new engine from the last checkpoint.")
+        self.engineDied.emit(text)
+
+    def restart(self) -> bool:
+        """Start a new engine of the same kind from the current experiment and the dead engine's last checkpoint
+        (or from step 0 without one). Returns whether an engine runs again."""
+        if not self.dead and self.session.is_alive():
+            return True
+        old = self.session
+        resume = None
+        if isinstance(old, ProcessSession):
+            resume = old.folder if old.checkpoint() else None
+            old.stop(0, remove_folder=resume is None)
+        elif isinstance(old, ThreadSession):
+            resume = old.checkpoint()
+            old.stop(1000)
+        try:
+            self.session = self._start(self.mode, self.exp, resume=resume)
+        except ConfigError as exc:
+            self.message.emit(f"Could not restart: {exc}")
+            return False
+        self.dead = False
+        self._started.restart()
+        self._set_playing(False)
+        self.session.send(RequestSnapshot(True))
+        self._sync()
+        return True
+
+    def _send(self, cmd) -> bool:
+        """Send a command to the engine; with a dead engine, say so (again) instead of doing nothing."""
+        if self.dead:
+            self.engineDied.emit("The training engine has ended: press Restart to go on from the last checkpoint.")
+            return False
+        self.session.send(cmd)
+        return True
+
     # --- experiment -----------------------------------------------------------------------------------------------
     def set_locks(self, locks: Locks) -> None:
         """Lock keys (a classroom file); locks only grow (:meth:`Locks.added`)."""
         self.locks = locks
         self.locksChanged.emit(locks)
+
+    def validate(self, new: Experiment) -> None:
+        """Everything that can be checked before switching (:func:`rnnlab.train.setup.validate`: the rules, the
+        task, the memory the app would need and, where it is quick (:data:`BUILD_HERE_COST`), building the
+        network itself). Raises ConfigError with the reason. (Larger networks are built by the engine, which
+        refuses them the same way and keeps the run.)"""
+        from ..train.setup import validate
+
+        validate(new, BUILD_HERE_COST)
 
     def set_value(self, key: str, value) -> bool:
         """Change one setting. Invalid values, incompatible combinations, locked keys and declined resets are
@@ -174,11 +247,16 @@ class Controller(QtCore.QObject):
         if new == self.exp:
             self.experimentChanged.emit(self.exp)
             return True
+        self.last_refusal = ""
         try:
-            rules.check(new)
+            self.validate(new)
         except ConfigError as exc:
+            self.last_refusal = str(exc)
             self.message.emit(str(exc))
             self.experimentChanged.emit(self.exp)
+            return False
+        if self.dead:
+            self._send(Reset(new))
             return False
         resets = needs_reset(self.exp, new)
         if resets:
@@ -191,10 +269,10 @@ class Controller(QtCore.QObject):
         old, self.exp = self.exp, new
         self._set_playing(False if resets else self._playing)
         self.experimentChanged.emit(new)
-        if record:
-            self.applied.emit(old, new, what or _what(old, new))
         self._sync()
-        return True
+        if record and self.exp == new:  # (the synchronous engine has answered already: a refusal is not recorded)
+            self.applied.emit(old, new, what or _what(old, new))
+        return self.exp == new  # the synchronous engine has answered already (a refusal puts the old one back)
 
     # --- transport ------------------------------------------------------------------------------------------------
     @property
@@ -214,11 +292,11 @@ class Controller(QtCore.QObject):
         budget = self.exp.training.steps if self.stop_at_steps else None
         if budget is not None and snap is not None and snap.step >= budget:
             budget = None  # Play again after the run stopped at its budget: train on, past it
-        self.session.send(Play(until_step=budget, until_success=self.stop_at_success))
-        self._set_playing(True)
+        if self._send(Play(until_step=budget, until_success=self.stop_at_success)):
+            self._set_playing(True)
 
     def pause(self) -> None:
-        self.session.send(Pause())
+        self._send(Pause())
         self._set_playing(False)
         self._sync()
 
@@ -228,11 +306,11 @@ class Controller(QtCore.QObject):
     def step(self, n: int = 1) -> None:
         if self._playing:
             self.pause()
-        self.session.send(Step(n))
+        self._send(Step(n))
         self._sync()
 
     def reset(self) -> None:
-        self.session.send(Reset(self.exp))
+        self._send(Reset(self.exp))
         self._set_playing(False)
         self._sync()
 
@@ -240,27 +318,29 @@ class Controller(QtCore.QObject):
         """Back to the kept step at or before ``step``; None: the last checkpoint before the trouble began."""
         if self._playing:
             self.pause()
-        self.session.send(Rewind(step))
+        self._send(Rewind(step))
         self._sync()
 
     def run_steps(self, n: int, until_success: bool | None = None) -> None:
         """Train ``n`` steps (stopping early at success when asked; by default as Run ▸ Stop at success says)."""
         if self._playing:
             self.pause()
-        self.session.send(RunSteps(int(n), self.stop_at_success if until_success is None else until_success))
+        self._send(RunSteps(int(n), self.stop_at_success if until_success is None else until_success))
         self._sync()
 
     def set_speed(self, steps_per_second: float) -> None:
         """0 = as fast as possible."""
-        self.session.send(Speed(steps_per_second))
+        if not self.dead:
+            self.session.send(Speed(steps_per_second))
 
     def request_snapshot(self, expensive: bool = True) -> None:
-        self.session.send(RequestSnapshot(expensive))
+        if not self.dead:
+            self.session.send(RequestSnapshot(expensive))
         self._sync()
 
     def export_run(self, folder: str | Path) -> None:
         """Write the run's config.toml, metrics.csv and state.npz into ``folder`` (a message says the outcome)."""
-        self.session.send(ExportRun(Path(folder)))
+        self._send(ExportRun(Path(folder)))
         self._sync()
 
     # --- frames ---------------------------------------------------------------------------------------------------
@@ -274,8 +354,14 @@ class Controller(QtCore.QObject):
         self._check_process()
         for msg in self.session.take_messages():
             self.message.emit(msg)
+        for kept, why in self.session.take_refusals():
+            self.last_refusal = why
+            if kept != self.exp:  # the engine kept its run: so does the window
+                self.exp = kept
+                self.experimentChanged.emit(kept)
         snaps = self.session.take()
         if not snaps:
+            self._check_alive()
             return
         snap = Snapshot.merge(snaps)
         self.last_snapshot = snap
@@ -286,9 +372,11 @@ class Controller(QtCore.QObject):
             self.exploded.emit(snap.explosion)
         elif snap.stopped:  # a step budget or success reached
             self._set_playing(False)
+        self._check_alive()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop the training session and wait for it (called when the window closes)."""
+        self._stopping = True
         self._timer.stop()
         return self.session.stop(timeout_ms)
 

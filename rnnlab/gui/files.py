@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from ..config import ConfigError, Experiment, dumps_toml, load_toml, loads_toml, save_toml
+from ..io import one_line, short_path
+from .banner import rich_tooltip
 
 __all__ = ["FileActions", "MAX_RECENT"]
 
@@ -41,7 +43,8 @@ class FileActions(QtCore.QObject):
 
     # --- dialogs (overridable in tests) ---------------------------------------------------------------------------
     def error(self, title: str, text: str) -> None:
-        QtWidgets.QMessageBox.critical(self.window, title, text)
+        """A dialog with ``text`` shown as plain text (it quotes values from files: never rendered as markup)."""
+        QtWidgets.QMessageBox.critical(self.window, title, rich_tooltip(text, 2000))
 
     def ask_open(self) -> str:
         return QtWidgets.QFileDialog.getOpenFileName(self.window, "Open experiment", "",
@@ -63,11 +66,14 @@ class FileActions(QtCore.QObject):
         if not path:
             return False
         try:
-            exp = load_toml(path)
+            exp = load_toml(path)  # the guarded reader: every failure is a ConfigError of one line
         except ConfigError as exc:
             self.error("Cannot open experiment", str(exc))
             return False
+        # validated and built before anything switches
         if not self.controller.set_experiment(exp, what=f"open {Path(path).name}"):
+            if self.controller.last_refusal:
+                self.error("Cannot open experiment", one_line(f"{short_path(path)}: {self.controller.last_refusal}"))
             return False
         self.set_document(Path(path).name, path)
         self.add_recent(path)
@@ -82,8 +88,8 @@ class FileActions(QtCore.QObject):
             path += ".toml"
         try:
             save_toml(self.controller.exp, path)
-        except OSError as exc:
-            self.error("Cannot save experiment", f"{path}: {exc.strerror or exc}")
+        except OSError as exc:  # a WriteError: one line (disk full, read-only, a folder); the old file is kept
+            self.error("Cannot save experiment", str(exc))
             return False
         self.set_document(Path(path).name, path)
         self.add_recent(path)
@@ -106,8 +112,11 @@ class FileActions(QtCore.QObject):
                 plot.export_csv(path)
             else:
                 plot.export_image(path)
-        except Exception as exc:  # an exporter failing must not take the window down
-            self.error("Export failed", f"{path}: {exc}")
+        except OSError as exc:  # a WriteError: one line saying why; the old file is kept, no temporary file left
+            self.error("Export failed", str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - an exporter failing must not take the window down
+            self.error("Export failed", one_line(f"could not export {short_path(path)}: {exc}"))
             return False
         return True
 

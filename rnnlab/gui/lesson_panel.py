@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..lessons import Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment
+from .banner import plain_html, rich_tooltip
 from .plots import VIEWS
 
 __all__ = ["LessonPanel", "highlight", "clear_highlight", "highlighted", "find_plots", "HIGHLIGHT_COLOR"]
@@ -152,9 +153,12 @@ class LessonPanel(QtWidgets.QWidget):
     lessonChanged = QtCore.Signal(object)  # Lesson
 
     def __init__(self, lessons: Sequence[Lesson] | None = None, parent: QtWidgets.QWidget | None = None,
-                 plots: Sequence[QtWidgets.QWidget] | None = None):
+                 plots: Sequence[QtWidgets.QWidget] | None = None, validate=None):
         super().__init__(parent)
         self.setObjectName("lesson_panel")
+        #: ``validate(experiment)`` raises ConfigError for an experiment the engine could not switch to (the
+        #: window's :meth:`Controller.validate`); a lesson file is opened only if every step passes
+        self.validate = validate
         self.errors: list[LessonError] = []
         if lessons is None:
             lessons = []
@@ -257,7 +261,8 @@ class LessonPanel(QtWidgets.QWidget):
 
     def _add_chooser_item(self, lesson: Lesson) -> None:
         self.chooser.addItem(f"{lesson.title_plain} ({len(lesson)} steps)")
-        self.chooser.setItemData(self.chooser.count() - 1, lesson.summary, QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.chooser.setItemData(self.chooser.count() - 1, rich_tooltip(lesson.summary),
+                                 QtCore.Qt.ItemDataRole.ToolTipRole)  # the file's text, never its markup
 
     # --- state ----------------------------------------------------------------------------------------------------
     @property
@@ -311,13 +316,28 @@ class LessonPanel(QtWidgets.QWidget):
                 return False
         try:
             lesson = load_lesson(Path(path), views=VIEWS)
+            self._validate(lesson)
         except LessonError as exc:
             self.errors.append(exc)
             if self.isVisible():
-                QtWidgets.QMessageBox.warning(self, "Lesson not loaded", str(exc))
+                QtWidgets.QMessageBox.warning(self, "Lesson not loaded", rich_tooltip(str(exc), 2000))
             return False
         self.set_lesson(lesson)
         return True
+
+    def _validate(self, lesson: Lesson) -> None:
+        """Every step's experiment validated (and built where quick) before the lesson is shown: a LessonError at
+        the first step that cannot run."""
+        if self.validate is None:
+            return
+        from ..config import ConfigError
+
+        for step in lesson.steps:
+            try:
+                self.validate(step_experiment(step))
+            except ConfigError as exc:
+                raise LessonError(lesson.path, step.line, f"step {step.number}: the experiment cannot run: {exc}",
+                                  step=step.number) from None
 
     def go_to(self, index: int) -> None:
         """Show step ``index`` (0-based, clamped) of the current lesson; emits the signals."""
@@ -403,7 +423,7 @@ class LessonPanel(QtWidgets.QWidget):
     def _show_empty(self) -> None:
         text = "No lesson could be loaded."
         if self.errors:
-            text += "<br>" + "<br>".join(str(e) for e in self.errors)
+            text += "<br>" + "<br>".join(plain_html(str(e)) for e in self.errors)
         self.title.setText("No lesson")
         self.body.setHtml(f"<p>{text}</p>")
         self.do_label.hide()

@@ -7,9 +7,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..config import Experiment
 from ..presets import all_presets
 from ..lessons import all_lessons
-from .banner import Banner
+from .banner import Banner, plain_html, rich_tooltip
 from .lesson_panel import LessonPanel, clear_highlight
 from .controller import Controller
+from ..train.snapshot import Snapshot
 from .files import FileActions
 from .import_badge import ImportBadge
 from .import_files import ImportFiles
@@ -52,11 +53,13 @@ class MainWindow(QtWidgets.QMainWindow):
         c = self.controller
         c.frame.connect(self._on_frame)
         c.exploded.connect(self.banner.show_explosion)
+        c.engineDied.connect(self.banner.show_engine_died)
         c.message.connect(self._on_message)
         c.playingChanged.connect(self._on_playing)
         c.experimentChanged.connect(self._on_experiment)
         self.banner.rewindClicked.connect(self._rewind)
         self.banner.resetClicked.connect(self._reset)
+        self.banner.restartClicked.connect(self._restart)
         c.experimentChanged.connect(lambda _e: self._update_title())
         self.files.documentChanged.connect(self._update_title)
         self._update_title()
@@ -107,7 +110,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
 
     def _build_lessons(self) -> None:
-        self.lesson_panel = LessonPanel(plots=self.plots)
+        self.lesson_panel = LessonPanel(plots=self.plots, validate=self.controller.validate)
         self.lesson_dock = QtWidgets.QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lesson_dock")
         self.lesson_dock.setWidget(self.lesson_panel)
@@ -195,8 +198,8 @@ class MainWindow(QtWidgets.QMainWindow):
         pm = self.presets_menu = mb.addMenu("&Presets")
         for preset in all_presets():
             a = act(preset.name, lambda _=False, p=preset: self.load_preset(p))
-            a.setStatusTip(preset.description)
-            a.setToolTip(preset.description)
+            a.setStatusTip(preset.description)  # (status tips are plain text)
+            a.setToolTip(rich_tooltip(preset.description))
             pm.addAction(a)
         pm.setToolTipsVisible(True)
         lm = mb.addMenu("&Lessons")
@@ -221,35 +224,69 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- slots (one call each) ------------------------------------------------------------------------------------
     def _on_frame(self, snap) -> None:
-        self._flush_pending()
         self.status.update_snapshot(snap)
-        if snap.diagnostics is None or self.controller.mode == "sync":  # most frames: only time series change
+        if self.controller.mode == "sync":
+            self._flush_pending()
             for p in self.plots:
                 p.update(snap)
             return
-        # a frame with new diagnostics repaints every view: split it over two event-loop passes so the window
-        # never stalls for a whole frame (the second half follows 8 ms later, or before the next frame)
-        half = len(self.plots) // 2
-        for p in self.plots[:half]:
-            p.update(snap)
-        self._pending = (snap, self.plots[half:])
-        QtCore.QTimer.singleShot(8, self._flush_pending)
+        # a frame with new diagnostics redraws every view: one view per event-loop pass, so the window never
+        # stalls for a whole frame (a (T, T) picture at T = 2000 takes ~0.1 s alone: a click waits for one view at
+        # most, not for eight). A view still waiting merges the new frame into what it waits for (it sees every
+        # history row); the others draw time-only frames at once (cheap).
+        expensive = snap.diagnostics is not None
+        for p in self.plots:
+            if p in self._pending:
+                self._pending[p] = Snapshot.merge([self._pending[p], snap])
+            elif expensive:
+                self._pending[p] = snap
+            else:
+                p.update(snap)
+        if self._pending and not self._draw_timer.isActive():
+            self._draw_timer.start(0)
 
-    _pending = None
+    @property
+    def _draw_timer(self) -> QtCore.QTimer:
+        """A single-shot timer owned by the window (it dies with it: nothing is drawn after close)."""
+        t = self.__dict__.get("_draw_timer_obj")
+        if t is None:
+            t = self.__dict__["_draw_timer_obj"] = QtCore.QTimer(self)
+            t.setSingleShot(True)
+            t.timeout.connect(self._draw_next)
+        return t
+
+    @property
+    def _pending(self) -> dict:
+        d = self.__dict__.get("_pending_views")
+        if d is None:
+            d = self.__dict__["_pending_views"] = {}
+        return d
+
+    def _draw_next(self) -> None:
+        """Draw the next view (in layout order) that waits for a frame; again in the next event-loop pass."""
+        pending = self._pending
+        for p in self.plots:
+            if p in pending:
+                p.update(pending.pop(p))
+                break
+        if pending:
+            self._draw_timer.start(0)
 
     def _flush_pending(self) -> None:
-        if self._pending is not None:
-            snap, plots = self._pending
-            self._pending = None
-            for p in plots:
-                p.update(snap)
+        """Draw every view that waits, now."""
+        pending = self._pending
+        for p in self.plots:
+            if p in pending:
+                p.update(pending.pop(p))
 
     def _on_playing(self, on: bool) -> None:
         self.play_action.setText("⏸ Pause" if on else "▶ Play")
         self.status.set_playing(on)
 
     def _on_message(self, text: str) -> None:
-        self.banner.show_info(text.replace("\n", "<br>"))
+        if self.banner.kind == "engine" and self.banner.isVisible() and self.controller.dead:
+            return  # the engine banner (with its Restart button) stays until Restart
+        self.banner.show_message(text)  # plain text: messages quote values from files
 
     def _on_experiment(self, exp) -> None:
         if self.remember:
@@ -275,6 +312,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner.hide()
         self.controller.reset()
 
+    def _restart(self) -> None:
+        self.banner.hide()
+        self.controller.restart()
+
     def load_preset(self, preset) -> bool:
         c = self.controller
         if not c.set_experiment(preset.experiment, what=f"preset {preset.name}"):
@@ -282,10 +323,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.preset_contrast = dict(preset.contrast)
         self.files.set_document(f"preset {preset.name}")
         flip = ", ".join(f"{k} = {v!r}" for k, v in preset.contrast.items())
-        kept = (f" <i>Kept the locked {', '.join(c.kept_locked)} ({c.locks.files(c.kept_locked)}).</i>"
-                if c.kept_locked else "")
-        self.banner.show_info(f"<b>Preset {preset.name}.</b> {preset.description} "
-                              f"<i>Contrast: set {flip}.</i> {preset.check_text()}{kept}")
+        kept = (f" <i>Kept the locked {plain_html(', '.join(c.kept_locked))} "
+                f"({plain_html(c.locks.files(c.kept_locked))}).</i>" if c.kept_locked else "")
+        self.banner.show_info(f"<b>Preset {plain_html(preset.name)}.</b> {plain_html(preset.description)} "
+                              f"<i>Contrast: set {plain_html(flip)}.</i> {plain_html(preset.check_text())}{kept}")
         return True
 
     # --- Edit menu and title (W2) ---------------------------------------------------------------------------------
@@ -399,13 +440,23 @@ class MainWindow(QtWidgets.QMainWindow):
         except ConfigError as exc:
             self.files.error("Cannot open sweep", str(exc))
             return None
-        self.sweep_window.cellOpened.connect(lambda e: self.controller.set_experiment(e, what="sweep cell"))
+        self.sweep_window.cellOpened.connect(self.open_sweep_cell)
+        self.sweep_window.cellRefused.connect(lambda text: self.files.error("Cannot open this cell", text))
         self._others = [w for w in getattr(self, "_others", []) if w.isVisible()] + [self.sweep_window]
         self.sweep_window.show()
         return self.sweep_window
 
+    def open_sweep_cell(self, exp) -> bool:
+        """Switch to a sweep cell's experiment (validated and built first; a refusal is a dialog)."""
+        if self.controller.set_experiment(exp, what="sweep cell"):
+            return True
+        if self.controller.last_refusal:
+            self.files.error("Cannot open this cell", self.controller.last_refusal)
+        return False
+
     def open_classroom(self, path: str | None = None) -> bool:
         from ..config import ConfigError
+        from ..io import one_line, short_path
 
         path = path or self.files.ask_open()
         if not path:
@@ -415,11 +466,17 @@ class MainWindow(QtWidgets.QMainWindow):
         except ConfigError as exc:
             self.files.error("Cannot open classroom file", str(exc))
             return False
-        return self.apply_classroom(room)
+        if not self.apply_classroom(room):
+            if self.controller.last_refusal:
+                self.files.error("Cannot open classroom file",
+                                 one_line(f"{short_path(path)}: {self.controller.last_refusal}"))
+            return False
+        return True
 
     def apply_classroom(self, room) -> bool:
-        """Load a classroom's experiment, lesson, presentation mode and control locks. The locks of a file opened
-        before still hold for this file's experiment (locks only grow: rnnlab.gui.locks)."""
+        """Load a classroom's experiment, lesson, presentation mode and control locks. The experiment is
+        validated and built before anything changes: if it is refused, nothing of the file is applied. The locks of
+        a file opened before still hold for this file's experiment (locks only grow: rnnlab.gui.locks)."""
         if room.experiment is not None and not self.controller.set_experiment(room.experiment, ask=False):
             return False
         self.controller.set_locks(self.controller.locks.added(room.lock, room.path))
@@ -472,4 +529,6 @@ class MainWindow(QtWidgets.QMainWindow):
         for w in getattr(self, "_others", []):  # Quit closes every window (compare: its two training processes)
             w.close()
         self.controller.shutdown()
+        self._draw_timer.stop()
+        self._pending.clear()
         super().closeEvent(ev)

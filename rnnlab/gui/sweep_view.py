@@ -173,13 +173,15 @@ class SweepView(QtWidgets.QWidget):
 
     def save_png(self, path: str | Path) -> Path:
         """Render the widget as it is now to ``path`` (PNG, atomically); raises OSError when Qt cannot write it."""
-        from ..train.outputs import atomic_path
+        from ..io import atomic_path, why_not_written
 
         path = Path(path)
         pixmap = self.grab()
-        with atomic_path(path) as tmp:
-            if pixmap.isNull() or not pixmap.save(str(tmp), "PNG"):
-                raise OSError(f"could not write {path}")
+        with atomic_path(path, check_nonempty=True) as tmp:
+            if pixmap.isNull():
+                raise OSError("Qt could not draw the picture")
+            if not pixmap.save(str(tmp), "PNG"):
+                raise why_not_written(tmp)
         return path
 
     def _clicked(self, ev) -> None:

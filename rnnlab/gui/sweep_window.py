@@ -7,31 +7,24 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from ..config import ConfigError, Experiment, load_toml
-from ..studies.sweep import describe, read_csv
+from ..config import ConfigError, Experiment
+from ..studies.sweep import describe, load_folder
 from .sweep_view import SweepView
 
 __all__ = ["SweepWindow", "load_sweep"]
 
 
 def load_sweep(folder: str | Path) -> tuple[Experiment, list[dict], dict]:
-    """``(base experiment, rows, grid)`` of a sweep folder (sweep.csv and config.toml)."""
-    folder = Path(folder)
-    try:
-        rows, keys = read_csv(folder / "sweep.csv")
-    except FileNotFoundError:
-        raise ConfigError(f"{folder}: no sweep.csv (is this a folder written by rnnlab sweep?)") from None
-    except (ValueError, KeyError, StopIteration) as exc:
-        raise ConfigError(f"{folder / 'sweep.csv'}: not a sweep table: {exc}") from None
-    base = load_toml(folder / "config.toml")
-    grid = {k: sorted({r[k] for r in rows}) for k in keys}
-    return base, rows, grid
+    """``(base experiment, rows, grid)`` of a sweep folder (sweep.csv and config.toml), validated as a whole
+    (:func:`rnnlab.studies.sweep.load_folder`); a ConfigError names the file and the problem."""
+    return load_folder(folder)
 
 
 class SweepWindow(QtWidgets.QWidget):
     """Phase diagram of a sweep folder; clicking a cell emits ``cellOpened(Experiment)``."""
 
     cellOpened = QtCore.Signal(object)
+    cellRefused = QtCore.Signal(str)  # plain text: why a cell's experiment cannot be opened
 
     def __init__(self, folder: str | Path, parent=None):
         super().__init__(parent)
@@ -50,11 +43,19 @@ class SweepWindow(QtWidgets.QWidget):
                               extra_note=f"{len(self.rows)} runs from {self.folder}. Click a cell to open its "
                                          "experiment (pooled keys: their first value).")
         self.values, self.image = self.view.values, self.view.image
-        self.view.cellClicked.connect(lambda i, j: self.cellOpened.emit(self.cell_experiment(i, j)))
+        self.view.cellClicked.connect(self._open_cell)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.view)
         self.resize(900, 700)
+
+    def _open_cell(self, i: int, j: int) -> None:
+        try:
+            exp = self.cell_experiment(i, j)
+        except ConfigError as exc:  # (load_folder validated every grid point; kept as the last guard)
+            self.cellRefused.emit(str(exc))
+            return
+        self.cellOpened.emit(exp)
 
     def cell_experiment(self, i: int, j: int) -> Experiment:
         """The base experiment with cell (row i, column j)'s grid values (pooled keys: their first value)."""

@@ -22,7 +22,6 @@ and the key, with long values shortened.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,37 +49,30 @@ class Classroom:
 
 def load_classroom(path: str | Path) -> Classroom:
     """Read and validate a classroom file; a :class:`ConfigError` names the file, the key and the problem."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file") from None
-    return parse_classroom(text, path)
+    from ..io import read_text
+
+    return parse_classroom(read_text(path, what="classroom file"), Path(path))
 
 
 def parse_classroom(text: str, path: str | Path = "<classroom>") -> Classroom:
     """Validate classroom TOML ``text``; ``path`` names the file in errors and anchors a relative ``config``."""
+    from ..io import guarded, parse_toml
+
     path = Path(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    data = parse_toml(text, path)
+    with guarded(path, "classroom file"):  # one line naming the file, whatever goes wrong
+        return _parse(path, data)
+
+
+def _parse(path: Path, data: dict) -> Classroom:
     c = data.get("classroom")
     if not isinstance(c, dict):
-        raise ConfigError(f"{path}: expected a [classroom] table")
+        raise ConfigError("expected a [classroom] table")
     for k in c:
         if k not in CLASSROOM_KEYS:
-            raise ConfigError(f"{path}: unknown key classroom.{k if len(k) <= 80 else k[:79] + '…'}: expected one of "
+            raise ConfigError(f"unknown key classroom.{k if len(k) <= 80 else k[:79] + '…'}: expected one of "
                               f"{', '.join(sorted(CLASSROOM_KEYS))}")
-    try:
-        return _build(path, c)
-    except ConfigError as exc:
-        msg = str(exc)
-        raise ConfigError(msg if msg.startswith(f"{path}:") else f"{path}: {msg}") from None
+    return _build(path, c)
 
 
 def _typed(c: dict, key: str, kind: type, expected: str) -> Any:
@@ -113,11 +105,16 @@ def _build(path: Path, c: dict) -> Classroom:
                               f"{', '.join(preset_names())}")
         room.experiment = load_preset(preset)
     elif config is not None:
-        file = path.parent / config
-        if not file.is_file():  # not a folder, a device (/dev/zero would be read forever) or a missing file
-            raise ConfigError(f"classroom.config = {_short(config)}: not a regular file (a relative path starts "
-                              "from the classroom file's folder)")
-        room.experiment = load_toml(file)
+        from ..io import check_path, short_path
+
+        try:  # the guarded reader refuses folders, devices (/dev/zero would be read forever) and large files
+            file = path.parent / check_path(config)  # a relative path starts from the classroom file's folder
+            room.experiment = load_toml(file)
+        except ConfigError as exc:
+            why = str(exc)
+            for where in (config, path.parent / config):
+                why = why.removeprefix(short_path(where) + ": ")
+            raise ConfigError(f"classroom.config = {_short(config)}: {why}") from None
     if changes is not None:
         try:
             room.experiment = (room.experiment or Experiment()).with_changes(changes)

@@ -55,12 +55,14 @@ class LessonError(ValueError):
         self.column = column
         self.message = message
         self.step = step  # 1-based step number, when the error belongs to a step
-        where = self.path
+        from ..io import one_line, short_path
+
+        where = short_path(self.path)
         if line is not None:
             where += f":{line}"
             if column is not None:
                 where += f":{column}"
-        super().__init__(f"{where}: {message}")
+        super().__init__(one_line(f"{where}: {message}"))
 
 
 # --- where lessons live -------------------------------------------------------------------------------------------
@@ -93,13 +95,15 @@ def _resolve(name_or_path: str | Path) -> Path:
 def load_lesson(name_or_path: str | Path, views: Mapping[str, Any] | None = None) -> Lesson:
     """A built-in lesson by name (``"main"``) or any lesson file by path. Raises :class:`LessonError`.
     ``views`` as in :func:`parse_lesson`."""
+    from ..io import read_text, short_path
+
     path = _resolve(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LessonError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise LessonError(path, None, "not a UTF-8 text file") from None
+        text = read_text(path, what="lesson file")  # the guarded reader: regular file, size, UTF-8
+    except ConfigError as exc:
+        message = str(exc)
+        prefix = short_path(path) + ": "
+        raise LessonError(path, None, message[len(prefix):] if message.startswith(prefix) else message) from None
     return parse_lesson(text, path, views=views)
 
 
@@ -149,12 +153,18 @@ def parse_lesson(text: str, path: str | Path = "<lesson>", views: Mapping[str, A
     line listing the valid ids, and each step's ``watch_labels`` are those labels. With ``views=None`` the ids are
     not checked and stand for their own labels.
     """
+    from ..io import MAX_DEPTH, toml_depth
+
     path = Path(path)
+    deepest, line = toml_depth(text, stop_above=MAX_DEPTH)
+    if deepest > MAX_DEPTH:
+        raise LessonError(path, line, f"arrays or tables nested {deepest} levels deep; at most {MAX_DEPTH} are "
+                                      "allowed")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(path, text, exc) from None
-    except RecursionError:
+    except RecursionError:  # pragma: no cover - refused by the depth scan above
         raise LessonError(path, None, "not valid TOML: arrays or tables nested too deeply") from None
     lines = Lines(text)
 

@@ -1,8 +1,9 @@
-"""The checks every model and data file passes before a reader opens it: a regular file, no NUL in its path, not
-too large. Every problem is one :class:`~rnnlab.config.ConfigError` line naming the file.
+"""The checks every model and data file passes before a reader opens it, through rnnlab's one guarded reader
+(:mod:`rnnlab.io`): a file path without NUL, a regular file (not a folder, device or FIFO), not larger than the
+limit of its kind, readable. Every problem is one :class:`~rnnlab.config.ConfigError` line naming the file.
 
-A small local stand-in for the guarded reader of the robustness issue (``rnnlab/io.py``): when that is on main,
-these functions call it instead.
+The readers of this package need a path (``onnx.load``) or the bytes (``safetensors``, ``np.load``); this module
+gives both with the same checks and messages as every other file rnnlab reads.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..config import ConfigError, _short
+from .. import io
 
 __all__ = ["checked_file", "read_bytes", "reason", "is_zip", "MODEL_LIMIT", "DATA_LIMIT"]
 
@@ -20,39 +21,40 @@ MODEL_LIMIT = 2 * 1024**3
 #: largest data file (bytes)
 DATA_LIMIT = 1024**3
 
+#: the limit each checked path was checked against (so that read_bytes applies the same one)
+_LIMITS: dict[Path, tuple[str, int]] = {}
+
 
 def checked_file(path, what: str, limit: int) -> Path:
     """``path`` as a :class:`Path` after checking that it names a readable regular file of at most ``limit``
     bytes; ``what`` says what the file is for (in the message)."""
-    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
-    if not text:
-        raise ConfigError(f"{what}: expected a file name, got {_short(path)}")
-    if "\0" in text:
-        raise ConfigError(f"{what} {_short(text)}: a file name cannot contain a NUL character")
-    p = Path(text).expanduser()
+    p = io.check_path(path).expanduser()
     try:
         st = p.stat()
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: no such file ({what})") from None
     except OSError as exc:
-        raise ConfigError(f"{p}: cannot read ({what}): {exc.strerror or exc}") from None
+        raise io.file_error(p, f"cannot read ({what}): " + _why(exc)) from None
     if not stat.S_ISREG(st.st_mode):
-        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-        raise ConfigError(f"{p}: {kind}, expected {what}")
+        raise io.file_error(p, f"{io._kind(st.st_mode)}, expected {what}")
     if st.st_size > limit:
-        raise ConfigError(f"{p}: {st.st_size / 1e6:.0f} MB is larger than the {limit / 1e6:.0f} MB rnnlab opens "
-                          f"as {what}")
+        raise io.file_error(p, f"is {io._size_text(st.st_size)}; a {what} may be at most {io._size_text(limit)}")
     if not os.access(p, os.R_OK):
-        raise ConfigError(f"{p}: not readable (permission denied)")
+        raise io.file_error(p, f"cannot read ({what}): permission denied")
+    _LIMITS[p] = (what, limit)
+    if len(_LIMITS) > 64:
+        _LIMITS.pop(next(iter(_LIMITS)))
     return p
 
 
+def _why(exc: OSError) -> str:
+    return {2: "no such file", 13: "permission denied", 20: "a part of the path is a file, not a folder"}.get(
+        exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
 def read_bytes(path: Path) -> bytes:
-    """The whole file (already checked by :func:`checked_file`), an OSError as one line."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    """The whole file (already checked by :func:`checked_file`) through :func:`rnnlab.io.read_bytes`, which checks
+    it again on the open descriptor."""
+    what, limit = _LIMITS.get(Path(path), ("model file", MODEL_LIMIT))
+    return io.read_bytes(path, what=what, limit=limit)
 
 
 def reason(exc: BaseException, n: int = 120) -> str:

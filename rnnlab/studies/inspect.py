@@ -16,7 +16,7 @@ from ..config import Experiment
 from ..core.diagnostics import Diagnostics
 from ..train.outputs import probe_arrays, save_npz
 
-__all__ = ["InspectResult", "inspect_experiment", "collect", "summary"]
+__all__ = ["InspectResult", "inspect_experiment", "collect", "summary", "predicted_seconds"]
 
 
 @dataclass
@@ -33,8 +33,9 @@ class InspectResult:
         save_npz(self.arrays, path)
 
 
-def inspect_experiment(exp: Experiment) -> InspectResult:
-    """Build the experiment's network, sample one probe batch of its task and run :func:`diagnose` on it.
+def inspect_experiment(exp: Experiment, progress=None) -> InspectResult:
+    """Build the experiment's network, sample one probe batch of its task and run :func:`diagnose` on it;
+    ``progress(fraction)`` follows the work (see :func:`rnnlab.core.diagnostics.diagnose`).
 
     An imported model (``model.source``) is diagnosed on the probe batch the window shows
     (:func:`rnnlab.train.setup.probe_batch`), passed through its front end; an rnnlab ``.npz`` opened without other
@@ -45,10 +46,26 @@ def inspect_experiment(exp: Experiment) -> InspectResult:
     task, net, rngs = build(exp)
     if exp.model.source:
         x, y, mask = _stored_probe(exp, task) or probe_batch(task, exp, rngs)
-        return collect(exp, task.name, net, x, y, mask, rngs.extra, no_loss=task.no_loss)
+        return collect(exp, task.name, net, x, y, mask, rngs.extra, no_loss=task.no_loss, progress=progress)
     batch = task.sample(rngs.probe, exp.task.batch_size)
     mask = apply_readout(batch.mask, exp.model.readout)
-    return collect(exp, task.name, net, batch.x, batch.y, mask, rngs.extra)
+    return collect(exp, task.name, net, batch.x, batch.y, mask, rngs.extra, progress=progress)
+
+
+def predicted_seconds(exp: Experiment, rate: float = 2e9) -> float:
+    """A rough prediction of :func:`inspect_experiment`'s wall time from its multiply-adds (at ``rate`` per
+    second, about one core of the development machine): to decide whether to show progress."""
+    from ..core.cells import get_cell
+    from ..core.diagnostics import bptt_cost, heatmap_cost, slow_cost
+
+    cell = get_cell(exp.model.arch)
+    H = exp.model.hidden_size
+    S, G, T, B = H * len(cell.state_parts), H * cell.blocks, exp.task.length, exp.task.batch_size
+    m = min(exp.diagnostics.lyapunov, S)
+    width = S if exp.diagnostics.mode == "exact" else exp.diagnostics.probes
+    ops = 2 * bptt_cost(T, B, G, H) + heatmap_cost(T, S, G, H, width) + heatmap_cost(T, S, G, H, 1) \
+        + slow_cost(T, S, G, H, m)
+    return ops / rate
 
 
 def _stored_probe(exp: Experiment, task):
@@ -62,10 +79,11 @@ def _stored_probe(exp: Experiment, task):
     return task.front_end(x), y, mask
 
 
-def collect(exp: Experiment, task_name: str, net, x, y, mask, rng=None, no_loss: str = "") -> InspectResult:
+def collect(exp: Experiment, task_name: str, net, x, y, mask, rng=None, no_loss: str = "",
+            progress=None) -> InspectResult:
     """Diagnostics and arrays of ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B) (see
     :func:`rnnlab.train.outputs.probe_arrays`)."""
-    arrays, diag = probe_arrays(exp, net, x, y, mask, rng, no_loss=no_loss)
+    arrays, diag = probe_arrays(exp, net, x, y, mask, rng, no_loss=no_loss, progress=progress)
     return InspectResult(exp, arrays, diag, task_name, net.arch, exp.model.activation == "linear")
 
 

@@ -56,6 +56,8 @@ __all__ = [
     "run_sweep",
     "write_csv",
     "read_csv",
+    "load_folder",
+    "MAX_RUNS",
     "summarize",
     "format_summary",
     "SYMBOLS",
@@ -188,6 +190,10 @@ def plan_runs(exp, grid: dict[str, Sequence], seeds: int = 1) -> list[Run]:
         raise ConfigError(f"--seeds {seeds!r}: expected an integer >= 1")
     grid = check_grid(exp, grid)
     keys = list(grid)
+    total = math.prod(len(v) for v in grid.values()) * seeds
+    if total > MAX_RUNS:  # refused before a single run is planned
+        raise ConfigError(f"the grid has {total} runs ({' × '.join(str(len(v)) for v in grid.values())} values × "
+                          f"{seeds} seeds); a sweep may have at most {MAX_RUNS}")
     runs: list[Run] = []
     checked: set = set()
     for combo in itertools.product(*(grid[k] for k in keys)):
@@ -243,23 +249,57 @@ def run_one(exp, steps: int) -> dict:
 # --- the sweep --------------------------------------------------------------------------------------------------
 
 class _CsvSink:
-    """sweep.csv written as runs finish (one flushed row each), rewritten in run order at the end."""
+    """sweep.csv written as runs finish: one flushed row each into ``sweep.partial.csv`` (the old sweep.csv stays
+    intact meanwhile, and a crash keeps every finished run there), rewritten in run order into sweep.csv at the
+    end (atomically) and the partial file removed. A failed write raises :class:`rnnlab.io.WriteError`."""
 
     def __init__(self, path: Path, keys: list[str]):
+        from ..io import write_error
+        from ..train.outputs import partial_path
+
         self.path, self.cols = Path(path), columns(keys)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = open(self.path, "w", newline="", encoding="utf-8")
-        self.w = csv.writer(self.fh)
-        self.w.writerow(self.cols)
-        self.fh.flush()
+        self.partial = partial_path(self.path)
+        self.fh = None
+        try:
+            if self.path.is_dir():
+                raise IsADirectoryError(21, "is a folder")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fh = open(self.partial, "w", newline="", encoding="utf-8")
+            self.w = csv.writer(self.fh)
+            self.w.writerow(self.cols)
+            self.fh.flush()
+        except OSError as exc:
+            self._drop()
+            raise write_error(self.path, exc) from None
+
+    def _drop(self) -> None:
+        if self.fh is not None:
+            try:
+                self.fh.close()
+            except OSError:
+                pass
+        try:
+            os.unlink(self.partial)
+        except OSError:
+            pass
 
     def add(self, row: dict) -> None:
-        self.w.writerow([_fmt(row[c]) for c in self.cols])
-        self.fh.flush()
+        from ..io import write_error
+
+        try:
+            self.w.writerow([_fmt(row[c]) for c in self.cols])
+            self.fh.flush()
+        except OSError as exc:
+            self._drop()
+            raise write_error(self.path, exc) from None
 
     def close(self, rows: list[dict]) -> None:
-        self.fh.close()
+        try:
+            self.fh.close()
+        except OSError:
+            pass
         write_csv(rows, self.path, [c for c in self.cols if c not in ("run", *RESULT_COLUMNS)])
+        self._drop()
 
 
 def run_sweep(exp, grid: dict[str, Sequence], seeds: int = 1, steps: int | None = None, executor=None, *,
@@ -284,8 +324,9 @@ def run_sweep(exp, grid: dict[str, Sequence], seeds: int = 1, steps: int | None 
     success_threshold : float
         A run succeeded when its held-out success rate is at least this.
     csv_path :
-        Write each row there as its run finishes (flushed), then the whole file in run order at the end (also
-        after an interruption).
+        Stream each row, as its run finishes (flushed), into ``<name>.partial.csv`` beside it, then write the
+        whole table in run order to ``csv_path`` atomically at the end (also after an interruption) and remove
+        the partial file; an older file at ``csv_path`` stays intact until then.
     on_result :
         Called in this process as ``on_result(row, done, total)`` after each run. It may raise
         KeyboardInterrupt to cancel the sweep.
@@ -309,10 +350,12 @@ def run_sweep(exp, grid: dict[str, Sequence], seeds: int = 1, steps: int | None 
     runs = plan_runs(exp, grid, seeds)
     keys = list(grid)
     total = len(runs)
+    if total > MAX_RUNS:
+        raise ConfigError(f"the grid has {total} runs; a sweep may have at most {MAX_RUNS}")
+    sink = _CsvSink(Path(csv_path), keys) if csv_path is not None else None  # a write failure: before any run
     own = executor is None
     if own:
         executor = local_pool(min(workers or os.cpu_count() or 1, total))
-    sink = _CsvSink(Path(csv_path), keys) if csv_path is not None else None
     rows: list[dict] = []
     futures: dict = {}
     interrupted = False
@@ -364,17 +407,18 @@ def _fmt(v: Any) -> str:
 
 def write_csv(rows: Sequence[dict], path: str | Path, grid: dict | Sequence[str] | None = None) -> Path:
     """Write ``rows`` (sorted by run) to ``path`` with the columns :func:`columns` of the grid keys (taken from the
-    rows when ``grid`` is None). Written to a temporary file and renamed (:func:`rnnlab.train.outputs.atomic_path`),
-    so a reader never sees half a file."""
+    rows when ``grid`` is None). Written to a temporary file, fsynced and renamed (:func:`rnnlab.io.atomic_write`),
+    so a reader never sees half a file; a failure raises :class:`rnnlab.io.WriteError` (one line) and keeps the
+    old file."""
     path = Path(path)
     if grid is None:
         keys = [k for k in (rows[0] if rows else {}) if k not in ("run", *RESULT_COLUMNS)]
     else:
         keys = list(grid)
     cols = columns(keys)
-    from ..train.outputs import atomic_path
+    from ..io import atomic_write
 
-    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with atomic_write(path, newline="") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
         for row in sorted(rows, key=lambda r: r.get("run", 0)):
@@ -382,26 +426,106 @@ def write_csv(rows: Sequence[dict], path: str | Path, grid: dict | Sequence[str]
     return path
 
 
-def read_csv(path: str | Path) -> tuple[list[dict], list[str]]:
-    """Read a sweep.csv back: ``(rows, grid keys)`` with the values typed (grid values by their key's type)."""
-    from ..config import parse_override
+#: the most runs a sweep folder may hold (and a sweep may plan): the phase diagram and the table stay usable
+MAX_RUNS = 100_000
 
-    with open(path, newline="", encoding="utf-8") as fh:
-        r = csv.reader(fh)
-        header = next(r)
-        keys = [c for c in header if c not in ("run", *RESULT_COLUMNS)]
-        rows = []
-        for rec in r:
-            d = dict(zip(header, rec))
+
+def read_csv(path: str | Path) -> tuple[list[dict], list[str]]:
+    """Read a sweep.csv back through the guarded reader (:mod:`rnnlab.io`): ``(rows, grid keys)`` with the values
+    typed (grid values by their key's type). Everything is checked: the header (``run``, at least one grid key
+    of the experiment, then :data:`RESULT_COLUMNS`), at least one row, every value; a problem is a ConfigError
+    naming the file, the line and the column."""
+    from ..config import ConfigError, _short, parse_override
+    from ..io import file_error, read_csv as read_table
+
+    table = read_table(path, what="sweep table")
+    if not table or not any(c.strip() for c in table[0]):
+        raise file_error(path, "empty: expected a header line (run, the grid keys, seed, final_loss, …)")
+    header = [c.strip() for c in table[0]]
+    missing = [c for c in ("run", *RESULT_COLUMNS) if c not in header]
+    if missing:
+        raise file_error(path, f"not a sweep table: no column {', '.join(missing)} (expected run, the grid keys, "
+                               f"{', '.join(RESULT_COLUMNS)})")
+    if len(set(header)) != len(header):
+        raise file_error(path, "not a sweep table: a column name is repeated")
+    keys = [c for c in header if c not in ("run", *RESULT_COLUMNS)]
+    if not keys:
+        raise file_error(path, "not a sweep table: no grid column (a setting such as model.spectral_radius)")
+    for k in keys:
+        try:
+            _check_key(k)
+        except ConfigError as exc:
+            raise file_error(path, f"column {_short(k)}: {exc}") from None
+    body = [rec for rec in table[1:] if any(v.strip() for v in rec)]
+    if not body:
+        raise file_error(path, "no runs: the table has a header and no rows")
+    if len(body) > MAX_RUNS:
+        raise file_error(path, f"{len(body)} runs; a sweep folder may hold at most {MAX_RUNS}")
+    floats = {"final_loss": "a number", "final_metric": "a number", "wall_time_s": "a number"}
+    rows = []
+    line = 1
+    for rec in table[1:]:
+        line += 1
+        if not any(v.strip() for v in rec):
+            continue
+        if len(rec) != len(header):
+            raise file_error(path, f"line {line}: {len(rec)} values for {len(header)} columns")
+        d = dict(zip(header, (v.strip() for v in rec)))
+        col = "run"
+        try:
             row: dict = {"run": int(d["run"])}
-            for k in keys:
-                row[k] = parse_override(f"{k}={d[k]}")[1]
-            row.update(seed=int(d["seed"]), final_loss=float(d["final_loss"]),
-                       final_metric=float(d["final_metric"]), success=d["success"] == "true",
-                       exploded=d["exploded"] == "true", steps=int(d["steps"]),
-                       wall_time_s=float(d["wall_time_s"]))
-            rows.append(row)
+            for col in keys:
+                row[col] = parse_override(f"{col}={d[col]}")[1]
+            col = "seed"
+            row["seed"] = int(d["seed"])
+            for col in floats:
+                row[col] = float(d[col])
+            for col in ("success", "exploded"):
+                if d[col] not in ("true", "false"):
+                    raise ValueError("expected true or false")
+                row[col] = d[col] == "true"
+            col = "steps"
+            row["steps"] = int(d["steps"])
+        except (ValueError, ConfigError) as exc:
+            why = str(exc).removeprefix(f"{col} = ")
+            raise file_error(path, f"line {line}, column {_short(col)}: {_short(d.get(col))}: "
+                                   f"{why if isinstance(exc, ConfigError) else 'not a valid value'}") from None
+        if row["seed"] < 0 or row["steps"] < 0 or row["run"] < 0:
+            raise file_error(path, f"line {line}: run, seed and steps must be >= 0")
+        rows.append(row)
+    if len({r["run"] for r in rows}) != len(rows):
+        raise file_error(path, "a run number is repeated")
     return rows, keys
+
+
+def load_folder(folder: str | Path) -> tuple[Any, list[dict], dict]:
+    """``(base experiment, rows, grid)`` of a sweep folder written by ``rnnlab sweep`` (``sweep.csv`` and
+    ``config.toml``), read through the guarded reader and validated as a whole: every grid point is a valid
+    experiment that the engine can train (:func:`plan_runs`' checks), so any cell of its phase diagram opens.
+    Raises ConfigError naming the file and what is wrong."""
+    from ..config import ConfigError, load_toml
+    from ..io import check_path, file_error
+
+    folder = check_path(folder)
+    if not folder.is_dir():
+        raise file_error(folder, "not a folder (a sweep folder holds sweep.csv and config.toml)")
+    table = folder / "sweep.csv"
+    if not table.exists():
+        raise file_error(folder, "no sweep.csv (is this a folder written by rnnlab sweep?)")
+    rows, keys = read_csv(table)
+    base = load_toml(folder / "config.toml")
+    grid = {k: sorted({r[k] for r in rows}, key=_sort_key) for k in keys}
+    try:
+        check_grid(base, grid)
+        plan_runs(base, grid, 1)
+    except ConfigError as exc:
+        raise file_error(table, str(exc)) from None
+    return base, rows, grid
+
+
+def _sort_key(v: Any) -> tuple:
+    """Values of one grid key in order (numbers by value, strings and booleans by text)."""
+    return (0, v, "") if isinstance(v, (int, float)) and not isinstance(v, bool) else (1, 0, str(v))
 
 
 # --- summaries --------------------------------------------------------------------------------------------------

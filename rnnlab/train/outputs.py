@@ -61,10 +61,11 @@ unrolled_grad_norm_clipped, _clip, _clip_threshold   ... after the clipping in f
 config                  () str               the experiment as TOML
 ======================  ===================  =========================================================
 
-Every file is written to a temporary file in the same folder and renamed over the target (:func:`atomic_path`),
-so a reader never sees half a file. A table that grows while a run goes (:class:`MetricsStream`) is appended to
-and flushed row by row, so an explosion, Ctrl-C or a crash keeps every row so far; at the end the complete table
-replaces it atomically.
+Every file is written to a temporary file in the same folder, fsynced and renamed over the target
+(:func:`rnnlab.io.atomic_write`), so a reader never sees half a file and a failed write (a full disk, a read-only
+folder) keeps the old file and says why in one line (:class:`rnnlab.io.WriteError`). A table that grows while a
+run goes (:class:`MetricsStream`) is streamed to ``metrics.partial.csv``, flushed row by row (an explosion,
+Ctrl-C or a crash keeps every row so far) and renamed over ``metrics.csv`` when it is complete.
 
 NumPy is imported inside the functions: :mod:`rnnlab.studies.sweep` imports this module without loading it.
 """
@@ -74,36 +75,16 @@ from __future__ import annotations
 import csv
 import math
 import os
-import secrets
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-__all__ = ["atomic_path", "write_run", "write_metrics_csv", "write_state", "save_npz", "probe_arrays",
-           "MetricsStream"]
+from ..io import WriteError, atomic_path, atomic_write, fsync_path, write_error
 
+__all__ = ["atomic_path", "atomic_write", "WriteError", "write_run", "write_metrics_csv", "write_state", "save_npz",
+           "probe_arrays", "MetricsStream", "PARTIAL_SUFFIX"]
 
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` to write to; renamed over ``path`` (``os.replace``) when the block ends
-    without an exception, removed otherwise. The folder is created when missing::
-
-        with atomic_path(out / "phase.png") as tmp:
-            if not pixmap.save(str(tmp), "PNG"):
-                raise OSError(...)
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+#: a table written while a run goes is streamed to ``<name>.partial.csv`` beside its target and renamed over the
+#: target when it is complete: the old file stays intact until then, and a crash leaves every row so far there
+PARTIAL_SUFFIX = ".partial"
 
 
 def _fmt(v: float) -> str:
@@ -114,13 +95,15 @@ def _fmt(v: float) -> str:
     return repr(float(v))
 
 
-def _write_rows(history, fh, start: int) -> int:
+def _write_rows(history, fh, start: int, serial: bool = False) -> int:
+    """Write the history's rows from ``start`` on (a row index, or with ``serial`` the serial number of
+    :meth:`~rnnlab.train.snapshot.History.since_serial`); returns how many."""
     from .snapshot import HISTORY_COLUMNS
 
     w = csv.writer(fh)
     if start == 0:
         w.writerow(HISTORY_COLUMNS)
-    rows = history.since(start)
+    rows = history.since_serial(start) if serial else history.table()
     for i in range(len(rows["step"])):
         w.writerow([_fmt(rows[c][i]) for c in HISTORY_COLUMNS])
     fh.flush()
@@ -129,32 +112,84 @@ def _write_rows(history, fh, start: int) -> int:
 
 def write_metrics_csv(history, path: str | Path) -> int:
     """metrics.csv: every row of ``history`` (a :class:`~rnnlab.train.snapshot.History`) under the header
-    :data:`~rnnlab.train.snapshot.HISTORY_COLUMNS`, written atomically; returns the rows written."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+    :data:`~rnnlab.train.snapshot.HISTORY_COLUMNS`, written atomically; returns the rows written. A failure raises
+    :class:`~rnnlab.io.WriteError` (one line) and leaves the old file as it was."""
+    with atomic_write(path, newline="") as fh:
         return _write_rows(history, fh, 0)
 
 
+def partial_path(path: str | Path) -> Path:
+    """Where a table that grows during a run is streamed before it replaces ``path``: ``metrics.partial.csv``."""
+    path = Path(path)
+    return path.with_name(path.stem + PARTIAL_SUFFIX + path.suffix)
+
+
 class MetricsStream:
-    """metrics.csv written while a run goes: :meth:`flush` appends the history rows not yet written (flushed to
-    disk), :meth:`close` writes the rest and then replaces the file with the complete table atomically."""
+    """metrics.csv written while a run goes: :meth:`flush` appends the history rows not yet written to
+    ``metrics.partial.csv`` (flushed to disk), :meth:`close` writes the rest, fsyncs it and renames it over
+    ``metrics.csv``. The old metrics.csv is untouched until then; a crash (kill -9) leaves every row so far in
+    the partial file; a failed write removes it and raises :class:`~rnnlab.io.WriteError` (one line). Every row
+    is written once, as it comes (the trainer's history decimates rows far back; the file keeps them all)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.partial = partial_path(self.path)
         self.written = 0
-        self._fh = open(self.path, "w", newline="", encoding="utf-8")
+        self._fh = None
+        self._failed = False
+        try:
+            if self.path.is_dir():
+                raise IsADirectoryError(21, "is a folder")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.partial, "w", newline="", encoding="utf-8")
+        except OSError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException):
+        self._failed = True
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+        try:
+            os.unlink(self.partial)
+        except OSError:
+            pass
+        raise write_error(self.path, exc) from None
 
     def flush(self, history) -> None:
-        self.written += _write_rows(history, self._fh, self.written)
+        if self._failed or self._fh is None or self._fh.closed:
+            return
+        try:
+            self.written += _write_rows(history, self._fh, self.written, serial=True)
+        except OSError as exc:
+            self._fail(exc)
 
     def close(self, history) -> None:
-        if self._fh.closed:
+        """Write the remaining rows and put the file in place (atomically)."""
+        if self._failed or self._fh is None or self._fh.closed:
             return
         try:
             self.flush(history)
-        finally:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
             self._fh.close()
-        write_metrics_csv(history, self.path)
+            os.replace(self.partial, self.path)
+            try:
+                fsync_path(self.path.parent)
+            except OSError:
+                pass
+        except OSError as exc:
+            self._fail(exc)
+
+    def abandon(self) -> None:
+        """Close without putting the file in place (the partial file stays, holding the rows so far)."""
+        if self._fh is not None and not self._fh.closed:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
 
 
 def save_npz(arrays: dict, path: str | Path) -> Path:
@@ -162,12 +197,12 @@ def save_npz(arrays: dict, path: str | Path) -> Path:
     import numpy as np
 
     path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_write(path, "wb") as fh:
         np.savez(fh, **arrays)
     return path
 
 
-def probe_arrays(exp, net, x, y, mask, rng=None, no_loss: str = "") -> tuple[dict, object]:
+def probe_arrays(exp, net, x, y, mask, rng=None, no_loss: str = "", progress=None) -> tuple[dict, object]:
     """Every array of the table above for ``net`` on the probe batch ``x`` (T, B, I), ``y``, ``mask`` (T, B):
     ``(arrays, diagnostics)``, the diagnostics computed once by :func:`rnnlab.core.diagnostics.diagnose`
     (``no_loss``: why there is no loss, see there)."""
@@ -178,7 +213,7 @@ def probe_arrays(exp, net, x, y, mask, rng=None, no_loss: str = "") -> tuple[dic
 
     from .unrolled import with_unrolled
 
-    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng, no_loss=no_loss)
+    diag, trace, grads = diagnose(net, x, y, mask, exp.diagnostics, rng=rng, no_loss=no_loss, progress=progress)
     diag = with_unrolled(diag, exp, net, trace, y, mask)
     arrays: dict = {k: v for k, v in net.params.items()}
     arrays.update(x=trace.x, y=y, mask=mask, h=np.ascontiguousarray(trace.hidden(net)), z=trace.z,
@@ -202,8 +237,7 @@ def write_run(trainer, out: str | Path) -> list[Path]:
     replaced: :func:`rnnlab.train.imported.export_weights`)."""
     from ..config import save_toml
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)  # (created by the first write; a failure is a WriteError of one line)
     save_toml(trainer.exp, out / "config.toml")
     write_metrics_csv(trainer.history, out / "metrics.csv")
     write_state(trainer, out / "state.npz")

@@ -3,7 +3,7 @@
 :class:`Session` owns a :class:`~rnnlab.train.trainer.Trainer`. Its user never touches the trainer: it sends
 commands (:meth:`Session.send`, e.g. ``Step(10)``, ``Configure(new_experiment)``) and collects snapshots
 (:meth:`Session.take`). The same object runs in three ways, behind one interface (``send``, ``take``,
-``take_messages``, ``is_alive``, ``stop``):
+``take_messages``, ``take_refusals``, ``is_alive``, ``stop``):
 
 * synchronously: the caller ticks it (:meth:`Session.run_until_idle`; tests, ``rnnlab screenshot``);
 * :class:`ThreadSession`: ticked by a Python thread of the caller's process (the "worker thread" of the brief; the
@@ -13,14 +13,35 @@ commands (:meth:`Session.send`, e.g. ``Step(10)``, ``Configure(new_experiment)``
 
 Snapshots are produced at most ``fps`` times a second (time-based, so a fast trainer does not flood the window);
 the expensive diagnostics at most ``expensive_fps`` times a second and never more than ``expensive_share`` of
-the loop's time, measured as it runs.
+the loop's time, measured as it runs. Their heatmap keeps to :data:`SNAPSHOT_BUDGET`
+(:func:`~rnnlab.core.diagnostics.plan_heatmap`); their O(H³) parts (the spectrum, the Lyapunov exponents), when
+predicted above the budget, are recomputed only when they cost at most ``expensive_share`` of the time since the
+last time, and the snapshot says which step they belong to (``Diagnostics.slow_note``).
+
+Commands are answered at once, whatever the engine is computing: :meth:`Session.send` stops playing on Pause
+before the command is even queued (the step in progress completes), and a Reset, a new experiment, Rewind or
+Stop abandon the step or diagnostics in progress at its next time step (:mod:`rnnlab.core._interrupt`), so they
+act within a step (measured at H = 2048: ≤ 10 ms per time step) instead of after a whole diagnostic. In the
+training process a listener thread receives the commands while the main thread computes, so this holds even
+inside a single multi-second LAPACK call (the spectrum at H = 2048).
+
+The training process is supervised both ways. It exits by itself within a second when the window's process is
+gone (a watchdog thread on the parent; on Linux also the parent-death signal), and its output queue is bounded:
+when the window does not read, snapshots merge into one pending snapshot (latest wins; its history rows are
+decimated, min/max kept, beyond a bound) instead of piling up. The window notices a dead training process
+(:meth:`ProcessSession.is_alive`, :meth:`ProcessSession.exit_text`) and can start a new one from the last
+checkpoint, which the process writes now and then (:func:`~rnnlab.train.checkpoint.save_checkpoint`).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import os
 import queue
+import shutil
+import signal
 import sys
 import threading
 import time
@@ -29,16 +50,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+import numpy as np
+
 from ..config import ConfigError, Experiment
-from .snapshot import Snapshot
+from ..core._interrupt import Interrupted, hooked
+from .snapshot import Snapshot, for_display
 from .trainer import Trainer
 
 #: multiply-adds one streamed heatmap may cost: about 0.1–0.3 s on the development machine, so that a command
 #: (Pause, Reset) waits at most that long; above it the heatmap is estimated and its view says so
 SNAPSHOT_BUDGET = 3e9
 
-__all__ = ["SNAPSHOT_BUDGET", "Session", "ThreadSession", "ProcessSession", "Command", "Play", "Pause", "Step", "RunSteps", "Reset", "Rewind",
-           "Configure", "Speed", "RequestSnapshot", "ExportRun", "Stop", "SUCCESS_RATE"]
+__all__ = ["SNAPSHOT_BUDGET", "Session", "ThreadSession", "ProcessSession", "Command", "Play", "Pause", "Step",
+           "RunSteps", "Reset", "Rewind", "Configure", "Speed", "RequestSnapshot", "ExportRun", "Stop",
+           "PENDING_ROWS", "OUT_QUEUE_SIZE", "SUCCESS_RATE"]
+
+#: items (snapshots, messages) the training process may have in flight to the window; beyond, they merge
+OUT_QUEUE_SIZE = 4
+#: history rows a pending (unsent) snapshot holds at most; beyond, its older rows are decimated (min/max kept)
+PENDING_ROWS = 20_000
+#: seconds between two checkpoint files at least (and at least 20 times the time the last one took to write)
+CHECKPOINT_SECONDS = 5.0
+#: how often the training process looks for its parent
+WATCHDOG_SECONDS = 0.2
 
 
 # --- commands ------------------------------------------------------------------------------------------------------
@@ -125,15 +159,23 @@ Command = Union[Play, Pause, Step, RunSteps, Reset, Rewind, Configure, Speed, Re
 
 #: "stop at success": the held-out success rate (the task's own criterion) at or above this
 SUCCESS_RATE = 0.99
+#: commands that make the work in progress pointless: it is abandoned at its next time step
+_INTERRUPTING = (Reset, Rewind, Configure, Stop)
 
 
 # --- the session ---------------------------------------------------------------------------------------------------
 
 class Session:
-    """An experiment being trained, driven by commands; see the module docstring."""
+    """An experiment being trained, driven by commands; see the module docstring.
+
+    ``resume``: the arrays of a checkpoint (:meth:`Trainer.checkpoint_arrays`) to go on from (Restart).
+    """
 
     def __init__(self, exp: Experiment, fps: float = 30.0, expensive_fps: float = 4.0,
-                 expensive_share: float = 0.1, clock=time.perf_counter):
+                 expensive_share: float = 0.1, clock=time.perf_counter, resume: dict | None = None):
+        from .setup import check_memory
+
+        check_memory(exp, "app")
         self.trainer = Trainer(exp, spectrum_every=0)
         self.trainer.diagnostics_budget = SNAPSHOT_BUDGET
         self.fps = fps
@@ -149,18 +191,32 @@ class Session:
         self.stopped = False
         self._cmds: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._out: collections.deque[Snapshot] = collections.deque()
-        self._messages: collections.deque[str] = collections.deque()
+        self._messages: collections.deque[str] = collections.deque(maxlen=100)
+        self._refusals: collections.deque[tuple[Experiment, str]] = collections.deque(maxlen=100)
+        self._interrupt = threading.Event()
         self._last_snap = -1e9
         self._last_expensive = -1e9
+        self._last_slow = -1e9
         self._expensive_cost = 0.0
         self._next_step_time = 0.0
         self._force_snapshot = True
         self._force_expensive = True
         self.wake = threading.Event()
+        if resume is not None:
+            try:
+                step = self.trainer.restore(resume)
+                self._messages.append(f"Restarted from the checkpoint of step {step}.")
+            except ConfigError as exc:
+                self._messages.append(f"Restarted from step 0: {exc}")
 
     # --- the caller's side (thread-safe) ------------------------------------------------------------------------
     def send(self, cmd: Command) -> None:
-        """Queue a command."""
+        """Queue a command. Pause is answered here and now (no further step starts); a Reset, Configure, Rewind or
+        Stop abandons the computation in progress at its next time step."""
+        if isinstance(cmd, Pause):
+            self.playing = False
+        if isinstance(cmd, _INTERRUPTING):
+            self._interrupt.set()
         self._cmds.put(cmd)
         self.wake.set()
 
@@ -171,6 +227,10 @@ class Session:
     def take_messages(self) -> list[str]:
         """Messages for the user (a refused setting, an export, an error), oldest first."""
         return _drain(self._messages)
+
+    def take_refusals(self) -> list[tuple[Experiment, str]]:
+        """Experiments the engine could not switch to, as ``(the experiment it kept, why)``, oldest first."""
+        return _drain(self._refusals)
 
     def is_alive(self) -> bool:
         return not self.stopped
@@ -188,7 +248,17 @@ class Session:
     def _force(self) -> None:
         self._force_snapshot = self._force_expensive = True
 
+    def _refuse(self, exc: ConfigError) -> None:
+        self._refusals.append((self.trainer.exp, str(exc)))
+        self._messages.append(f"Cannot switch to that experiment: {exc}")
+
+    def _hook(self) -> None:
+        if self._interrupt.is_set():
+            raise Interrupted
+
     def _handle(self, cmd: Command) -> None:
+        from .setup import check_memory
+
         tr = self.trainer
         match cmd:
             case Play(until_step, until_success):
@@ -200,14 +270,19 @@ class Session:
                 self._force()
             case Step(n):
                 self.stop_at, self.stop_at_success = None, False
-                self.pending_steps += int(n)
+                self.pending_steps += max(0, int(n))
             case RunSteps(n, until_success):
                 self.stop_at, self.stop_at_success = None, bool(until_success)
                 self.pending_steps += max(0, int(n))
             case Reset(exp):
-                tr.reset(exp or tr.exp)
                 self.playing = False
                 self.pending_steps = 0
+                try:
+                    if exp is not None:
+                        check_memory(exp, "app")
+                    tr.reset(exp or tr.exp)  # builds first: a failure keeps the current run as it was
+                except ConfigError as exc:
+                    self._refuse(exc)
                 self._force()
             case Rewind(step):
                 tr.rewind(step)  # an event marks it on every time-series view
@@ -216,23 +291,24 @@ class Session:
                 self._force()
             case Configure(exp):
                 try:
+                    check_memory(exp, "app")
                     tr.apply_config(exp, allow_reset=True)
                 except ConfigError as exc:
-                    self._messages.append(str(exc))
+                    self._refuse(exc)
                 self._force()
             case Speed(v):
                 self.speed = float(v or 0.0)
             case RequestSnapshot(expensive):
                 self._force_snapshot = True
-                self._force_expensive = bool(expensive)
+                self._force_expensive = self._force_expensive or bool(expensive)
             case ExportRun(folder):
                 from .outputs import write_run
 
                 try:
                     paths = write_run(tr, folder)
                     self._messages.append("Exported the run: " + ", ".join(str(p) for p in paths))
-                except OSError as exc:
-                    self._messages.append(f"Could not export the run to {folder}: {exc.strerror or exc}")
+                except OSError as exc:  # a WriteError: one line saying why; the old files are kept
+                    self._messages.append(f"Could not export the run: {exc}")
             case Stop():
                 self.stopped = True
                 self.playing = False
@@ -262,10 +338,19 @@ class Session:
             and not self.stopped
 
     def tick(self) -> None:
-        """One iteration of the loop: commands, at most one training step, maybe a snapshot."""
+        """One iteration of the loop: commands, at most one training step, maybe a snapshot. A command that
+        arrives meanwhile and makes the work pointless abandons it (the next tick handles the command)."""
+        self._interrupt.clear()  # commands from now on interrupt what follows; those before are handled here
         self.drain()
         if self.stopped:
             return
+        with hooked(self._hook):
+            try:
+                self._work()
+            except Interrupted:
+                pass
+
+    def _work(self) -> None:
         tr = self.trainer
         stepped = False
         now = self.clock()
@@ -299,17 +384,28 @@ class Session:
         if self._force_snapshot or (stepped and due):
             budget_ok = (now - self._last_expensive) * self.expensive_share >= self._expensive_cost
             exp_due = self._force_expensive or (now - self._last_expensive >= 1.0 / self.expensive_fps and budget_ok)
+            slow = exp_due and self._slow_due(now)
             t0 = self.clock()
-            snap = tr.snapshot(expensive=exp_due)
+            snap = for_display(tr.snapshot(expensive=exp_due, reuse_slow=not slow))  # T > 1024: pictures averaged
             if self._stopped_why:
                 snap = dataclasses.replace(snap, stopped=self._stopped_why)
                 self._stopped_why = ""
             if exp_due:
                 self._expensive_cost = self.clock() - t0
                 self._last_expensive = now
+                if slow:
+                    self._last_slow = now
             self._out.append(snap)
             self._last_snap = now
             self._force_snapshot = self._force_expensive = False
+
+    def _slow_due(self, now: float) -> bool:
+        """Whether this expensive snapshot recomputes the spectrum and the Lyapunov exponents: when they fit the
+        budget, after new weights, or when they cost at most ``expensive_share`` of the time since the last."""
+        tr = self.trainer
+        if tr.slow_parts_due(SNAPSHOT_BUDGET):
+            return True
+        return (now - self._last_slow) * self.expensive_share >= tr.slow_seconds
 
     def run_until_idle(self, max_ticks: int = 10_000_000) -> None:
         """Synchronous use: tick until nothing is pending (not while playing)."""
@@ -330,18 +426,30 @@ def _drain(dq: collections.deque) -> list:
             return out
 
 
+def _internal_error() -> str:
+    """The exception being handled as one line for the window (its type and message, shortened); the whole
+    traceback goes to stderr, for a bug report."""
+    from ..io import one_line
+
+    traceback.print_exc(file=sys.stderr)
+    exc = sys.exc_info()[1]
+    return one_line(f"{type(exc).__name__}: {exc}", 200)
+
+
 # --- the session on a thread of this process -----------------------------------------------------------------------
 
 class ThreadSession:
     """A :class:`Session` ticked by a thread of this process (same interface as :class:`ProcessSession`).
 
     The thread sleeps on an event that a command wakes while there is nothing to do, and checks the stop flag
-    between steps, so :meth:`stop` is prompt. An exception in the training code ends the thread with a message.
+    between steps, so :meth:`stop` is prompt. An exception in the training code ends the thread with a message;
+    :meth:`exit_text` then says so and :meth:`checkpoint` holds what a restart goes on from.
     """
 
-    def __init__(self, exp: Experiment, fps: float = 30.0):
-        self.session = Session(exp, fps=fps)
+    def __init__(self, exp: Experiment, fps: float = 30.0, resume: dict | None = None):
+        self.session = Session(exp, fps=fps, resume=resume)
         self._stop = False
+        self.error = ""
         self._thread = threading.Thread(target=self._loop, name="rnnlab-training")
         self._thread.start()
 
@@ -362,7 +470,8 @@ class ThreadSession:
                     s.tick()
         except Exception:
             s.playing = False
-            s._messages.append("Training stopped on an internal error:\n" + traceback.format_exc(limit=6))
+            self.error = _internal_error()
+            s._messages.append(f"Training stopped on an internal error: {self.error}")
         finally:
             sys.setswitchinterval(old)
 
@@ -384,8 +493,23 @@ class ThreadSession:
     def take_messages(self) -> list[str]:
         return self.session.take_messages()
 
+    def take_refusals(self) -> list[tuple[Experiment, str]]:
+        return self.session.take_refusals()
+
     def is_alive(self) -> bool:
         return self._thread.is_alive()
+
+    def exit_text(self) -> str:
+        """What is known about how the training thread ended."""
+        return f"the training thread ended on an internal error ({self.error})" if self.error else \
+            "the training thread ended"
+
+    def checkpoint(self) -> dict | None:
+        """The arrays a restart goes on from (the last finite checkpoint of the trainer)."""
+        try:
+            return self.session.trainer.checkpoint_arrays()
+        except Exception:  # noqa: BLE001 - a trainer broken by the error that ended the thread
+            return None
 
     def stop(self, timeout_ms: int = 5000) -> bool:
         """Ask the loop to end and wait for it; True when the thread has finished."""
@@ -397,38 +521,200 @@ class ThreadSession:
 
 # --- the session in its own process -------------------------------------------------------------------------------
 
-def _process_main(exp: Experiment, fps: float, cmd_q, out_q) -> None:  # pragma: no cover - runs in the child
-    """The child process: tick the session, forward snapshots, messages and the playing state to the parent."""
+class _Outbox:
+    """The training process's side of its bounded output queue: items go out while there is room; otherwise
+    snapshots merge into one pending snapshot (latest wins, history concatenated and decimated beyond
+    :data:`PENDING_ROWS`), the playing state keeps its latest value and messages wait (at most 50)."""
+
+    def __init__(self, q):
+        self.q = q
+        self.lock = threading.Lock()
+        self.snap: Snapshot | None = None
+        self.status: bool | None = None
+        self.items: collections.deque = collections.deque(maxlen=50)  # messages and refusals, in order
+
+    def add_snapshot(self, snap: Snapshot) -> None:
+        with self.lock:
+            self.snap = snap if self.snap is None else _bounded(Snapshot.merge([self.snap, snap]))
+
+    def add(self, kind: str, value) -> None:
+        with self.lock:
+            if kind == "status":
+                self.status = bool(value)
+            else:
+                self.items.append((kind, value))
+
+    def pump(self) -> None:
+        """Send what fits: the playing state first, then messages, then the pending snapshot."""
+        with self.lock:
+            try:
+                if self.status is not None:
+                    self.q.put_nowait(("status", self.status))
+                    self.status = None
+                while self.items:
+                    self.q.put_nowait(self.items[0])
+                    self.items.popleft()
+                if self.snap is not None:
+                    self.q.put_nowait(("snap", self.snap))
+                    self.snap = None
+            except queue.Full:
+                pass
+
+    def close(self, timeout: float = 0.1) -> None:
+        """Send what fits within ``timeout`` (messages first: a stopping window does not wait for pictures),
+        then the end marker."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pump()
+            if self.snap is None and not self.items and self.status is None:
+                break
+            time.sleep(0.005)
+        with contextlib.suppress(queue.Full):
+            self.q.put(("stopped", None), timeout=max(0.0, end - time.monotonic()))
+
+
+def _bounded(snap: Snapshot) -> Snapshot:
+    """The snapshot with at most :data:`PENDING_ROWS` history rows (older ones decimated, min/max kept)."""
+    n = len(snap.history.get("step", ()))
+    if n <= PENDING_ROWS:
+        return snap
+    import dataclasses
+
+    from .snapshot import DecimatedTable
+
+    cols = list(snap.history)
+    t = DecimatedTable(len(cols), recent=PENDING_ROWS // 2, chunk=5000, block=50, coarse=PENDING_ROWS // 4)
+    order = ["step"] + [c for c in cols if c != "step"]
+    t.append_rows(np.column_stack([snap.history[c] for c in order]))
+    data = t.data
+    hist = {c: data[:, i].copy() for i, c in enumerate(order)}
+    return dataclasses.replace(snap, history=hist)
+
+
+def _parent_alive(parent_pid: int) -> bool:
+    import multiprocessing as mp
+
+    if os.name == "posix" and os.getppid() != parent_pid:
+        return False  # re-parented: the window's process is gone
+    parent = mp.parent_process()
+    return parent is None or parent.is_alive()
+
+
+def _supervise(parent_pid: int, on_death, use_pdeathsig: bool = True) -> None:
+    """End this process when its parent is gone: the parent-death signal (Linux) and a watchdog thread (every
+    OS; it also acts while the main thread is inside a long LAPACK call)."""
+
+    def die(*_args) -> None:
+        try:
+            on_death()
+        finally:
+            os._exit(0)
+
+    if use_pdeathsig and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1
+            libc = ctypes.CDLL(None, use_errno=True)
+            signal.signal(signal.SIGTERM, die)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError, ValueError):  # pragma: no cover - no prctl
+            pass
+    if not _parent_alive(parent_pid):  # the parent died before the signal was armed
+        die()
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_SECONDS)
+            if not _parent_alive(parent_pid):
+                die()
+
+    threading.Thread(target=watch, name="rnnlab-watchdog", daemon=True).start()
+
+
+def _process_main(exp: Experiment, fps: float, cmd_q, out_q, parent_pid: int | None = None,
+                  folder: str | None = None, resume: bool = False,
+                  use_pdeathsig: bool = True) -> None:  # pragma: no cover - runs in the child
+    """The training process: a listener thread receives commands (Pause is answered at once), the main thread
+    ticks the session and sends snapshots through the bounded outbox, and writes a checkpoint now and then."""
     from .._runtime import tune_process
 
     tune_process()
-    s = Session(exp, fps=fps)
-    last_status = None
-    while not s.stopped:
+    ckpt = Path(folder) / "checkpoint.npz" if folder else None
+    if parent_pid is not None:
+        _supervise(parent_pid, lambda: shutil.rmtree(folder, ignore_errors=True) if folder else None,
+                   use_pdeathsig)
+    out = _Outbox(out_q)
+    out.add("status", False)  # "started": the window stops waiting for a process that never ran; building the
+    out.pump()  # experiment may take a while (H = 2048: ~20 s)
+    arrays = None
+    if resume and ckpt is not None and ckpt.exists():
+        from .checkpoint import load_checkpoint
+
         try:
-            block = not s.busy()
-            item = cmd_q.get(timeout=0.05) if block else cmd_q.get_nowait()
-            while True:
-                s.send(item)
-                item = cmd_q.get_nowait()
-        except queue.Empty:
-            pass
-        except (EOFError, OSError):  # the parent went away
-            break
+            arrays = load_checkpoint(ckpt)
+        except ConfigError as exc:
+            out.add("msg", f"The checkpoint could not be read: {exc}")
+    try:
+        s = Session(exp, fps=fps, resume=arrays)
+    except ConfigError as exc:
+        out.add("msg", f"The training process could not build the experiment: {exc}")
+        out.close()
+        return
+
+    def listen() -> None:
+        while not s.stopped:
+            try:
+                cmd = cmd_q.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            except (EOFError, OSError, ValueError):  # the parent went away
+                os._exit(0)
+            s.send(cmd)
+            if isinstance(cmd, Pause):  # answered now, even while the main thread is inside a long computation
+                out.add("status", False)
+                out.pump()
+            elif isinstance(cmd, Stop):
+                # the main thread ends at its next time step; a single long LAPACK call is not waited for
+                threading.Timer(0.15, os._exit, (0,)).start()
+                return
+
+    threading.Thread(target=listen, name="rnnlab-commands", daemon=True).start()
+    last_status = None
+    last_save, save_cost, saved_step = time.monotonic(), 0.0, -1
+    while not s.stopped:
+        if not s.busy():
+            s.wake.wait(0.05)
+            s.wake.clear()
         try:
             s.tick()
         except Exception:
             s.playing = False
-            out_q.put(("msg", "Training stopped on an internal error:\n" + traceback.format_exc(limit=6)))
+            out.add("msg", f"Training stopped on an internal error: {_internal_error()}")
         for snap in s.take():
-            out_q.put(("snap", snap))
+            out.add_snapshot(snap)
         for m in s.take_messages():
-            out_q.put(("msg", m))
-        status = s.playing
-        if status != last_status:
-            out_q.put(("status", status))
-            last_status = status
-    out_q.put(("stopped", None))
+            out.add("msg", m)
+        for kept, why in s.take_refusals():
+            out.add("refused", (kept, why))
+        if s.playing != last_status:
+            last_status = s.playing
+            out.add("status", s.playing)
+        out.pump()
+        step = s.trainer.timeline.latest().step  # the newest kept checkpoint
+        now = time.monotonic()
+        if ckpt is not None and step != saved_step and now - last_save >= max(CHECKPOINT_SECONDS, 20 * save_cost):
+            from .checkpoint import save_checkpoint
+
+            t0 = time.monotonic()
+            try:
+                save_checkpoint(s.trainer, ckpt)
+                saved_step = step
+            except OSError as exc:
+                out.add("msg", f"Could not write the training checkpoint: {exc}")
+                saved_step = step
+            save_cost, last_save = time.monotonic() - t0, time.monotonic()
+    out.close()
 
 
 class ProcessSession:
@@ -438,26 +724,44 @@ class ProcessSession:
     In its own process the session has a core to itself and the window keeps the other. Commands and snapshots
     cross as pickles (snapshots own their arrays). ``answered`` turns true with the child's first message, so a
     caller can tell a process that never started from one that stopped.
+
+    ``folder``: the private folder (created when None) where the child writes its checkpoint; ``resume``: start
+    from the checkpoint in it (Restart). :meth:`stop` removes the folder.
     """
 
-    def __init__(self, exp: Experiment, fps: float = 30.0, target=None):
+    def __init__(self, exp: Experiment, fps: float = 30.0, target=None, folder: str | None = None,
+                 resume: bool = False, use_pdeathsig: bool = True):
         import multiprocessing as mp
+        import tempfile
 
         ctx = mp.get_context("spawn")  # never fork a process that has Qt threads
         self._cmd_q = ctx.Queue()
-        self._out_q = ctx.Queue()
+        self._out_q = ctx.Queue(maxsize=OUT_QUEUE_SIZE)
         self._snaps: collections.deque[Snapshot] = collections.deque()
-        self._messages: collections.deque[str] = collections.deque()
+        self._messages: collections.deque[str] = collections.deque(maxlen=100)
+        self._refusals: collections.deque = collections.deque(maxlen=100)
         self.playing = False
         self.stopped = False
         self.answered = False
+        self.folder = folder or tempfile.mkdtemp(prefix="rnnlab-engine-")
+        self.experiment = exp
         # ``target`` replaces the child's main function (tests: a child that dies before answering)
-        self._proc = ctx.Process(target=target or _process_main, args=(exp, fps, self._cmd_q, self._out_q),
+        self._proc = ctx.Process(target=target or _process_main,
+                                 args=(exp, fps, self._cmd_q, self._out_q, os.getpid(), self.folder, resume,
+                                       use_pdeathsig),
                                  daemon=True, name="rnnlab-training")
         self._proc.start()
+        # The window only reads the output queue. Its own copy of the queue's write end is closed now that the
+        # child has its own: when the child dies in the middle of sending a snapshot, reading the rest then ends
+        # in EOFError instead of waiting forever for bytes nobody will write (measured: the window froze for good
+        # when a training process was killed while it streamed).
+        try:
+            self._out_q._writer.close()  # noqa: SLF001 - multiprocessing.Queue keeps both ends in the parent
+        except (AttributeError, OSError):  # pragma: no cover - another multiprocessing implementation
+            pass
 
     def send(self, cmd: Command) -> None:
-        if not self.stopped:
+        if not self.stopped and self._proc.is_alive():  # a dead child: nothing piles up in the pipe
             self._cmd_q.put(cmd)
 
     def _pump(self) -> None:
@@ -466,13 +770,16 @@ class ProcessSession:
                 kind, val = self._out_q.get_nowait()
             except queue.Empty:
                 return
-            except (EOFError, OSError):  # pragma: no cover
+            except (EOFError, OSError, ValueError):  # pragma: no cover - the pipe broke with the child
                 return
             self.answered = True
             if kind == "snap":
                 self._snaps.append(val)
+                self.experiment = val.config
             elif kind == "msg":
                 self._messages.append(val)
+            elif kind == "refused":
+                self._refusals.append(val)
             elif kind == "status":
                 self.playing = bool(val)
             elif kind == "stopped":
@@ -486,6 +793,10 @@ class ProcessSession:
         self._pump()
         return _drain(self._messages)
 
+    def take_refusals(self) -> list[tuple[Experiment, str]]:
+        self._pump()
+        return _drain(self._refusals)
+
     def is_alive(self) -> bool:
         return self._proc.is_alive()
 
@@ -493,8 +804,30 @@ class ProcessSession:
     def pid(self) -> int | None:
         return self._proc.pid
 
-    def stop(self, timeout_ms: int = 5000) -> bool:
-        """Ask the child to stop, wait for it (terminate it if it does not answer); True when it has ended."""
+    @property
+    def exitcode(self) -> int | None:
+        return self._proc.exitcode
+
+    def exit_text(self) -> str:
+        """What is known about how the training process ended: its exit status or the signal that killed it."""
+        code = self._proc.exitcode
+        if code is None:
+            return "the training process is running"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"the training process was killed ({name})"
+        return f"the training process exited with status {code}"
+
+    def checkpoint(self) -> bool:
+        """Whether a checkpoint file exists for a restart (:class:`ProcessSession` with ``resume=True``)."""
+        return (Path(self.folder) / "checkpoint.npz").exists()
+
+    def stop(self, timeout_ms: int = 5000, remove_folder: bool = True) -> bool:
+        """Ask the child to stop, wait for it (terminate it if it does not answer); True when it has ended.
+        ``remove_folder=False`` keeps the checkpoint folder (a restart goes on from it)."""
         if self._proc.is_alive():
             self.send(Stop())
             self._proc.join(timeout_ms / 1000)
@@ -505,4 +838,6 @@ class ProcessSession:
         for q in (self._cmd_q, self._out_q):
             q.cancel_join_thread()
             q.close()
+        if remove_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
         return not self._proc.is_alive()

@@ -24,18 +24,21 @@ so far (after the washout) instead.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
+
 import numpy as np
 
 from ..config import ConfigError, Experiment, key_field
+from ..core._interrupt import hooked
 from ..core.bptt import backward, forward, loss_and_dz, outputs
-from ..core.diagnostics import Diagnostics, diagnose
+from ..core.diagnostics import Diagnostics, bptt_cost, diagnose, slow_cost, spectrum_cost
 from ..core.init import sigma_max, spectral_radius
 from . import rules
 from .hessian_free import HessianFree
 from .optim import make_optimizer, rebuild_optimizer
 from .remedies import clip_gradients, omega_and_grad, penalty
-from .setup import apply_readout, build, probe_batch
+from .setup import apply_readout, build, check_memory, probe_batch
 from .snapshot import Event, Explosion, History, Snapshot
 from .timeline import Timeline, state_nbytes, trouble_start
 from .unrolled import with_unrolled
@@ -47,7 +50,26 @@ __all__ = ["Trainer", "needs_reset"]
 CHEAP_CHECKPOINT = 1 << 20
 CHECKPOINT_EVERY = 25
 #: how many history rows :meth:`Trainer.rewind_target` reads back to find where the trouble began
-TROUBLE_LOOKBACK = 20_000
+TROUBLE_LOOKBACK = 10_000  # (= snapshot.RECENT_ROWS: the rows the history keeps at full resolution)
+
+
+#: a spectrum (eigenvalues and σ_max of W_hh) this cheap in multiply-adds is measured whenever asked (H ≲ 240)
+CHEAP_SPECTRUM = 2e8
+
+
+def spectrum_period(exp: Experiment, every: int) -> int:
+    """Every how many steps the trainer measures ρ and σ_max when asked to every ``every`` steps (0: never):
+    at least ``every``, and rarely enough that the O(H³) measurement costs at most a tenth of the training
+    (H = 2048, T = B = 20: every 3rd step)."""
+    if not every:
+        return 0
+    from ..core.cells import get_cell
+
+    cell = get_cell(exp.model.arch)
+    H = exp.model.hidden_size
+    G = H * cell.blocks
+    step = bptt_cost(exp.task.length, exp.task.batch_size, G, H)
+    return max(every, int(math.ceil(spectrum_cost(H) / (10.0 * step))))
 
 
 def needs_reset(old: Experiment, new: Experiment) -> list[str]:
@@ -75,14 +97,23 @@ class Trainer:
 
     # --- life cycle ---------------------------------------------------------------------------------------------
     def reset(self, exp: Experiment | None = None) -> None:
-        """New weights, optimiser and history from ``exp`` (or the current experiment)."""
+        """New weights, optimiser and history from ``exp`` (or the current experiment).
+
+        Everything is built first; only when building succeeded does the trainer switch to it, so an experiment
+        that cannot be built (a :class:`ConfigError` naming the reason) leaves the trainer exactly as it was.
+        """
         exp = exp or self.exp
         rules.check(exp)
-        self.exp = exp
-        self.task, self.net, self.rngs = build(exp)
-        self.opt = make_optimizer(exp.training)
+        check_memory(exp, "train")  # refused before anything is allocated, saying how much it would need
+        task, net, rngs = build(exp)  # may raise ConfigError: nothing has changed yet
+        opt = make_optimizer(exp.training)
         r = exp.remedies
-        self.hf = HessianFree(lam=r.hf_damping, mu=r.hf_mu, max_cg=r.hf_max_cg)
+        hf = HessianFree(lam=r.hf_damping, mu=r.hf_mu, max_cg=r.hf_max_cg)
+        probe = probe_batch(task, exp, rngs)
+        # from here on nothing can fail: switch
+        self.exp = exp
+        self.task, self.net, self.rngs = task, net, rngs
+        self.opt, self.hf = opt, hf
         self.step_count = 0
         self.history = History()
         self._snap_from = 0
@@ -93,11 +124,14 @@ class Trainer:
         self.grad_norms: dict = {}
         self.regularizer = float("nan")
         self.last_finite_grad_norm = float("nan")
-        self._rho = spectral_radius(self.net.recurrent_matrix())
-        self._sigma = sigma_max(self.net.recurrent_matrix())
+        self._rho = self._sigma = float("nan")
+        self._slow = None  # (Diagnostics, step): the last spectrum and Lyapunov exponents computed
+        self._spectrum_period = spectrum_period(exp, self.spectrum_every)
+        if spectrum_cost(self.net.n_hidden) <= CHEAP_SPECTRUM:
+            self._measure_spectrum()  # else measured with the first diagnostics (O(H³): seconds at H = 2048)
         self._esn_r = None  # the ESN readout's regression so far: R of the states' QR (see _ridge_readout) ...
         self._esn_c = None  # ... and Qᵀ Y
-        self.probe = probe_batch(self.task, exp, self.rngs)
+        self.probe = probe
         #: why this experiment cannot be trained (no readout, no targets), or None: :meth:`step` then does nothing
         self.untrainable: str | None = self.task.no_loss or None
         self.timeline.clear()
@@ -112,6 +146,8 @@ class Trainer:
     def _keep_checkpoint(self):
         state = {"params": {k: v.copy() for k, v in self.net.params.items()}, "opt": self.opt.state_dict(),
                  "hf": self.hf.state_dict(),
+                 # the data streams' states (dicts; written as JSON only into a Restart file)
+                 "rng": {k: getattr(self.rngs, k).bit_generator.state for k in ("data", "eval", "extra")},
                  "esn": None if self._esn_r is None else (self._esn_r.copy(), self._esn_c.copy()),
                  "scalars": (self.last_loss, self.metric, self.accuracy, dict(self.grad_norms), self.regularizer,
                              self.last_finite_grad_norm)}
@@ -121,6 +157,7 @@ class Trainer:
         if self._ck_count % 64 == 1 or self._ck_count < 3:
             self._ck_nbytes = state_nbytes(state)
         return self.timeline.add(self.step_count, self.history.n, state, self._ck_nbytes)
+
 
     def rewind_target(self) -> int | None:
         """The kept step Rewind goes to: the last checkpoint before the trouble began (before the weights that
@@ -159,13 +196,83 @@ class Trainer:
         (self.last_loss, self.metric, self.accuracy, gn, self.regularizer, self.last_finite_grad_norm) = st["scalars"]
         self.grad_norms = dict(gn)
         self.step_count = ck.step
-        self.history.truncate(ck.history_n)
-        self._snap_from = min(self._snap_from, self.history.n)
+        self.history.truncate_after(ck.step)
+        self._snap_from = min(self._snap_from, self.history.serial_end)
         self.explosion = None
+        self._slow = None  # the spectrum of the weights before the rewind no longer applies
         self.timeline.drop_after(ck.step)
         self._measure_spectrum()
         self._events.append(Event(self.step_count, f"rewound to step {self.step_count}"))
         return self.step_count
+
+    # --- a checkpoint as plain arrays (the app's engine writes it to a file; Restart reads it back) ---------------
+    def checkpoint_arrays(self) -> dict:
+        """The last finite checkpoint (weights, optimiser and Hessian-free state, step) and the history up to it,
+        with the experiment as TOML: plain arrays, for ``np.savez`` (no pickles)."""
+        from ..config import dumps_toml
+        from .checkpoint import flatten
+
+        import json
+
+        latest = self.timeline.latest()  # the newest kept checkpoint of the timeline (always finite)
+        ck = latest.state
+        out = flatten({"params": ck["params"], "opt": ck["opt"], "hf": ck["hf"]})
+        out.update({f"history/{k}": v for k, v in self.history.arrays().items()})
+        out.update({f"rng/{k}": np.asarray(json.dumps(v)) for k, v in ck.get("rng", {}).items()})
+        out["step"] = np.asarray(latest.step)
+        out["experiment"] = np.asarray(dumps_toml(self.exp))
+        return out
+
+    def restore(self, arrays: dict) -> int:
+        """Continue from :meth:`checkpoint_arrays` of a trainer of the same experiment (in its network's
+        settings): weights, optimiser state, step and history. Raises :class:`ConfigError` (and changes nothing)
+        when they do not fit this trainer. Returns the step."""
+        from .checkpoint import unflatten
+
+        try:
+            import json
+
+            if "experiment" in arrays:
+                from ..config import loads_toml
+
+                changed = needs_reset(loads_toml(str(np.asarray(arrays["experiment"])), "checkpoint"), self.exp)
+                if changed:
+                    raise ValueError(f"it is of other weights ({', '.join(changed)} changed since)")
+            tree = unflatten({k: v for k, v in arrays.items() if not k.startswith("history/")})
+            rng = {k: json.loads(str(v)) for k, v in tree.get("rng", {}).items()}
+            params = tree["params"]
+            step = int(np.asarray(arrays["step"]))
+            history = History.from_arrays({k[8:]: v for k, v in arrays.items() if k.startswith("history/")})
+            if set(params) != set(self.net.params) or any(
+                    np.shape(params[k]) != self.net.params[k].shape for k in params):
+                raise ValueError("its weights have other names or shapes")
+            opt = make_optimizer(self.exp.training)
+            opt.load_state_dict(tree["opt"])
+            r = self.exp.remedies
+            hf = HessianFree(lam=r.hf_damping, mu=r.hf_mu, max_cg=r.hf_max_cg)
+            hf.load_state_dict(tree["hf"])
+        except (KeyError, ValueError, TypeError) as exc:  # ConfigError is a ValueError
+            raise ConfigError(f"the checkpoint does not fit this experiment: {str(exc)[:160]}") from None
+        for k, v in params.items():
+            self.net.params[k][...] = v
+        for k, state in rng.items():  # the data streams go on where they were at the checkpoint
+            try:
+                getattr(self.rngs, k).bit_generator.state = state
+            except (AttributeError, TypeError, ValueError, KeyError):  # pragma: no cover - another bit generator
+                pass
+        self.opt = rebuild_optimizer(opt, self.exp.training)
+        self.hf = hf
+        self.step_count = step
+        history.truncate_after(step)
+        self.history = history
+        self._snap_from = history.serial_end
+        self.explosion = None
+        self._slow = None
+        self.timeline.clear()  # the run goes on from here: older kept steps were of the process that died
+        self._ck_count = 0
+        self._keep_checkpoint()
+        self._events.append(Event(step, f"restarted from the checkpoint of step {step}"))
+        return step
 
     def apply_config(self, new: Experiment, allow_reset: bool = True) -> list[str]:
         """Apply a new experiment between steps. Remedies, optimiser and learning rate keep the weights; keys
@@ -182,8 +289,8 @@ class Trainer:
                 raise ConfigError(f"changing {', '.join(resets)} needs new weights (a reset)")
             self.reset(new)
             return list(changed)
-        self.exp = new
-        self.opt = rebuild_optimizer(self.opt, new.training)
+        opt = rebuild_optimizer(self.opt, new.training)  # may fail: before anything changes
+        self.exp, self.opt = new, opt
         self._ck_count = 0  # the checkpoints' size may change with the optimiser
         r, ro = new.remedies, old.remedies
         if (r.hf_damping, r.hf_mu, r.hf_max_cg) != (ro.hf_damping, ro.hf_mu, ro.hf_max_cg):
@@ -230,6 +337,12 @@ class Trainer:
         use_omega = r.omega > 0 and by_gradient and cell.supports_omega
         deltas = np.zeros((T, B, net.cell.state_size)) if use_omega else None
         grads = backward(net, trace, dz, r.tbptt_k1, r.tbptt_k2, deltas)
+        # nothing has changed so far (a caller's hook may abandon the step above); from here on it completes
+        with hooked(None, chain=False):
+            return self._finish_step(exp, net, batch, mask, trace, loss, grads, deltas, by_gradient, use_omega)
+
+    def _finish_step(self, exp, net, batch, mask, trace, loss, grads, deltas, by_gradient, use_omega) -> bool:
+        r, cell = exp.remedies, net.cell
         self.last_loss = loss
         row: dict = {"step": self.step_count + 1, "loss": loss, "learning_rate": self.opt.lr}
 
@@ -274,7 +387,7 @@ class Trainer:
         if any(not np.all(np.isfinite(net.params[k])) for k in net.trainable):  # pragma: no cover - defensive
             self._explode("the weights became non-finite after the update", row)
             return False
-        if self.spectrum_every and self.step_count % self.spectrum_every == 0:
+        if self._spectrum_period and self.step_count % self._spectrum_period == 0:
             self._measure_spectrum()
         row.update(grad_norm=tot, grad_norm_clipped=tot_after, clipped=float(fired), spectral_radius=self._rho,
                    sigma_max=self._sigma, regularizer=self.regularizer, penalty=pen_value,
@@ -390,29 +503,53 @@ class Trainer:
     #: session sets one so that a snapshot stays quick at any size (see core.diagnostics.plan_heatmap)
     diagnostics_budget: float | None = None
 
-    def diagnostics(self) -> Diagnostics:
+    def diagnostics(self, reuse_slow: bool = False, progress=None) -> Diagnostics:
         """The expensive part of a snapshot: :func:`rnnlab.core.diagnostics.diagnose` on the fixed probe batch (its
         estimated heatmap, when chosen, draws its probes from a fixed seed so unchanged weights give the same
-        picture), within :attr:`diagnostics_budget`."""
+        picture), within :attr:`diagnostics_budget`. ``reuse_slow``: take the spectrum and the Lyapunov exponents of
+        the last diagnostics instead of recomputing them (the result's ``slow_note`` says which step they are of);
+        ``progress`` as for :func:`~rnnlab.core.diagnostics.diagnose`."""
         x, y, mask = self.probe
+        slow, note = None, ""
+        if reuse_slow and self._slow is not None:
+            slow, at = self._slow
+            note = f"spectrum of step {at}: at this size it is recomputed less often"  # (and the Lyapunov exponents)
+        t0 = time.perf_counter()
         d, trace, _ = diagnose(self.net, x, y, mask, self.exp.diagnostics, budget=self.diagnostics_budget,
-                               no_loss=self.untrainable or "")
+                               no_loss=self.untrainable or "", progress=progress, slow=slow, slow_note=note)
         d = with_unrolled(d, self.exp, self.net, trace, y, mask)  # the backward pass as this experiment trains
-        self._rho, self._sigma = d.rho, d.sigma_max
+        if slow is None:
+            self._slow = (d, self.step_count)
+            self.slow_seconds = time.perf_counter() - t0
+            self._rho, self._sigma = d.rho, d.sigma_max
         return d
 
-    def snapshot(self, expensive: bool = False) -> Snapshot:
+    #: measured wall time of the last diagnostics that computed the slow parts (spectrum, Lyapunov)
+    slow_seconds: float = 0.0
+
+    def slow_parts_due(self, budget: float | None) -> bool:
+        """Whether the spectrum and the Lyapunov exponents should be recomputed now: always when they fit in
+        ``budget`` (multiply-adds; None: no limit) or were never computed for these weights' run; the session
+        rate-limits them otherwise (see :class:`~rnnlab.train.session.Session`)."""
+        if self._slow is None or budget is None:
+            return True
+        cell = self.net.cell
+        T = self.probe[0].shape[0]
+        m = min(self.exp.diagnostics.lyapunov, cell.state_size)
+        return slow_cost(T, cell.state_size, cell.gate_size, cell.n_hidden, m) <= budget
+
+    def snapshot(self, expensive: bool = False, reuse_slow: bool = False) -> Snapshot:
         """An immutable snapshot; ``expensive`` adds the :class:`~rnnlab.core.diagnostics.Diagnostics` bundle
         (heatmap, gradient flow, spectrum, Lyapunov, …) measured on the probe batch."""
+        diag = self.diagnostics(reuse_slow) if expensive else None  # may be abandoned: nothing changed before
         now = time.perf_counter()
         dt = now - self._t_last
         sps = (self.step_count - self._steps_at_last) / dt if dt > 0 else float("nan")
         self._t_last, self._steps_at_last = now, self.step_count
-        diag = self.diagnostics() if expensive else None
-        if not expensive and not self.spectrum_every:
-            self._measure_spectrum()
-        hist = self.history.since(self._snap_from)
-        self._snap_from = self.history.n
+        if not expensive and not self._spectrum_period and spectrum_cost(self.net.n_hidden) <= CHEAP_SPECTRUM:
+            self._measure_spectrum()  # larger: ρ and σ_max come with the diagnostics
+        hist = self.history.since_serial(self._snap_from)
+        self._snap_from = self.history.serial_end
         events, self._events = tuple(self._events), []
         return Snapshot(
             step=self.step_count,

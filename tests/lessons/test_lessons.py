@@ -427,5 +427,5 @@ def test_deeply_nested_equation_is_an_error_at_its_line(tmp_path):
 
 def test_deeply_nested_toml_is_an_error():
     text = 'title = "T"\nx = ' + "[" * 500 + "]" * 500 + "\n"
-    with pytest.raises(LessonError, match="nested too deeply"):
+    with pytest.raises(LessonError, match="nested 33 levels deep"):
         parse_lesson(text, "deep.toml")

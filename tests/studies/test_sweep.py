@@ -109,7 +109,8 @@ def test_cancelled_sweep_keeps_the_finished_rows(tmp_path):
     seen = []
 
     def stop_after_three(row, done, total):
-        with open(path, newline="", encoding="utf-8") as fh:  # every finished row is already on disk
+        # every finished row is already on disk, in sweep.partial.csv (sweep.csv is replaced only when complete)
+        with open(tmp_path / "sweep.partial.csv", newline="", encoding="utf-8") as fh:
             assert len(list(csv.reader(fh))) == 1 + done
         seen.append(row)
         if done == 3:
@@ -122,6 +123,7 @@ def test_cancelled_sweep_keeps_the_finished_rows(tmp_path):
     assert exc.total == 8 and len(exc.rows) == 3
     assert exc.rows == sorted(seen, key=lambda r: r["run"])
     rows, keys = read_csv(path)
+    assert not (tmp_path / "sweep.partial.csv").exists()
     assert keys == list(TINY_GRID)
     assert _strip(rows) == _strip(exc.rows)  # the file holds exactly the finished runs, in run order
     # and they are the same numbers a full sweep gives for those runs
@@ -232,3 +234,26 @@ def test_describe_names_what_is_not_swept():
     # a swept setting is not named in the title either
     assert describe(exp, {"model.activation": ["tanh", "relu"]}, 5, 1)[0].endswith("temporal_order, rnn network")
     assert describe(exp, {"model.arch": ["rnn"], "task.name": ["addition"]}, 5, 1)[0].endswith("?  tanh network")
+
+
+@pytest.mark.parametrize("make,needle", [
+    (lambda d: (d / "sweep.csv").write_text("run,seed,final_loss,final_metric,success,exploded,steps,wall_time_s\n"
+                                             "0,0,1.0,0.5,false,false,3,0.1\n"), "no grid column"),
+    (lambda d: (d / "sweep.csv").write_text("run,model.spectral_radius,seed,final_loss,final_metric,success,exploded,"
+                                             "steps,wall_time_s\n"), "no runs: the table has a header and no rows"),
+    (lambda d: (d / "sweep.csv").mkdir(), "a folder, not a regular file"),
+    (lambda d: (d / "sweep.csv").write_text("run,model.spectral_radius,seed,final_loss,final_metric,success,exploded,"
+                                             "steps,wall_time_s\n0,abc,0,1.0,0.5,false,false,3,0.1\n"),
+     "line 2, column 'model.spectral_radius': 'abc'"),
+    (lambda d: (d / "sweep.csv").write_bytes(b"run,\xff\n"), "not a UTF-8 text file"),
+])
+def test_broken_sweep_folders_are_one_line_errors(tmp_path, make, needle):
+    from rnnlab.config import ConfigError, save_toml
+    from rnnlab.studies.sweep import load_folder
+
+    save_toml(_tiny(), tmp_path / "config.toml")
+    make(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_folder(tmp_path)
+    msg = str(info.value)
+    assert needle in msg and "\n" not in msg and len(msg) <= 300, msg

@@ -8,7 +8,8 @@ import numpy as np
 from rnnlab.config import Experiment
 import pytest
 
-from rnnlab.train.session import (Configure, Pause, Play, Rewind, Session, Step, Stop, ThreadSession)
+from rnnlab.train.session import (Configure, Pause, Play, RequestSnapshot, Reset, Rewind, Session, Step, Stop,
+                                  ThreadSession)
 
 
 class FakeClock:
@@ -142,13 +143,69 @@ def test_the_thread_session_trains_pauses_and_stops_promptly():
         while s.trainer.step_count < 20:
             s.session.wake.wait(0.01)
         s.send(Pause())
-        while s.playing:
-            s.session.wake.wait(0.01)
+        assert not s.playing  # answered at once (the step in progress, if any, completes)
+
+        def round_trip():  # a no-op command: handled after everything sent before it
+            s.send(Step(0))
+            while not s.session._cmds.empty() or s.session._interrupt.is_set():
+                s.session.wake.wait(0.01)
+            s.send(RequestSnapshot(False))
+            while s.session._force_snapshot or not s.session._cmds.empty():
+                s.session.wake.wait(0.01)
+
+        round_trip()
         n = s.trainer.step_count
-        s.send(Step(0))  # a no-op command round trip: the pause has settled when it is handled
-        while not s.session._cmds.empty():
-            s.session.wake.wait(0.01)
+        round_trip()
         assert s.trainer.step_count == n  # paused: no step after the pause was handled
     finally:
         assert s.stop(5000)
     assert not s.is_alive()
+
+
+def test_costly_spectra_are_recomputed_at_a_lower_rate_and_say_so(monkeypatch):
+    """Above the budget the spectrum and the Lyapunov exponents are reused from an earlier snapshot (the note says
+    which step) and recomputed only when they cost at most a tenth of the time since the last time."""
+    from rnnlab.train import session as session_module
+
+    monkeypatch.setattr(session_module, "SNAPSHOT_BUDGET", 1e3)  # every spectrum is "costly" now
+    clock = FakeClock()
+    eng = Session(small(), clock=clock, expensive_fps=1000.0)
+    eng.run_until_idle()
+    first = eng.take()[-1].diagnostics
+    assert first.slow_note == ""  # computed for these weights
+    eng.trainer.slow_seconds = 1.0  # as if it took a second
+    eng.send(Step(2))
+    eng.run_until_idle()
+    snap = eng.take()[-1]
+    assert snap.step == 2 and "of step 0" in snap.diagnostics.slow_note
+    np.testing.assert_array_equal(snap.diagnostics.eigenvalues, first.eigenvalues)  # reused
+    clock.t = 10.0  # ten seconds later a 1 s computation is a tenth of the time: due again
+    eng.send(Step(1))
+    eng.run_until_idle()
+    snap = eng.take()[-1]
+    assert snap.diagnostics.slow_note == ""
+    assert not np.array_equal(snap.diagnostics.eigenvalues, first.eigenvalues)  # the trained weights'
+
+
+def test_a_reset_abandons_the_diagnostics_in_progress():
+    """A command that makes the work pointless interrupts it at its next time step."""
+    from rnnlab.core._interrupt import hooked
+
+    eng = Session(Experiment().replace(task__length=400, model__hidden_size=16))
+    eng.run_until_idle()
+    eng.take()
+    calls = []
+
+    def spy():
+        calls.append(1)
+        if len(calls) == 50:
+            eng.send(Reset())  # arrives while the heatmap sweep runs
+
+    eng.send(RequestSnapshot(True))
+    with hooked(spy):
+        eng.tick()
+    assert not eng.take()  # abandoned: no snapshot of the old weights
+    assert 50 <= len(calls) < 60  # within a few time steps of the command
+    eng.run_until_idle()
+    snaps = eng.take()
+    assert snaps and snaps[-1].step == 0 and snaps[-1].diagnostics is not None

@@ -25,6 +25,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._interrupt import checkpoint
 from .._align import aligned_copy
 from ..activations import Activation
 from ..workspace import Workspace, take
@@ -253,6 +254,7 @@ class Cell:
         T, B, _ = x.shape
         U = self.input_proj(p, x, out=cache.buf("U", (T, B, self.gate_size)))
         for t in range(T):
+            checkpoint()
             self.step(p, t, U[t], cache)
         self.finish(p, cache)
 
@@ -275,6 +277,7 @@ class Cell:
         if not in_state:
             dU[...] = 0.0  # ∂E/∂u_t gathers the readout's direct part and the step's
         for t in range(T - 1, -1, -1):
+            checkpoint()
             if scored[t]:
                 if in_state:
                     ds[:, :H] += dH[t]

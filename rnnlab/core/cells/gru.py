@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._interrupt import checkpoint
 from .._align import aligned_copy
 from ..workspace import take
 from .base import Cell
@@ -161,6 +162,7 @@ class GRUCell(Cell):
         np.matmul(x.reshape(T * B, -1), Wx, out=U.reshape(3, T * B, H))
         U += (p["b_h"].reshape(3, 1, 1, H) * sc[..., None])
         for t in range(T):
+            checkpoint()
             self._loop_step(p, Z[:, t], U[:, t], S[t], S[t + 1], cache)
         self.finish(p, cache)
 
@@ -200,6 +202,7 @@ class GRUCell(Cell):
         tmp = np.empty((B, H), dtype=dt)
         drh = np.empty((B, H), dtype=dt)
         for t in range(T - 1, -1, -1):
+            checkpoint()
             if scored[t]:
                 dh += dH[t]
             du = dU[:, t]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._interrupt import checkpoint
 from .base import Cell
 
 __all__ = ["LRUCell"]
@@ -177,6 +178,7 @@ class LRUCell(Cell):
         tmp = np.empty((B, 2, H), dtype=S.dtype)
         tmpa = np.empty((B, H), dtype=S.dtype)
         for t in range(T):
+            checkpoint()
             xt = S[t + 1]
             np.multiply(S[t], L2, out=xt)
             np.multiply(S[t].reshape(B, 2, H)[:, ::-1], Ls, out=tmp)
@@ -222,6 +224,7 @@ class LRUCell(Cell):
         tmp = np.empty((B, 2, H), dtype=dU.dtype)
         inj = np.empty((B, H), dtype=dU.dtype)
         for t in range(T - 1, -1, -1):
+            checkpoint()
             g = G[t]
             if t == T - 1:
                 g[...] = 0.0

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._interrupt import checkpoint
 from .._align import aligned_copy
 from .base import Cell
 
@@ -118,6 +119,7 @@ class LSTMCell(Cell):
         g_pre = None if self.act.name == "tanh" else np.empty((B, H), dtype=dt)
         tmp = np.empty((B, H), dtype=dt)
         for t in range(T):
+            checkpoint()
             zt = Z[:, t]
             np.matmul(S[t, :, :H], W3Ts, out=zt)
             zt += U[:, t]
@@ -160,6 +162,7 @@ class LSTMCell(Cell):
         dct = np.empty((B, H), dtype=dt)
         prod = np.empty((4, B, H), dtype=dt)
         for t in range(T - 1, -1, -1):
+            checkpoint()
             if scored[t]:
                 dh += dH[t]
             np.multiply(dh, KC[t], out=dct)

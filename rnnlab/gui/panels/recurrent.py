@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...config import ConfigError
-from ...train.setup import recurrent_spectrum
+from ...train.setup import recurrent_spectrum, spectrum_cached
 from .base import ConfigSection
 
 
@@ -34,9 +34,20 @@ class RecurrentPanel(ConfigSection):
         self.form.addRow(self.preview)
         self.form.addRow(self.preview_label)
 
+    #: the preview is drawn when drawing W_hh and its eigenvalues costs at most this many multiply-adds (H ≲ 330,
+    #: ~0.1 s); beyond it would stall the window (H = 2048: ~30 s on one core), and the spectrum view shows the
+    #: network's eigenvalues anyway
+    INLINE_COST = 1.5e9
+
     def _preview(self, rho: float | None = None) -> None:
         exp = self.controller.exp
         rho = exp.model.spectral_radius if rho is None else float(rho)
+        self.preview_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        if not spectrum_cached(exp) and _preview_cost(exp) > self.INLINE_COST:
+            self._scatter.setData([], [])
+            self.preview_label.setText(f"no live preview at H = {exp.model.hidden_size} (its eigenvalues would take "
+                                       "seconds); the spectrum view shows the network's")
+            return
         try:
             ev, smax = recurrent_spectrum(exp, rho)
         except ConfigError as exc:  # the experiment cannot be built (the controller reports it elsewhere)
@@ -57,3 +68,11 @@ class RecurrentPanel(ConfigSection):
 
     def sync_extras(self, exp) -> None:
         self._preview(exp.model.spectral_radius)
+
+
+def _preview_cost(exp) -> float:
+    """Multiply-adds of drawing the unit W_hh (two eigenvalue computations per block) and its spectrum."""
+    from ...core.diagnostics import spectrum_cost
+    from ...train.rules import cell_of
+
+    return spectrum_cost(exp.model.hidden_size) * (2 * cell_of(exp).blocks + 1)

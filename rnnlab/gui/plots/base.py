@@ -21,6 +21,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...train.snapshot import DecimatedTable
+
 __all__ = ["SnapshotPlot", "Log10Axis", "SeriesBuffer", "EventMarkers", "SteppedRange", "PEN_WIDTH", "COLORS",
            "style_plot", "log10_safe"]
 
@@ -192,19 +194,28 @@ class SteppedRange:
 
 
 class SeriesBuffer:
-    """Growing columns of per-step values (doubling storage), truncated on reset or rewind."""
+    """Columns of per-step values (the first is the step) in bounded memory, truncated on reset or rewind: the
+    most recent rows at full resolution, older rows decimated with their per-column extremes kept, so a spike
+    stays visible (:class:`rnnlab.train.snapshot.DecimatedTable`; at most 23,000 rows whatever the run length)."""
 
-    def __init__(self, columns: list[str], capacity: int = 1024):
+    def __init__(self, columns: list[str], capacity: int = 1024, **table_options):
         self.columns = list(columns)
-        self._data = np.full((capacity, len(columns)), np.nan)
-        self.n = 0
+        self._t = DecimatedTable(len(self.columns), capacity, **table_options)
+
+    @property
+    def n(self) -> int:
+        return self._t.n
 
     def clear(self) -> None:
-        self.n = 0
+        self._t.clear()
+
+    def truncate_after(self, step: float) -> None:
+        """Drop the rows after ``step`` (a rewind)."""
+        self._t.truncate_after(step)
 
     @property
     def last_step(self) -> float:
-        return self._data[self.n - 1, 0] if self.n else -np.inf
+        return self._t.data[-1, 0] if self._t.n else -np.inf
 
     def append(self, hist: dict[str, np.ndarray], step_key: str = "step") -> None:
         """Append rows ``{column: (m,) array}``; the first column must be the step."""
@@ -219,23 +230,16 @@ class SeriesBuffer:
             if seg.size == 0:
                 continue
             first = steps[seg[0]]
-            if self.n and first <= self.last_step:
-                keep = np.searchsorted(self._data[: self.n, 0], first, side="left")
-                self.n = int(keep)
-            m = seg.size
-            while self.n + m > self._data.shape[0]:
-                grown = np.full((2 * self._data.shape[0], len(self.columns)), np.nan)
-                grown[: self.n] = self._data[: self.n]
-                self._data = grown
-            self._data[self.n : self.n + m] = rows[seg]
-            self.n += m
+            if self._t.n and first <= self.last_step:
+                self._t.truncate_after(first - 0.5)  # steps are whole numbers: keep those before `first`
+            self._t.append_rows(rows[seg])
 
     def column(self, name: str) -> np.ndarray:
         """A view of one column (valid until the next append)."""
-        return self._data[: self.n, self.columns.index(name)]
+        return self._t.data[:, self.columns.index(name)]
 
     def table(self) -> tuple[list[str], np.ndarray]:
-        return list(self.columns), self._data[: self.n].copy()
+        return list(self.columns), self._t.data.copy()
 
 
 class EventMarkers:
@@ -440,24 +444,39 @@ class SnapshotPlot(QtWidgets.QWidget):
 
     # --- exports ----------------------------------------------------------------------------------------------
     def export_image(self, path: str | Path, width: int | None = None) -> Path:
-        """PNG (``.png``) or SVG (``.svg``) of the whole widget's scene, by pyqtgraph's exporters."""
+        """PNG (``.png``) or SVG (``.svg``) of the whole widget's scene, by pyqtgraph's exporters, written
+        atomically and checked (:func:`rnnlab.io.atomic_path`): a failure raises :class:`rnnlab.io.WriteError`
+        with one line saying why, and leaves the old file as it was."""
         from pyqtgraph import exporters
+
+        from ...io import atomic_path, atomic_write, why_not_written
 
         path = Path(path)
         scene = self.layout_widget.scene()
         if path.suffix.lower() == ".svg":
-            exp = exporters.SVGExporter(scene)
-        else:
-            exp = exporters.ImageExporter(scene)
-            if width:
-                exp.parameters()["width"] = int(width)
-        exp.export(str(path))
+            data = exporters.SVGExporter(scene).export(toBytes=True)
+            with atomic_write(path, "wb") as fh:
+                fh.write(data)
+            return path
+        exp = exporters.ImageExporter(scene)
+        if width:
+            exp.parameters()["width"] = int(width)
+        image = exp.export(toBytes=True)
+        fmt = (path.suffix.lstrip(".") or "png").upper()
+        with atomic_path(path, check_nonempty=True) as tmp:
+            if image is None or image.isNull():
+                raise OSError("Qt could not draw the picture")
+            if not image.save(str(tmp), fmt):
+                raise why_not_written(tmp)
         return path
 
     def export_csv(self, path: str | Path) -> Path:
+        """The :meth:`data_table` as CSV, written atomically (see :meth:`export_image`)."""
+        from ...io import atomic_write
+
         path = Path(path)
         header, rows = self.data_table()
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        with atomic_write(path, newline="") as fh:
             w = csv.writer(fh)
             w.writerow(header)
             for r in rows:

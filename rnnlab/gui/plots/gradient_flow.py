@@ -66,14 +66,20 @@ class GradientFlowPlot(LogMatrixPlot):
             self.strip.setTitle("no finite loss gradient", size=self.pt(11), color="#D55E00")
             self.detail = "no step carries a finite loss gradient"
             return
-        t = int(defined[-1])
+        f = self.scale  # > 1: the engine averaged the picture over f × f steps (T > 1024)
+        i = int(defined[-1])
+        t = i * f
         self.row_t = t
-        row = data[t, : t + 1]
+        row = data[i, : i + 1]
         ok = np.isfinite(row)
-        k = np.arange(t + 1, dtype=np.float64)
+        k = np.arange(i + 1, dtype=np.float64) * f
+        self.row_curve.setSymbol("o" if ok.sum() <= 200 else None)  # thousands of dots: slow, and a line reads
         self.row_curve.setData(k[ok], row[ok], skipFiniteCheck=True)
-        self.strip.setTitle(f"row t = {t} as a curve", size=self.pt(11), color="#333333")
-        if defined.size == 1:
+        rows = f"rows t = {t} … {t + f - 1}, averaged" if f > 1 else f"row t = {t}"
+        self.strip.setTitle(f"{rows} as a curve", size=self.pt(11), color="#333333")
+        if f > 1:
+            self.detail = f"the last scored steps: {rows} over blocks of {f} steps"
+        elif defined.size == 1:
             self.detail = f"Only t = {t} carries a loss: its row is the curve below"
         else:
             self.detail = f"{defined.size} steps carry a loss; the curve is row t = {t}"

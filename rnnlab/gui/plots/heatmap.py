@@ -20,11 +20,13 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from ...core.cells import get_cell
+from ...train.snapshot import block_mean
 from ...core.diagnostics import estimate_error_log10
 from ._caption import add_caption
 from .base import AXIS_FONT_PT, SnapshotPlot, style_plot
 
-__all__ = ["HeatmapPlot", "LogMatrixPlot", "DIVERGING_MAP", "DEFAULT_LEVELS", "make_colorbar", "LEFT_AXIS_WIDTH"]
+__all__ = ["HeatmapPlot", "LogMatrixPlot", "DIVERGING_MAP", "DEFAULT_LEVELS", "make_colorbar", "LEFT_AXIS_WIDTH",
+           "MAX_DISPLAY"]
 
 #: diverging, centred on 0: blue = small (vanishing), white = 1, red = large (exploding)
 DIVERGING_MAP = "CET-D1A"
@@ -76,6 +78,18 @@ def _bands(data: np.ndarray) -> np.ndarray:
         elif src is not None:
             out[t, : t + 1] = data[src, : t + 1]
     return out
+
+
+#: the image drawn has at most this many pixels a side: a larger (T, T) array is averaged over square blocks first
+#: (measured at T = 2000: converting and painting the full picture took 0.1–0.5 s of the window's time per frame)
+MAX_DISPLAY = 1024
+
+
+def _reduce(data: np.ndarray, limit: int = MAX_DISPLAY) -> np.ndarray:
+    """For display only: ``data`` averaged over f × f blocks (f = ⌈side / limit⌉; NaN entries left out, so the
+    upper triangle stays empty). The data themselves (hover, exports) are untouched."""
+    f = max(1, -(-max(data.shape) // limit))
+    return block_mean(data, f) if f > 1 else data
 
 
 class LogMatrixPlot(SnapshotPlot):
@@ -133,14 +147,16 @@ class LogMatrixPlot(SnapshotPlot):
             return  # keep the previous drawing
         data = np.asarray(data, dtype=np.float64)
         self._data = data.copy()
-        self.image.setImage(self._display(snap, self._data), autoLevels=False, levels=self.bar.levels())
-        if data.shape != self._shape:
-            T, K = data.shape
+        #: steps per row and column of the data (> 1 when the engine averaged a long sequence, T > 1024)
+        self.scale = f = max(1, int(getattr(snap, "picture_scale", 1) or 1))
+        self.image.setImage(_reduce(self._display(snap, self._data)), autoLevels=False, levels=self.bar.levels())
+        if (data.shape, f) != self._shape:
+            T, K = data.shape[0] * f, data.shape[1] * f  # in steps: a reduced image still covers every (t, k)
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, K, T))
             self.plot.vb.setRange(xRange=(-0.5, K - 0.5), yRange=(-0.5, T - 0.5), padding=0)
             self.plot.vb.setLimits(xMin=-0.5 - 0.25 * K, xMax=K - 0.5 + 0.25 * K, yMin=-0.5 - 0.25 * T,
                                    yMax=T - 0.5 + 0.25 * T)
-            self._shape = data.shape
+            self._shape = (data.shape, f)
         self.detail = self._detail_for(snap)
         self._after_data(snap, self._data)
         self._idle_text = self._range_text(self._data)
@@ -175,12 +191,17 @@ class LogMatrixPlot(SnapshotPlot):
         self.set_empty_text(self.empty_text)
         self.set_has_data(False)
 
+    scale = 1
+
     def data_table(self) -> tuple[list[str], np.ndarray]:
+        """(t, k, value) for k ≤ t; with a picture averaged over f × f steps, one row per block at its first
+        (t, k)."""
         header = ["t", "k", self.quantity.replace(" ", "_")]
         if self._data is None:
             return header, np.zeros((0, 3))
         t, k = np.nonzero(np.tril(np.ones(self._data.shape, dtype=bool)))
-        return header, np.column_stack([t, k, self._data[t, k]]).astype(np.float64)
+        f = self.scale
+        return header, np.column_stack([t * f, k * f, self._data[t, k]]).astype(np.float64)
 
     # --- levels ---------------------------------------------------------------------------------------------------
     def levels(self) -> tuple[float, float]:
@@ -206,9 +227,12 @@ class LogMatrixPlot(SnapshotPlot):
 
     # --- hover read-out -------------------------------------------------------------------------------------------
     def value_at(self, t: int, k: int) -> float:
-        if self._data is None or not (0 <= t < self._data.shape[0] and 0 <= k < self._data.shape[1]):
+        """The value at steps (t, k) (with an averaged picture: of their block)."""
+        f = self.scale
+        i, j = t // f, k // f
+        if self._data is None or not (0 <= i < self._data.shape[0] and 0 <= j < self._data.shape[1]):
             return float("nan")
-        return float(self._data[t, k])
+        return float(self._data[i, j])
 
     def readout_text(self, t: int, k: int) -> str:
         v = self.value_at(t, k)
@@ -217,7 +241,8 @@ class LogMatrixPlot(SnapshotPlot):
         extra = ""
         if math.isfinite(v):
             extra = f"   (‖·‖ = {10.0 ** v:.3g})" if abs(v) < 300 else ""
-        return f"t = {t}, k = {k}, {self.quantity} = {_fmt(v)}{extra}"
+        mean = f" (mean over {self.scale} × {self.scale} steps)" if self.scale > 1 else ""
+        return f"t = {t}, k = {k}, {self.quantity} = {_fmt(v)}{extra}{mean}"
 
     def _on_mouse_moved(self, pos) -> None:
         if self._data is None:
@@ -228,7 +253,7 @@ class LogMatrixPlot(SnapshotPlot):
             return
         p = vb.mapSceneToView(pos)
         k, t = int(round(p.x())), int(round(p.y()))
-        T, K = self._data.shape
+        T, K = self._data.shape[0] * self.scale, self._data.shape[1] * self.scale
         if 0 <= t < T and 0 <= k < K:
             self.readout.setText(self.readout_text(t, k))
         else:

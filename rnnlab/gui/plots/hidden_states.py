@@ -119,11 +119,12 @@ class HiddenStatesPlot(SnapshotPlot):
         self.hidden = h.copy()
         self._choose_levels(act, h)
         self.image.setImage(self.hidden.T, autoLevels=False, levels=self.bar.levels())
-        T, H = h.shape
-        if h.shape != self._shape:
+        f = max(1, int(getattr(snap, "picture_scale", 1) or 1))  # > 1: averaged over blocks of f steps (T > 1024)
+        T, H = h.shape[0] * f, h.shape[1]
+        if (h.shape, f) != self._shape:
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, T, H))
             self.plot.vb.setRange(xRange=(-0.5, T - 0.5), yRange=(-0.5, H - 0.5), padding=0)
-            self._shape = h.shape
+            self._shape = (h.shape, f)
         cell = get_cell(cfg.model.arch) if cfg is not None else None
         parts = cell.state_parts if cell is not None else ("h",)
         if cell is not None and not cell.hidden_is_state:  # the LRU: h is read out of the state, not part of it
@@ -131,7 +132,8 @@ class HiddenStatesPlot(SnapshotPlot):
         else:
             what = f"the h part of the state ({', '.join(parts)}), " if len(parts) > 1 else ""
         bad = "" if np.all(np.isfinite(h)) else " · some states are not finite (drawn empty)"
-        self.note.setText(f"{what}{act} units · colours {self.scale_rule} · white = f(0){bad}")
+        mean = f" · means over blocks of {f} steps" if f > 1 else ""
+        self.note.setText(f"{what}{act} units · colours {self.scale_rule} · white = f(0){bad}{mean}")
         self.set_has_data(True)
 
     def clear_data(self) -> None:

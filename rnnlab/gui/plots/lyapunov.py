@@ -77,7 +77,7 @@ class LyapunovPlot(SnapshotPlot):
             if ev.text.startswith("reset"):
                 self.buf.clear()
             elif ev.text.startswith("rewound"):
-                self.buf.n = int(np.searchsorted(self.buf.column("step"), ev.step, side="right"))
+                self.buf.truncate_after(ev.step)
         d = snap.diagnostics
         if d is None:
             if not self.has_data:

@@ -175,7 +175,11 @@ class SpectrumPlot(SnapshotPlot):
             rho_rec = float(np.max(np.abs(ev[ok]))) if ok.any() else 0.0
             rho_jac = float(np.max(np.abs(flat[okc]))) if okc.any() else 0.0
             self._fit_plane(max(1.0, 1.0 / g if g > 0 else 1.0, rho_rec, rho_jac))
-            self.plane_note.setText(self._note(snap, d, ev[ok], rho_rec, rho_jac, g))
+            note = self._note(snap, d, ev[ok], rho_rec, rho_jac, g)
+            slow = getattr(d, "slow_note", "")  # at large H the eigenvalues are recomputed at a lower rate ...
+            if slow:  # ... and the view says which weights they are of
+                note += f" · {slow}"
+            self.plane_note.setText(note)
         x = self.buf.column("step")
         ys = [np.array([0.0])]  # the line at 1 stays in view
         for name, c in (("spectral_radius", self.rho_curve), ("sigma_max", self.sigma_curve)):
