@@ -55,6 +55,7 @@ import numpy as np
 from ..config import ConfigError, Experiment
 from ..core._interrupt import Interrupted, hooked
 from .snapshot import Snapshot, for_display
+from .timeline import DEFAULT_BUDGET, Timeline
 from .trainer import Trainer
 
 #: multiply-adds one streamed heatmap may cost: about 0.1–0.3 s on the development machine, so that a command
@@ -176,7 +177,7 @@ class Session:
         from .setup import check_memory
 
         check_memory(exp, "app")
-        self.trainer = Trainer(exp, spectrum_every=0)
+        self.trainer = Trainer(exp, spectrum_every=0, timeline=Timeline(DEFAULT_BUDGET))  # the app's rewinds
         self.trainer.diagnostics_budget = SNAPSHOT_BUDGET
         self.fps = fps
         self.expensive_fps = expensive_fps

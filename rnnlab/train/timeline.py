@@ -6,7 +6,9 @@ regression so far, and the scalars a snapshot shows. :class:`Timeline` keeps the
 ``max_count``: when either is exceeded it drops the interior checkpoint whose neighbours are closest together
 relative to its age (``(s[i+1] − s[i−1]) / (now − s[i])`` smallest), so the gaps between kept steps grow in
 proportion to their age (a geometric spacing: every step of the last few, every tenth a hundred steps back, …).
-The first checkpoint (step 0) and the newest are always kept.
+The first checkpoint (step 0) and the newest are kept, unless two checkpoints do not fit in the budget (a very
+large network): then only the newest. The app's engine gives its trainer :data:`DEFAULT_BUDGET`; a trainer
+without a session (``rnnlab run``, sweeps, preset checks) keeps a smaller ring, :data:`HEADLESS_BUDGET`.
 
 :func:`trouble_start` reads the history: the first step of the current unrecovered excursion, where the gradient
 norm or the loss left its running range (more than :data:`GRAD_FACTOR` or :data:`LOSS_FACTOR` times the largest
@@ -22,11 +24,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Checkpoint", "Timeline", "trouble_start", "state_nbytes", "DEFAULT_BUDGET", "GRAD_FACTOR", "LOSS_FACTOR", "WINDOW",
+__all__ = ["Checkpoint", "Timeline", "trouble_start", "state_nbytes", "DEFAULT_BUDGET", "HEADLESS_BUDGET",
+           "GRAD_FACTOR", "LOSS_FACTOR", "WINDOW",
            "RECOVERY"]
 
-#: memory the checkpoints of one run may take (bytes)
+#: memory the checkpoints of one run in the app may take (bytes) ...
 DEFAULT_BUDGET = 128 * 2**20
+#: ... and of a run without a window (rnnlab run, sweeps: nobody rewinds it, but an explosion names its target)
+HEADLESS_BUDGET = 16 * 2**20
 #: at most this many checkpoints (the oldest of a dense stretch go first)
 MAX_COUNT = 400
 #: a step leaves the running range when its gradient norm exceeds this many times the window's largest ...
@@ -92,6 +97,8 @@ class Timeline:
             i = 1 + int(np.argmin(score))
             self._total -= cks[i].nbytes
             del cks[i]
+        while len(cks) > 1 and self._total > self.budget_bytes:  # checkpoints so large that two do not fit:
+            self._total -= cks.pop(0).nbytes  # the newest alone (the first is given up too)
 
     def drop_after(self, step: int) -> None:
         """Forget the checkpoints after ``step`` (a rewind: they belong to a future that will not happen)."""
@@ -117,6 +124,9 @@ class Timeline:
         """The latest checkpoint at or before ``step`` (None if there is none)."""
         i = bisect.bisect_right([c.step for c in self._cks], step)
         return self._cks[i - 1] if i else None
+
+    def oldest(self) -> Checkpoint | None:
+        return self._cks[0] if self._cks else None
 
     def latest(self) -> Checkpoint | None:
         return self._cks[-1] if self._cks else None

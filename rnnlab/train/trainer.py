@@ -40,7 +40,7 @@ from .optim import make_optimizer, rebuild_optimizer
 from .remedies import clip_gradients, omega_and_grad, penalty
 from .setup import apply_readout, build, check_memory, probe_batch
 from .snapshot import Event, Explosion, History, Snapshot
-from .timeline import Timeline, state_nbytes, trouble_start
+from .timeline import HEADLESS_BUDGET, Timeline, state_nbytes, trouble_start
 from .unrolled import with_unrolled
 
 __all__ = ["Trainer", "needs_reset"]
@@ -92,7 +92,7 @@ class Trainer:
         self.spectrum_every = spectrum_every
         self._events: list[Event] = []
         #: the ring of checkpoints Rewind goes back to (rnnlab.train.timeline)
-        self.timeline = timeline or Timeline()
+        self.timeline = timeline if timeline is not None else Timeline(HEADLESS_BUDGET)
         self.reset(exp)
 
     # --- life cycle ---------------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ class Trainer:
             target = self.step_count
         else:
             target = self.step_count - 1
-        ck = self.timeline.at_or_before(max(0, target))
+        ck = self.timeline.at_or_before(max(0, target)) or self.timeline.oldest()
         return None if ck is None else ck.step
 
     def rewind(self, step: int | None = None) -> int:
@@ -181,7 +181,9 @@ class Trainer:
         or :meth:`rewind_target` when ``step`` is None. Returns its step. The checkpoints after it are dropped."""
         target = self.rewind_target() if step is None else int(step)
         ck = self.timeline.at_or_before(self.step_count if target is None else target)
-        if ck is None:  # pragma: no cover - step 0 is always kept
+        if ck is None:  # a very large network keeps its newest checkpoint only: the oldest kept, then
+            ck = self.timeline.oldest()
+        if ck is None:  # pragma: no cover - there is always one
             return self.step_count
         st = ck.state
         for k, v in st["params"].items():

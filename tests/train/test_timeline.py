@@ -132,3 +132,19 @@ def test_session_rewind_step_and_run_steps_until_success_and_play_until_step():
     s.run_until_idle()
     assert s.trainer.step_count == 21
     assert any("success" in m for m in s.take_messages())
+
+
+def test_checkpoints_too_large_for_two_keep_the_newest_only():
+    tl = Timeline(budget_bytes=10_000)
+    for s in range(10):
+        tl.add(s, s, {"w": np.zeros(1000)})  # 8000 bytes: two would not fit
+        assert tl.nbytes <= 10_000 and tl.steps() == (s,)
+    assert tl.at_or_before(3) is None and tl.oldest().step == 9
+
+
+def test_the_app_session_keeps_a_larger_ring_than_a_headless_run():
+    from rnnlab.train.timeline import DEFAULT_BUDGET, HEADLESS_BUDGET
+
+    exp = Experiment().replace(task__length=10, model__hidden_size=6)
+    assert Trainer(exp).timeline.budget_bytes == HEADLESS_BUDGET < DEFAULT_BUDGET
+    assert Session(exp).trainer.timeline.budget_bytes == DEFAULT_BUDGET
