@@ -72,11 +72,13 @@ class Locks:
         return "locked by " + ", ".join(names)
 
 
-def lock_pixmap(size: int = 14, color: str = "#5a5a5a"):
-    """A padlock drawn with QPainter (no font glyph: it renders with any font)."""
+def lock_pixmap(size: int = 14, color: str = "#5a5a5a", dpr: float = 1.0):
+    """A padlock drawn with QPainter (no font glyph: it renders with any font), ``size`` logical pixels at the
+    device pixel ratio ``dpr`` (crisp at 200 %)."""
     from PySide6 import QtCore, QtGui
 
-    pm = QtGui.QPixmap(size, size)
+    pm = QtGui.QPixmap(max(1, round(size * dpr)), max(1, round(size * dpr)))
+    pm.setDevicePixelRatio(dpr)
     pm.fill(QtCore.Qt.GlobalColor.transparent)
     p = QtGui.QPainter(pm)
     p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)

@@ -74,8 +74,8 @@ class KeyLabel(QtWidgets.QLabel):
 
             from ..locks import lock_pixmap
 
-            if self._pm is None:
-                self._pm = lock_pixmap(self.ICON)
+            if self._pm is None or self._pm.devicePixelRatio() != self.devicePixelRatioF():
+                self._pm = lock_pixmap(self.ICON, dpr=self.devicePixelRatioF())
             p = QtGui.QPainter(self)
             p.drawPixmap(0, max(0, (self.height() - self.ICON) // 2), self._pm)
             p.end()
