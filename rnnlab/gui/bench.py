@@ -209,6 +209,7 @@ def soak_gui(steps: int, warmup: int = 2000, report=None) -> dict:
     try:
         spin(lambda: ctrl.last_snapshot is not None and getattr(ctrl.session, "pid", None), 120)
         child = ctrl.session.pid
+        ctrl.stop_at_steps = False  # a soak runs past training.steps
         ctrl.play()
         spin(lambda: step() >= min(warmup, steps), 3600)
         samples = []
