@@ -263,7 +263,9 @@ class Session:
         tr = self.trainer
         match cmd:
             case Play(until_step, until_success):
-                self.stop_at, self.stop_at_success = until_step, bool(until_success)
+                # a budget already reached is no stop: Play again after stopping there trains on, past it
+                self.stop_at = until_step if until_step is not None and tr.step_count < until_step else None
+                self.stop_at_success = bool(until_success)
                 if tr.explosion is None and not self._target_reached():
                     self.playing = True
             case Pause():

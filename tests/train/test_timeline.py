@@ -148,3 +148,21 @@ def test_the_app_session_keeps_a_larger_ring_than_a_headless_run():
     exp = Experiment().replace(task__length=10, model__hidden_size=6)
     assert Trainer(exp).timeline.budget_bytes == HEADLESS_BUDGET < DEFAULT_BUDGET
     assert Session(exp).trainer.timeline.budget_bytes == DEFAULT_BUDGET
+
+
+def test_play_with_a_budget_already_reached_trains_on():
+    s = Session(Experiment().replace(task__length=10, model__hidden_size=6))
+    s.send(RunSteps(12))
+    s.run_until_idle()
+    s.send(Play(until_step=10))  # (e.g. a restarted engine, its checkpoint past training.steps)
+    for _ in range(200):
+        s.tick()
+        if s.trainer.step_count >= 20:
+            break
+    assert s.playing and s.trainer.step_count >= 20
+    s.send(Play(until_step=25))
+    for _ in range(200):
+        s.tick()
+        if not s.playing:
+            break
+    assert s.trainer.step_count == 25 and not s.playing
