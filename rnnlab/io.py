@@ -39,7 +39,7 @@ from typing import IO, Any, Iterator
 __all__ = ["MAX_TEXT_BYTES", "MAX_TABLE_BYTES", "MAX_DEPTH", "MESSAGE_LIMIT", "short_path", "one_line",
            "file_error", "check_path", "read_bytes", "read_text", "parse_toml", "read_toml", "read_csv",
            "guarded", "toml_depth", "WriteError", "write_error", "atomic_path", "atomic_write", "fsync_path",
-           "why_not_written"]
+           "why_not_written", "PARTIAL_SUFFIX", "partial_path", "PartialFile"]
 
 #: the largest text file read (experiments, presets, lessons, classroom files): 1 MiB; the built-in lessons are
 #: ~20 kB, an experiment ~2 kB
@@ -433,3 +433,80 @@ def atomic_write(path: Any, mode: str = "w", *, encoding: str | None = "utf-8",
         with open(tmp, mode, **kw) as fh:
             yield fh
             fh.flush()
+
+
+#: what :func:`partial_path` inserts before a streamed file's suffix
+PARTIAL_SUFFIX = ".partial"
+
+
+def partial_path(path: Any) -> Path:
+    """Where a table that grows during a run is streamed before it replaces ``path``: ``metrics.partial.csv``."""
+    path = Path(path)
+    return path.with_name(path.stem + PARTIAL_SUFFIX + path.suffix)
+
+
+class PartialFile:
+    """A text file streamed while work goes on: lines go to ``<stem>.partial<suffix>`` beside ``path`` (flushed
+    to disk as they come, so a crash keeps every line so far there), and :meth:`commit` fsyncs it and renames it
+    over ``path``; the old ``path`` is untouched until then. Any failed write closes and removes the partial file
+    and raises :class:`WriteError` (one line); after that every call does nothing. ``abandon`` closes it without
+    putting it in place (the partial file stays), ``discard`` removes it."""
+
+    def __init__(self, path: Any):
+        self.path = check_path(path)
+        self.partial = partial_path(self.path)
+        self.fh: IO | None = None
+        self.failed = False
+        try:
+            if self.path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a folder")
+            _make_parent(self.path)
+            self.fh = open(self.partial, "w", newline="", encoding="utf-8")
+        except OSError as exc:
+            self.fail(exc)
+
+    @property
+    def open(self) -> bool:
+        return not self.failed and self.fh is not None and not self.fh.closed
+
+    def fail(self, exc: BaseException):
+        """Drop the partial file and raise the :class:`WriteError` for ``exc``."""
+        self.failed = True
+        self.discard()
+        raise write_error(self.path, exc) from None
+
+    def write(self, text: str) -> None:
+        """Append ``text`` and flush it to the operating system."""
+        if not self.open:
+            return
+        try:
+            self.fh.write(text)
+            self.fh.flush()
+        except OSError as exc:
+            self.fail(exc)
+
+    def commit(self) -> None:
+        """Put the file in place: fsync, close, rename over ``path``, fsync the folder."""
+        if not self.open:
+            return
+        try:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            os.replace(self.partial, self.path)
+            with contextlib.suppress(OSError):
+                fsync_path(self.path.parent)
+        except OSError as exc:
+            self.fail(exc)
+
+    def abandon(self) -> None:
+        """Close without putting the file in place (the partial file stays, holding what was written)."""
+        if self.fh is not None and not self.fh.closed:
+            with contextlib.suppress(OSError):
+                self.fh.close()
+
+    def discard(self) -> None:
+        """Close and remove the partial file."""
+        self.abandon()
+        with contextlib.suppress(OSError):
+            os.unlink(self.partial)

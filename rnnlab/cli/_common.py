@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from typing import Iterator
 
 __all__ = ["CLIError", "add_experiment_args", "add_model_args", "load_experiment", "require_source",
-           "config_errors", "check_at_least", "MAX_STEPS", "Progress", "RunProgress", "FractionProgress", "offscreen_qt"]
+           "config_errors", "check_at_least", "MAX_STEPS", "Progress", "RunProgress", "FractionProgress", "offscreen_qt",
+           "lesson_step"]
 
 
 class CLIError(Exception):
@@ -195,3 +196,19 @@ class FractionProgress(Progress):
         elapsed = time.perf_counter() - self._t0
         eta = f", ~{elapsed / frac * (1 - frac):.0f} s left" if 0.02 < frac < 1 else ""
         return f"{self.label} {100 * frac:3.0f}% ({elapsed:.0f} s{eta}) {text}".rstrip()
+
+
+def lesson_step(args: argparse.Namespace) -> tuple[str, int] | None:
+    """``(lesson, step)`` from ``--lesson NAME --step K`` (None without ``--lesson``), checked: the lesson loads
+    and has a step K."""
+    if not getattr(args, "lesson", None):
+        return None
+    from ..lessons import LessonError, load_lesson
+
+    try:
+        n = len(load_lesson(args.lesson).steps)
+    except (LessonError, FileNotFoundError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    if not 1 <= args.step <= n:
+        raise CLIError(f"--step {args.step}: lesson {args.lesson!r} has steps 1 to {n}")
+    return args.lesson, args.step

@@ -25,6 +25,7 @@ def _run(args) -> int:
     import sys
 
     from ..lessons import LessonError, all_lessons, check_lesson, lesson_to_text, load_lesson
+    from ..lessons.typeset import untypeset
 
     views = view_registry()
     try:
@@ -33,6 +34,8 @@ def _run(args) -> int:
                 lesson = load_lesson(path, views=views)
                 check_lesson(lesson)
                 print(f"{path}: ok ({len(lesson)} steps)")
+                for note in untypeset(lesson):  # shown all the same, in the rich-text form
+                    print(f"{path}: note: not typeset, shown as rich text: {note}")
             return 0
         if args.show:
             sys.stdout.write(lesson_to_text(load_lesson(args.show, views=views)))

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._common import CLIError, add_experiment_args, load_experiment, offscreen_qt
+from ._common import CLIError, add_experiment_args, lesson_step, load_experiment, offscreen_qt
 
 __all__ = ["add_parser", "record", "frame_steps", "RecordResult", "DEFAULT_SIZE"]
 
@@ -151,19 +151,11 @@ def _cmd_record(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 0:
         raise CLIError(f"--steps {args.steps}: expected 0 or more")
     exp = load_experiment(args)
-    lesson = None
-    if args.lesson:
-        from ..lessons import LessonError, load_lesson
-
-        try:
-            n = len(load_lesson(args.lesson).steps)
-        except (LessonError, FileNotFoundError, ValueError) as exc:
-            raise CLIError(str(exc)) from None
-        if not 1 <= args.step <= n:
-            raise CLIError(f"--step {args.step}: lesson {args.lesson!r} has steps 1 to {n}")
-        lesson = (args.lesson, args.step)
+    lesson = lesson_step(args)
     steps = args.steps
     if steps is None:  # a lesson step's own count (as for `rnnlab screenshot`), else 200
+        from ..lessons import load_lesson
+
         steps = load_lesson(args.lesson).steps[args.step - 1].train if lesson else 200
     from ..config import ConfigError
     from ..train import rules

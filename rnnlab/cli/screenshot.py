@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import MAX_STEPS, CLIError, add_experiment_args, check_at_least, load_experiment, offscreen_qt
+from ._common import (MAX_STEPS, CLIError, add_experiment_args, check_at_least, lesson_step, load_experiment,
+                      offscreen_qt)
 
 __all__ = ["add_parser", "screenshot", "MIN_SIDE", "MAX_SIDE"]
 
@@ -67,17 +68,7 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
                        f"takes {MAX_SIDE * MAX_SIDE * 4 // 2**20} MB)")
     check_at_least("--steps", args.steps, 0, MAX_STEPS)
     exp = load_experiment(args)
-    lesson = None
-    if args.lesson:
-        from ..lessons import LessonError, load_lesson
-
-        try:
-            n = len(load_lesson(args.lesson).steps)
-        except (LessonError, FileNotFoundError, ValueError) as exc:
-            raise CLIError(str(exc)) from None
-        if not 1 <= args.step <= n:
-            raise CLIError(f"--step {args.step}: lesson {args.lesson!r} has steps 1 to {n}")
-        lesson = (args.lesson, args.step)
+    lesson = lesson_step(args)
     if args.steps is None and lesson is None:
         args.steps = 200
     out = screenshot(exp, args.steps, (w, h), Path(args.out), lesson=lesson, presentation=args.presentation)

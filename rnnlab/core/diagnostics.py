@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
@@ -21,6 +21,12 @@ from ._interrupt import checkpoint, hooked
 from .bptt import Trace, backward, loss_and_dz
 from .network import Network
 from .unrolled import UnrolledPass
+# the cost model and the spectra live in their own modules; every name stays importable from here
+from .budget import (SENSITIVITY_MAX_EXACT, HeatmapPlan, bptt_cost, estimate_error_log10,  # noqa: F401
+                     estimate_error_text, heatmap_cost, lyapunov_cost, plan_heatmap, plan_sensitivity, slow_cost,
+                     spectrum_cost)
+from .spectra import (EIG_ALLOWANCE, EIG_MAX_STEPS, autonomous_lyapunov, jacobian_eigenvalue_steps,  # noqa: F401
+                      jacobian_eigenvalues, lyapunov_spectrum, network_lyapunov, spectrum)
 
 __all__ = [
     "log_norm_sweep",
@@ -253,131 +259,6 @@ def _moduli_heatmap(g: np.ndarray, norm: str, rows) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
-class HeatmapPlan:
-    """How a heatmap will be computed: ``mode`` ("exact" or "estimated"), ``stride`` (every stride-th row t),
-    its predicted cost in multiply-adds, and ``note``: empty for the requested heatmap, else a sentence for the
-    view saying what was done instead and why."""
-
-    mode: str
-    probes: int
-    stride: int
-    cost: float
-    note: str = ""
-
-
-def heatmap_cost(T: int, S: int, G: int, H: int, width: int, stride: int = 1) -> float:
-    """Predicted multiply-adds of :func:`jacobian_log10`: each step k multiplies every live block (``width`` rows
-    each; S exact, the probe count estimated) by one step Jacobian, ≈ G·H per row; about T/stride blocks live on
-    average half of the sequence. Gated cells (G > H) form the dense (S × S) step Jacobian once per step (S rows
-    through the cell, S·G·H) and then pay S² per row (see :func:`log_norm_sweep`)."""
-    rows_t = -(-T // max(1, stride))
-    rows = float(width) * rows_t * (T + 1) / 2.0
-    if G > H:
-        return rows * S * S + float(T) * S * G * H
-    return rows * G * H
-
-
-def plan_heatmap(T: int, S: int, G: int, H: int, mode: str = "exact", probes: int = 16, norm: str = "frobenius",
-                 budget: float | None = None) -> HeatmapPlan:
-    """The cheapest faithful plan within ``budget`` multiply-adds (None: no limit, the requested mode).
-
-    Over budget, an exact Frobenius heatmap becomes the estimated one (``probes`` random rows instead of S); if
-    that is still over budget, only every ``stride``-th row t is computed. The note says which, so a view can
-    state it.
-    """
-    width = S if mode == "exact" else probes
-    cost = heatmap_cost(T, S, G, H, width)
-    if budget is None or cost <= budget:
-        return HeatmapPlan(mode, probes, 1, cost)
-    note = []
-    if mode == "exact" and norm == "frobenius" and probes < S:
-        mode, width = "estimated", probes
-        cost = heatmap_cost(T, S, G, H, width)
-        note.append(f"estimated with {probes} random probes (exact would take ~{cost * S / probes:.1g} operations)")
-    stride = 1
-    while cost > budget and stride < T:
-        stride += 1
-        cost = heatmap_cost(T, S, G, H, width, stride)
-    if stride > 1:
-        note.append(f"one row t in {stride} computed")
-    return HeatmapPlan(mode, probes, stride, cost, "; ".join(note))
-
-
-def bptt_cost(T: int, B: int, G: int, H: int) -> float:
-    """Predicted multiply-adds of a forward and a full backward pass over B sequences: ≈ 3 recurrent products
-    (B×H)·(H×G) per step."""
-    return 3.0 * T * B * G * H
-
-
-def spectrum_cost(H: int) -> float:
-    """Predicted multiply-adds of :func:`spectrum` on an (H, H) matrix: the eigenvalues (Hessenberg reduction
-    and QR iterations, ≈ 10 H³) and the singular values (≈ 4 H³), one LAPACK call each, which cannot be cut into
-    chunks (measured at H = 2048: 6–10 s on one core)."""
-    return 14.0 * float(H) ** 3
-
-
-def lyapunov_cost(T: int, S: int, G: int, H: int, m: int) -> float:
-    """Predicted multiply-adds of :func:`network_lyapunov`: a dense step Jacobian per step (S vector–Jacobian
-    products, ≈ S·G·H) and a QR of an (S, m) frame."""
-    return float(T) * (S * G * H + 2.0 * S * m * m)
-
-
-def slow_cost(T: int, S: int, G: int, H: int, m: int) -> float:
-    """Predicted multiply-adds of the parts of :func:`diagnose` that a caller may reuse from an earlier call
-    (``slow=``): the spectrum and the Lyapunov exponents."""
-    return spectrum_cost(H) + lyapunov_cost(T, S, G, H, m)
-
-
-def _digamma_half(m: int) -> tuple[float, float]:
-    """ψ(m/2) and ψ₁(m/2) (digamma and trigamma) for an integer m ≥ 1, in closed form: for n = m/2 an integer,
-    ψ(n) = −γ_E + Σ_{k<n} 1/k and ψ₁(n) = π²/6 − Σ_{k<n} 1/k²; for n = j + ½, ψ(n) = −γ_E − 2 ln 2 +
-    Σ_{k≤j} 2/(2k − 1) and ψ₁(n) = π²/2 − Σ_{k≤j} 4/(2k − 1)²."""
-    euler = 0.5772156649015329
-    if m % 2 == 0:
-        k = np.arange(1, m // 2, dtype=np.float64)
-        return -euler + float(np.sum(1.0 / k)), np.pi ** 2 / 6 - float(np.sum(1.0 / k ** 2))
-    k = np.arange(1, (m - 1) // 2 + 1, dtype=np.float64)
-    return (-euler - 2 * np.log(2.0) + float(np.sum(2.0 / (2 * k - 1))),
-            np.pi ** 2 / 2 - float(np.sum(4.0 / (2 * k - 1) ** 2)))
-
-
-def estimate_error_log10(probes: int) -> tuple[float, float]:
-    """The error of one entry of the estimated heatmap, in decades (log10 units): ``(spread, bias)``.
-
-    With m Gaussian probes V (m × S, entries N(0, 1)), the estimate of ‖P‖²_F is X = ‖VP‖²_F / m. Write P's
-    singular values σ_i and w_i = σ_i² / Σσ²: then X / ‖P‖²_F = Σ_i w_i χ²_{m,i} / m with independent χ²_m
-    variables. The entry drawn is ½·log10 X, so its error is ½·log10(Σ_i w_i χ²_{m,i} / m).
-
-    When one direction dominates (w_1 = 1, a product of many step Jacobians: the long lags of the heatmap) the law
-    is exactly ½·log10(χ²_m / m), whose mean and standard deviation are
-
-        bias   = ½·log10(e)·(ψ(m/2) − ln(m/2))      (−0.014 decades for m = 16; always negative)
-        spread = ½·log10(e)·√ψ₁(m/2)               (0.079 decades for m = 16; 0.019 for m = 256)
-
-    (ψ, ψ₁ the digamma and trigamma functions). Spreading the weight over more directions averages independent
-    χ² variables and narrows the law (near the diagonal, ∂s_t/∂s_t = I, the error is that of χ²_{mS}/(mS)): the
-    rank-one bias is the largest of any entry (−ln is convex, and a weighted mean of i.i.d. variables is smaller
-    in the convex order than one of them), and so is the rank-one spread (checked numerically for random
-    weights; not proved here). (The first-order figure
-    ½·log10(e)·√(2/m) = 0.077 for m = 16 that rnnlab stated before is smaller than the exact rank-one spread.)
-    Measured in ``tests/core/test_diagnostics.py`` against the spread of many estimates of one heatmap.
-    """
-    m = int(probes)
-    if m < 1:
-        raise ValueError(f"probes = {probes!r}: expected an integer >= 1")
-    psi, psi1 = _digamma_half(m)
-    c = 0.5 * np.log10(np.e)
-    return c * float(np.sqrt(psi1)), c * (psi - float(np.log(m / 2.0)))
-
-
-def estimate_error_text(probes: int) -> str:
-    """The error of the estimated heatmap as a person reads it (:func:`estimate_error_log10`)."""
-    spread, bias = estimate_error_log10(probes)
-    return (f"{int(probes)} random probes: each entry within ±{spread:.2g} decades (one standard deviation) and "
-            f"biased low by at most {abs(bias):.2g}")
-
-
 def gradient_flow_log10(net: Network, trace: Trace, dz: np.ndarray, b: int = 0) -> np.ndarray:
     """``F[t, k] = log10 ‖∂E_t/∂s_k‖`` (T, T) for sequence b: how much the loss at step t sends back to step k.
 
@@ -385,7 +266,7 @@ def gradient_flow_log10(net: Network, trace: Trace, dz: np.ndarray, b: int = 0) 
     :meth:`Cell.hidden_vjp` (padded with zeros for the LSTM's c; through C for the LRU).
     NaN where k > t or where step t carries no loss.
     """
-    H, S = net.n_hidden, net.cell.state_size
+    S = net.cell.state_size
     W_yh = net.params["W_yh"]
 
     def seed(t: int):
@@ -456,22 +337,6 @@ def long_term_split(net: Network, trace: Trace, dz: np.ndarray, L: int,
     return ns, nl, (nl / (ns + nl) if ns + nl > 0 else 0.0)
 
 
-#: most entries of θ_rec for which the exact sensitivity is computed (its directions take P² numbers)
-SENSITIVITY_MAX_EXACT = 1024
-
-
-def plan_sensitivity(net: Network, T: int, probes: int = 16, budget: float | None = None) -> tuple[str, int]:
-    """``(mode, directions)`` for :func:`param_sensitivity`: ``("exact", P)`` with one direction per entry of
-    θ_rec when P ≤ :data:`SENSITIVITY_MAX_EXACT` and its cost (≈ T·P·(S·G + G·H) multiply-adds) fits ``budget``,
-    else ``("estimated", probes)``."""
-    cell = net.cell
-    P = sum(int(np.size(net.params[k])) for k in cell.recurrent_params)
-    cost = float(T) * P * (cell.state_size * cell.gate_size + cell.gate_size * cell.n_hidden)
-    if P <= SENSITIVITY_MAX_EXACT and (budget is None or cost <= budget):
-        return "exact", P
-    return "estimated", int(probes)
-
-
 def param_sensitivity(net: Network, trace: Trace, b: int = 0, mode: str = "exact", probes: int = 16,
                       rng: np.random.Generator | None = None) -> np.ndarray:
     """The curse-of-memory sensitivity ``log10 ‖ds_t/dθ_rec‖_F`` for t = 0 … T−1 along probe sequence b: how much
@@ -522,49 +387,6 @@ def _sensitivity(net, trace, b, mode, probes, rng):
     return out
 
 
-def spectrum(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues (complex, sorted by decreasing modulus) and singular values (decreasing) of a square W."""
-    W = np.asarray(W, dtype=np.float64)
-    ev = np.linalg.eigvals(W)
-    ev = ev[np.argsort(-np.abs(ev))]
-    return ev, np.linalg.svd(W, compute_uv=False)
-
-
-#: the eigenvalue cloud of :func:`jacobian_eigenvalues` spends at most about this many S³ units (one dense
-#: eigen-decomposition of an S × S matrix costs ≈ 10·S³ flops; measured single-threaded: 4 ms at S = 128)
-EIG_ALLOWANCE = 1.5e8
-#: and draws the Jacobians of at most this many steps
-EIG_MAX_STEPS = 32
-
-
-def jacobian_eigenvalue_steps(T: int, S: int, max_steps: int = EIG_MAX_STEPS,
-                              allowance: float = EIG_ALLOWANCE) -> np.ndarray:
-    """The steps t whose step Jacobian :func:`jacobian_eigenvalues` decomposes: evenly spaced over 1 … T−1, at
-    most ``max_steps`` of them and at most ``allowance / S³`` (at least one when T > 1)."""
-    if T < 2:
-        return np.zeros(0, dtype=np.int64)
-    n = int(min(T - 1, max_steps, max(1, allowance // max(1, S) ** 3)))
-    return np.unique(np.linspace(1, T - 1, n).round().astype(np.int64))
-
-
-def jacobian_eigenvalues(net: Network, trace: Trace, b: int = 0, steps: np.ndarray | None = None) -> np.ndarray:
-    """Eigenvalues of the actual step Jacobian ∂s_t/∂s_{t−1} (S × S) of probe sequence b at each of ``steps``
-    (default :func:`jacobian_eigenvalue_steps`): complex (len(steps), S), each row sorted by decreasing modulus.
-
-    For every cell, also those (LSTM, GRU) whose Jacobian depends on the state and has no fixed linear part: the
-    cloud over t is what decides the local growth or decay of a perturbation along the probe's trajectory.
-    """
-    if steps is None:
-        steps = jacobian_eigenvalue_steps(trace.T, net.cell.state_size)
-    S = net.cell.state_size
-    out = np.empty((len(steps), S), dtype=np.complex128)
-    for i, t in enumerate(steps):
-        J = net.cell.jacobian(net.params, trace.cache, int(t), b)
-        ev = np.linalg.eigvals(np.asarray(J, dtype=np.float64))
-        out[i] = ev[np.argsort(-np.abs(ev))]
-    return out
-
-
 def saturation_histogram(net: Network, trace: Trace, bins: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """Histogram of f'(a) over all steps, units and sequences on [0, γ]: ``(counts, edges)``.
 
@@ -572,94 +394,6 @@ def saturation_histogram(net: Network, trace: Trace, bins: int = 20) -> tuple[np
     """
     d = net.cell.saturation(trace.cache)
     return np.histogram(d, bins=bins, range=(0.0, net.gamma))
-
-
-def lyapunov_spectrum(jacobians: Iterable[np.ndarray], m: int, transient: int = 0,
-                      rng: np.random.Generator | None = None) -> np.ndarray:
-    """Top-m Lyapunov exponents (natural log per step) of a product of Jacobians, by QR (Benettin) iteration.
-
-    Q₀ is a random orthonormal (S, m) frame; each step Q ← J_t Q, then Q, R = qr(Q) and log|diag R| is summed
-    (after ``transient`` steps). λ_i = (Σ log|R_ii|) / (number of summed steps). Sorted decreasing.
-    """
-    rng = rng or np.random.default_rng(0)
-    Q = None
-    acc = None
-    n = 0
-    for i, J in enumerate(jacobians):
-        checkpoint()
-        J = np.asarray(J, dtype=np.float64)
-        if Q is None:
-            S = J.shape[0]
-            m = min(m, S)
-            Q, _ = np.linalg.qr(rng.standard_normal((S, m)))
-            acc = np.zeros(m)
-        Q, R = np.linalg.qr(J @ Q)
-        if i >= transient:
-            with np.errstate(divide="ignore"):
-                acc += np.log(np.abs(np.diag(R)))
-            n += 1
-    if n == 0:
-        return np.full(max(m, 0), np.nan)
-    return np.sort(acc / n)[::-1]
-
-
-def network_lyapunov(net: Network, trace: Trace, m: int = 5, b: int = 0,
-                     rng: np.random.Generator | None = None) -> np.ndarray:
-    """Top-m Lyapunov exponents (per step) of the input-driven state dynamics along the probe sequence b.
-
-    The QR (Benettin) iteration of :func:`lyapunov_spectrum` run on the transposed product
-    (J_{T−1} ⋯ J_1)ᵀ = J_1ᵀ ⋯ J_{T−1}ᵀ, J_t = ∂s_t/∂s_{t−1}: each step multiplies m orthonormal rows by one
-    step Jacobian with the cell's vector–Jacobian product (cost m·S·G per step, instead of building the dense
-    S × S Jacobian, S²·G: 80 times less at S = 400, m = 5). A matrix product and its transpose have the same
-    singular values, so the exponents are those of the forward dynamics. The first 10 % of the steps taken (the
-    last of the sequence) are a transient. For short sequences (T ≲ 100) this is a finite-time estimate.
-    """
-    T = trace.T
-    cell, p, cache = net.cell, net.params, trace.cache
-    S = cell.state_size
-    m = min(int(m), S)
-    rng = rng or np.random.default_rng(0)
-    transient = max(1, (T - 1) // 10)
-    if T < 2 or m < 1:
-        return np.full(max(m, 0), np.nan)
-    Q, _ = np.linalg.qr(rng.standard_normal((S, m)))
-    acc = np.zeros(m)
-    n = 0
-    for i, t in enumerate(range(T - 1, 0, -1)):
-        rows = cell.vjp(p, np.ascontiguousarray(Q.T), cache, t, b)  # Qᵀ J_t = (J_tᵀ Q)ᵀ
-        Q, R = np.linalg.qr(np.asarray(rows, dtype=np.float64).T)
-        if i >= transient:
-            with np.errstate(divide="ignore"):
-                acc += np.log(np.abs(np.diag(R)))
-            n += 1
-    if n == 0:
-        return np.full(m, np.nan)
-    return np.sort(acc / n)[::-1]
-
-
-def autonomous_lyapunov(W: np.ndarray, steps: int = 2000, m: int = 5, transient: int = 500,
-                        rng: np.random.Generator | None = None, act: str = "tanh") -> np.ndarray:
-    """Top-m Lyapunov exponents of the autonomous map h ← f(W h) (f = tanh by default), from a random start.
-
-    The step Jacobian is diag(f'(W h)) W; the first ``transient`` steps are discarded (and let the state reach
-    its attractor).
-    """
-    from .activations import get_activation
-
-    a = get_activation(act)
-    rng = rng or np.random.default_rng(0)
-    N = W.shape[0]
-    h = rng.standard_normal(N)
-
-    def gen():
-        nonlocal h
-        for _ in range(steps):
-            pre = W @ h
-            hn = a.f(pre)
-            yield a.df(pre, hn)[:, None] * W
-            h = hn
-
-    return lyapunov_spectrum(gen(), m, transient=transient, rng=rng)
 
 
 def regime(bound: tuple[float, str] | None, rho: float, linear: bool, label: str = "cell") -> str:

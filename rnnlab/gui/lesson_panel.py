@@ -1,8 +1,9 @@
 """The lesson panel: a guided lesson shown one step at a time, beside the plots.
 
-It shows a lesson chooser, the step's title and text (equations already converted to rich text by
-:mod:`rnnlab.lessons`) in a large font, a "Do" line (what to do) and a "Watch" line (which view to look at),
-Back/Next buttons (also Page Up / Page Down, what a presentation clicker sends) and "Step k of n".
+It shows a lesson chooser, the step's title and text in a large font (the text's equations typeset as vector
+graphics by :mod:`rnnlab.gui.maths`, the rich text of :mod:`rnnlab.lessons` where that fails), a "Do" line (what
+to do) and a "Watch" line (which view to look at), Back/Next buttons (also Page Up / Page Down, what a presentation
+clicker sends) and "Step k of n".
 
 The panel knows nothing about the main window. It says what it wants through signals:
 
@@ -17,14 +18,16 @@ window's plots with :meth:`LessonPanel.set_plots` and it highlights the watched 
 
 from __future__ import annotations
 
+import html as _html
 import weakref
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..lessons import Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment
+from ..lessons import Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment, tex_to_plain
 from .banner import plain_html, rich_tooltip
+from .maths import MathBrowser, MathLabel, text_color, typeset_html
 from .plots import VIEWS
 
 __all__ = ["LessonPanel", "highlight", "clear_highlight", "highlighted", "find_plots", "HIGHLIGHT_COLOR"]
@@ -212,9 +215,8 @@ class LessonPanel(QtWidgets.QWidget):
         self.title.setStyleSheet(f"font-size: {TITLE_PT}pt; font-weight: bold; color: #123b5c;")
         lay.addWidget(self.title)
 
-        self.body = QtWidgets.QTextBrowser()
+        self.body = MathBrowser()
         self.body.setObjectName("lesson_text")
-        self.body.setOpenLinks(False)
         self.body.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.body.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Space and → stay with the window (Play, Step)
         font = self.body.font()
@@ -224,7 +226,7 @@ class LessonPanel(QtWidgets.QWidget):
         self.body.setMinimumHeight(160)
         lay.addWidget(self.body, 1)
 
-        self.do_label = QtWidgets.QLabel()
+        self.do_label = MathLabel()  # its equations typeset too
         self.do_label.setObjectName("lesson_do")
         self.do_label.setWordWrap(True)
         self.do_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
@@ -402,8 +404,8 @@ class LessonPanel(QtWidgets.QWidget):
         self._index = index
         step = lesson.steps[index]
         self.title.setText(step.title_html)
-        self.body.setHtml(step.html)
-        self.do_label.setText(f"<b>Do:</b> {step.do_html}" if step.do else "")
+        self._set_body(step)
+        self.do_label.set_tex(f"**Do:** {step.do}" if step.do else "")
         self.do_label.setVisible(bool(step.do))
         if step.watch:
             swatch = f'<span style="color: {HIGHLIGHT_COLOR};">■</span>'
@@ -412,6 +414,16 @@ class LessonPanel(QtWidgets.QWidget):
         self.position.setText(f"Step {index + 1} of {len(lesson)}")
         self.back_button.setEnabled(index > 0)
         self.next_button.setEnabled(index + 1 < len(lesson))
+
+    def _set_body(self, step: LessonStep) -> None:
+        """The step's text with typeset equations (an equation that cannot be typeset is set as rich text)."""
+        self.body.fallbacks = []
+        try:
+            body = typeset_html(step.text, text_color(self.body), self.body.fallbacks)
+        except Exception as exc:  # the text was checked when the lesson was loaded; never lose the step over it
+            self.body.fallbacks.append(f"the whole text: {type(exc).__name__}")
+            body = step.html
+        self.body.setHtml(body)
 
     def _emit(self, continued: bool) -> None:
         step = self.step
@@ -435,7 +447,10 @@ class LessonPanel(QtWidgets.QWidget):
 
     def plain_text(self) -> str:
         """What the panel shows, as plain text (for tests and accessibility)."""
-        parts = [self.title.text(), self.body.toPlainText(), self.do_label.text(), self.watch_label.text(),
+        body = _html.escape(self.body.plain_text()).replace("\n", "<br>")
+        step = self.step
+        do = _html.escape(f"Do: {tex_to_plain(step.do)}") if step is not None and step.do else ""
+        parts = [self.title.text(), body, do, self.watch_label.text(),
                  self.position.text()]
         doc = QtGui.QTextDocument()
         doc.setHtml("<br>".join(p for p in parts if p))

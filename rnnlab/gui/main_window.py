@@ -220,6 +220,10 @@ class MainWindow(QtWidgets.QMainWindow):
         m.insertAction(m.actions()[3], act("Open &classroom file…", lambda: self.open_classroom(), (),
                                            "A teacher's file: experiment, lesson, presentation, locked controls"))
         hm = mb.addMenu("&Help")
+        hm.addAction(act("&Keyboard shortcuts", self.show_shortcuts, ("F1",), "Every shortcut of the window"))
+        wm = self.view_help_menu = hm.addMenu("&What am I looking at?")  # also in each view's right-click menu
+        for p in self.plots:
+            wm.addAction(act(p.title, lambda _=False, p=p: p.show_help()))
         hm.addAction(act("About rnnlab", self._about))
 
     # --- slots (one call each) ------------------------------------------------------------------------------------
@@ -498,6 +502,15 @@ class MainWindow(QtWidgets.QMainWindow):
     def _confirm(self, text: str) -> bool:
         ans = QtWidgets.QMessageBox.question(self, "New weights needed", text)
         return ans == QtWidgets.QMessageBox.StandardButton.Yes
+
+    def show_shortcuts(self) -> QtWidgets.QDialog:
+        """Help ▸ Keyboard shortcuts (generated from the window's actions and buttons)."""
+        from .help import ShortcutsDialog
+
+        dlg = ShortcutsDialog(self)
+        dlg.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+        return dlg
 
     def _about(self) -> None:
         from .. import __version__

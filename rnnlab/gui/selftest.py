@@ -65,6 +65,7 @@ def selftest(preset: str = "clipping", steps: int = 20, verbose: bool = True) ->
         check("export plot (SVG)", lambda: _export(win.plots[0], Path(tmp) / "heatmap.svg"))
         check("window renders", lambda: _render(win))
         check("record a GIF", lambda: _record(win.plots[0], Path(tmp) / "heatmap.gif"))
+    check("typeset an equation (vector)", _typeset)
     from .app import dispose
 
     dispose(win)
@@ -112,6 +113,24 @@ def _process_engine(exp, timeout: float = 60.0) -> None:
     finally:
         if not eng.stop(5000):
             raise RuntimeError("the training process did not stop")
+
+
+def _typeset() -> None:
+    """The maths typesetter and its font are there: a fraction draws stacked, as vector graphics."""
+    from PySide6 import QtGui
+
+    from .maths import formula_image
+
+    def ink_height(img) -> int:
+        rows = [y for y in range(img.height()) if any(img.pixelColor(x, y).alpha() > 128 for x in range(img.width()))]
+        if not rows:
+            raise RuntimeError("the typeset equation is empty")
+        return rows[-1] - rows[0]
+
+    frac = formula_image(r"\frac{\partial h_t}{\partial h_k}", 20).convertToFormat(QtGui.QImage.Format.Format_ARGB32)
+    flat = formula_image(r"\partial h_t", 20).convertToFormat(QtGui.QImage.Format.Format_ARGB32)
+    if not ink_height(frac) > 1.8 * ink_height(flat):
+        raise RuntimeError("the fraction is not stacked")
 
 
 def _render(widget) -> None:

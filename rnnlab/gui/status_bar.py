@@ -8,9 +8,17 @@ import math
 import numpy as np
 from PySide6 import QtWidgets
 
+from .maths import typeset_tooltip
 from .numbers import fmt, fmt_int
 
 __all__ = ["StatusBar"]
+
+#: the tooltip of γ·σ_max (equations typeset)
+FACTOR_TIP = r"""The seeds' factor: every step back in time multiplies by at most $\gamma\, \sigma_{\max}$, so
+
+$$\left\|\frac{\partial h_t}{\partial h_k}\right\| \le (\gamma\, \sigma_{\max})^{t-k}$$
+
+Below 1, gradients surely vanish."""
 
 
 def _f(v: float, fmt: str = ".4g") -> str:
@@ -30,8 +38,7 @@ class StatusBar(QtWidgets.QStatusBar):
             self.addPermanentWidget(lab)
             self.labels[name] = lab
         self.labels["clip rate"].setToolTip("Fraction of the last 100 steps on which clipping fired")
-        self.labels["γ·σ_max"].setToolTip("The seeds' factor: ‖∂h_t/∂h_k‖ ≤ (γ·σ_max)^(t−k); below 1 gradients "
-                                          "surely vanish")
+        self.labels["γ·σ_max"].setToolTip(typeset_tooltip(FACTOR_TIP))
         self._clips: collections.deque[float] = collections.deque(maxlen=100)
         self._rate = float("nan")
         self._playing = False

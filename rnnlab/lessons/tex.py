@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import html as _html
 import re
+from typing import Callable
 
 from ._tex_math import MAX_DEPTH, TexError, math_to_html, math_to_plain
 from ._tex_symbols import known_commands
 
-__all__ = ["TexError", "MAX_DEPTH", "tex_to_html", "tex_to_plain", "tex_inline", "math_to_html", "math_to_plain",
-           "known_commands"]
+#: a typesetter for :func:`tex_to_html` and :func:`tex_inline`: called with (equation source, its offset in the
+#: text, display?) it returns the markup of the typeset equation, or None to use the rich-text conversion
+MathHook = Callable[[str, int, bool], "str | None"]
+
+__all__ = ["TexError", "MAX_DEPTH", "MathHook", "tex_to_html", "tex_to_plain", "tex_inline", "math_to_html",
+           "math_to_plain", "known_commands"]
 
 
 def _split_math(text: str) -> list[tuple[str, str, int]]:
@@ -67,16 +72,25 @@ def _prose(text: str, offset: int, plain: bool) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", h, flags=re.S)
 
 
-def tex_inline(text: str, offset: int = 0, plain: bool = False) -> str:
+def _math_html(content: str, at: int, display: bool, math: MathHook | None) -> str:
+    if math is not None:
+        typeset = math(content, at, display)
+        if typeset is not None:
+            return typeset
+    return math_to_html(content, at)
+
+
+def tex_inline(text: str, offset: int = 0, plain: bool = False, math: MathHook | None = None) -> str:
     """Prose and inline equations of one paragraph (newlines become spaces), as HTML or (``plain``) plain text:
     a title or a "do" line. ``offset`` is the position of ``text`` in a larger text, for error offsets. A display
-    equation ``$$…$$`` is a :class:`TexError` here."""
+    equation ``$$…$$`` is a :class:`TexError` here. ``math`` (HTML only) typesets the equations: see
+    :data:`MathHook`."""
     out = []
     for kind, content, at in _split_math(text):
         if kind == "prose":
             out.append(_prose(content, at, plain))
         elif kind == "inline":
-            out.append(math_to_plain(content, at) if plain else math_to_html(content, at))
+            out.append(math_to_plain(content, at) if plain else _math_html(content, at, False, math))
         else:
             raise TexError("a display equation $$…$$ must stand on its own line", at - 2)
     return re.sub(r"\s+", " ", "".join(out)).strip()
@@ -118,12 +132,13 @@ def _blocks(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def tex_to_html(text: str) -> str:
+def tex_to_html(text: str, math: MathHook | None = None) -> str:
     """Lesson text with ``$…$`` equations (and ``$$…$$`` on their own line) as Qt rich text (HTML).
 
     Blank lines separate paragraphs, lines starting with ``- `` make a bullet list, ``**bold**`` is bold and ``\\$``
     is a dollar sign. Raises :class:`TexError` (with the offset in ``text``) on an unknown command, an unclosed
-    ``$`` or brace, or a command outside an equation.
+    ``$`` or brace, or a command outside an equation. ``math`` typesets the equations (see :data:`MathHook`);
+    an equation it returns None for is converted to rich text.
     """
     out: list[str] = []
     in_list = False
@@ -132,15 +147,15 @@ def tex_to_html(text: str) -> str:
             if not in_list:
                 out.append("<ul>")
                 in_list = True
-            out.append(f"<li>{tex_inline(content, at, False)}</li>")
+            out.append(f"<li>{tex_inline(content, at, False, math)}</li>")
             continue
         if in_list:
             out.append("</ul>")
             in_list = False
         if kind == "display":
-            out.append(f'<p align="center">{math_to_html(content, at)}</p>')
+            out.append(f'<p align="center">{_math_html(content, at, True, math)}</p>')
         else:
-            out.append(f"<p>{tex_inline(content, at, False)}</p>")
+            out.append(f"<p>{tex_inline(content, at, False, math)}</p>")
     if in_list:
         out.append("</ul>")
     return "".join(out)

@@ -34,6 +34,7 @@ the runs execute is apart, in :mod:`._pool`.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import math
 import os
@@ -250,56 +251,29 @@ def run_one(exp, steps: int) -> dict:
 
 class _CsvSink:
     """sweep.csv written as runs finish: one flushed row each into ``sweep.partial.csv`` (the old sweep.csv stays
-    intact meanwhile, and a crash keeps every finished run there), rewritten in run order into sweep.csv at the
-    end (atomically) and the partial file removed. A failed write raises :class:`rnnlab.io.WriteError`."""
+    intact meanwhile, and a crash keeps every finished run there: :class:`rnnlab.io.PartialFile`), rewritten in run
+    order into sweep.csv at the end (atomically) and the partial file removed. A failed write raises
+    :class:`rnnlab.io.WriteError`."""
 
     def __init__(self, path: Path, keys: list[str]):
-        from ..io import write_error
-        from ..train.outputs import partial_path
+        from ..io import PartialFile
 
-        self.path, self.cols = Path(path), columns(keys)
-        self.partial = partial_path(self.path)
-        self.fh = None
-        try:
-            if self.path.is_dir():
-                raise IsADirectoryError(21, "is a folder")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.fh = open(self.partial, "w", newline="", encoding="utf-8")
-            self.w = csv.writer(self.fh)
-            self.w.writerow(self.cols)
-            self.fh.flush()
-        except OSError as exc:
-            self._drop()
-            raise write_error(self.path, exc) from None
+        self.file = PartialFile(path)
+        self.path, self.partial, self.cols = self.file.path, self.file.partial, columns(keys)
+        self._row(self.cols)
 
-    def _drop(self) -> None:
-        if self.fh is not None:
-            try:
-                self.fh.close()
-            except OSError:
-                pass
-        try:
-            os.unlink(self.partial)
-        except OSError:
-            pass
+    def _row(self, cells: list[str]) -> None:
+        buf = io.StringIO()
+        csv.writer(buf).writerow(cells)
+        self.file.write(buf.getvalue())
 
     def add(self, row: dict) -> None:
-        from ..io import write_error
-
-        try:
-            self.w.writerow([_fmt(row[c]) for c in self.cols])
-            self.fh.flush()
-        except OSError as exc:
-            self._drop()
-            raise write_error(self.path, exc) from None
+        self._row([_fmt(row[c]) for c in self.cols])
 
     def close(self, rows: list[dict]) -> None:
-        try:
-            self.fh.close()
-        except OSError:
-            pass
+        self.file.abandon()
         write_csv(rows, self.path, [c for c in self.cols if c not in ("run", *RESULT_COLUMNS)])
-        self._drop()
+        self.file.discard()
 
 
 def run_sweep(exp, grid: dict[str, Sequence], seeds: int = 1, steps: int | None = None, executor=None, *,

@@ -74,17 +74,16 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from pathlib import Path
 
-from ..io import WriteError, atomic_path, atomic_write, fsync_path, write_error
+from ..io import PARTIAL_SUFFIX, PartialFile, WriteError, atomic_path, atomic_write, partial_path
 
 __all__ = ["atomic_path", "atomic_write", "WriteError", "write_run", "write_metrics_csv", "write_state", "save_npz",
-           "probe_arrays", "MetricsStream", "PARTIAL_SUFFIX"]
+           "probe_arrays", "MetricsStream", "PARTIAL_SUFFIX", "partial_path"]
 
-#: a table written while a run goes is streamed to ``<name>.partial.csv`` beside its target and renamed over the
-#: target when it is complete: the old file stays intact until then, and a crash leaves every row so far there
-PARTIAL_SUFFIX = ".partial"
+# a table written while a run goes is streamed to ``<name>.partial.csv`` beside its target and renamed over the
+# target when it is complete (rnnlab.io.PartialFile): the old file stays intact until then, and a crash leaves every
+# row so far there
 
 
 def _fmt(v: float) -> str:
@@ -118,78 +117,35 @@ def write_metrics_csv(history, path: str | Path) -> int:
         return _write_rows(history, fh, 0)
 
 
-def partial_path(path: str | Path) -> Path:
-    """Where a table that grows during a run is streamed before it replaces ``path``: ``metrics.partial.csv``."""
-    path = Path(path)
-    return path.with_name(path.stem + PARTIAL_SUFFIX + path.suffix)
-
-
 class MetricsStream:
     """metrics.csv written while a run goes: :meth:`flush` appends the history rows not yet written to
     ``metrics.partial.csv`` (flushed to disk), :meth:`close` writes the rest, fsyncs it and renames it over
     ``metrics.csv``. The old metrics.csv is untouched until then; a crash (kill -9) leaves every row so far in
     the partial file; a failed write removes it and raises :class:`~rnnlab.io.WriteError` (one line). Every row
-    is written once, as it comes (the trainer's history decimates rows far back; the file keeps them all)."""
+    is written once, as it comes (the trainer's history decimates rows far back; the file keeps them all).
+    The streaming itself is :class:`rnnlab.io.PartialFile`."""
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.partial = partial_path(self.path)
+        self.file = PartialFile(path)
+        self.path, self.partial = self.file.path, self.file.partial
         self.written = 0
-        self._fh = None
-        self._failed = False
-        try:
-            if self.path.is_dir():
-                raise IsADirectoryError(21, "is a folder")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.partial, "w", newline="", encoding="utf-8")
-        except OSError as exc:
-            self._fail(exc)
-
-    def _fail(self, exc: BaseException):
-        self._failed = True
-        if self._fh is not None:
-            try:
-                self._fh.close()
-            except OSError:
-                pass
-        try:
-            os.unlink(self.partial)
-        except OSError:
-            pass
-        raise write_error(self.path, exc) from None
 
     def flush(self, history) -> None:
-        if self._failed or self._fh is None or self._fh.closed:
+        if not self.file.open:
             return
         try:
-            self.written += _write_rows(history, self._fh, self.written, serial=True)
+            self.written += _write_rows(history, self.file.fh, self.written, serial=True)
         except OSError as exc:
-            self._fail(exc)
+            self.file.fail(exc)
 
     def close(self, history) -> None:
         """Write the remaining rows and put the file in place (atomically)."""
-        if self._failed or self._fh is None or self._fh.closed:
-            return
-        try:
-            self.flush(history)
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            os.replace(self.partial, self.path)
-            try:
-                fsync_path(self.path.parent)
-            except OSError:
-                pass
-        except OSError as exc:
-            self._fail(exc)
+        self.flush(history)
+        self.file.commit()
 
     def abandon(self) -> None:
         """Close without putting the file in place (the partial file stays, holding the rows so far)."""
-        if self._fh is not None and not self._fh.closed:
-            try:
-                self._fh.close()
-            except OSError:
-                pass
+        self.file.abandon()
 
 
 def save_npz(arrays: dict, path: str | Path) -> Path:

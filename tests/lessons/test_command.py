@@ -56,3 +56,13 @@ def test_lesson_show_and_check_commands(capsys, tmp_path):
     rc, out = _run(["lesson", "--check", str(bad)], capsys)
     assert rc == 2 and f"{bad}:8:" in out.err and "nowhere" in out.err
 
+
+
+def test_lesson_check_notes_an_equation_that_will_not_be_typeset(capsys, tmp_path):
+    from rnnlab.lessons.typeset import available
+
+    text = GOOD_HEAD.replace("First $x_t$.", "First $x_t$, then $\\nolimits x$.")
+    rc, out = _run(["lesson", "--check", str(write(tmp_path, text, "odd.toml"))], capsys)
+    assert rc == 0 and "ok (1 steps)" in out.out  # a note, not an error: the equation shows as rich text
+    assert ("note: not typeset, shown as rich text: step 1 text: $\\nolimits x$" in out.out) == available()
+    assert "$x_t$" not in out.out

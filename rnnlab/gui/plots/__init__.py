@@ -1,7 +1,8 @@
 """The views, one per file, and their registry.
 
 Every view is a :class:`~rnnlab.gui.plots.base.SnapshotPlot` subclass that declares a stable ``view_id`` (used by
-lessons' ``watch``, presentation mode, the layout and export file names) and a ``label`` (how a lesson names it).
+lessons' ``watch``, presentation mode, the layout and export file names), a ``label`` (how a lesson names it) and a
+``description`` (its "What am I looking at?": lesson-style text with typeset equations).
 To add a view: write its file here and add the class to :data:`VIEWS` below (in the order the window shows them).
 """
 

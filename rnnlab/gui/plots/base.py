@@ -317,6 +317,9 @@ class SnapshotPlot(QtWidgets.QWidget):
     #: stable id of the view (lessons' ``watch``, layouts, exports, presentation mode) and how a lesson names it
     view_id = ""
     label = ""
+    #: "What am I looking at?" (the view's context menu): what is drawn, how to read it, its equation; lesson-style
+    #: text, ``$…$`` and ``$$…$$`` equations typeset (docs/lessons.md)
+    description = ""
     #: shown over the plot until the first data arrive
     empty_text = "Press Play (Space) to start training"
 
@@ -329,11 +332,36 @@ class SnapshotPlot(QtWidgets.QWidget):
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.layout_widget)
+        # "What am I looking at?": the view's right-click menu (and pyqtgraph's plot menu, where a view enables it)
+        self.help_action = QtGui.QAction("What am I looking at?", self)
+        self.help_action.triggered.connect(self.show_help)
+        self.layout_widget.scene().contextMenu.append(self.help_action)
         self._empty = QtWidgets.QLabel(self.empty_text, self)
         self._empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self._empty.setStyleSheet("color: #777777; font-size: 13pt; background: transparent;")
         self._empty.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.has_data = False
+
+    # --- help -------------------------------------------------------------------------------------------------
+    def show_help(self) -> QtWidgets.QDialog:
+        """Open this view's "What am I looking at?" window (its :attr:`description`)."""
+        from ..help import show_view_help
+
+        return show_view_help(self)
+
+    def contextMenuEvent(self, ev: QtGui.QContextMenuEvent) -> None:  # noqa: N802 (Qt naming)
+        # a plot whose pyqtgraph menu is on shows that menu, which carries the entry (see __init__); everywhere
+        # else (the views switch that menu off) a menu with the entry
+        pos = self.layout_widget.mapFrom(self, ev.pos())
+        if self.layout_widget.rect().contains(pos):
+            under = self.layout_widget.scene().items(self.layout_widget.mapToScene(pos))
+            if any(isinstance(i, pg.ViewBox) and i.menuEnabled() for i in under):
+                ev.ignore()
+                return
+        menu = QtWidgets.QMenu(self)
+        menu.addAction(self.help_action)
+        menu.exec(ev.globalPos())
+        ev.accept()
 
     # --- the entry point --------------------------------------------------------------------------------------
     def update(self, snap) -> None:  # type: ignore[override]  (QWidget.update() without arguments still works)

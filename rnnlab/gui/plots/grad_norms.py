@@ -51,6 +51,14 @@ class GradNormsPlot(SnapshotPlot):
     title = "Gradient norms"
     view_id = "grad_norms"
     label = "the gradient norms"
+    description = r'''The gradient's norm at every training step, on a log axis: the total $\|\partial E/\partial
+\theta\|$ before clipping (black) and its parts for $W_{hh}$, $W_{hx}$ and $W_{yh}$. With clipping on, the threshold
+$c$ is drawn as a line, and the steps where clipping fired show the total after clipping:
+
+$$\text{if } \|g\| > c: \quad g \leftarrow \frac{c}{\|g\|}\, g$$
+
+A spike of several decades is an exploding gradient; a red star marks an explosion to infinity (then Rewind).
+Vertical marks are setting changes.'''
 
     def __init__(self, parent=None):
         super().__init__(parent)

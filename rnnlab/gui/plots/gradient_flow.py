@@ -28,6 +28,15 @@ class GradientFlowPlot(LogMatrixPlot):
     field = "gradient_flow_log10"
     view_id = "gradient_flow"
     label = "the gradient flow ∂E_t/∂h_k"
+    description = r'''How much of the loss at step $t$ reaches the state at an earlier step $k$: row $t$, column $k
+\le t$, colour $\log_{10} \|\partial E_t/\partial h_k\|$, in the heatmap's colours (equal colours mean equal decades
+in both maps). By the chain rule,
+
+$$\frac{\partial E_t}{\partial h_k} = \frac{\partial E_t}{\partial h_t} \frac{\partial h_t}{\partial h_k}$$
+
+so each row is the heatmap's row $t$ seen through the error at step $t$. Only steps with a loss have a row. A task
+scored at the last step has just one, so the strip below draws the last scored row as a curve against $k$: how far
+back the final loss reaches. The terms with $k \ll t$ are the long-term contributions to $\partial E/\partial W$.'''
     quantity = "log10 ‖∂E_t/∂h_k‖"
     plot_title = "Gradient flow"
     waiting_text = ("Waiting for the first diagnostics snapshot\n(the gradient flow is computed every few steps)")

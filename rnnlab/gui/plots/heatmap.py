@@ -266,6 +266,18 @@ class HeatmapPlot(LogMatrixPlot):
     title = "∂h_t/∂h_k heatmap"
     view_id = "heatmap"
     label = "the ∂h_t/∂h_k heatmap"
+    description = r'''Each pixel is a pair of steps: row $t$ (later steps further down) and column $k \le t$
+(earlier). Its colour is $\log_{10}$ of the norm of the Jacobian that carries a change of the state at step $k$ to
+the state at step $t$, a product of $t - k$ one-step Jacobians (for the vanilla RNN, $\mathrm{diag}(f'(a_j))\, W$):
+
+$$\frac{\partial h_t}{\partial h_k} = \prod_{j=k+1}^{t} \frac{\partial h_j}{\partial h_{j-1}}$$
+
+The diagonal ($k = t$) is the identity: norm 1, white. Blue is vanishing, $\|\partial h_t/\partial h_k\| \ll 1$:
+step $t$ has forgotten step $k$. Red is exploding. Each row reads from the distant past (left) to the present (the
+diagonal); every step away from the diagonal multiplies by one more factor, so a steady fade means a factor below 1
+at every step.
+
+The colour bar's levels stay fixed while training; drag its handles to change them. Hover a pixel for its value.'''
     quantity = "log10 ‖∂h_t/∂h_k‖"
 
     def _display(self, snap, data: np.ndarray) -> np.ndarray:

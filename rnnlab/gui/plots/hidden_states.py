@@ -53,6 +53,14 @@ class HiddenStatesPlot(SnapshotPlot):
     title = "Hidden states"
     view_id = "hidden_states"
     label = "the hidden states"
+    description = r'''The states of the probe sequence as an image: time $t$ to the right, hidden unit $i$ down,
+colour $h_{t,i}$ on a fixed scale with white at $f(0)$, the state of a unit with no input (tanh: $[-1, 1]$; sigmoid:
+$[0, 1]$; ReLU and linear units: a symmetric range that only grows). For the vanilla RNN,
+
+$$h_t = f(a_t), \qquad a_t = W h_{t-1} + U x_t + b$$
+
+Units held at the ends of the range are saturated: $f'(a) \approx 0$, so they pass almost no gradient back in time.
+For LSTM and GRU cells the image shows the $h$ part of the state.'''
     waiting_text = "Waiting for the first diagnostics snapshot\n(the hidden states are recorded every few steps)"
 
     def __init__(self, parent=None):

@@ -28,6 +28,15 @@ class LagProfilePlot(SnapshotPlot):
     title = "Lag profile"
     view_id = "lag_profile"
     label = "the lag profile"
+    description = r'''How fast the dependence on the past decays, or grows, with the lag $d = t - k$. The measured
+curve is the mean over $t$ of $\log_{10} \|\partial s_t/\partial s_{t-d}\|$: the heatmap's diagonals. The dashed
+line is the bound the cell states: if one step's Jacobian has norm at most $b$,
+
+$$\log_{10} \left\|\frac{\partial s_t}{\partial s_{t-d}}\right\| \le d \log_{10} b + \log_{10} \|I\|$$
+
+a straight line of slope $\log_{10} b$; for the vanilla RNN $b = \gamma\, \sigma_{\max}(W_{hh})$. When $b < 1$ the
+bound forces the measured curve down: vanishing gradients. When $b \ge 1$ it allows growth but does not force it.
+LSTM and GRU cells state no bound, and no line is drawn.'''
     waiting_text = "Waiting for the first diagnostics snapshot\n(the lag profile is computed with the heatmap)"
 
     def __init__(self, parent=None):

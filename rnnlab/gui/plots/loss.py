@@ -53,6 +53,14 @@ class LossPlot(SnapshotPlot):
     title = "Loss and success rate"
     view_id = "loss"
     label = "the loss and success rate"
+    description = r'''Top: the minibatch loss on a log axis, with a dashed baseline, the loss of a predictor that
+ignores the input. Bottom: the held-out success rate in percent, measured every few steps, with the baseline success
+rate (chance). The loss is a sum over time,
+
+$$E = \sum_t E_t$$
+
+A loss that stays at the baseline means the network has not learned to use the input yet: on a long-range task, this
+is what vanishing gradients look like from outside. Vertical marks are setting changes.'''
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -35,6 +35,16 @@ class LyapunovPlot(SnapshotPlot):
     title = "Lyapunov exponents"
     view_id = "lyapunov"
     label = "the Lyapunov exponents"
+    description = r'''Left: the top Lyapunov exponents $\lambda_1 \ge \lambda_2 \ge \dots$ (natural log per step) of
+the network driven by the probe sequence, against their index $i$, with the line $\lambda = 0$. Right: $\lambda_1$
+over training. They say how fast nearby trajectories of the state separate or merge; along the most expanding
+direction, on average,
+
+$$\left\|\frac{\partial s_t}{\partial s_k}\right\| \sim e^{\lambda_1 (t - k)}$$
+
+$\lambda_1 < 0$: every small perturbation dies out (ordered: the heatmap fades with the lag, gradients vanish).
+$\lambda_1 > 0$: some perturbation grows (chaotic: the heatmap brightens with the lag, gradients explode). They come
+from a QR (Benettin) iteration over the step Jacobians; a short sequence gives finite-time estimates.'''
     waiting_text = "Waiting for the first diagnostics snapshot\n(the Lyapunov exponents are computed every few steps)"
 
     def __init__(self, parent=None):

@@ -30,6 +30,16 @@ class MemoryPlot(SnapshotPlot):
     title = "Curse of memory"
     view_id = "memory"
     label = "the curse-of-memory view"
+    description = r'''The curse of memory (Zucchet & Orvieto, 2024). One curve is $\log_{10} \|\mathrm{d}
+s_t/\mathrm{d} \theta_{\mathrm{rec}}\|$ against $t$: how much the state moves when the recurrence's own parameters
+move ($W_{hh}$, the IndRNN's $u$, the LRU's $\nu$ and $\theta$). The other is the lag profile $\log_{10} \|\partial
+s_t/\partial s_{t-d}\|$ against $d$, on the same axis. The sensitivity sums the contributions of every past step,
+
+$$\frac{\mathrm{d} s_t}{\mathrm{d} \theta_{\mathrm{rec}}} = \sum_{k \le t} \frac{\partial s_t}{\partial s_k}
+\frac{\partial^+ s_k}{\partial \theta_{\mathrm{rec}}}$$
+
+so keeping every $\|\partial s_t/\partial s_k\| \le 1$ is not enough: as $|\lambda| \to 1$ the sum can still
+explode. The LRU's normalisation $\gamma = \sqrt{1 - |\lambda|^2}$ keeps it bounded.'''
     waiting_text = "Waiting for the first diagnostics snapshot\n(the sensitivity is computed with the heatmap)"
 
     def __init__(self, parent=None):

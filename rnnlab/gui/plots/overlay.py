@@ -29,6 +29,14 @@ RUN_COLORS = {"A": COLORS[0], "B": COLORS[1]}
 
 class OverlayPlot(SnapshotPlot):
     title = "Compare A and B"
+    description = r'''Two runs on the same axes, A and B one colour each: the training loss, the total gradient norm
+$\|\partial E/\partial \theta\|$ before clipping, the held-out success rate and the spectral radius of the
+recurrence,
+
+$$\rho(W_{hh}) = \max_i |\lambda_i(W_{hh})|$$
+
+Both runs start from the same seed and data and differ by one setting, so a difference between the curves is that
+setting's effect.'''
     empty_text = "Press Play to train both runs"
 
     def __init__(self, parent=None):

@@ -26,6 +26,13 @@ class SaturationPlot(SnapshotPlot):
     title = "Saturation"
     view_id = "saturation"
     label = "the saturation histogram"
+    description = r'''The histogram of the derivative $f'(a)$ over every step, unit and probe sequence, on $[0,
+\gamma]$; each bar is the share of all values in its bin. Every step of the backward pass multiplies by
+
+$$\frac{\partial h_j}{\partial h_{j-1}} = \mathrm{diag}(f'(a_j))\, W$$
+
+so a value near 0 (the lowest bin, in orange) is a saturated unit (tanh or sigmoid driven far from 0, or a ReLU that
+is off): it passes no gradient back in time. Values near $\gamma$ are units in their linear regime.'''
     waiting_text = "Waiting for the first diagnostics snapshot\n(the saturation histogram is computed every few steps)"
 
     def __init__(self, parent=None):

@@ -58,6 +58,20 @@ class SpectrumPlot(SnapshotPlot):
     title = "Spectrum"
     view_id = "spectrum"
     label = "the spectrum of the recurrence"
+    description = r'''Left, the complex plane. The large dots are the eigenvalues $\lambda$ of the cell's recurrence
+matrix ($W_{hh}$ for the vanilla RNN; $\mathrm{diag}(\alpha) + \mathrm{diag}(1 - \alpha)\, W_{hh}$ for leaky units),
+with the unit circle and the circle of radius $1/\gamma$, where $\gamma$ bounds $|f'|$ (1 for tanh, 1/4 for the
+sigmoid). The cloud of small dots are the eigenvalues of the actual step Jacobians $\partial s_t/\partial s_{t-1}$
+along the probe sequence; saturated units pull it inside the circles. Since
+
+$$\left\|\frac{\partial h_j}{\partial h_{j-1}}\right\| \le \|\mathrm{diag}(f'(a_j))\|\, \|W_{hh}\| \le \gamma\,
+\sigma_{\max}(W_{hh})$$
+
+$\sigma_{\max}(W_{hh}) < 1/\gamma$ is sufficient for vanishing gradients, and $\sigma_{\max}(W_{hh}) > 1/\gamma$ is
+necessary for exploding ones (Pascanu et al., 2013).
+
+Right: the spectral radius $\rho$ (the largest $|\lambda|$) and $\sigma_{\max}$ of $W_{hh}$ over training, with
+lines at 1 and $1/\gamma$.'''
     waiting_text = "Waiting for the first diagnostics snapshot\n(the eigenvalues are computed every few steps)"
 
     def __init__(self, parent=None):

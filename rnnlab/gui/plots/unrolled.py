@@ -73,6 +73,18 @@ class UnrolledPlot(SnapshotPlot):
     title = "Unrolled network: the backward pass"
     view_id = "unrolled"
     label = "the unrolled network"
+    description = r'''The recurrent layer unrolled over the probe sequence: the inputs $x_t$ below, the states $h_t$
+in the middle, the losses $E_t$ above, the recurrent arrows $h_{k-1} \to h_k$ between. The gradient travels the
+arrows backwards. Each arrow's colour and width is a $\log_{10}$ norm on the heatmap's scale (blue $\ll 1$, white $=
+1$, red $\gg 1$): the backward pass $\partial E/\partial h$ of every loss together, one loss $\partial E_t/\partial
+h_k$ (click a loss node to choose $t$), or the product of Jacobians
+
+$$\frac{\partial h_t}{\partial h_k} = \prod_{j=k+1}^{t} \frac{\partial h_j}{\partial h_{j-1}}$$
+
+**Step** and **Play** move the gradient back one step at a time and print the factor just multiplied
+($\mathrm{diag}(f'(a_j))\, W_{hh}$ for the vanilla RNN; for every cell its step Jacobian) and the running product.
+Truncated BPTT cuts the arrow where each window starts; clipping rescales the total $\partial E/\partial \theta$
+drawn at the right.'''
     waiting_text = "Waiting for the first diagnostics snapshot\n(the backward pass is computed every few steps)"
 
     def __init__(self, parent=None):

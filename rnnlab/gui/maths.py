@@ -1,0 +1,348 @@
+"""Typeset mathematics on screen: TeX equations drawn as vector graphics wherever a formula appears.
+
+:mod:`rnnlab.lessons.typeset` turns an equation into SVG (ziamath); this module draws it with Qt's SVG renderer:
+
+* in rich text (:class:`MathBrowser`, the lesson body, "What am I looking at?"): :func:`typeset_html` writes each
+  equation as ``<img src="rnnlab-math:N">`` and :func:`install` gives the document a handler for those images that
+  draws the SVG *at paint time*, sized from the surrounding font: crisp at any zoom, in presentation mode and on
+  high-DPI screens, inline equations sitting on the text's baseline;
+* as a picture (:func:`formula_image`), for tooltips and labels, rendered at the screen's device pixel ratio.
+
+An equation the typesetter cannot set falls back to the TeX-subset rich text of :mod:`rnnlab.lessons.tex` (the
+``fallbacks`` list of :func:`typeset_html` names them). The TeX comes from files: it reaches the screen only as the
+typeset picture or as the escaped rich-text conversion, never as markup of its own.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import itertools
+from typing import Callable
+
+from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
+
+from ..lessons.tex import TexError, math_to_plain, tex_inline, tex_to_html
+from ..lessons.typeset import Formula, TypesetError, typeset
+
+__all__ = ["SCHEME", "typeset_html", "typeset_inline_html", "install", "MathBrowser", "formula_image",
+           "formula_for", "text_color", "typeset_tooltip", "set_math_tooltip", "MathLabel"]
+
+#: the image names of typeset equations in a document
+SCHEME = "rnnlab-math:"
+
+#: equations are drawn this much larger than the text around them: STIX Two Math has a smaller x-height than the
+#: interface's sans-serif font, and a display equation is the thing to read on a projector
+INLINE_SCALE = 1.15
+DISPLAY_SCALE = 1.3
+#: the smallest a display equation shrinks to fit the width of a narrow panel (then it scrolls sideways)
+MIN_FIT = 0.5
+
+_formulas: dict[str, Formula] = {}  # key -> formula (the keys are never reused)
+_keys: dict[tuple[str, bool, str], str] = {}  # (source, display, colour) -> key
+_renderers: dict[str, QtSvg.QSvgRenderer] = {}
+_counter = itertools.count(1)
+
+
+def text_color(widget: QtWidgets.QWidget | None = None) -> str:
+    """The text colour of ``widget``'s palette (else the application's), as ``#rrggbb``."""
+    pal = widget.palette() if widget is not None else QtWidgets.QApplication.palette()
+    return pal.color(QtGui.QPalette.ColorRole.Text).name()
+
+
+def _key(tex: str, display: bool, color: str) -> str:
+    """The image name of an equation (typesetting it on first use; :class:`TypesetError` when it cannot be)."""
+    k = (tex.strip(), display, color)
+    key = _keys.get(k)
+    if key is None:
+        formula = typeset(tex, display, color)
+        key = str(next(_counter))
+        _formulas[key] = formula
+        _keys[k] = key
+    return key
+
+
+def formula_for(name: str) -> Formula | None:
+    """The typeset equation behind an image name ``rnnlab-math:N`` of a document (None for any other name)."""
+    if not name.startswith(SCHEME):
+        return None
+    return _formulas.get(name[len(SCHEME):])
+
+
+def _renderer(key: str) -> QtSvg.QSvgRenderer:
+    r = _renderers.get(key)
+    if r is None:
+        r = QtSvg.QSvgRenderer(QtCore.QByteArray(_formulas[key].svg))
+        _renderers[key] = r
+    return r
+
+
+def _hook(color: str, fallbacks: list[str] | None) -> Callable[[str, int, bool], str | None]:
+    def math(content: str, at: int, display: bool) -> str | None:
+        try:
+            key = _key(content, display, color)
+        except TypesetError as exc:
+            if fallbacks is not None:
+                fallbacks.append(f"{content.strip()[:60]}: {exc}")
+            return None
+        alt = _html.escape(content.strip()[:200], quote=True)
+        valign = "" if display else ' align="middle"'
+        return f'<img src="{SCHEME}{key}" alt="{alt}"{valign}>'
+    return math
+
+
+def typeset_html(text: str, color: str = "#000000", fallbacks: list[str] | None = None) -> str:
+    """A lesson text (prose with ``$…$`` and ``$$…$$``, see :func:`rnnlab.lessons.tex.tex_to_html`) as rich text
+    whose equations are typeset images for a document prepared with :func:`install`. Each equation that could not
+    be typeset is converted to rich text instead and, when ``fallbacks`` is a list, named in it. Raises
+    :class:`~rnnlab.lessons.TexError` like :func:`~rnnlab.lessons.tex.tex_to_html`."""
+    return tex_to_html(text, _hook(color, fallbacks))
+
+
+def typeset_inline_html(text: str, color: str = "#000000", fallbacks: list[str] | None = None) -> str:
+    """One line (a title, a "do" line) with typeset inline equations: see :func:`typeset_html`."""
+    return tex_inline(text, 0, False, _hook(color, fallbacks))
+
+
+# =================================================================================================================
+# drawing in a document
+# =================================================================================================================
+
+def _em_px(doc: QtGui.QTextDocument, fmt: QtGui.QTextFormat) -> float:
+    """The pixel size of the font around an equation (the document's default font where the text sets none)."""
+    font = fmt.toCharFormat().font().resolve(doc.defaultFont())
+    if font.pixelSize() > 0:
+        return float(font.pixelSize())
+    dev = doc.documentLayout().paintDevice()
+    dpi = dev.logicalDpiY() if dev is not None else 0
+    if dpi <= 0:
+        screen = QtGui.QGuiApplication.primaryScreen()
+        dpi = screen.logicalDotsPerInchY() if screen is not None else 96.0
+    return font.pointSizeF() * dpi / 72.0
+
+
+class _MathObjects(QtGui.QPyTextObject):
+    """The document's handler for images: draws ``rnnlab-math:`` images as vector graphics at paint time."""
+
+    def _geometry(self, doc, fmt) -> tuple[str, Formula, float, float, float] | None:
+        name = fmt.toImageFormat().name()
+        f = formula_for(name)
+        if f is None:
+            return None
+        em = _em_px(doc, fmt) * (DISPLAY_SCALE if f.display else INLINE_SCALE)
+        if f.display:  # a display equation wider than the text shrinks to fit (down to MIN_FIT of its size)
+            avail = doc.textWidth() - 2 * doc.documentMargin() - 4
+            if 0 < avail < f.width * em:
+                em = max(avail / f.width, MIN_FIT * em)
+        top = bottom = 0.0
+        if fmt.toCharFormat().verticalAlignment() == QtGui.QTextCharFormat.VerticalAlignment.AlignMiddle:
+            # Qt centres a middle-aligned object half an x-height above the baseline: pad the picture so that its
+            # own baseline lands on the text's baseline (the same font metrics as Qt's layout)
+            half_x = QtGui.QFontMetrics(fmt.toCharFormat().font()).xHeight() / 2.0
+            a, d = f.ascent * em, f.descent * em
+            if a - d - half_x >= 0:
+                bottom = a - d - half_x
+            else:
+                top = d + half_x - a
+        return name[len(SCHEME):], f, em, top, bottom
+
+    def intrinsicSize(self, doc, pos, fmt):  # noqa: N802 (Qt naming)
+        g = self._geometry(doc, fmt)
+        if g is None:
+            return QtCore.QSizeF(0, 0)
+        _key, f, em, top, bottom = g
+        return QtCore.QSizeF(f.width * em, f.height * em + top + bottom)
+
+    def drawObject(self, painter, rect, doc, pos, fmt):  # noqa: N802
+        g = self._geometry(doc, fmt)
+        if g is None:
+            return
+        key, f, em, top, _bottom = g
+        target = QtCore.QRectF(rect.x(), rect.y() + top, f.width * em, f.height * em)
+        _renderer(key).render(painter, target)
+
+
+def install(doc: QtGui.QTextDocument) -> QtGui.QTextDocument:
+    """Let ``doc`` draw the typeset equations of :func:`typeset_html` (its other images are not drawn)."""
+    if getattr(doc, "_rnnlab_math", None) is None:
+        handler = _MathObjects(doc)
+        doc.documentLayout().registerHandler(QtGui.QTextFormat.ObjectTypes.ImageObject, handler)
+        doc._rnnlab_math = handler  # keep the Python object alive with the document
+    return doc
+
+
+class MathBrowser(QtWidgets.QTextBrowser):
+    """A read-only rich-text view whose equations are typeset (see :func:`install`)."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        install(self.document())
+        self.fallbacks: list[str] = []  # the equations of the last text that were not typeset
+
+    def set_tex(self, text: str) -> None:
+        """Show a text with ``$…$`` equations: typeset, the rich-text conversion where that fails."""
+        self.fallbacks = []
+        self.setHtml(typeset_html(text, text_color(self), self.fallbacks))
+
+    def plain_text(self) -> str:
+        """The text shown, each typeset equation written as plain Unicode (``∂h_t/∂h_k``)."""
+        out: list[str] = []
+        block = self.document().begin()
+        while block.isValid():
+            it = block.begin()
+            line = []
+            while not it.atEnd():
+                frag = it.fragment()
+                fmt = frag.charFormat()
+                f = formula_for(fmt.toImageFormat().name()) if fmt.isImageFormat() else None
+                if f is not None:
+                    try:
+                        line.append(math_to_plain(f.tex))
+                    except TexError:
+                        line.append(f.tex)
+                else:
+                    line.append(frag.text())
+                it += 1
+            out.append("".join(line))
+            block = block.next()
+        return "\n".join(out)
+
+    def typeset_count(self) -> int:
+        """How many typeset equations the document holds (for tests)."""
+        n = 0
+        block = self.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                fmt = it.fragment().charFormat()
+                if fmt.isImageFormat() and formula_for(fmt.toImageFormat().name()) is not None:
+                    n += 1
+                it += 1
+            block = block.next()
+        return n
+
+
+# =================================================================================================================
+# pictures (tooltips, labels)
+# =================================================================================================================
+
+def formula_image(tex: str, px: float, display: bool = True, color: str = "#000000", dpr: float = 1.0) -> QtGui.QImage:
+    """An equation rendered into an image, the font ``px`` logical pixels tall, at device pixel ratio ``dpr``
+    (the image says so, so Qt draws it at its logical size, sharp). Raises :class:`TypesetError`."""
+    key = _key(tex, display, color)
+    f = _formulas[key]
+    w, h = max(1, round(f.width * px * dpr)), max(1, round(f.height * px * dpr))
+    img = QtGui.QImage(w, h, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(QtCore.Qt.GlobalColor.transparent)
+    p = QtGui.QPainter(img)
+    p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    _renderer(key).render(p, QtCore.QRectF(0, 0, w, h))
+    p.end()
+    img.setDevicePixelRatio(dpr)
+    return img
+
+
+def _img_tag(tex: str, display: bool, color: str, font: QtGui.QFont) -> str:
+    """An ``<img>`` with the equation as an embedded PNG (rendered at twice the screen's density or more, sized in
+    logical pixels), padded so that an inline equation's baseline sits on the text's (see :class:`_MathObjects`)."""
+    metrics = QtGui.QFontMetrics(font)
+    px = QtGui.QFontInfo(font).pixelSize() * (DISPLAY_SCALE if display else INLINE_SCALE)
+    screen = QtGui.QGuiApplication.primaryScreen()
+    dpr = max(2.0, screen.devicePixelRatio() if screen is not None else 1.0)
+    img = formula_image(tex, px, display, color, dpr)
+    img.setDevicePixelRatio(1.0)  # handled as plain pixels here; the tag's width and height give the logical size
+    f = _formulas[_key(tex, display, color)]
+    w, h = f.width * px, f.height * px
+    top = bottom = 0.0
+    if not display:
+        half_x, a, d = metrics.xHeight() / 2.0, f.ascent * px, f.descent * px
+        bottom, top = (a - d - half_x, 0.0) if a - d - half_x >= 0 else (0.0, d + half_x - a)
+    if top or bottom:
+        padded = QtGui.QImage(img.width(), round((h + top + bottom) * dpr), img.format())
+        padded.fill(QtCore.Qt.GlobalColor.transparent)
+        p = QtGui.QPainter(padded)
+        p.drawImage(0, round(top * dpr), img)
+        p.end()
+        img = padded
+    data = QtCore.QByteArray()
+    buf = QtCore.QBuffer(data)
+    buf.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")
+    b64 = bytes(data.toBase64()).decode("ascii")
+    align = "" if display else ' align="middle"'
+    return (f'<img src="data:image/png;base64,{b64}" width="{round(w)}" height="{round(h + top + bottom)}"'
+            f'{align}>')
+
+
+def typeset_tooltip(text: str, color: str = "#000000", font: QtGui.QFont | None = None) -> str:
+    """A tooltip or label text with ``$…$`` and ``$$…$$`` equations as rich text whose equations are typeset
+    pictures (embedded, so any QLabel or tooltip shows them; sharp on high-DPI screens). An equation that cannot be
+    typeset is converted to rich text. Raises :class:`~rnnlab.lessons.TexError` like the lesson texts."""
+    font = font or QtWidgets.QApplication.font()
+
+    def math(content: str, at: int, display: bool) -> str | None:
+        try:
+            return _img_tag(content, display, color, font)
+        except TypesetError:
+            return None
+
+    return tex_to_html(text, math)
+
+
+class _LazyTip(QtCore.QObject):
+    """Typesets a widget's tooltip when it is first asked for (see :func:`set_math_tooltip`)."""
+
+    def __init__(self, widget: QtWidgets.QWidget, tex: str):
+        super().__init__(widget)
+        self.tex = tex
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt naming)
+        if ev.type() == QtCore.QEvent.Type.ToolTip and self.tex:
+            try:
+                obj.setToolTip(typeset_tooltip(self.tex, font=obj.font()))
+            except TexError:
+                pass  # the rich-text tooltip set at first stays
+            self.tex = ""  # done: typeset once (the pictures are cached anyway)
+            obj.removeEventFilter(self)
+        return False
+
+
+def set_math_tooltip(widget: QtWidgets.QWidget, tex: str) -> None:
+    """Give ``widget`` a tooltip with typeset equations, typeset when it is first shown (typesetting costs
+    ~10 ms per equation, which the window's start-up should not pay); until then it holds the TeX-subset rich
+    text."""
+    try:
+        widget.setToolTip(tex_to_html(tex))
+    except TexError:
+        widget.setToolTip(_html.escape(tex))
+    widget.installEventFilter(_LazyTip(widget, tex))
+
+
+class MathLabel(QtWidgets.QLabel):
+    """A label whose text has typeset ``$…$`` equations (see :func:`typeset_tooltip`), set again in the new size
+    when the font changes (presentation mode)."""
+
+    def __init__(self, tex: str = "", parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self._tex = ""
+        self.set_tex(tex)
+
+    def tex(self) -> str:
+        return self._tex
+
+    def set_tex(self, tex: str) -> None:
+        self._tex = tex
+        self._render()
+
+    def _render(self) -> None:
+        try:
+            text = typeset_tooltip(self._tex, text_color(self), self.font()) if self._tex else ""
+        except TexError:  # checked where the text comes from; still, show it as it is rather than nothing
+            text = _html.escape(self._tex)
+        self.setText(text)
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt naming)
+        super().changeEvent(ev)
+        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.PaletteChange) and self._tex:
+            self._render()
