@@ -346,11 +346,9 @@ class MainWindow(QtWidgets.QMainWindow):
             em.addAction(a)
 
     def _build_run_menu(self, mb) -> None:
-        """Run: transport, Run N steps, the optional stops, Rewind and the timeline of kept steps."""
+        """Run: Run N steps, the optional stops of Play, and the timeline of kept steps to rewind to."""
         c = self.controller
-        rm = mb.addMenu("&Run")
-        for a in (self.play_action, self.step_action):
-            rm.addAction(a)
+        rm = mb.addMenu("&Run")  # (Play, Step, Reset and Rewind are the toolbar's: the training keys)
         self.run_steps_action = QtGui.QAction("Run &N steps…", self)
         self.run_steps_action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+R"))
         self.run_steps_action.triggered.connect(lambda: self.run_steps())
@@ -365,11 +363,9 @@ class MainWindow(QtWidgets.QMainWindow):
         rm.addAction(self.stop_steps_action)
         rm.addAction(self.stop_success_action)
         rm.addSeparator()
-        rm.addAction(self.rewind_action)
         self.timeline_menu = rm.addMenu("Rewind to &step")
         self.timeline_menu.setToolTipsVisible(True)
         self.timeline_menu.aboutToShow.connect(self._fill_timeline)
-        rm.addAction(self.reset_action)
 
     #: at most this many kept steps in Run ▸ Rewind to step (spread over the whole timeline)
     TIMELINE_ENTRIES = 24
