@@ -50,6 +50,16 @@ class Preset:
     def description(self) -> str:
         return self.experiment.description
 
+    def check_text(self) -> str:
+        """What the preset's check measures, in one sentence (shown with the description): the measure, after how
+        many updates, and the condition for the preset and for its contrast."""
+        c = self.check
+        if not c:
+            return ""
+        flip = ", ".join(f"{k} = {v!r}" for k, v in self.contrast.items())
+        return (f"Checked (tests): {MEASURES[c['measure']]}, after {c['steps']} updates: {c['preset']} for this "
+                f"preset, {c['contrast']} with {flip}.")
+
     def contrast_experiment(self) -> Experiment:
         """The preset with every contrast key changed at once (validated as a whole)."""
         return self.experiment.replace(**{k.replace(".", "__"): v for k, v in self.contrast.items()})

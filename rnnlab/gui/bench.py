@@ -59,6 +59,7 @@ def bench_gui(quick: bool = False) -> dict:
         timer.start(1)
 
     timer.timeout.connect(fired)
+    ctrl.stop_at_steps = False  # flat out, past training.steps
     ctrl.play()
     t_end = time.perf_counter() + 0.5  # warm-up
     while time.perf_counter() < t_end:
@@ -129,6 +130,7 @@ def bench_record(quick: bool = False) -> dict:
         cpu[recording] += time.process_time() - c0
         return (ctrl.last_snapshot.step - s0) / (time.perf_counter() - t0)
 
+    ctrl.stop_at_steps = False  # flat out, past training.steps
     ctrl.play()
     rate(0.5)  # warm-up
     plain, recording, capture, encode, frames = [], [], 0.0, 0.0, 0
@@ -207,6 +209,7 @@ def soak_gui(steps: int, warmup: int = 2000, report=None) -> dict:
     try:
         spin(lambda: ctrl.last_snapshot is not None and getattr(ctrl.session, "pid", None), 120)
         child = ctrl.session.pid
+        ctrl.stop_at_steps = False  # a soak runs past training.steps
         ctrl.play()
         spin(lambda: step() >= min(warmup, steps), 3600)
         samples = []

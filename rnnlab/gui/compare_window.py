@@ -52,6 +52,10 @@ class CompareWindow(QtWidgets.QMainWindow):
         self.play_action.setShortcut(QtGui.QKeySequence("Space"))
         tb.addAction("Step both", lambda: self.step(1)).setShortcut(QtGui.QKeySequence("S"))
         tb.addAction("Reset both", self.reset).setShortcut(QtGui.QKeySequence("R"))
+        tb.addSeparator()
+        self.close_action = tb.addAction("Close compare", self.close)  # also when the window manager draws none
+        self.close_action.setShortcuts([QtGui.QKeySequence("Ctrl+W"), QtGui.QKeySequence("Esc")])
+        self.close_action.setToolTip("Close this window and stop both runs (Ctrl+W, Esc)")
         self._latest = {"A": None, "B": None}
         for run in "AB":
             self.ctrl[run].frame.connect(lambda snap, run=run: self._on_frame(run, snap))
@@ -99,43 +103,78 @@ class CompareWindow(QtWidgets.QMainWindow):
 
 
 class ChooseDifference(QtWidgets.QDialog):
-    """Pick the one setting B changes (key and value); the preset's contrast is offered first."""
+    """Pick the one setting B changes: the key, then its value in the key's own editor (a list of choices, a check
+    box, a number box in the key's range), so B's value is typed as the setting is; the preset's contrast is offered
+    first. A locked key (a classroom file) is not offered."""
 
-    def __init__(self, exp: Experiment, suggestion: dict | None = None, parent=None):
+    def __init__(self, exp: Experiment, suggestion: dict | None = None, parent=None, locked=()):
         super().__init__(parent)
         self.setWindowTitle("Compare: what should B change?")
         self.exp = exp
         self.key = QtWidgets.QComboBox()
         for row in describe_keys():
+            if row["key"] in locked:
+                continue
             self.key.addItem(row["key"])
             self.key.setItemData(self.key.count() - 1, row["doc"], QtCore.Qt.ItemDataRole.ToolTipRole)
-        self.value = QtWidgets.QLineEdit()
         self.current = QtWidgets.QLabel()
-        self.key.currentTextChanged.connect(lambda k: self.current.setText(f"A has {exp.get(k)!r}"))
-        if suggestion:
-            k, v = next(iter(suggestion.items()))
-            self.key.setCurrentText(k)
-            self.value.setText(str(v))
-        else:
-            self.key.setCurrentText("remedies.clip")
-        self.current.setText(f"A has {exp.get(self.key.currentText())!r}")
         self.error = QtWidgets.QLabel()
         self.error.setStyleSheet("color: #b00020;")
-        form = QtWidgets.QFormLayout(self)
-        form.addRow("Setting", self.key)
-        form.addRow("", self.current)
-        form.addRow("Value in B", self.value)
-        form.addRow(self.error)
+        self.form = QtWidgets.QFormLayout(self)
+        self.form.addRow("Setting", self.key)
+        self.form.addRow("", self.current)
+        self.value_row = QtWidgets.QWidget()
+        self._value_lay = QtWidgets.QHBoxLayout(self.value_row)
+        self._value_lay.setContentsMargins(0, 0, 0, 0)
+        self.form.addRow("Value in B", self.value_row)
+        self.form.addRow(self.error)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
                                              | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.form.addRow(buttons)
         self.changes: dict = {}
+        self.editor = None
+        self.key.currentTextChanged.connect(self._key_changed)
+        k, v = next(iter(suggestion.items())) if suggestion else ("remedies.clip", None)
+        if self.key.findText(k) < 0:
+            k, v = self.key.itemText(0), None
+        self.key.setCurrentText(k)
+        self._key_changed(k)
+        if v is not None:
+            self.editor.set(v)
+
+    def _key_changed(self, key: str) -> None:
+        from .panels.base import make_editor
+
+        if not key:
+            return
+        if self.editor is not None:
+            self.editor.widget.deleteLater()
+        self.editor = make_editor(key)
+        self.editor.set(self.exp.get(key))
+        self._value_lay.addWidget(self.editor.widget)
+        self.current.setText(f"A has {self.exp.get(key)!r}")
+        self.error.clear()
+
+    def value(self):
+        """B's value, read from the key's editor (typed as the key is)."""
+        w = self.editor.widget
+        if isinstance(w, QtWidgets.QComboBox):
+            return w.currentData()
+        if isinstance(w, QtWidgets.QCheckBox):
+            return w.isChecked()
+        if isinstance(w, QtWidgets.QLineEdit):
+            return w.text().strip()
+        return w.value()  # spin boxes and the log slider
 
     def _accept(self) -> None:
+        key, value = self.key.currentText(), self.value()
+        if value == self.exp.get(key):
+            self.error.setText(f"B would equal A ({key} = {value!r}): pick another value.")
+            return
         try:
-            _, _, diff = make_pair(self.exp, [f"{self.key.currentText()}={self.value.text()}"])
+            _, _, diff = make_pair(self.exp, {key: value})
         except (ConfigError, ValueError) as exc:
             self.error.setText(str(exc))
             return

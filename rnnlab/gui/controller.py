@@ -12,7 +12,7 @@ from typing import Callable
 
 from PySide6 import QtCore
 
-from ..config import ConfigError, Experiment
+from ..config import ConfigError, Experiment, _short
 from ..train import rules
 from ..train.session import (
     Configure,
@@ -23,6 +23,7 @@ from ..train.session import (
     RequestSnapshot,
     Reset,
     Rewind,
+    RunSteps,
     Session,
     Speed,
     Step,
@@ -30,6 +31,7 @@ from ..train.session import (
 )
 from ..train.snapshot import Snapshot
 from ..train.trainer import needs_reset
+from .locks import Locks
 
 __all__ = ["Controller"]
 
@@ -59,6 +61,9 @@ class Controller(QtCore.QObject):
     message = QtCore.Signal(str)  # plain text
     engineDied = QtCore.Signal(str)  # plain text: what is known about how the engine ended
     runStarted = QtCore.Signal()  # a Reset was sent: what the views show belongs to the previous run
+    #: (old, new, what) after a change was applied from outside the undo stack (the undo stack records it)
+    applied = QtCore.Signal(object, object, str)
+    locksChanged = QtCore.Signal(object)  # Locks
 
     MODES = ("process", "thread", "sync")
 
@@ -72,6 +77,13 @@ class Controller(QtCore.QObject):
         self.confirm = confirm or (lambda text: True)
         self.fps = fps
         self.mode = mode
+        #: a classroom file's locked keys: every route that changes the experiment keeps them (gui/locks.py)
+        self.locks = Locks()
+        #: Play stops at ``training.steps`` (Run ▸ Stop at training.steps) and at success (Run ▸ Stop at success)
+        self.stop_at_steps = True
+        self.stop_at_success = False
+        #: the locked keys the last change wanted to change and were kept (for the caller's banner)
+        self.kept_locked: list[str] = []
         self.dead = False  # the engine ended without being asked to (see poll)
         self.last_refusal = ""  # why the last experiment was refused (plain text)
         self._stopping = False
@@ -179,6 +191,11 @@ class Controller(QtCore.QObject):
         return True
 
     # --- experiment -----------------------------------------------------------------------------------------------
+    def set_locks(self, locks: Locks) -> None:
+        """Lock keys (a classroom file); locks only grow (:meth:`Locks.added`)."""
+        self.locks = locks
+        self.locksChanged.emit(locks)
+
     def validate(self, new: Experiment) -> None:
         """Everything that can be checked before switching (:func:`rnnlab.train.setup.validate`: the rules, the
         task, the memory the app would need and, where it is quick (:data:`BUILD_HERE_COST`), building the
@@ -189,19 +206,47 @@ class Controller(QtCore.QObject):
         validate(new, BUILD_HERE_COST)
 
     def set_value(self, key: str, value) -> bool:
-        """Change one setting. Invalid values, incompatible combinations and declined resets are refused with a
-        message (the current experiment stays as it was). Returns whether the change was applied."""
+        """Change one setting. Invalid values, incompatible combinations, locked keys and declined resets are
+        refused with a message (the current experiment stays as it was). Returns whether the change was applied."""
+        if key in self.locks and value != self.exp.get(key):
+            self.message.emit(f"{self.locks.why(key)}: not changed.")
+            self.experimentChanged.emit(self.exp)
+            return False
         try:
             new = self.exp.replace(key, value)
         except ConfigError as exc:
             self.message.emit(str(exc))
             self.experimentChanged.emit(self.exp)  # widgets follow the unchanged experiment back
             return False
-        return self.set_experiment(new)
+        return self.set_experiment(new, what=f"{key} = {_short(value, 40)}")
 
-    def set_experiment(self, new: Experiment, ask: bool = True) -> bool:
-        """Replace the whole experiment (a preset, an opened file, or one changed key)."""
+    def change_prompt(self, new: Experiment) -> str:
+        """The question asked before a change that needs new weights: every key that changes, with its values."""
+        diff = self.exp.diff(new)
+        resets = needs_reset(self.exp, new)
+        lines = [f"  {k}: {_short(a, 40)} → {_short(b, 40)}" for k, (a, b) in diff.items()]
+        if new.description != self.exp.description and not lines:  # pragma: no cover - description only
+            lines = ["  description"]
+        return (f"This changes {len(diff)} setting{'s' if len(diff) != 1 else ''}:\n" + "\n".join(lines) +
+                f"\n\n{', '.join(resets)} need{'s' if len(resets) == 1 else ''} new weights: the run restarts "
+                "from step 0. Continue?")
+
+    def set_experiment(self, new: Experiment, ask: bool = True, what: str = "", record: bool = True) -> bool:
+        """Replace the whole experiment (a preset, an opened file, a lesson step, or one changed key). Locked keys
+        keep their values (:meth:`Locks.enforce`); ``record`` False for undo and redo themselves."""
+        self.kept_locked = []
+        if self.locks:
+            try:
+                new, self.kept_locked = self.locks.enforce(self.exp, new)
+            except ConfigError as exc:
+                self.message.emit(str(exc))
+                self.experimentChanged.emit(self.exp)
+                return False
+            if self.kept_locked:
+                self.message.emit(f"Kept the locked setting{'s' if len(self.kept_locked) > 1 else ''} "
+                                  f"{', '.join(self.kept_locked)} ({self.locks.files(self.kept_locked)}).")
         if new == self.exp:
+            self.experimentChanged.emit(self.exp)
             return True
         self.last_refusal = ""
         try:
@@ -216,18 +261,19 @@ class Controller(QtCore.QObject):
             return False
         resets = needs_reset(self.exp, new)
         if resets:
-            if ask and not self.confirm(
-                    f"Changing {', '.join(resets)} needs new weights: the run restarts from step 0. Continue?"):
+            if ask and not self.confirm(self.change_prompt(new)):
                 self.experimentChanged.emit(self.exp)
                 return False
             self.session.send(Reset(new))
             self.runStarted.emit()
         else:
             self.session.send(Configure(new))
-        self.exp = new
+        old, self.exp = self.exp, new
         self._set_playing(False if resets else self._playing)
         self.experimentChanged.emit(new)
         self._sync()
+        if record and self.exp == new:  # (the synchronous engine has answered already: a refusal is not recorded)
+            self.applied.emit(old, new, what or _what(old, new))
         return self.exp == new  # the synchronous engine has answered already (a refusal puts the old one back)
 
     # --- transport ------------------------------------------------------------------------------------------------
@@ -241,10 +287,14 @@ class Controller(QtCore.QObject):
             self.playingChanged.emit(on)
 
     def play(self) -> None:
-        if self.last_snapshot is not None and self.last_snapshot.explosion is not None:
+        snap = self.last_snapshot
+        if snap is not None and snap.explosion is not None:
             self.message.emit("The run exploded: rewind or reset before playing again.")
             return
-        if self._send(Play()):
+        budget = self.exp.training.steps if self.stop_at_steps else None
+        if budget is not None and snap is not None and snap.step >= budget:
+            budget = None  # Play again after the run stopped at its budget: train on, past it
+        if self._send(Play(until_step=budget, until_success=self.stop_at_success)):
             self._set_playing(True)
 
     def pause(self) -> None:
@@ -267,8 +317,18 @@ class Controller(QtCore.QObject):
         self._set_playing(False)
         self._sync()
 
-    def rewind(self) -> None:
-        self._send(Rewind())
+    def rewind(self, step: int | None = None) -> None:
+        """Back to the kept step at or before ``step``; None: the last checkpoint before the trouble began."""
+        if self._playing:
+            self.pause()
+        self._send(Rewind(step))
+        self._sync()
+
+    def run_steps(self, n: int, until_success: bool | None = None) -> None:
+        """Train ``n`` steps (stopping early at success when asked; by default as Run ▸ Stop at success says)."""
+        if self._playing:
+            self.pause()
+        self._send(RunSteps(int(n), self.stop_at_success if until_success is None else until_success))
         self._sync()
 
     def set_speed(self, steps_per_second: float) -> None:
@@ -313,6 +373,8 @@ class Controller(QtCore.QObject):
         if snap.explosion is not None:
             self._set_playing(False)
             self.exploded.emit(snap.explosion)
+        elif snap.stopped:  # a step budget or success reached
+            self._set_playing(False)
         self._check_alive()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
@@ -320,3 +382,12 @@ class Controller(QtCore.QObject):
         self._stopping = True
         self._timer.stop()
         return self.session.stop(timeout_ms)
+
+
+def _what(old: Experiment, new: Experiment) -> str:
+    """A short name for a change (the undo stack's text)."""
+    diff = old.diff(new)
+    if len(diff) == 1:
+        (k, (_, b)), = diff.items()
+        return f"{k} = {_short(b, 40)}"
+    return f"{len(diff)} settings" if diff else "description"

@@ -20,11 +20,26 @@ class FileActions(QtCore.QObject):
     """The window's file operations. Errors become dialogs that name the problem; the experiment is untouched."""
 
     recentChanged = QtCore.Signal()
+    #: the document changed: a file opened or saved, a preset or a classroom file loaded (the title follows)
+    documentChanged = QtCore.Signal()
 
     def __init__(self, window, controller):
         super().__init__(window)
         self.window, self.controller = window, controller
         self.current_path: Path | None = None
+        #: what the title names ("clipping.toml", "preset clipping") and the experiment as last opened or saved:
+        #: the window is "modified" while the controller's experiment differs from it
+        self.document = ""
+        self.saved: Experiment = controller.exp
+
+    def set_document(self, name: str, path: str | Path | None = None) -> None:
+        self.document = name
+        self.current_path = Path(path) if path else None
+        self.saved = self.controller.exp
+        self.documentChanged.emit()
+
+    def modified(self) -> bool:
+        return self.controller.exp != self.saved
 
     # --- dialogs (overridable in tests) ---------------------------------------------------------------------------
     def error(self, title: str, text: str) -> None:
@@ -55,11 +70,12 @@ class FileActions(QtCore.QObject):
         except ConfigError as exc:
             self.error("Cannot open experiment", str(exc))
             return False
-        if not self.controller.set_experiment(exp):  # validated and built before anything switches
+        # validated and built before anything switches
+        if not self.controller.set_experiment(exp, what=f"open {Path(path).name}"):
             if self.controller.last_refusal:
                 self.error("Cannot open experiment", one_line(f"{short_path(path)}: {self.controller.last_refusal}"))
             return False
-        self.current_path = Path(path)
+        self.set_document(Path(path).name, path)
         self.add_recent(path)
         return True
 
@@ -75,7 +91,7 @@ class FileActions(QtCore.QObject):
         except OSError as exc:  # a WriteError: one line (disk full, read-only, a folder); the old file is kept
             self.error("Cannot save experiment", str(exc))
             return False
-        self.current_path = Path(path)
+        self.set_document(Path(path).name, path)
         self.add_recent(path)
         return True
 

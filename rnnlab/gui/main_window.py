@@ -56,6 +56,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner.rewindClicked.connect(self._rewind)
         self.banner.resetClicked.connect(self._reset)
         self.banner.restartClicked.connect(self._restart)
+        c.experimentChanged.connect(lambda _e: self._update_title())
+        self.files.documentChanged.connect(self._update_title)
+        self._update_title()
         self._default_state = self.saveState()
         self.fit_to_screen()
         if remember:
@@ -101,7 +104,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lesson_dock.setWidget(self.lesson_panel)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.lesson_dock)
         self.lesson_dock.hide()  # a lesson replaces the experiment only when someone opens one
-        self.lesson_panel.experimentRequested.connect(lambda e: self.controller.set_experiment(e, ask=False))
+        self.lesson_panel.experimentRequested.connect(
+            lambda e: self.controller.set_experiment(e, ask=False, what="lesson step"))
         self.lesson_panel.stepChanged.connect(self._on_lesson_step)
         self.lesson_dock.visibilityChanged.connect(self._on_lesson_dock)
 
@@ -142,7 +146,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._on_playing(False)  # an icon from the style (every platform has one), not a font glyph
         self.step_action = act("Step", lambda: c.step(1), ("Right", "S"), "One training step")
         self.reset_action = act("Reset", self._reset, ("R",), "New weights from the seed; step 0")
-        self.rewind_action = act("Rewind", self._rewind, (), "Back to the last finite checkpoint")
+        self.rewind_action = act("Rewind", self._rewind, ("Backspace",),
+                                 "Back to the last checkpoint before the trouble began (the first step whose loss "
+                                 "or gradient norm left its running range); without trouble, one kept step back")
         for a in (self.play_action, self.step_action, self.reset_action, self.rewind_action):
             tb.addAction(a)
         tb.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -190,6 +196,8 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addAction(self.recording.action)
         m.addSeparator()
         m.addAction(act("&Quit", self.close, ("Ctrl+Q",)))
+        self._build_edit_menu(mb)
+        self._build_run_menu(mb)
         pm = self.presets_menu = mb.addMenu("&Presets")
         for preset in all_presets():
             a = act(preset.name, lambda _=False, p=preset: self.load_preset(p))
@@ -232,6 +240,7 @@ class MainWindow(QtWidgets.QMainWindow):
         sp = QtWidgets.QStyle.StandardPixmap
         self.play_action.setIcon(self.style().standardIcon(sp.SP_MediaPause if on else sp.SP_MediaPlay))
         self.play_action.setText("Pause" if on else "Play")
+        self.status.set_playing(on)
 
     def _on_message(self, text: str) -> None:
         if self.banner.kind == "engine" and self.banner.isVisible() and self.controller.dead:
@@ -267,13 +276,98 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controller.restart()
 
     def load_preset(self, preset) -> bool:
-        if not self.controller.set_experiment(preset.experiment):
+        c = self.controller
+        if not c.set_experiment(preset.experiment, what=f"preset {preset.name}"):
             return False
         self.preset_contrast = dict(preset.contrast)
+        self.files.set_document(f"preset {preset.name}")
         flip = ", ".join(f"{k} = {v!r}" for k, v in preset.contrast.items())
+        kept = (f" <i>Kept the locked {plain_html(', '.join(c.kept_locked))} "
+                f"({plain_html(c.locks.files(c.kept_locked))}).</i>" if c.kept_locked else "")
         self.banner.show_info(f"<b>Preset {plain_html(preset.name)}.</b> {plain_html(preset.description)} "
-                              f"<i>Contrast: set {plain_html(flip)}.</i>")
+                              f"<i>Contrast: set {plain_html(flip)}.</i> {plain_html(preset.check_text())}{kept}")
         return True
+
+    # --- Edit menu and title (W2) ---------------------------------------------------------------------------------
+    def _build_edit_menu(self, mb) -> None:
+        from .undo import UndoHistory
+
+        self.undo = UndoHistory(self.controller, self)
+        em = mb.addMenu("&Edit")
+        self.undo_action, self.redo_action = self.undo.actions(self)
+        for a in (self.undo_action, self.redo_action):
+            a.setShortcutContext(QtCore.Qt.ShortcutContext.ApplicationShortcut)
+            self.addAction(a)
+            em.addAction(a)
+
+    def _build_run_menu(self, mb) -> None:
+        """Run: Run N steps, the optional stops of Play, and the timeline of kept steps to rewind to."""
+        c = self.controller
+        rm = mb.addMenu("&Run")  # (Play, Step, Reset and Rewind are the toolbar's: the training keys)
+        self.run_steps_action = QtGui.QAction("Run &N steps…", self)
+        self.run_steps_action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+R"))
+        self.run_steps_action.triggered.connect(lambda: self.run_steps())
+        rm.addAction(self.run_steps_action)
+        self.stop_steps_action = QtGui.QAction("Stop at training.steps", self, checkable=True, checked=True)
+        self.stop_steps_action.setToolTip("Play stops once the run has made training.steps steps (the presets' "
+                                          "\"after N updates\")")
+        self.stop_steps_action.toggled.connect(lambda on: setattr(c, "stop_at_steps", on))
+        self.stop_success_action = QtGui.QAction("Stop at success", self, checkable=True, checked=False)
+        self.stop_success_action.setToolTip("Play and Run N steps stop once the held-out success rate reaches 99 %")
+        self.stop_success_action.toggled.connect(lambda on: setattr(c, "stop_at_success", on))
+        rm.addAction(self.stop_steps_action)
+        rm.addAction(self.stop_success_action)
+        rm.addSeparator()
+        self.timeline_menu = rm.addMenu("Rewind to &step")
+        self.timeline_menu.setToolTipsVisible(True)
+        self.timeline_menu.aboutToShow.connect(self._fill_timeline)
+
+    #: at most this many kept steps in Run ▸ Rewind to step (spread over the whole timeline)
+    TIMELINE_ENTRIES = 24
+
+    def _fill_timeline(self) -> None:
+        m = self.timeline_menu
+        m.clear()
+        snap = self.controller.last_snapshot
+        kept = list(snap.checkpoints) if snap is not None else []
+        if len(kept) > self.TIMELINE_ENTRIES:  # the ring is already dense recent, sparse back: sample it evenly
+            idx = sorted({round(i * (len(kept) - 1) / (self.TIMELINE_ENTRIES - 1))
+                          for i in range(self.TIMELINE_ENTRIES)})
+            kept = [kept[i] for i in idx]
+        for step in reversed(kept):
+            a = m.addAction(f"step {step:,}".replace(",", "\u2009"))
+            a.triggered.connect(lambda _=False, s=step: self.rewind_to(s))
+        m.addSeparator()
+        m.addAction("Other kept step…", self._ask_rewind_step)
+        m.setEnabled(True)
+
+    def ask_int(self, title: str, label: str, value: int, lo: int, hi: int) -> int | None:
+        """A number from the user (overridable in tests); None when cancelled."""
+        v, ok = QtWidgets.QInputDialog.getInt(self, title, label, value, lo, hi)
+        return v if ok else None
+
+    def run_steps(self, n: int | None = None) -> None:
+        if n is None:
+            n = self.ask_int("Run N steps", "Steps to train (Run ▸ Stop at success applies):", 100, 1, 10**9)
+        if n:
+            self.controller.run_steps(n)
+
+    def _ask_rewind_step(self) -> None:
+        snap = self.controller.last_snapshot
+        top = snap.step if snap is not None else 0
+        v = self.ask_int("Rewind to step", "Step (the nearest kept step at or before it):", top, 0, max(top, 0))
+        if v is not None:
+            self.rewind_to(v)
+
+    def rewind_to(self, step: int) -> None:
+        self.banner.hide()
+        self.controller.rewind(step)
+
+    def _update_title(self) -> None:
+        """The document's name and a modified marker (*) while the settings differ from the file or preset."""
+        name = self.files.document or "untitled"
+        self.setWindowTitle(f"{name}[*] — rnnlab")
+        self.setWindowModified(self.files.modified())
 
     def open_compare(self, changes: dict | None = None, mode: str = "process"):
         """Open compare mode for the current experiment (asks which setting B changes unless given)."""
@@ -286,6 +380,7 @@ class MainWindow(QtWidgets.QMainWindow):
             changes = dlg.changes
         self.compare_window = CompareWindow(self.controller.exp, changes, mode=mode)
         self.clamp_to_screen(self.compare_window)  # it fits the screen (1280 × 720 too)
+        self._others = [w for w in getattr(self, "_others", []) if w.isVisible()] + [self.compare_window]
         self.compare_window.show()
         return self.compare_window
 
@@ -303,12 +398,13 @@ class MainWindow(QtWidgets.QMainWindow):
             return None
         self.sweep_window.cellOpened.connect(self.open_sweep_cell)
         self.sweep_window.cellRefused.connect(lambda text: self.files.error("Cannot open this cell", text))
+        self._others = [w for w in getattr(self, "_others", []) if w.isVisible()] + [self.sweep_window]
         self.sweep_window.show()
         return self.sweep_window
 
     def open_sweep_cell(self, exp) -> bool:
         """Switch to a sweep cell's experiment (validated and built first; a refusal is a dialog)."""
-        if self.controller.set_experiment(exp):
+        if self.controller.set_experiment(exp, what="sweep cell"):
             return True
         if self.controller.last_refusal:
             self.files.error("Cannot open this cell", self.controller.last_refusal)
@@ -335,10 +431,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def apply_classroom(self, room) -> bool:
         """Load a classroom's experiment, lesson, presentation mode and control locks. The experiment is
-        validated and built before anything changes: if it is refused, nothing of the file is applied."""
+        validated and built before anything changes: if it is refused, nothing of the file is applied. The locks of
+        a file opened before still hold for this file's experiment (locks only grow: rnnlab.gui.locks)."""
         self.remember_normal_layout()
         if room.experiment is not None and not self.controller.set_experiment(room.experiment, ask=False):
             return False
+        self.controller.set_locks(self.controller.locks.added(room.lock, room.path))
+        self.files.set_document(room.path.name)
         self.presentation.set_classroom(room)
         if room.presentation and not self.presentation.on:
             self.presentation_action.setChecked(True)
@@ -495,6 +594,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self._save_layout()
             self.files.remember_experiment(self.controller.exp)
         self.recording.shutdown()
+        for w in getattr(self, "_others", []):  # Quit closes every window (compare: its two training processes)
+            w.close()
         self.controller.shutdown()
         self.view_area.stop_drawing()
         super().closeEvent(ev)

@@ -43,9 +43,9 @@ class Presentation:
         hide = set(self.room.hide if self.room else ())
         if self.on:
             hide |= ADVANCED_KEYS
-        lock = set(self.room.lock if self.room else ())
+        locks = self.window.controller.locks  # every classroom file opened so far (they only add locks)
         for panel in self.window.panels:
-            panel.set_access(locked=lock, hidden=hide)
+            panel.set_access(locked=locks.by_key, hidden=hide)
 
     def toggle(self) -> None:
         self.set(not self.on)

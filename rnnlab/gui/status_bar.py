@@ -9,6 +9,7 @@ import numpy as np
 from PySide6 import QtWidgets
 
 from .maths import typeset_tooltip
+from .numbers import fmt, fmt_int
 
 __all__ = ["StatusBar"]
 
@@ -32,13 +33,22 @@ class StatusBar(QtWidgets.QStatusBar):
         self.labels: dict[str, QtWidgets.QLabel] = {}
         for name in self.FIELDS:
             lab = QtWidgets.QLabel(f"{name}: —")
-            lab.setMinimumWidth(110)
+            lab.setMinimumWidth(90)
+            lab.setStyleSheet("QLabel { padding: 0 6px; border-left: 1px solid palette(mid); }")  # fields apart
             self.addPermanentWidget(lab)
             self.labels[name] = lab
         self.labels["clip rate"].setToolTip("Fraction of the last 100 steps on which clipping fired")
         self.labels["γ·σ_max"].setToolTip(typeset_tooltip(FACTOR_TIP))
         self._clips: collections.deque[float] = collections.deque(maxlen=100)
         self._rate = float("nan")
+        self._playing = False
+
+    def set_playing(self, on: bool) -> None:
+        """Paused: steps/s is 0 at once (a paused run sends no snapshots that would say so)."""
+        self._playing = on
+        if not on:
+            self._rate = 0.0
+            self.labels["steps/s"].setText("steps/s: 0")
 
     def update_snapshot(self, snap) -> None:
         clipped = snap.history.get("clipped")
@@ -48,16 +58,18 @@ class StatusBar(QtWidgets.QStatusBar):
         if clipped is not None and len(clipped):
             self._clips.extend(float(c) for c in clipped if not math.isnan(c))
             self._last_step = float(steps[-1])
-        if snap.steps_per_second == snap.steps_per_second and snap.steps_per_second > 0:
+        if not self._playing:
+            self._rate = 0.0
+        elif snap.steps_per_second == snap.steps_per_second and snap.steps_per_second > 0:
             self._rate = snap.steps_per_second
         gs = snap.gamma * snap.sigma_max
         vals = {
-            "step": str(snap.step),
-            "steps/s": _f(self._rate, ".0f"),
-            "loss": _f(snap.loss),
-            "ρ": _f(snap.rho, ".3f"),
-            "σ_max": _f(snap.sigma_max, ".3f"),
-            "γ·σ_max": _f(gs, ".3f"),
+            "step": fmt_int(snap.step),
+            "steps/s": fmt_int(round(self._rate)) if self._rate == self._rate else "—",
+            "loss": fmt(snap.loss, 4),
+            "ρ": fmt(snap.rho),
+            "σ_max": fmt(snap.sigma_max),
+            "γ·σ_max": fmt(gs),
             "clip rate": _f(float(np.mean(self._clips)) if self._clips else float("nan"), ".0%"),
         }
         for k, v in vals.items():

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import os
 import queue
 import shutil
@@ -54,6 +55,7 @@ import numpy as np
 from ..config import ConfigError, Experiment
 from ..core._interrupt import Interrupted, hooked
 from .snapshot import Snapshot, for_display
+from .timeline import DEFAULT_BUDGET, Timeline
 from .trainer import Trainer
 
 #: multiply-adds one streamed heatmap may cost: about 0.1–0.3 s on the development machine, so that a command
@@ -61,8 +63,8 @@ from .trainer import Trainer
 SNAPSHOT_BUDGET = 3e9
 
 __all__ = ["SNAPSHOT_BUDGET", "Session", "ThreadSession", "ProcessSession", "Command", "Play", "Pause", "Step",
-           "Reset", "Rewind", "Configure", "Speed", "RequestSnapshot", "ExportRun", "Stop", "PENDING_ROWS",
-           "OUT_QUEUE_SIZE"]
+           "RunSteps", "Reset", "Rewind", "Configure", "Speed", "RequestSnapshot", "ExportRun", "Stop",
+           "PENDING_ROWS", "OUT_QUEUE_SIZE", "SUCCESS_RATE"]
 
 #: items (snapshots, messages) the training process may have in flight to the window; beyond, they merge
 OUT_QUEUE_SIZE = 4
@@ -78,7 +80,12 @@ WATCHDOG_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class Play:
-    """Train continuously until paused (or until an explosion)."""
+    """Train continuously until paused or an explosion; with ``until_step`` stop once the run has made that many
+    steps (the app passes ``training.steps`` when "Stop at training.steps" is on), with ``until_success`` stop once
+    the held-out success rate reaches :data:`SUCCESS_RATE`."""
+
+    until_step: int | None = None
+    until_success: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class RunSteps:
+    """Train ``n`` more steps (stopping early at success when ``until_success``), then pause with a snapshot."""
+
+    n: int
+    until_success: bool = False
+
+
+@dataclass(frozen=True)
 class Reset:
     """New weights and history from ``experiment`` (or the current one); paused at step 0."""
 
@@ -102,7 +117,10 @@ class Reset:
 
 @dataclass(frozen=True)
 class Rewind:
-    """Back to the last finite checkpoint."""
+    """Back to the kept checkpoint at or before ``step``; with no step, to the last one before the trouble began
+    (:meth:`rnnlab.train.trainer.Trainer.rewind_target`)."""
+
+    step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +156,10 @@ class Stop:
     """End the session."""
 
 
-Command = Union[Play, Pause, Step, Reset, Rewind, Configure, Speed, RequestSnapshot, ExportRun, Stop]
+Command = Union[Play, Pause, Step, RunSteps, Reset, Rewind, Configure, Speed, RequestSnapshot, ExportRun, Stop]
+
+#: "stop at success": the held-out success rate (the task's own criterion) at or above this
+SUCCESS_RATE = 0.99
 #: commands that make the work in progress pointless: it is abandoned at its next time step
 _INTERRUPTING = (Reset, Rewind, Configure, Stop)
 
@@ -156,7 +177,7 @@ class Session:
         from .setup import check_memory
 
         check_memory(exp, "app")
-        self.trainer = Trainer(exp, spectrum_every=0)
+        self.trainer = Trainer(exp, spectrum_every=0, timeline=Timeline(DEFAULT_BUDGET))  # the app's rewinds
         self.trainer.diagnostics_budget = SNAPSHOT_BUDGET
         self.fps = fps
         self.expensive_fps = expensive_fps
@@ -165,6 +186,9 @@ class Session:
         self.playing = False
         self.pending_steps = 0
         self.speed = 0.0  # steps per second limit; 0 = as fast as possible
+        self.stop_at: int | None = None  # Play(until_step): stop at this step count
+        self.stop_at_success = False  # Play / RunSteps(until_success)
+        self._stopped_why = ""  # for the next snapshot: training stopped at a target
         self.stopped = False
         self._cmds: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._out: collections.deque[Snapshot] = collections.deque()
@@ -238,13 +262,20 @@ class Session:
 
         tr = self.trainer
         match cmd:
-            case Play():
-                if tr.explosion is None:
+            case Play(until_step, until_success):
+                # a budget already reached is no stop: Play again after stopping there trains on, past it
+                self.stop_at = until_step if until_step is not None and tr.step_count < until_step else None
+                self.stop_at_success = bool(until_success)
+                if tr.explosion is None and not self._target_reached():
                     self.playing = True
             case Pause():
                 self.playing = False
                 self._force()
             case Step(n):
+                self.stop_at, self.stop_at_success = None, False
+                self.pending_steps += max(0, int(n))
+            case RunSteps(n, until_success):
+                self.stop_at, self.stop_at_success = None, bool(until_success)
                 self.pending_steps += max(0, int(n))
             case Reset(exp):
                 self.playing = False
@@ -256,8 +287,10 @@ class Session:
                 except ConfigError as exc:
                     self._refuse(exc)
                 self._force()
-            case Rewind():
-                tr.rewind()
+            case Rewind(step):
+                tr.rewind(step)  # an event marks it on every time-series view
+                self.playing = False
+                self.pending_steps = 0
                 self._force()
             case Configure(exp):
                 try:
@@ -292,6 +325,15 @@ class Session:
             except queue.Empty:
                 return
             self._handle(cmd)
+
+    def _target_reached(self) -> str:
+        """Why training should stop now (a step budget or success reached), or ''."""
+        tr = self.trainer
+        if self.stop_at is not None and tr.step_count >= self.stop_at:
+            return f"Stopped at step {tr.step_count}: training.steps = {self.stop_at} reached."
+        if self.stop_at_success and tr.metric == tr.metric and tr.metric >= SUCCESS_RATE:
+            return f"Stopped at step {tr.step_count}: success rate {tr.metric:.0%} (stop at success)."
+        return ""
 
     def busy(self) -> bool:
         """Whether :meth:`tick` has work to do now (otherwise a worker may sleep until a command)."""
@@ -331,6 +373,12 @@ class Session:
                     self.playing = False
                     self.pending_steps = 0
                     self._force()
+                elif (why := self._target_reached()) and (self.playing or self.pending_steps > 0):
+                    self.playing = False
+                    self.pending_steps = 0
+                    self._messages.append(why)
+                    self._stopped_why = why
+                    self._force()
         elif tr.explosion is not None:
             self.playing = False
             self.pending_steps = 0
@@ -342,6 +390,9 @@ class Session:
             slow = exp_due and self._slow_due(now)
             t0 = self.clock()
             snap = for_display(tr.snapshot(expensive=exp_due, reuse_slow=not slow))  # T > 1024: pictures averaged
+            if self._stopped_why:
+                snap = dataclasses.replace(snap, stopped=self._stopped_why)
+                self._stopped_why = ""
             if exp_due:
                 self._expensive_cost = self.clock() - t0
                 self._last_expensive = now
@@ -653,7 +704,7 @@ def _process_main(exp: Experiment, fps: float, cmd_q, out_q, parent_pid: int | N
             last_status = s.playing
             out.add("status", s.playing)
         out.pump()
-        step = s.trainer._checkpoint["step"]
+        step = s.trainer.timeline.latest().step  # the newest kept checkpoint
         now = time.monotonic()
         if ckpt is not None and step != saved_step and now - last_save >= max(CHECKPOINT_SECONDS, 20 * save_cost):
             from .checkpoint import save_checkpoint

@@ -123,8 +123,13 @@ def memory_needed(exp: Experiment, what: str = "train") -> int:
     evaluate = 8 * T * E * (S + 2 * G + O + I)
     train = step + evaluate
     pictures = 8 * T * T * 2  # the heatmap and the gradient flow, (T, T) each
+    # the timeline's checkpoints (rnnlab.train.timeline): weights and optimiser state, up to 400 of them within
+    # its budget, or the newest alone when larger
+    from .timeline import DEFAULT_BUDGET, HEADLESS_BUDGET, MAX_COUNT
+
+    ring = lambda budget: max(3 * params, min(budget, MAX_COUNT * 3 * params))  # noqa: E731
     if what == "train":
-        return int(train)
+        return int(train + ring(HEADLESS_BUDGET))
     if what == "inspect":
         width = S  # the exact heatmap: T blocks of S rows alive at the end of the sweep, two buffers
         sweep = 8 * 2 * T * width * S
@@ -133,7 +138,7 @@ def memory_needed(exp: Experiment, what: str = "train") -> int:
     if what == "app":
         probes = min(S, exp.diagnostics.probes)
         sweep = 8 * 2 * T * probes * S
-        return int(train + sweep + 8 * 2 * S * S + 3 * pictures)
+        return int(train + sweep + 8 * 2 * S * S + 3 * pictures + ring(DEFAULT_BUDGET))
     raise ValueError(f"what must be 'train', 'inspect' or 'app', got {what!r}")
 
 

@@ -58,7 +58,8 @@ class Explosion:
 
     def message(self) -> str:
         return (f"{self.what} at step {self.step}; the last finite gradient norm was "
-                f"{self.last_finite_grad_norm:.3g}. Rewind restores the weights of step {self.checkpoint_step}.")
+                f"{self.last_finite_grad_norm:.3g}. Rewind restores the weights of step {self.checkpoint_step}, "
+                "before the trouble began.")
 
 
 #: rows kept at full resolution, the most recent ones (at least this many; up to RECENT_ROWS + CHUNK_ROWS)
@@ -297,6 +298,8 @@ class Snapshot:
     #: 1, or f when the engine averaged the (T, T) pictures and the hidden states over blocks of f steps for the
     #: window (T > :data:`MAX_PICTURE`; see :func:`for_display`)
     picture_scale: int = 1
+    checkpoints: tuple = ()  # the kept steps Rewind can go to (rnnlab.train.timeline)
+    stopped: str = ""  # why training stopped on its own at this snapshot (a step budget, success), or ""
 
     @property
     def exploded(self) -> bool:
@@ -324,10 +327,11 @@ class Snapshot:
         hist = {k: np.concatenate([s.history[k] for s in snaps]) for k in last.history}
         events = tuple(e for s in snaps for e in s.events)
         with_diag = next((s for s in reversed(snaps) if s.diagnostics is not None), None)
+        stopped = next((s.stopped for s in reversed(snaps) if s.stopped), "")
         if with_diag is None:
-            return dataclasses.replace(last, history=hist, events=events, diagnostics=None)
+            return dataclasses.replace(last, history=hist, events=events, diagnostics=None, stopped=stopped)
         return dataclasses.replace(last, history=hist, events=events, diagnostics=with_diag.diagnostics,
-                                   picture_scale=with_diag.picture_scale)
+                                   picture_scale=with_diag.picture_scale, stopped=stopped)
 
 
 #: the app's engine sends (T, T) pictures (and the (T, H) hidden states) of at most this many rows: at larger T

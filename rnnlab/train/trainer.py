@@ -40,11 +40,17 @@ from .optim import make_optimizer, rebuild_optimizer
 from .remedies import clip_gradients, omega_and_grad, penalty
 from .setup import apply_readout, build, check_memory, probe_batch
 from .snapshot import Event, Explosion, History, Snapshot
+from .timeline import HEADLESS_BUDGET, Timeline, state_nbytes, trouble_start
 from .unrolled import with_unrolled
 
 __all__ = ["Trainer", "needs_reset"]
 
+#: a checkpoint after every step while one costs at most this many bytes; larger states are kept more rarely
+#: (every ``ceil(bytes / CHEAP_CHECKPOINT)`` steps, at most :data:`CHECKPOINT_EVERY`), so copying stays cheap
+CHEAP_CHECKPOINT = 1 << 20
 CHECKPOINT_EVERY = 25
+#: how many history rows :meth:`Trainer.rewind_target` reads back to find where the trouble began
+TROUBLE_LOOKBACK = 10_000  # (= snapshot.RECENT_ROWS: the rows the history keeps at full resolution)
 
 
 #: a spectrum (eigenvalues and σ_max of W_hh) this cheap in multiply-adds is measured whenever asked (H ≲ 240)
@@ -82,9 +88,11 @@ class Trainer:
         O(H³), so training flat out at large H uses 0.
     """
 
-    def __init__(self, exp: Experiment, spectrum_every: int = 1):
+    def __init__(self, exp: Experiment, spectrum_every: int = 1, timeline: Timeline | None = None):
         self.spectrum_every = spectrum_every
         self._events: list[Event] = []
+        #: the ring of checkpoints Rewind goes back to (rnnlab.train.timeline)
+        self.timeline = timeline if timeline is not None else Timeline(HEADLESS_BUDGET)
         self.reset(exp)
 
     # --- life cycle ---------------------------------------------------------------------------------------------
@@ -126,31 +134,76 @@ class Trainer:
         self.probe = probe
         #: why this experiment cannot be trained (no readout, no targets), or None: :meth:`step` then does nothing
         self.untrainable: str | None = self.task.no_loss or None
-        self._checkpoint = self._make_checkpoint()
+        self.timeline.clear()
+        self._ck_count = 0
+        first = self._keep_checkpoint()
+        self.checkpoint_every = int(min(CHECKPOINT_EVERY, max(1, -(-first.nbytes // CHEAP_CHECKPOINT))))
         self._t_last = time.perf_counter()
         self._steps_at_last = 0
         self._events.append(Event(0, "reset: new weights"))
 
-    def _make_checkpoint(self) -> dict:
-        import json
+    # --- checkpoints and rewind ---------------------------------------------------------------------------------
+    def _keep_checkpoint(self):
+        state = {"params": {k: v.copy() for k, v in self.net.params.items()}, "opt": self.opt.state_dict(),
+                 "hf": self.hf.state_dict(),
+                 # the data streams' states (dicts; written as JSON only into a Restart file)
+                 "rng": {k: getattr(self.rngs, k).bit_generator.state for k in ("data", "eval", "extra")},
+                 "esn": None if self._esn_r is None else (self._esn_r.copy(), self._esn_c.copy()),
+                 "scalars": (self.last_loss, self.metric, self.accuracy, dict(self.grad_norms), self.regularizer,
+                             self.last_finite_grad_norm)}
+        # measuring a state walks it all: measure again only every 64 checkpoints (the optimiser's slots appear at
+        # its first step; a change of optimiser resets the count)
+        self._ck_count = getattr(self, "_ck_count", 0) + 1
+        if self._ck_count % 64 == 1 or self._ck_count < 3:
+            self._ck_nbytes = state_nbytes(state)
+        return self.timeline.add(self.step_count, self.history.n, state, self._ck_nbytes)
 
-        rng = {k: json.dumps(getattr(self.rngs, k).bit_generator.state) for k in ("data", "eval", "extra")}
-        return {"step": self.step_count, "params": {k: v.copy() for k, v in self.net.params.items()},
-                "opt": self.opt.state_dict(), "hf": self.hf.state_dict(), "rng": rng}
 
-    def rewind(self) -> int:
-        """Restore the last finite checkpoint (weights, optimiser state, history); returns its step."""
-        ck = self._checkpoint
-        for k, v in ck["params"].items():
+    def rewind_target(self) -> int | None:
+        """The kept step Rewind goes to: the last checkpoint before the trouble began (before the weights that
+        produced the first row whose gradient norm or loss left its running range,
+        :func:`rnnlab.train.timeline.trouble_start`); without trouble, after an explosion the last checkpoint,
+        else the kept step before the current one."""
+        n = self.history.n
+        h = self.history.since(max(0, n - TROUBLE_LOOKBACK))
+        begun = trouble_start(h["step"], h["loss"], h["grad_norm"])
+        if begun is not None:
+            target = begun - 2  # row `begun` measured the weights of step begun − 1: already in trouble
+        elif self.explosion is not None:
+            target = self.step_count
+        else:
+            target = self.step_count - 1
+        ck = self.timeline.at_or_before(max(0, target)) or self.timeline.oldest()
+        return None if ck is None else ck.step
+
+    def rewind(self, step: int | None = None) -> int:
+        """Restore a kept checkpoint (weights, optimiser state, history up to it): the one at or before ``step``,
+        or :meth:`rewind_target` when ``step`` is None. Returns its step. The checkpoints after it are dropped."""
+        target = self.rewind_target() if step is None else int(step)
+        ck = self.timeline.at_or_before(self.step_count if target is None else target)
+        if ck is None:  # a very large network keeps its newest checkpoint only: the oldest kept, then
+            ck = self.timeline.oldest()
+        if ck is None:  # pragma: no cover - there is always one
+            return self.step_count
+        st = ck.state
+        for k, v in st["params"].items():
             self.net.params[k][...] = v
-        self.opt.load_state_dict(ck["opt"])
-        self.opt = rebuild_optimizer(self.opt, self.exp.training)
-        self.hf.load_state_dict(ck["hf"])
-        self.step_count = ck["step"]
-        self.history.truncate_after(ck["step"])
+        if st["opt"].get("kind") == self.opt.kind:
+            self.opt.load_state_dict(st["opt"])
+            self.opt = rebuild_optimizer(self.opt, self.exp.training)
+        else:  # the optimiser changed since: it starts afresh, as a change of optimiser does
+            self.opt = make_optimizer(self.exp.training)
+        self.hf.load_state_dict(st["hf"])
+        self._esn_r, self._esn_c = (None, None) if st["esn"] is None else (st["esn"][0].copy(), st["esn"][1].copy())
+        (self.last_loss, self.metric, self.accuracy, gn, self.regularizer, self.last_finite_grad_norm) = st["scalars"]
+        self.grad_norms = dict(gn)
+        self.step_count = ck.step
+        self.history.truncate_after(ck.step)
         self._snap_from = min(self._snap_from, self.history.serial_end)
         self.explosion = None
         self._slow = None  # the spectrum of the weights before the rewind no longer applies
+        self.timeline.drop_after(ck.step)
+        self._measure_spectrum()
         self._events.append(Event(self.step_count, f"rewound to step {self.step_count}"))
         return self.step_count
 
@@ -161,11 +214,14 @@ class Trainer:
         from ..config import dumps_toml
         from .checkpoint import flatten
 
-        ck = self._checkpoint
+        import json
+
+        latest = self.timeline.latest()  # the newest kept checkpoint of the timeline (always finite)
+        ck = latest.state
         out = flatten({"params": ck["params"], "opt": ck["opt"], "hf": ck["hf"]})
         out.update({f"history/{k}": v for k, v in self.history.arrays().items()})
-        out.update({f"rng/{k}": np.asarray(v) for k, v in ck.get("rng", {}).items()})
-        out["step"] = np.asarray(ck["step"])
+        out.update({f"rng/{k}": np.asarray(json.dumps(v)) for k, v in ck.get("rng", {}).items()})
+        out["step"] = np.asarray(latest.step)
         out["experiment"] = np.asarray(dumps_toml(self.exp))
         return out
 
@@ -214,7 +270,9 @@ class Trainer:
         self._snap_from = history.serial_end
         self.explosion = None
         self._slow = None
-        self._checkpoint = self._make_checkpoint()
+        self.timeline.clear()  # the run goes on from here: older kept steps were of the process that died
+        self._ck_count = 0
+        self._keep_checkpoint()
         self._events.append(Event(step, f"restarted from the checkpoint of step {step}"))
         return step
 
@@ -235,6 +293,7 @@ class Trainer:
             return list(changed)
         opt = rebuild_optimizer(self.opt, new.training)  # may fail: before anything changes
         self.exp, self.opt = new, opt
+        self._ck_count = 0  # the checkpoints' size may change with the optimiser
         r, ro = new.remedies, old.remedies
         if (r.hf_damping, r.hf_mu, r.hf_max_cg) != (ro.hf_damping, ro.hf_mu, ro.hf_max_cg):
             self.hf.lam, self.hf.mu, self.hf.max_cg = r.hf_damping, r.hf_mu, r.hf_max_cg
@@ -339,8 +398,8 @@ class Trainer:
             self.evaluate()
             row["metric"], row["accuracy"] = self.metric, self.accuracy
         self.history.append(row)
-        if self.step_count % CHECKPOINT_EVERY == 0:
-            self._checkpoint = self._make_checkpoint()
+        if self.step_count % self.checkpoint_every == 0:
+            self._keep_checkpoint()
         return True
 
     def _measure_spectrum(self) -> None:
@@ -360,10 +419,12 @@ class Trainer:
         return None
 
     def _explode(self, what: str, row: dict) -> None:
-        self.explosion = Explosion(self.step_count + 1, what, self.last_finite_grad_norm, self._checkpoint["step"])
-        self._events.append(Event(self.step_count + 1, f"exploded: {what}"))
         row.update(grad_norm=np.inf)
         self.history.append(row)
+        target = self.rewind_target()
+        self.explosion = Explosion(self.step_count + 1, what, self.last_finite_grad_norm,
+                                   self.step_count if target is None else target)
+        self._events.append(Event(self.step_count + 1, f"exploded: {what}"))
 
     def _ridge_readout(self, trace, y: np.ndarray, mask: np.ndarray) -> None:
         """Ridge regression of the readout on the reservoir states gathered so far (after the washout): the update
@@ -504,6 +565,7 @@ class Trainer:
             remedies=self.remedies_on(),
             events=events,
             explosion=self.explosion,
+            checkpoints=self.timeline.steps(),
             baseline=self.task.baseline,
             task_name=self.task.name,
             steps_per_second=sps,

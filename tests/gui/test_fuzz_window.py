@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from PySide6 import QtWidgets
 
 from rnnlab.config import Experiment, load_toml
+from rnnlab.gui.locks import Locks
 from rnnlab.gui.main_window import MainWindow
 from rnnlab.io import MESSAGE_LIMIT
 from tests import fuzz_files
@@ -58,6 +59,7 @@ def _unchanged(win) -> None:
 def _back(win) -> None:
     """After a file that was accepted: back to the start (as new, step 3)."""
     win.presentation.set_classroom(None)
+    win.controller.set_locks(Locks())  # (locks only grow in a session: a fresh start for the next case)
     if win.presentation.on:
         win.presentation.set(False)
     win.controller.set_experiment(START, ask=False)

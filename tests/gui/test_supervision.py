@@ -98,7 +98,7 @@ def test_a_training_thread_that_dies_is_reported_and_restarts(qtbot, monkeypatch
     monkeypatch.setattr(Trainer, "step", real)
     assert ctrl.restart()
     ctrl.step(2)
-    qtbot.waitUntil(lambda: _step(ctrl) == 27, timeout=30000)  # from the checkpoint of step 25
+    qtbot.waitUntil(lambda: _step(ctrl) == 32, timeout=30000)  # from the newest checkpoint: step 30
     win.close()
 
 

@@ -110,14 +110,15 @@ def test_checkpoint_arrays_restore_every_optimiser_exactly(tmp_path):
             a.step()
         save_checkpoint(a, tmp_path / "ck.npz")
         b = Trainer(exp)
-        assert b.restore(load_checkpoint(tmp_path / "ck.npz")) == 50
+        # the newest checkpoint of the timeline (a network this small is kept after every step)
+        assert b.restore(load_checkpoint(tmp_path / "ck.npz")) == 60
         c = Trainer(exp)
-        for _ in range(50):
+        for _ in range(60):
             c.step()
         for _ in range(7):
             b.step()
             c.step()
-        assert b.last_loss == c.last_loss and b.step_count == c.step_count == 57, opt
+        assert b.last_loss == c.last_loss and b.step_count == c.step_count == 67, opt
         np.testing.assert_array_equal(b.history.table()["loss"], c.history.table()["loss"])
     other = Trainer(Experiment().replace(task__length=12, model__hidden_size=7))
     with pytest.raises(Exception, match="does not fit this experiment"):

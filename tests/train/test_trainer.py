@@ -44,9 +44,11 @@ def test_rewind_restores_weights_optimizer_and_history():
     opt = tr.opt.state_dict()
     for _ in range(10):
         tr.step()
-    assert tr.rewind() == 25
+    assert tr.rewind(25) == 25  # a kept step (the timeline keeps every step of a network this small)
     np.testing.assert_array_equal(tr.net.params["W_hh"], W)
     assert tr.history.n == 25 and tr.opt.state_dict()["t"] == opt["t"]
+    assert max(tr.timeline.steps()) == 25  # the abandoned future is forgotten
+    assert tr.rewind() == 24  # no trouble: Rewind goes one kept step back
 
 
 def _esn_experiment(**kw):

@@ -4,21 +4,81 @@ One rule binds every control: the widget's committed value goes to :meth:`Contro
 ``experimentChanged`` sets every widget back from the experiment (with its signals blocked). A refused value (out of
 range, incompatible, declined reset) therefore snaps back on its own. Whether a control is enabled is decided in
 one place, :func:`rnnlab.train.rules.applies` (a control that has no effect on this experiment is greyed out and
-its tooltip says why), combined with a classroom file's locks.
+its tooltip says why), combined with a classroom file's locks (a locked control is disabled and its label shows a
+padlock and names the file). The mouse wheel scrolls the panel: a control takes the wheel only once it has keyboard
+focus (:class:`WheelGuard`), so scrolling past a combo box never changes the experiment.
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 from superqt import QCollapsible, QLargeIntSpinBox
 from superqt.utils import signals_blocked
 
 from ...config import key_field
 from ...train import rules
 
-__all__ = ["Editor", "make_editor", "ConfigSection", "LogSlider"]
+__all__ = ["Editor", "make_editor", "ConfigSection", "LogSlider", "KeyLabel", "WheelGuard"]
+
+#: widgets that would change a value on a wheel notch
+_WHEEL_TYPES = (QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox, QtWidgets.QAbstractSlider)
+
+
+class WheelGuard(QtCore.QObject):
+    """An event filter: a wheel event over a control without keyboard focus scrolls the enclosing scroll area
+    instead of changing the control. Click (or Tab to) a control to give it focus; then the wheel changes it."""
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt naming)
+        if ev.type() != QtCore.QEvent.Type.Wheel or not isinstance(obj, QtWidgets.QWidget) or obj.hasFocus():
+            return False
+        w = obj.parentWidget()
+        while w is not None and not isinstance(w, QtWidgets.QAbstractScrollArea):
+            w = w.parentWidget()
+        if w is not None:
+            bar = w.verticalScrollBar()
+            steps = ev.angleDelta().y() / 120.0
+            bar.setValue(bar.value() - int(round(steps * bar.singleStep() * 3)))
+        return True  # never to the control
+
+    def guard(self, widget: QtWidgets.QWidget) -> None:
+        """Guard ``widget`` and every value-changing widget inside it."""
+        for w in [widget, *widget.findChildren(QtWidgets.QWidget)]:
+            if isinstance(w, _WHEEL_TYPES):
+                w.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)  # the wheel alone never gives focus
+                w.installEventFilter(self)
+
+
+class KeyLabel(QtWidgets.QLabel):
+    """A control's label; a locked control's label shows a padlock before the text."""
+
+    ICON = 14
+
+    def __init__(self, text: str, parent=None):
+        super().__init__(text, parent)
+        self.locked = False
+        self._pm = None
+
+    def set_locked(self, on: bool) -> None:
+        if on == self.locked:
+            return
+        self.locked = on
+        self.setContentsMargins(self.ICON + 4 if on else 0, 0, 0, 0)
+        self.update()
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        super().paintEvent(ev)
+        if self.locked:
+            from PySide6 import QtGui
+
+            from ..locks import lock_pixmap
+
+            if self._pm is None or self._pm.devicePixelRatio() != self.devicePixelRatioF():
+                self._pm = lock_pixmap(self.ICON, dpr=self.devicePixelRatioF())
+            p = QtGui.QPainter(self)
+            p.drawPixmap(0, max(0, (self.height() - self.ICON) // 2), self._pm)
+            p.end()
 
 
 class LogSlider(QtWidgets.QWidget):
@@ -79,6 +139,35 @@ class LogSlider(QtWidgets.QWidget):
             lv = math.log10(v) if v > 0 else self.lo
             self.slider.setValue(int(round((min(max(lv, self.lo), self.hi) - self.lo) * self.STEPS_PER_DECADE)))
         self.edit.setText(f"{v:.3g}")
+
+
+class FloatSpin(QtWidgets.QDoubleSpinBox):
+    """A double spin box that shows and accepts any float its key allows (1e-10, 0.05, 1234.5): six significant
+    digits instead of a fixed number of decimals (four decimals would show a ridge of 1e-10 as 0.0000)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setDecimals(15)  # what the box stores; the text shows significant digits
+
+    def textFromValue(self, v: float) -> str:  # noqa: N802 (Qt naming)
+        return format(v, ".6g")
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(text.replace(self.suffix(), "").strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):  # noqa: D102
+        t = text.strip()
+        if not t or t in ("-", "+", ".", "-.", "+.") or t[-1] in "eE+-":
+            return QtGui.QValidator.State.Intermediate, text, pos
+        try:
+            v = float(t)
+        except ValueError:
+            return QtGui.QValidator.State.Invalid, text, pos
+        ok = self.minimum() <= v <= self.maximum()
+        return (QtGui.QValidator.State.Acceptable if ok else QtGui.QValidator.State.Intermediate), text, pos
 
 
 class _EditedText(QtCore.QObject):
@@ -147,8 +236,7 @@ def make_editor(key: str) -> Editor:
         w = LogSlider(max(lo, 1e-6), hi)
         ed = Editor(key, w, w.setValue, w.committed, float)
     else:
-        w = QtWidgets.QDoubleSpinBox()
-        w.setDecimals(4)
+        w = FloatSpin()
         w.setRange(float(meta["lo"] if meta["lo"] is not None else -1e9),
                    float(meta["hi"] if meta["hi"] is not None else 1e9))
         w.setSingleStep(0.05)
@@ -173,11 +261,13 @@ class ConfigSection(QCollapsible):
         self.form = QtWidgets.QFormLayout(self.body)
         self.form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.editors: dict[str, Editor] = {}
-        self.locked: set[str] = set()
+        self._wheel = WheelGuard(self)
+        self.locked: dict[str, str] = {}  # key -> the file that locked it
         self.hidden: set[str] = set()
         for label, key in self.rows:
             self.add_editor(label, key)
         self.build_extras()
+        self._wheel.guard(self.body)
         self.addWidget(self.body)
         controller.experimentChanged.connect(self.sync)
         self.sync(controller.exp)
@@ -189,8 +279,9 @@ class ConfigSection(QCollapsible):
     def add_editor(self, label: str, key: str) -> Editor:
         ed = make_editor(key)
         ed.signal.connect(lambda *args, ed=ed: self._commit(ed, *args))
-        lab = QtWidgets.QLabel(label)
+        lab = KeyLabel(label)
         lab.setToolTip(ed.widget.toolTip())
+        self._wheel.guard(ed.widget)
         self.form.addRow(lab, ed.widget)
         self.editors[key] = ed
         return ed
@@ -211,8 +302,11 @@ class ConfigSection(QCollapsible):
         self._apply_access()
 
     def set_access(self, locked=(), hidden=()) -> None:
-        """Lock (show, but not editable) or hide editors, e.g. for students (a classroom file)."""
-        self.locked, self.hidden = set(locked) & set(self.editors), set(hidden) & set(self.editors)
+        """Lock (show, but not editable) or hide editors, e.g. for students (a classroom file). ``locked`` maps
+        keys to the file that locked them (or is a plain collection of keys)."""
+        by = locked if isinstance(locked, dict) or hasattr(locked, "items") else {k: "" for k in locked}
+        self.locked = {k: v for k, v in by.items() if k in self.editors}
+        self.hidden = set(hidden) & set(self.editors)
         self._apply_access()
 
     why_off: dict = {}
@@ -232,8 +326,11 @@ class ConfigSection(QCollapsible):
             on = reason is None and not locked
             w.setEnabled(on)
             if lab is not None:
-                lab.setEnabled(on)
-            note = ("Locked by the classroom file." if locked else "") + \
+                lab.setEnabled(on or locked)  # a locked label stays readable, with its padlock
+            if isinstance(lab, KeyLabel):
+                lab.set_locked(locked)
+            src = self.locked.get(key) or "the classroom file"
+            note = (f"Locked by {src}: students cannot change it." if locked else "") + \
                    (f" No effect here: {reason}." if reason else "")
             tip = _tooltip(key) + (f"<br><i>{note.strip()}</i>" if note else "")
             w.setToolTip(tip)
