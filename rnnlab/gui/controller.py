@@ -14,12 +14,12 @@ from PySide6 import QtCore
 
 from ..config import ConfigError, Experiment, _short
 from ..train import rules
+from ..train.process_session import ProcessSession
 from ..train.session import (
     Configure,
     ExportRun,
     Pause,
     Play,
-    ProcessSession,
     RequestSnapshot,
     Reset,
     Rewind,

@@ -165,7 +165,8 @@ def _train(win, steps: int) -> None:
 
 def _process_engine(exp, timeout: float = 60.0) -> None:
     """The app trains in a spawned child process: start one, train 3 steps, get the snapshot back, stop it."""
-    from ..train.session import ProcessSession, Step
+    from ..train.process_session import ProcessSession
+    from ..train.session import Step
 
     eng = ProcessSession(exp)
     try:

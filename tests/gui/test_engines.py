@@ -12,7 +12,8 @@ from PySide6 import QtCore
 from rnnlab.config import Experiment
 from rnnlab.gui import controller as controller_module
 from rnnlab.gui.main_window import MainWindow
-from rnnlab.train.session import ProcessSession, ThreadSession
+from rnnlab.train.process_session import ProcessSession
+from rnnlab.train.session import ThreadSession
 
 ENGINES = ("thread", "process")
 

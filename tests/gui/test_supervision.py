@@ -30,7 +30,7 @@ def _step(ctrl) -> int:
 
 
 def test_a_killed_training_process_is_reported_within_a_second_and_restart_goes_on(qtbot, monkeypatch):
-    from rnnlab.train import session as session_module
+    from rnnlab.train import process_session as session_module
 
     monkeypatch.setattr(session_module, "CHECKPOINT_SECONDS", 0.2)  # a checkpoint soon (default: every 5 s)
     win = MainWindow(small(), mode="process", remember=False)
@@ -105,7 +105,8 @@ def test_a_training_thread_that_dies_is_reported_and_restarts(qtbot, monkeypatch
 _PARENT = textwrap.dedent("""
     import multiprocessing.resource_tracker as rt, os, sys, time
     from rnnlab.config import Experiment
-    from rnnlab.train.session import Play, ProcessSession
+    from rnnlab.train.process_session import ProcessSession
+    from rnnlab.train.session import Play
     exp = Experiment().replace(task__length=12, model__hidden_size=8)
     s = ProcessSession(exp, use_pdeathsig={pdeathsig})
     while not s.take() and s.is_alive():
@@ -158,7 +159,8 @@ def test_a_window_that_does_not_read_does_not_make_the_training_process_grow():
     """Playing for a while with nobody reading: what waits is one merged snapshot (latest wins), not a queue."""
     import psutil
 
-    from rnnlab.train.session import OUT_QUEUE_SIZE, Play, ProcessSession, Stop
+    from rnnlab.train.process_session import OUT_QUEUE_SIZE, ProcessSession
+    from rnnlab.train.session import Play, Stop
 
     s = ProcessSession(small(), fps=200.0)
     try:
