@@ -66,7 +66,7 @@ class Banner(QtWidgets.QFrame):
         self.label.setTextFormat(QtCore.Qt.TextFormat.RichText)  # only escaped or rnnlab's own markup
         self.label.setOpenExternalLinks(False)
         self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.rewind_button = QtWidgets.QPushButton("Rewind to last finite weights")
+        self.rewind_button = QtWidgets.QPushButton("Rewind to before the trouble")
         self.reset_button = QtWidgets.QPushButton("Reset")
         self.restart_button = QtWidgets.QPushButton("Restart")
         self.restart_button.setToolTip("Start a new training engine from the experiment and its last checkpoint")

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from PySide6 import QtWidgets
 
-from .maths import typeset_tooltip
+from .maths import set_math_tooltip
 from .numbers import fmt, fmt_int
 
 __all__ = ["StatusBar"]
@@ -38,7 +38,7 @@ class StatusBar(QtWidgets.QStatusBar):
             self.addPermanentWidget(lab)
             self.labels[name] = lab
         self.labels["clip rate"].setToolTip("Fraction of the last 100 steps on which clipping fired")
-        self.labels["γ·σ_max"].setToolTip(typeset_tooltip(FACTOR_TIP))
+        set_math_tooltip(self.labels["γ·σ_max"], FACTOR_TIP)
         self._clips: collections.deque[float] = collections.deque(maxlen=100)
         self._rate = float("nan")
         self._playing = False
