@@ -75,3 +75,17 @@ def _no_modal_dialogs(monkeypatch):
         monkeypatch.setattr(QtWidgets.QMessageBox, name, refuse(f"QMessageBox.{name}"))
     for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory"):
         monkeypatch.setattr(QtWidgets.QFileDialog, name, refuse(f"QFileDialog.{name}"))
+
+
+@pytest.fixture
+def panel(qtbot):
+    """A lesson panel with the built-in lessons, shown at 460 × 820; its highlights cleared after the test."""
+    from rnnlab.gui.lesson_panel import LessonPanel, clear_highlight
+
+    p = LessonPanel()
+    p.resize(460, 820)
+    qtbot.addWidget(p)
+    p.show()
+    qtbot.waitExposed(p)
+    yield p
+    clear_highlight()

@@ -12,28 +12,14 @@ from superqt import QLargeIntSpinBox
 
 from rnnlab.config import Experiment, load_toml, save_toml
 from rnnlab.gui.main_window import MainWindow
-
-
-def small(**kw) -> Experiment:
-    e = Experiment().replace(task__length=12, model__hidden_size=8, training__eval_every=10)
-    return e.replace(**kw) if kw else e
+from tests.gui.windows import small, window_factory
 
 
 @pytest.fixture
 def window(qtbot):
-    wins = []
-
-    def make(exp=None, mode="sync", confirm=True):
-        w = MainWindow(exp or small(), mode=mode, remember=False)
-        w.controller.confirm = lambda text: confirm
-        qtbot.addWidget(w)
-        wins.append(w)
-        return w
-
+    make, close_all = window_factory(qtbot)
     yield make
-    for w in wins:
-        w.close()
-        assert not w.controller.session.is_alive()
+    close_all()
 
 
 def recurrent_panel(win):

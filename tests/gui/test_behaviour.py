@@ -7,30 +7,16 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from rnnlab.config import Experiment, save_toml
-from rnnlab.gui.main_window import MainWindow
+from rnnlab.config import save_toml
 from rnnlab.presets import get_preset
-
-
-def small(**kw) -> Experiment:
-    e = Experiment().replace(task__length=12, model__hidden_size=8, training__eval_every=10)
-    return e.replace(**kw) if kw else e
+from tests.gui.windows import small, window_factory
 
 
 @pytest.fixture
 def window(qtbot):
-    wins = []
-
-    def make(exp=None):
-        w = MainWindow(exp or small(), mode="sync", remember=False)
-        w.controller.confirm = lambda text: True
-        qtbot.addWidget(w)
-        wins.append(w)
-        return w
-
+    make, close_all = window_factory(qtbot)
     yield make
-    for w in wins:
-        w.close()
+    close_all()
 
 
 def _editor(win, key):

@@ -14,13 +14,9 @@ from rnnlab.gui import controller as controller_module
 from rnnlab.gui.main_window import MainWindow
 from rnnlab.train.process_session import ProcessSession
 from rnnlab.train.session import ThreadSession
+from tests.gui.windows import small
 
 ENGINES = ("thread", "process")
-
-
-def small(**kw) -> Experiment:
-    e = Experiment().replace(task__length=12, model__hidden_size=8, training__eval_every=10)
-    return e.replace(**kw) if kw else e
 
 
 def exploding() -> Experiment:

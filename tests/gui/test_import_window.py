@@ -11,29 +11,18 @@ import pytest
 from safetensors.numpy import load_file
 
 from rnnlab.config import Experiment
-from rnnlab.gui.main_window import MainWindow
 from rnnlab.train.imported import experiment_for
+from tests.gui.windows import window_factory
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "import"
 
 
 @pytest.fixture
 def window(qtbot):
-    wins = []
-
-    def make(exp=None, mode="sync"):
-        w = MainWindow(exp or Experiment().replace(task__length=12, model__hidden_size=8), mode=mode, remember=False)
-        w.controller.confirm = lambda text: True
-        w.files.error = lambda title, text: w.errors.append((title, text))
-        w.errors = []
-        qtbot.addWidget(w)
-        wins.append(w)
-        return w
-
-    yield make
-    for w in wins:
-        w.close()
-        assert not w.controller.session.is_alive()
+    make, close_all = window_factory(qtbot)
+    yield lambda exp=None, mode="sync": make(exp or Experiment().replace(task__length=12, model__hidden_size=8), mode,
+                                              collect_errors=True)
+    close_all()
 
 
 def editor(win, key):

@@ -7,22 +7,11 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnlab.config import Experiment
-from rnnlab.gui.lesson_panel import HIGHLIGHT_COLOR, LessonPanel, clear_highlight, find_plots, highlight, highlighted
+from rnnlab.gui.lesson_panel import HIGHLIGHT_COLOR, LessonPanel, find_plots, highlight, highlighted
 from rnnlab.gui.plots import VIEWS
 from rnnlab.lessons import all_lessons, load_lesson, step_experiment
 
 LESSONS = all_lessons()
-
-
-@pytest.fixture
-def panel(qtbot):
-    p = LessonPanel()
-    p.resize(460, 820)
-    qtbot.addWidget(p)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    clear_highlight()
 
 
 def rendered(widget: QtWidgets.QWidget) -> QtGui.QImage:

@@ -9,7 +9,6 @@ import pytest
 from PySide6 import QtCore, QtGui
 
 from rnnlab.gui import maths
-from rnnlab.gui.lesson_panel import LessonPanel, clear_highlight
 from rnnlab.gui.maths import MathBrowser, formula_image, typeset_html
 from rnnlab.lessons import all_lessons
 from rnnlab.lessons.tex import _blocks, _split_math
@@ -34,17 +33,6 @@ def ink_rows(img: QtGui.QImage) -> tuple[int, int]:
                    for x in range(img.width()))]
     assert rows, "nothing was drawn"
     return rows[0], rows[-1]
-
-
-@pytest.fixture
-def panel(qtbot):
-    p = LessonPanel()
-    p.resize(460, 820)
-    qtbot.addWidget(p)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    clear_highlight()
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[x.name for x in LESSONS])

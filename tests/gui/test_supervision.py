@@ -14,15 +14,10 @@ import time
 import numpy as np
 import pytest
 
-from rnnlab.config import Experiment
 from rnnlab.gui.main_window import MainWindow
+from tests.gui.windows import small
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kills processes by pid (Linux CI)")
-
-
-def small(**kw) -> Experiment:
-    e = Experiment().replace(task__length=12, model__hidden_size=8, training__eval_every=10)
-    return e.replace(**kw) if kw else e
 
 
 def _step(ctrl) -> int:
