@@ -360,7 +360,7 @@ class Experiment:
         for name, cls in SECTIONS.items():
             if not isinstance(getattr(self, name), cls):
                 raise ConfigError(f"[{name}] must be a {cls.__name__}, got {getattr(self, name)!r}")
-        m, r = self.model, self.remedies
+        m = self.model
         if m.init == "sparse" and m.sparse_k > m.hidden_size:
             object.__setattr__(self, "model", dataclasses.replace(m, sparse_k=m.hidden_size))
 

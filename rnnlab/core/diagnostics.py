@@ -22,10 +22,10 @@ from .bptt import Trace, backward, loss_and_dz
 from .network import Network
 from .unrolled import UnrolledPass
 # the cost model and the spectra live in their own modules; every name stays importable from here
-from .budget import (SENSITIVITY_MAX_EXACT, HeatmapPlan, bptt_cost, estimate_error_log10,  # noqa: F401
+from .budget import (SENSITIVITY_MAX_EXACT, HeatmapPlan, bptt_cost, estimate_error_log10,
                      estimate_error_text, heatmap_cost, lyapunov_cost, plan_heatmap, plan_sensitivity, slow_cost,
                      spectrum_cost)
-from .spectra import (EIG_ALLOWANCE, EIG_MAX_STEPS, autonomous_lyapunov, jacobian_eigenvalue_steps,  # noqa: F401
+from .spectra import (EIG_ALLOWANCE, EIG_MAX_STEPS, autonomous_lyapunov, jacobian_eigenvalue_steps,
                       jacobian_eigenvalues, lyapunov_spectrum, network_lyapunov, spectrum)
 
 __all__ = [
@@ -57,6 +57,9 @@ __all__ = [
     "regime",
     "Diagnostics",
     "diagnose",
+    "SENSITIVITY_MAX_EXACT",
+    "EIG_ALLOWANCE",
+    "EIG_MAX_STEPS",
 ]
 
 _BIG = 1e100

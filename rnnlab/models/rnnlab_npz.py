@@ -10,7 +10,7 @@ import zipfile
 
 import numpy as np
 
-from ..config import ConfigError, _short, loads_toml
+from ..config import ConfigError, loads_toml
 from ..core.cells import get_cell
 from ..core.diagnostics import Diagnostics
 from ..core.network import READOUT_PARAMS

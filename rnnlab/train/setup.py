@@ -9,7 +9,7 @@ import numpy as np
 
 from ..config import ConfigError, Experiment
 from ..core.cells import get_cell
-from ..core.network import Network, build_network
+from ..core.network import build_network
 
 __all__ = ["Streams", "streams", "build", "checked_task", "output_kind", "apply_readout", "recurrent_spectrum",
            "memory_needed", "check_memory", "validate", "spectrum_cached", "probe_batch"]

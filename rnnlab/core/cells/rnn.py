@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Cache, Cell
+from .base import Cell
 
 __all__ = ["VanillaCell"]
 

@@ -18,7 +18,6 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
 
 from ._caption import add_caption
 from .base import COLORS, PEN_WIDTH, EventMarkers, SeriesBuffer, SnapshotPlot, SteppedRange, style_plot
