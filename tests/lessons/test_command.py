@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rnnlab.cli.lesson import add_parser
 from rnnlab.lessons import all_lessons
+from tests.lessons.test_lessons import GOOD_HEAD, write
 
 LESSONS = all_lessons()
-
-GOOD_HEAD = '''title = "A lesson"
-summary = "Two steps."
-
-[[step]]
-title = "One"
-text = \'\'\'First $x_t$.\'\'\'
-preset = "clipping"
-'''
-
-
-def write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
-    p = tmp_path / name
-    p.write_text(text, encoding="utf-8")
-    return p
 
 
 def _run(argv, capsys):
