@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._align import aligned_copy
+from .base import input_error
 from .rnn import VanillaCell
 
 __all__ = ["AntisymmetricCell"]
@@ -106,12 +107,7 @@ class AntisymmetricCell(VanillaCell):
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         eD = self._at(cache["eD"], t, b)
-        if du_out is not None and not accumulate:
-            da = np.multiply(ds, eD, out=du_out)
-        else:
-            da = ds * eD
-            if du_out is not None:
-                du_out += da
+        da = input_error(ds, eD, du_out, accumulate)
         out = np.matmul(da, self._w(p, cache), out=out)
         out += ds
         return out

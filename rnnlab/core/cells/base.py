@@ -30,7 +30,18 @@ from .._align import aligned_copy
 from ..activations import Activation
 from ..workspace import Workspace, take
 
-__all__ = ["Cell", "Cache"]
+__all__ = ["Cell", "Cache", "input_error"]
+
+
+def input_error(ds: np.ndarray, D: np.ndarray, du_out: np.ndarray | None, accumulate: bool) -> np.ndarray:
+    """``da = ds ⊙ D``: the error at the pre-activation (``D`` the elementwise factor of the step, e.g. f'(a_t)),
+    which is also ∂E/∂u_t; written into ``du_out`` (``accumulate=False``) or added to it, when given."""
+    if du_out is not None and not accumulate:
+        return np.multiply(ds, D, out=du_out)
+    da = ds * D
+    if du_out is not None:
+        du_out += da
+    return da
 
 
 class Cache(dict):

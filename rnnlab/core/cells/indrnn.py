@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import input_error
 from .rnn import VanillaCell
 
 __all__ = ["IndRNNCell"]
@@ -78,12 +79,7 @@ class IndRNNCell(VanillaCell):
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         D = self._at(cache["D"], t, b)
-        if du_out is not None and not accumulate:
-            da = np.multiply(ds, D, out=du_out)
-        else:
-            da = ds * D
-            if du_out is not None:
-                du_out += da
+        da = input_error(ds, D, du_out, accumulate)
         return np.multiply(da, p["u"], out=out)
 
     def jvp(self, p, dp, ds, cache, t, b=None):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Cell
+from .base import Cell, input_error
 
 __all__ = ["VanillaCell"]
 
@@ -59,12 +59,7 @@ class VanillaCell(Cell):
             # the rows for the elementwise factor; this is the heatmap's inner loop)
             return np.matmul(ds, self._probe_matrix(p, cache, t, b), out=out)
         D = self._at(cache[self._DKEY], t, b)
-        if du_out is not None and not accumulate:
-            da = np.multiply(ds, D, out=du_out)
-        else:
-            da = ds * D
-            if du_out is not None:
-                du_out += da
+        da = input_error(ds, D, du_out, accumulate)
         return np.matmul(da, self._w(p, cache), out=out)
 
     def jvp(self, p, dp, ds, cache, t, b=None):
