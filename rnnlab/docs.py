@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from .config import SECTIONS, describe_keys
+from .texmath import tex_to_plain
 
 __all__ = ["config_markdown"]
 
@@ -63,7 +64,7 @@ def config_markdown() -> str:
             flag = " **New weights.**" if r["resets"] else ""
             default = repr(r["default"]).replace("'", '"') if isinstance(r["default"], str) else \
                 str(r["default"]).lower() if isinstance(r["default"], bool) else repr(r["default"])
-            doc = r["doc"].replace("|", "\\|")
+            doc = tex_to_plain(r["doc"]).replace("|", "\\|")  # the formulas, written in TeX, as plain Unicode
             out.append(f"| `{r['key']}` | `{default}` | {r['allowed']} | {doc}{flag} |")
     out.append(_TASKS)
     return "\n".join(out) + "\n"

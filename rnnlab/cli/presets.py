@@ -11,10 +11,15 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     import textwrap
 
     from ..presets import all_presets
+    from ..texmath import TexError, tex_to_plain
 
     for p in all_presets():
+        try:  # the description's formulas are TeX (the app typesets them): here, plain Unicode
+            text = tex_to_plain(p.description)
+        except TexError:
+            text = p.description
         print(p.name)
-        print(textwrap.indent(textwrap.fill(p.description, 96), "    "))
+        print(textwrap.indent(textwrap.fill(" ".join(text.split()), 96), "    "))
         flip = ", ".join(f"{k} = {v!r}" for k, v in p.contrast.items())
         print(f"    Contrast: set {flip}.")
         print()

@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..texmath import math_to_plain
 from ._interrupt import checkpoint, hooked
 from .bptt import Trace, backward, loss_and_dz
 from .network import Network
@@ -472,8 +473,9 @@ class Diagnostics:
         (:func:`param_sensitivity`); ``sensitivity_mode`` says "exact" or "estimated" (:func:`plan_sensitivity`).
     heatmap_probes : int
         Random probes m of an estimated heatmap (its error: :func:`estimate_error_log10`); 0 when exact.
-    step_bound, step_bound_formula : float, str
-        The cell's bound b on ‖∂s_t/∂s_{t−1}‖₂ and its formula in words; NaN and "" when the cell states none.
+    step_bound, step_bound_formula, step_bound_tex : float, str, str
+        The cell's bound b on ‖∂s_t/∂s_{t−1}‖₂ and its formula, as plain Unicode and as the cell states it in TeX
+        (the app typesets it); NaN, "" and "" when the cell states none.
     recurrence_eigenvalues : (n,) complex, recurrence_matrix : str
         Eigenvalues of the cell's effective linear recurrence (leaky: diag(α) + diag(1−α)·W_hh) by decreasing
         modulus, and the name of that matrix; empty and "" for cells without one (LSTM, GRU).
@@ -514,6 +516,7 @@ class Diagnostics:
     heatmap_probes: int = 0
     step_bound: float = float("nan")
     step_bound_formula: str = ""
+    step_bound_tex: str = ""
     recurrence_eigenvalues: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.complex128))
     recurrence_matrix: str = ""
     jacobian_eigenvalues: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.complex128))
@@ -600,6 +603,9 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
                          if dz is not None else np.full(3, np.nan))
         counts, edges = saturation_histogram(net, trace)
         sb = cell.step_bound(net.params)
+        sb_tex = sb[1] if sb is not None else ""
+        if sb is not None:
+            sb = (sb[0], math_to_plain(sb_tex))
         rec = cell.recurrence_eigenvalues(net.params)
         rec_ev = np.zeros(0, dtype=np.complex128) if rec is None else np.asarray(rec[0], dtype=np.complex128).ravel()
         rec_ev = rec_ev[np.argsort(-np.abs(rec_ev))]
@@ -633,6 +639,7 @@ def diagnose(net: Network, x: np.ndarray, y: np.ndarray, mask: np.ndarray, diag_
             heatmap_probes=plan.probes if plan.mode == "estimated" else 0,
             step_bound=float(sb[0]) if sb is not None else float("nan"),
             step_bound_formula=sb[1] if sb is not None else "",
+            step_bound_tex=sb_tex,
             recurrence_eigenvalues=rec_ev,
             recurrence_matrix=rec[1] if rec is not None else "",
             jacobian_eigenvalues=jacobian_eigenvalues(net, trace, b, jsteps),

@@ -13,11 +13,12 @@ import html
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-__all__ = ["Banner", "plain_html", "rich_tooltip"]
+__all__ = ["Banner", "INFO_TEXT", "plain_html", "rich_tooltip"]
 
+INFO_TEXT = "#123b5c"  # the information banner's text colour (typeset equations are drawn in it)
 _STYLES = {
     "error": "background: #fde2e1; border: 2px solid #c0392b; color: #7b1d14;",
-    "info": "background: #e3effa; border: 1px solid #2c7bb6; color: #123b5c;",
+    "info": f"background: #e3effa; border: 1px solid #2c7bb6; color: {INFO_TEXT};",
 }
 #: longest text a banner shows (messages are one line of at most 300 characters; a traceback is cut)
 MAX_CHARS = 2000
@@ -92,7 +93,7 @@ class Banner(QtWidgets.QFrame):
         self.close_button.clicked.connect(self.hide)
         self.kind = ""
         self.scale = 1.0  # presentation mode: fonts × scale
-        self._full = self._short = ""
+        self._full = self._short = self._plain = ""
         self.hide()
 
     def show_explosion(self, explosion) -> None:
@@ -109,19 +110,29 @@ class Banner(QtWidgets.QFrame):
         """An information banner with plain ``text`` (a message from the engine, an error naming a file)."""
         self.show_info(plain_html(text))
 
-    def show_info(self, html_text: str) -> None:
+    def show_info(self, html_text: str, plain: str | None = None) -> None:
         """An information banner with rich text made by rnnlab (quote anything from a file with
-        :func:`plain_html`)."""
-        self._show("info", html_text, buttons=())
+        :func:`plain_html`). ``plain``: the same message as plain text, when the rich text holds pictures (typeset
+        equations): the folded banner shows its first sentence and :meth:`plain_text` returns it."""
+        self._show("info", html_text, buttons=(), plain=plain)
 
-    def _show(self, kind: str, html_text: str, buttons: tuple[str, ...]) -> None:
+    def text_font(self) -> QtGui.QFont:
+        """The font the banner's text is drawn in (12 pt, × the presentation scale)."""
+        font = QtGui.QFont(self.label.font())
+        font.setPointSizeF(round(12 * self.scale))
+        return font
+
+    def _show(self, kind: str, html_text: str, buttons: tuple[str, ...], plain: str | None = None) -> None:
         self.kind = kind
         self.setStyleSheet(f"QFrame#banner {{{_STYLES[kind]} border-radius: 4px;}} "
                            f"QLabel {{font-size: {12 * self.scale:.0f}pt;}}")
         self._full = html_text
-        doc = QtGui.QTextDocument()
-        doc.setHtml(html_text)
-        short = short_text(doc.toPlainText())
+        if plain is None:
+            doc = QtGui.QTextDocument()
+            doc.setHtml(html_text)
+            plain = doc.toPlainText()
+        self._plain = plain
+        short = short_text(plain)
         self._short = plain_html(short) if short else ""
         self.more_button.blockSignals(True)
         self.more_button.setChecked(False)
@@ -144,6 +155,4 @@ class Banner(QtWidgets.QFrame):
 
     def plain_text(self) -> str:
         """The whole message, as a person reads it."""
-        doc = QtGui.QTextDocument()
-        doc.setHtml(self._full)
-        return doc.toPlainText()
+        return self._plain

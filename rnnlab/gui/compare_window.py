@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..studies.compare import RunStats, make_pair, summarize
 from ..config import ConfigError, Experiment, describe_keys
 from .controller import Controller
+from .maths import rich_fallback
 from .plots.heatmap import HeatmapPlot
 from .plots.overlay import OverlayPlot
 
@@ -116,7 +117,8 @@ class ChooseDifference(QtWidgets.QDialog):
             if row["key"] in locked:
                 continue
             self.key.addItem(row["key"])
-            self.key.setItemData(self.key.count() - 1, row["doc"], QtCore.Qt.ItemDataRole.ToolTipRole)
+            self.key.setItemData(self.key.count() - 1, rich_fallback(row["doc"]),
+                                 QtCore.Qt.ItemDataRole.ToolTipRole)
         self.current = QtWidgets.QLabel()
         self.error = QtWidgets.QLabel()
         self.error.setStyleSheet("color: #b00020;")

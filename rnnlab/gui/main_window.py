@@ -7,8 +7,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..config import Experiment
 from ..presets import all_presets
 from ..lessons import all_lessons
-from .banner import Banner, plain_html, rich_tooltip
+from ..lessons import TexError
+from .banner import INFO_TEXT, Banner, plain_html
 from .lesson_panel import LessonPanel, clear_highlight
+from .maths import plain_text, set_action_math_tooltip, typeset_tooltip
 from .controller import Controller
 from .files import FileActions
 from .import_badge import ImportBadge
@@ -201,10 +203,8 @@ class MainWindow(QtWidgets.QMainWindow):
         pm = self.presets_menu = mb.addMenu("&Presets")
         for preset in all_presets():
             a = act(preset.name, lambda _=False, p=preset: self.load_preset(p))
-            a.setStatusTip(preset.description)  # (status tips are plain text)
-            a.setToolTip(rich_tooltip(preset.description))
+            set_action_math_tooltip(a, preset.description, pm)  # typeset when first shown; plain status tip
             pm.addAction(a)
-        pm.setToolTipsVisible(True)
         lm = mb.addMenu("&Lessons")
         for lesson in all_lessons():
             a = act(lesson.title, lambda _=False, n=lesson.name: self.open_lesson(n))
@@ -284,8 +284,14 @@ class MainWindow(QtWidgets.QMainWindow):
         flip = ", ".join(f"{k} = {v!r}" for k, v in preset.contrast.items())
         kept = (f" <i>Kept the locked {plain_html(', '.join(c.kept_locked))} "
                 f"({plain_html(c.locks.files(c.kept_locked))}).</i>" if c.kept_locked else "")
-        self.banner.show_info(f"<b>Preset {plain_html(preset.name)}.</b> {plain_html(preset.description)} "
-                              f"<i>Contrast: set {plain_html(flip)}.</i> {plain_html(preset.check_text())}{kept}")
+        head = f"Preset {preset.name}."
+        tail = f"Contrast: set {flip}. {preset.check_text()}"
+        try:  # the description's formulas typeset, in the banner's colour and font
+            desc = typeset_tooltip(preset.description, INFO_TEXT, self.banner.text_font(), inline=True)
+        except TexError:  # a user's description that is not valid TeX: shown as it is
+            desc = plain_html(preset.description)
+        self.banner.show_info(f"<b>{plain_html(head)}</b> {desc} <i>{plain_html(tail)}</i>{kept}",
+                              plain=f"{head} {plain_text(preset.description)} {tail}")
         return True
 
     # --- Edit menu and title (W2) ---------------------------------------------------------------------------------

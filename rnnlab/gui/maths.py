@@ -16,16 +16,18 @@ typeset picture or as the escaped rich-text conversion, never as markup of its o
 from __future__ import annotations
 
 import html as _html
+import functools
 import itertools
 from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
-from ..lessons.tex import TexError, math_to_plain, tex_inline, tex_to_html
+from ..lessons.tex import TexError, math_to_plain, tex_inline, tex_to_html, tex_to_plain
 from ..lessons.typeset import Formula, TypesetError, typeset
 
 __all__ = ["SCHEME", "typeset_html", "typeset_inline_html", "install", "MathBrowser", "formula_image",
-           "formula_for", "text_color", "typeset_tooltip", "set_math_tooltip", "MathLabel"]
+           "formula_for", "text_color", "typeset_tooltip", "set_math_tooltip", "set_action_math_tooltip",
+           "rich_fallback", "plain_text", "plain_paragraphs", "set_math_text", "math_text", "MathLabel"]
 
 #: the image names of typeset equations in a document
 SCHEME = "rnnlab-math:"
@@ -242,13 +244,29 @@ def formula_image(tex: str, px: float, display: bool = True, color: str = "#0000
     return img
 
 
+_img_cache: dict[tuple, str] = {}
+_IMG_CACHE_MAX = 512
+
+
 def _img_tag(tex: str, display: bool, color: str, font: QtGui.QFont) -> str:
     """An ``<img>`` with the equation as an embedded PNG (rendered at twice the screen's density or more, sized in
-    logical pixels), padded so that an inline equation's baseline sits on the text's (see :class:`_MathObjects`)."""
-    metrics = QtGui.QFontMetrics(font)
-    px = QtGui.QFontInfo(font).pixelSize() * (DISPLAY_SCALE if display else INLINE_SCALE)
+    logical pixels), padded so that an inline equation's baseline sits on the text's (see :class:`_MathObjects`).
+    Cached: a caption that changes its numbers on every frame keeps its equations' pictures."""
     screen = QtGui.QGuiApplication.primaryScreen()
     dpr = max(2.0, screen.devicePixelRatio() if screen is not None else 1.0)
+    key = (tex, display, color, QtGui.QFontInfo(font).pixelSize(), QtGui.QFontMetrics(font).xHeight(), dpr)
+    tag = _img_cache.get(key)
+    if tag is None:
+        tag = _make_img_tag(tex, display, color, font, dpr)
+        if len(_img_cache) >= _IMG_CACHE_MAX:
+            _img_cache.pop(next(iter(_img_cache)))
+        _img_cache[key] = tag
+    return tag
+
+
+def _make_img_tag(tex: str, display: bool, color: str, font: QtGui.QFont, dpr: float) -> str:
+    metrics = QtGui.QFontMetrics(font)
+    px = QtGui.QFontInfo(font).pixelSize() * (DISPLAY_SCALE if display else INLINE_SCALE)
     img = formula_image(tex, px, display, color, dpr)
     img.setDevicePixelRatio(1.0)  # handled as plain pixels here; the tag's width and height give the logical size
     f = _formulas[_key(tex, display, color)]
@@ -274,10 +292,11 @@ def _img_tag(tex: str, display: bool, color: str, font: QtGui.QFont) -> str:
             f'{align}>')
 
 
-def typeset_tooltip(text: str, color: str = "#000000", font: QtGui.QFont | None = None) -> str:
+def typeset_tooltip(text: str, color: str = "#000000", font: QtGui.QFont | None = None, inline: bool = False) -> str:
     """A tooltip or label text with ``$…$`` and ``$$…$$`` equations as rich text whose equations are typeset
     pictures (embedded, so any QLabel or tooltip shows them; sharp on high-DPI screens). An equation that cannot be
-    typeset is converted to rich text. Raises :class:`~rnnlab.lessons.TexError` like the lesson texts."""
+    typeset is converted to rich text. ``inline``: one run of text, no paragraphs (to sit inside a sentence
+    of rnnlab's own; line breaks become spaces). Raises :class:`~rnnlab.lessons.TexError` like the lesson texts."""
     font = font or QtWidgets.QApplication.font()
 
     def math(content: str, at: int, display: bool) -> str | None:
@@ -286,36 +305,151 @@ def typeset_tooltip(text: str, color: str = "#000000", font: QtGui.QFont | None 
         except TypesetError:
             return None
 
+    if inline:
+        return tex_inline(" ".join(text.split()), 0, False, math)
     return tex_to_html(text, math)
 
 
-class _LazyTip(QtCore.QObject):
-    """Typesets a widget's tooltip when it is first asked for (see :func:`set_math_tooltip`)."""
+#: typeset tooltips already made: (text, colour, font pixel size) → rich text (a preset's description costs
+#: ~10 ms per equation the first time; shown again, nothing)
+_tip_cache: dict[tuple[str, str, int], str] = {}
+_TIP_CACHE_MAX = 256
 
-    def __init__(self, widget: QtWidgets.QWidget, tex: str):
-        super().__init__(widget)
-        self.tex = tex
+
+def _cached_tooltip(tex: str, font: QtGui.QFont) -> str:
+    """:func:`typeset_tooltip` of ``tex`` in ``font``, cached; the escaped text when it is not valid TeX (a text
+    from a user's file: shown as it is, never as markup)."""
+    key = (tex, "#000000", QtGui.QFontInfo(font).pixelSize())
+    html = _tip_cache.get(key)
+    if html is None:
+        try:
+            html = typeset_tooltip(tex, font=font)
+        except TexError:
+            html = plain_paragraphs(tex)
+        if len(_tip_cache) >= _TIP_CACHE_MAX:
+            _tip_cache.pop(next(iter(_tip_cache)))
+        _tip_cache[key] = html
+    return html
+
+
+def plain_paragraphs(text: str) -> str:
+    """A text shown as it is (escaped, line breaks kept): the fallback for a text that is not valid TeX."""
+    return "<p>" + _html.escape(text).replace("\n", "<br>") + "</p>"
+
+
+@functools.lru_cache(maxsize=1024)
+def rich_fallback(tex: str) -> str:
+    """The TeX-subset rich text of ``tex`` (no pictures: cheap), or the text as it is when it is not valid TeX."""
+    try:
+        return tex_to_html(tex)
+    except TexError:
+        return plain_paragraphs(tex)
+
+
+def plain_text(tex: str) -> str:
+    """``tex`` as plain Unicode (status tips, accessibility), or as it is when it is not valid TeX."""
+    try:
+        return tex_to_plain(tex)
+    except TexError:
+        return tex
+
+
+_TIP = "rnnlab_math_tip"  # the property holding (before, tex, after) of a widget's typeset tooltip
+
+
+class _MathTips(QtCore.QObject):
+    """Typesets a widget's tooltip when it is about to be shown (see :func:`set_math_tooltip`): one filter per
+    widget, kept across changes of the text."""
 
     def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt naming)
-        if ev.type() == QtCore.QEvent.Type.ToolTip and self.tex:
-            try:
-                obj.setToolTip(typeset_tooltip(self.tex, font=obj.font()))
-            except TexError:
-                pass  # the rich-text tooltip set at first stays
-            self.tex = ""  # done: typeset once (the pictures are cached anyway)
-            obj.removeEventFilter(self)
+        if ev.type() == QtCore.QEvent.Type.ToolTip:
+            tip = obj.property(_TIP)
+            if tip:
+                before, tex, after = tip
+                obj.setToolTip(before + _cached_tooltip(tex, obj.font()) + after)
+                obj.setProperty(_TIP, None)  # typeset: Qt shows it from here on
         return False
 
 
-def set_math_tooltip(widget: QtWidgets.QWidget, tex: str) -> None:
-    """Give ``widget`` a tooltip with typeset equations, typeset when it is first shown (typesetting costs
-    ~10 ms per equation, which the window's start-up should not pay); until then it holds the TeX-subset rich
-    text."""
+def set_math_tooltip(widget: QtWidgets.QWidget, tex: str, before: str = "", after: str = "") -> None:
+    """Give ``widget`` a tooltip whose ``$…$`` equations are typeset, typeset when it is first shown (typesetting
+    costs ~10 ms per equation, which building the window should not pay); until then it holds the TeX-subset rich
+    text. ``before`` and ``after`` are rich text put around it (already escaped). Call it again to change the
+    tooltip."""
+    widget.setToolTip(before + rich_fallback(tex) + after)
+    widget.setProperty(_TIP, (before, tex, after) if tex else None)
+    if getattr(widget, "_rnnlab_math_tips", None) is None:
+        widget._rnnlab_math_tips = _MathTips(widget)
+        widget.installEventFilter(widget._rnnlab_math_tips)
+
+
+class _MenuMathTips(QtCore.QObject):
+    """Typesets the tooltip of the action under the mouse when a menu is about to show it (see
+    :func:`set_action_math_tooltip`)."""
+
+    def eventFilter(self, menu, ev) -> bool:  # noqa: N802
+        if ev.type() == QtCore.QEvent.Type.ToolTip:
+            action = menu.actionAt(ev.pos())
+            tex = action.property(_TIP) if action is not None else None
+            if tex:
+                action.setToolTip(_cached_tooltip(tex, menu.font()))
+                action.setProperty(_TIP, None)
+        return False
+
+
+def set_action_math_tooltip(action: QtGui.QAction, tex: str, menu: QtWidgets.QMenu) -> None:
+    """Give a menu's action a tooltip with typeset equations (typeset when the menu first shows it), and a plain
+    Unicode status tip. The menu shows tooltips from then on."""
+    action.setToolTip(rich_fallback(tex))
+    action.setStatusTip(" ".join(plain_text(tex).split()))
+    action.setProperty(_TIP, tex)
+    menu.setToolTipsVisible(True)
+    if getattr(menu, "_rnnlab_math_tips", None) is None:
+        menu._rnnlab_math_tips = _MenuMathTips(menu)
+        menu.installEventFilter(menu._rnnlab_math_tips)
+
+
+_TEXT = "rnnlab_math_text"  # the property holding (tex, colour) of a label set by set_math_text
+
+
+class _MathText(QtCore.QObject):
+    """Sets a label's typeset text again in its new font (presentation mode changes it by style sheet)."""
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802
+        if ev.type() == QtCore.QEvent.Type.FontChange and obj.property(_TEXT):
+            _render_text(obj)
+        return False
+
+
+def _render_text(label: QtWidgets.QLabel) -> None:
+    tex, color = label.property(_TEXT)
+    label.ensurePolished()
     try:
-        widget.setToolTip(tex_to_html(tex))
+        label.setText(typeset_tooltip(tex, color, label.font(), inline=True))
     except TexError:
-        widget.setToolTip(_html.escape(tex))
-    widget.installEventFilter(_LazyTip(widget, tex))
+        label.setText(_html.escape(tex))
+
+
+def set_math_text(label: QtWidgets.QLabel, tex: str, color: str = "#222222") -> None:
+    """Show ``tex`` (one run of prose with ``$…$`` equations) in an existing rich-text label, its equations
+    typeset in ``color`` at the label's font, and set again when that font changes; the equations' pictures are
+    cached, so a caption whose numbers change on every frame costs only its text. :func:`math_text` reads it
+    back as plain Unicode."""
+    label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    label.setProperty(_TEXT, (tex, color) if tex else None)
+    if getattr(label, "_rnnlab_math_text", None) is None:
+        label._rnnlab_math_text = _MathText(label)
+        label.installEventFilter(label._rnnlab_math_text)
+    if tex:
+        _render_text(label)
+    else:
+        label.setText("")
+
+
+def math_text(label: QtWidgets.QLabel) -> str:
+    """The text of a label set by :func:`set_math_text`, as plain Unicode (its equations written out)."""
+    tex = label.property(_TEXT)
+    return plain_text(tex[0]) if tex else label.text()
 
 
 class MathLabel(QtWidgets.QLabel):

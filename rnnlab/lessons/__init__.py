@@ -2,8 +2,8 @@
 
 The package is layered as follows (each module imports only those above it):
 
-* :mod:`~rnnlab.lessons.tex`: the TeX subset of lesson texts → Qt rich text (HTML) or plain Unicode text
-  (``_tex_symbols`` holds the command tables, ``_tex_math`` the equation parser);
+* :mod:`~rnnlab.lessons.tex`: the TeX subset of lesson texts → Qt rich text (HTML) or plain Unicode text (the
+  names of :mod:`rnnlab.texmath`, shared with every other text of rnnlab that holds a formula);
 * :mod:`~rnnlab.lessons.model`: :class:`Lesson`, :class:`LessonStep`, :func:`step_experiment`,
   :func:`lesson_to_text`;
 * :mod:`~rnnlab.lessons.parser`: finding lesson files, parsing and validating them, errors as ``FILE:LINE:``

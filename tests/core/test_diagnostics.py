@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnnlab.texmath import math_to_plain
 from rnnlab.config import ModelConfig
 from rnnlab.core import (
     autonomous_lyapunov,
@@ -323,7 +324,8 @@ def test_measured_never_exceeds_the_stated_bound(arch, act, radius, leak, T):
         assert "no bound" in d.regime
         return
     b, formula = sb
-    assert d.step_bound == b and d.step_bound_formula == formula
+    assert d.step_bound == b and d.step_bound_tex == formula and d.step_bound_formula == math_to_plain(formula)
+    assert "\\" not in d.step_bound_formula and d.regime.count(d.step_bound_formula) <= 1
     spectral = jacobian_log10(net, tr, norm="spectral")
     t, k = np.tril_indices(T)
     assert np.all(spectral[t, k] <= (t - k) * np.log10(b) + 1e-9)
@@ -350,7 +352,7 @@ def test_the_issue_leaky_example_is_no_longer_called_vanishing():
     assert d.lag_profile[50] > d.lag_bound[50] - 3  # measured within a few decades of the stated line, not 17 above
     assert np.all(d.lag_profile[np.isfinite(d.lag_profile)] <= d.lag_bound[np.isfinite(d.lag_profile)] + 1e-9)
     text = summary(res)
-    assert "max α + max(1−α)·γ·σ_max(W_hh)" in text and "vanishing is forced" not in text
+    assert "max α + max(1 − α) γ σ_max(W_hh)" in text and "vanishing is forced" not in text
 
 
 def test_regime_reads_the_bound_or_says_none_applies():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
+from rnnlab.gui.maths import math_text
 from rnnlab.gui.plots import VIEWS
 from rnnlab.gui.plots.base import SnapshotPlot
 from rnnlab.gui.plots.grad_norms import GradNormsPlot
@@ -201,7 +202,10 @@ def test_lag_profile_curves(qtbot, snapshots):
     np.testing.assert_array_equal(data[:, 2], bound)
     # the caption states the vanilla cell's own bound, with its value
     d = snaps[-1].diagnostics
-    assert "b = γ·σ_max(W_hh)" in w.caption.text() and f"{d.step_bound:.3g}" in w.caption.text()
+    text = math_text(w.caption)
+    assert "b = γ σ_max(W_hh)" in text and f"{d.step_bound:.3g}" in text
+    # its formulas are typeset pictures, not Unicode text
+    assert w.caption.text().count("<img") == 3 and "σ" not in w.caption.text()
 
 
 def _diagnosed_snapshot(changes):
@@ -217,17 +221,17 @@ def test_lag_profile_states_each_cells_bound_or_none(qtbot):
     leaky = _diagnosed_snapshot({"model.arch": "leaky", "model.spectral_radius": 0.3, "model.leak_min": 0.95,
                                  "model.leak_max": 0.99})
     w.update(leaky)
-    text = w.caption.text()
-    assert "max α + max(1−α)·γ·σ_max(W_hh)" in text and "vanishing is forced" not in text
+    text = math_text(w.caption)
+    assert "max α + max(1 − α) γ σ_max(W_hh)" in text and "vanishing is forced" not in text
     assert leaky.diagnostics.step_bound >= 1 and "≥ 1" in text
     assert w.legend.getLabel(w.bound).text == "stated bound" and len(w.bound.yData) == 15
     small = _diagnosed_snapshot({"model.spectral_radius": 0.3, "model.init": "orthogonal"})
     w.update(small)
-    assert small.diagnostics.step_bound < 1 and "< 1: vanishing is forced" in w.caption.text()
+    assert small.diagnostics.step_bound < 1 and "< 1: vanishing is forced" in math_text(w.caption)
     for arch, label in (("lstm", "LSTM"), ("gru", "GRU")):
         w.update(_diagnosed_snapshot({"model.arch": arch}))
         assert w.bound.yData is None or len(w.bound.yData) == 0  # no line
-        assert f"no bound on ‖∂s_t/∂s_{{t−1}}‖ is stated for the {label}" in w.caption.text()
+        assert f"no bound on ‖∂s_t/∂s_(t−1)‖ is stated for the {label}" in math_text(w.caption)
         assert w.legend.getLabel(w.bound).text == "no bound stated"
 
 

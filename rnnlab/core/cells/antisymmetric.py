@@ -142,7 +142,7 @@ class AntisymmetricCell(VanillaCell):
         W = np.asarray(params["W"], dtype=np.float64)
         g, eps = self.act.gamma, self.epsilon
         return (max(1.0, abs(1.0 - eps * self.diffusion * g)) + eps * g * float(np.linalg.norm(W - W.T, 2)),
-                "max(1, |1 − εγγ_f|) + ε·γ_f·σ_max(W − Wᵀ)")
+                r"\max(1, |1 - \varepsilon\gamma\gamma_f|) + \varepsilon\,\gamma_f\,\sigma_{\max}(W - W^\top)")
 
     def da_factor(self, cache):
         raise NotImplementedError("the antisymmetric RNN's step Jacobian is I + ε diag(f') M, not diag(f')·W_hh")

@@ -223,8 +223,9 @@ class Cell:
         return None
 
     def step_bound(self, params: dict) -> tuple[float, str] | None:
-        """A number b with ‖∂s_t/∂s_{t−1}‖₂ ≤ b at every step (so ‖∂s_t/∂s_k‖₂ ≤ b^(t−k)) and its formula in
-        words; None when no such bound is stated for this cell."""
+        """A number b with ‖∂s_t/∂s_{t−1}‖₂ ≤ b at every step (so ‖∂s_t/∂s_k‖₂ ≤ b^(t−k)) and its formula, in
+        the TeX of :mod:`rnnlab.texmath` (shown typeset by the app, as plain Unicode by the command line: the
+        diagnostics carry both); None when no such bound is stated for this cell."""
         return None
 
     def da_factor(self, cache: Cache) -> np.ndarray:

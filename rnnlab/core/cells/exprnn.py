@@ -147,4 +147,4 @@ class ExpRNNCell(VanillaCell):
 
     def step_bound(self, params):
         """‖diag(f'(a)) W_hh‖₂ ≤ γ·σ_max(W_hh) = γ (orthogonal W_hh; σ_max measured, 1 up to rounding)."""
-        return self.act.gamma * float(np.linalg.norm(self.recurrent_matrix(params), 2)), "γ·σ_max(exp(A − Aᵀ)) = γ"
+        return self.act.gamma * float(np.linalg.norm(self.recurrent_matrix(params), 2)), r"\gamma\,\sigma_{\max}(e^{A - A^\top}) = \gamma"

@@ -109,7 +109,7 @@ class IndRNNCell(VanillaCell):
 
     def step_bound(self, params):
         """‖diag(f'(a) ⊙ u)‖₂ = max_i |f'(a_i) u_i| ≤ γ·max_i |u_i| (equality for linear units)."""
-        return self.act.gamma * float(np.max(np.abs(params["u"]))), "γ·max|u_i|"
+        return self.act.gamma * float(np.max(np.abs(params["u"]))), r"\gamma\,\max_i |u_i|"
 
     def da_factor(self, cache):
         raise NotImplementedError("the IndRNN's step Jacobian is diag(f' ⊙ u), not diag(f')·W_hh")

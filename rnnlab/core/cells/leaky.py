@@ -82,7 +82,7 @@ class LeakyCell(VanillaCell):
         """‖diag(α) + diag((1−α) f'(a)) W_hh‖₂ ≤ max α + max(1−α)·γ·σ_max(W_hh) (triangle inequality)."""
         alpha = np.asarray(params["alpha"], dtype=np.float64)
         smax = float(np.linalg.norm(np.asarray(params["W_hh"], dtype=np.float64), 2))
-        return float(alpha.max() + (1.0 - alpha).max() * self.act.gamma * smax), "max α + max(1−α)·γ·σ_max(W_hh)"
+        return float(alpha.max() + (1.0 - alpha).max() * self.act.gamma * smax), r"\max \alpha + \max(1 - \alpha)\,\gamma\,\sigma_{\max}(W_{hh})"
 
     def da_factor(self, cache):
         """(1 − α) ⊙ f'(a_t) (T, B, H): ∂h_t/∂a_t = diag((1 − α) f'(a_t))."""

@@ -323,4 +323,4 @@ class LRUCell(Cell):
 
     def step_bound(self, params):
         """‖∂x_t/∂x_{t−1}‖₂ = max_j |λ_j| exactly (a block-diagonal of scaled rotations)."""
-        return float(np.max(np.abs(self.eigenvalues(params)))), "max_j |λ_j|"
+        return float(np.max(np.abs(self.eigenvalues(params)))), r"\max_j |\lambda_j|"

@@ -83,7 +83,7 @@ class VanillaCell(Cell):
     def step_bound(self, params):
         """‖diag(f'(a)) W_hh‖₂ ≤ γ·σ_max(W_hh) (seeds, eq. 10)."""
         smax = float(np.linalg.norm(np.asarray(params["W_hh"], dtype=np.float64), 2))
-        return self.act.gamma * smax, "γ·σ_max(W_hh)"
+        return self.act.gamma * smax, r"\gamma\,\sigma_{\max}(W_{hh})"
 
     def da_factor(self, cache):
         """f'(a_t) (T, B, H): ∂h_t/∂a_t = diag(f'(a_t))."""

@@ -11,6 +11,7 @@ focus (:class:`WheelGuard`), so scrolling past a combo box never changes the exp
 
 from __future__ import annotations
 
+import html
 import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -19,6 +20,7 @@ from superqt.utils import signals_blocked
 
 from ...config import key_field
 from ...train import rules
+from ..maths import set_math_tooltip
 
 __all__ = ["Editor", "make_editor", "ConfigSection", "LogSlider", "KeyLabel", "WheelGuard"]
 
@@ -194,12 +196,19 @@ class Editor:
             self._setter(value)
 
 
-def _tooltip(key: str) -> str:
+def _tooltip_tex(key: str) -> str:
+    """A setting's help from its metadata, in the TeX of :mod:`rnnlab.texmath` (its formulas are typeset)."""
     f = key_field(key)
     doc = f.metadata.get("doc", "")
     if f.metadata.get("resets"):
         doc += " Changing it needs new weights (the run restarts)."
-    return f"<b>{key}</b><br>{doc}"
+    return doc
+
+
+def _set_tooltip(w: QtWidgets.QWidget, key: str, note: str = "") -> None:
+    """The key in bold, its help with typeset formulas (typeset when first shown), then ``note`` in italics."""
+    after = f"<p><i>{html.escape(note)}</i></p>" if note else ""
+    set_math_tooltip(w, _tooltip_tex(key), before=f"<b>{html.escape(key)}</b>", after=after)
 
 
 def make_editor(key: str) -> Editor:
@@ -242,7 +251,7 @@ def make_editor(key: str) -> Editor:
         w.setSingleStep(0.05)
         w.setKeyboardTracking(False)
         ed = Editor(key, w, lambda v: w.setValue(float(v)), w.valueChanged, float)
-    w.setToolTip(_tooltip(key))
+    _set_tooltip(w, key)
     w.setObjectName(key)
     return ed
 
@@ -280,7 +289,7 @@ class ConfigSection(QCollapsible):
         ed = make_editor(key)
         ed.signal.connect(lambda *args, ed=ed: self._commit(ed, *args))
         lab = KeyLabel(label)
-        lab.setToolTip(ed.widget.toolTip())
+        _set_tooltip(lab, key)
         self._wheel.guard(ed.widget)
         self.form.addRow(lab, ed.widget)
         self.editors[key] = ed
@@ -332,10 +341,9 @@ class ConfigSection(QCollapsible):
             src = self.locked.get(key) or "the classroom file"
             note = (f"Locked by {src}: students cannot change it." if locked else "") + \
                    (f" No effect here: {reason}." if reason else "")
-            tip = _tooltip(key) + (f"<br><i>{note.strip()}</i>" if note else "")
-            w.setToolTip(tip)
+            _set_tooltip(w, key, note.strip())
             if lab is not None:
-                lab.setToolTip(tip)
+                _set_tooltip(lab, key, note.strip())
 
     def sync_extras(self, exp) -> None:
         pass

@@ -16,6 +16,7 @@ from PySide6 import QtCore
 
 from ...core.cells import get_cell
 
+from ..maths import set_math_text
 from ._caption import add_caption
 from .base import COLORS, PEN_WIDTH, Log10Axis, SnapshotPlot, style_plot
 
@@ -85,29 +86,31 @@ LSTM and GRU cells state no bound, and no line is drawn.'''
         cfg = getattr(snap, "config", None)
         self._cell_label = get_cell(cfg.model.arch).label if cfg is not None else "cell"
         d = snap.diagnostics
-        self.caption.setText(self._caption_text(d))
+        set_math_text(self.caption, self._caption_text(d))
         self.set_has_data(True)
 
     def _caption_text(self, d) -> str:
-        """What the bound line is, from the bundle (the cell states it; the view only reads it)."""
-        text = "measured: geometric mean over t"
-        formula, b = getattr(d, "step_bound_formula", ""), float(getattr(d, "step_bound", np.nan))
+        """What the bound line is, from the bundle (the cell states it; the view only reads it), in TeX: the
+        formulas are typeset, the numbers are prose."""
+        text = "measured: geometric mean over $t$"
+        formula, b = getattr(d, "step_bound_tex", ""), float(getattr(d, "step_bound", np.nan))
         if not formula or not np.isfinite(self._bound).any():
             label = self._cell_label
             self.legend.getLabel(self.bound).setText("no bound stated")
-            return f"{text} · no bound on ‖∂s_t/∂s_{{t−1}}‖ is stated for the {label}, so no line is drawn"
+            return (f"{text} · no bound on $\\|\\partial s_t/\\partial s_{{t-1}}\\|$ is stated for the {label}, so no "
+                    "line is drawn")
         self.legend.getLabel(self.bound).setText("stated bound")
         bs = f"{b:.3g}" if 1e-300 < b < 1e300 else f"{b:.1e}"
         if b < 1:
             verdict = "< 1: vanishing is forced"
         else:
             verdict = "≥ 1: growth is allowed, not forced"
-        return f"{text} · bound d·log10 b + log10 ‖I‖, b = {formula} = {bs} {verdict}"
+        return f"{text} · bound $d \\log_{{10}} b + \\log_{{10}} \\|I\\|$, $b = {formula}$ = {bs} {verdict}"
 
     def clear_data(self) -> None:
         self.measured.setData([], [])
         self.bound.setData([], [])
-        self.caption.setText("")
+        set_math_text(self.caption, "")
         self._d = self._prof = self._bound = np.zeros(0)
         self.set_empty_text(self.empty_text)
         self.set_has_data(False)

@@ -13,7 +13,7 @@ import html as _html
 import re
 from dataclasses import dataclass
 
-from ._tex_symbols import (
+from ._symbols import (
     ACCENTS, BIG, BIN, BLACKBOARD, CALLIGRAPHIC, DELIM, FUNCS, GREEK, ORD, REL, SIZERS, SPACES, _ASCII_BIN,
     _ASCII_PUNCT, _ASCII_REL,
 )
@@ -448,6 +448,8 @@ def _join(atoms: list[_Atom], plain: bool, tight: bool = False) -> str:
                 out.append(" ")
             elif prev is not None and kind == "big" and prev.kind in ("ord", "close"):
                 out.append(" ")  # l_1 ∑, not l_1∑
+            elif prev is not None and kind == "func" and prev.kind in ("ord", "close"):
+                out.append(" ")  # d log b, γ max_i: a function name is a word of its own
             elif prev is not None and prev.kind == "func" and kind in ("ord", "big", "func", "open") \
                     and not text.startswith(("(", "[")):
                 out.append(" ")
