@@ -420,7 +420,7 @@ def test_saturation_bars(qtbot, snapshots):
     np.testing.assert_array_equal(w.bars.opts["x0"], edges[:-1])
     np.testing.assert_array_equal(w.bars.opts["x1"], edges[1:])
     np.testing.assert_allclose(w.bars.opts["height"], 100 * counts / counts.sum())
-    assert w.plot.getAxis("bottom").labelText == "f'(a)"
+    assert w.plot.getAxis("bottom").labelText == "<i>f</i>′(<i>a</i>)"  # set as a formula
     header, data = w.data_table()
     np.testing.assert_array_equal(data[:, 2], counts)
 

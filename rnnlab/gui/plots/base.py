@@ -21,6 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...texmath import TexError, tex_inline
 from ...train.snapshot import DecimatedTable
 
 __all__ = ["SnapshotPlot", "Log10Axis", "SeriesBuffer", "EventMarkers", "SteppedRange", "PEN_WIDTH", "COLORS",
@@ -101,9 +102,22 @@ class Log10Axis(pg.AxisItem):
         return [(step, major)]
 
 
+def axis_html(text: str) -> str:
+    """A plot title or axis label written with ``$…$`` formulas as rich text (subscripts set as subscripts, not
+    ``h_t``); text that is not valid TeX is escaped as it is."""
+    try:
+        return tex_inline(text)
+    except TexError:
+        import html
+
+        return html.escape(text)
+
+
 def style_plot(plot: pg.PlotItem, title: str, xlabel: str, ylabel: str, xunits: str | None = None,
                yunits: str | None = None) -> None:
-    """Projector-readable axes: titles, labelled axes with units, 11 pt tick fonts, a light grid."""
+    """Projector-readable axes: titles, labelled axes with units, 11 pt tick fonts, a light grid. The texts may
+    hold ``$…$`` formulas (:func:`axis_html`)."""
+    title, xlabel, ylabel = axis_html(title), axis_html(xlabel), axis_html(ylabel)
     plot.setTitle(title, size=TITLE_SIZE)
     font = QtGui.QFont()
     font.setPointSize(AXIS_FONT_PT)

@@ -63,7 +63,7 @@ Vertical marks are setting changes.'''
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plot = self.layout_widget.addPlot(row=0, col=0, axisItems={"left": Log10Axis("left")})
-        style_plot(self.plot, "Gradient norms", "training step", "‖∂E/∂θ‖ before clipping")
+        style_plot(self.plot, "Gradient norms", "training step", r"$\|\partial E/\partial\theta\|$ before clipping")
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setClipToView(True)
         self.plot.setMenuEnabled(False)

@@ -44,7 +44,7 @@ back the final loss reaches. The terms with $k \ll t$ are the long-term contribu
     def __init__(self, parent=None):
         super().__init__(parent)
         self.strip = self.layout_widget.addPlot(row=1, col=0, axisItems={"left": Log10Axis("left")})
-        style_plot(self.strip, "", "step k (earlier)", "‖∂E_t/∂h_k‖")
+        style_plot(self.strip, "", "step $k$ (earlier)", r"$\|\partial E_t/\partial h_k\|$")
         self.strip.setXLink(self.plot)
         self.strip.setMenuEnabled(False)
         self.strip.hideButtons()

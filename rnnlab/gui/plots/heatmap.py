@@ -174,7 +174,7 @@ class LogMatrixPlot(SnapshotPlot):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plot = self.layout_widget.addPlot(row=0, col=0)
-        style_plot(self.plot, self.plot_title, "step k (earlier)", "step t (later) ↓")
+        style_plot(self.plot, self.plot_title, "step $k$ (earlier)", "step $t$ (later) ↓")
         self.plot.invertY(True)  # t = 0 at the top: a matrix, the present (diagonal) runs down to the right
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()

@@ -67,7 +67,7 @@ For LSTM and GRU cells the image shows the $h$ part of the state.'''
         super().__init__(parent)
         lw = self.layout_widget
         self.plot = lw.addPlot(row=0, col=0)
-        style_plot(self.plot, "Hidden states h_t", "step t", "hidden unit i ↓")
+        style_plot(self.plot, "Hidden states $h_t$", "step $t$", "hidden unit $i$ ↓")
         self.plot.invertY(True)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()

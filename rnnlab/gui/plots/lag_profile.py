@@ -43,8 +43,8 @@ LSTM and GRU cells state no bound, and no line is drawn.'''
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plot = self.layout_widget.addPlot(row=0, col=0, axisItems={"left": Log10Axis("left")})
-        style_plot(self.plot, "Decay with the lag", "lag d = t − k",
-                   "‖∂h_t/∂h_{t−d}‖")
+        style_plot(self.plot, "Decay with the lag", "lag $d = t - k$",
+                   r"$\|\partial h_t/\partial h_{t-d}\|$")
         self.plot.setMenuEnabled(False)
         # the legend sits under the plot (never over the curves)
         self.legend = pg.LegendItem(labelTextSize="11pt", colCount=2, frame=False)

@@ -66,7 +66,7 @@ is what vanishing gradients look like from outside. Vertical marks are setting c
         super().__init__(parent)
         lw = self.layout_widget
         self.loss_plot = lw.addPlot(row=0, col=0, axisItems={"left": Log10Axis("left")})
-        style_plot(self.loss_plot, "Training loss", "", "loss E")
+        style_plot(self.loss_plot, "Training loss", "", "loss $E$")
         self.metric_plot = lw.addPlot(row=1, col=0)
         style_plot(self.metric_plot, "Held-out success rate", "training step", "solved", yunits="%")
         self.metric_plot.setXLink(self.loss_plot)

@@ -52,7 +52,7 @@ from a QR (Benettin) iteration over the step Jacobians; a short sequence gives f
         self.heading = lw.addLabel("Lyapunov exponents", row=0, col=0, colspan=2, size="12pt")
         # --- λ_i against i ---
         self.spec = lw.addPlot(row=1, col=0)
-        style_plot(self.spec, "", "index i", "λ_i per step")
+        style_plot(self.spec, "", "index $i$", r"$\lambda_i$ per step")
         self.spec.setTitle(None)
         self.spec.setMenuEnabled(False)
         self.spec.showGrid(x=False, y=True, alpha=0.25)
@@ -63,7 +63,7 @@ from a QR (Benettin) iteration over the step Jacobians; a short sequence gives f
         self.spec.addItem(self.zero)  # in the bounds: 0 always stays in view
         # --- λ_1 over training ---
         self.series = lw.addPlot(row=1, col=1)
-        style_plot(self.series, "", "training step", "λ_1")
+        style_plot(self.series, "", "training step", r"$\lambda_1$")
         self.series.setTitle(None)
         self.series.getAxis("bottom").setTickDensity(0.3)  # a narrow column: few step labels
         self.series.setMenuEnabled(False)

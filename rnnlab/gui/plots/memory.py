@@ -45,7 +45,7 @@ explode. The LRU's normalisation $\gamma = \sqrt{1 - |\lambda|^2}$ keeps it boun
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plot = self.layout_widget.addPlot(row=0, col=0, axisItems={"left": Log10Axis("left")})
-        style_plot(self.plot, "Sensitivity to the recurrence", "t (sensitivity) · d (lag profile)", "norm")
+        style_plot(self.plot, "Sensitivity to the recurrence", "$t$ (sensitivity) · $d$ (lag profile)", "norm")
         self.plot.setMenuEnabled(False)
         self.sens = self.plot.plot([], [], pen=pg.mkPen(COLORS[3], width=PEN_WIDTH + 1), skipFiniteCheck=True)
         self.lag = self.plot.plot([], [], pen=pg.mkPen(COLORS[0], width=PEN_WIDTH,

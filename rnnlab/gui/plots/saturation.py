@@ -38,7 +38,7 @@ is off): it passes no gradient back in time. Values near $\gamma$ are units in t
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plot = self.layout_widget.addPlot(row=0, col=0)
-        style_plot(self.plot, "Saturation: f'(a) of the units", "f'(a)", "share of values", yunits="%")
+        style_plot(self.plot, "Saturation: $f'(a)$ of the units", "$f'(a)$", "share of values", yunits="%")
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         # one shared pen (pyqtgraph 0.14 fails on an empty ``pens`` list); per-bar brushes

@@ -81,7 +81,7 @@ lines at 1 and $1/\gamma$.'''
         # one title over both plots (two titles side by side would not fit a narrow dock)
         self.heading = lw.addLabel("Spectrum", row=0, col=0, colspan=2, size="12pt")
         self.plane = lw.addPlot(row=1, col=0)
-        style_plot(self.plane, "", "Re λ", "Im λ")
+        style_plot(self.plane, "", r"$\mathrm{Re}\,\lambda$", r"$\mathrm{Im}\,\lambda$")
         self.plane.setTitle(None)
         self.plane.setAspectLocked(True)
         self.plane.setMenuEnabled(False)
@@ -99,7 +99,7 @@ lines at 1 and $1/\gamma$.'''
         self.plane.addItem(self.eigs)
         # --- ρ and σ_max over training ---
         self.series = lw.addPlot(row=1, col=1, axisItems={"left": Log10Axis("left")})
-        style_plot(self.series, "", "step", "ρ, σ_max")  # (short: the half of a narrow view)
+        style_plot(self.series, "", "step", r"$\rho$, $\sigma_{\max}$")  # (short: the half of a narrow view)
         self.series.setTitle(None)
         self.series.getAxis("bottom").setTickDensity(0.3)  # a narrow column: few step labels
         self.series.setDownsampling(auto=True, mode="peak")
