@@ -44,11 +44,15 @@ def _cmd_gui(args: argparse.Namespace) -> int:
         print(f"rnnlab: the remembered experiment cannot run here ({exc}); starting from the defaults",
               file=sys.stderr)
         exp = load_experiment(args)
+    from ..gui import maths
+
+    maths.defer_typesetting()  # the window is drawn first, its few typeset labels a moment later
     try:
         win = MainWindow(exp, mode=args.engine)
     except Exception as exc:  # noqa: BLE001 - an unsupported combination, for instance
         raise CLIError(str(exc)) from None
     win.show()
+    maths.typeset_pending(after_ms=100)
     if room is not None:
         win.apply_classroom(room)
     if os.environ.get("RNNLAB_STARTUP_PROBE"):  # `rnnlab bench`: say when the window is drawn, then quit

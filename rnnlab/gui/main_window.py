@@ -206,7 +206,7 @@ class MainWindow(QtWidgets.QMainWindow):
             set_action_math_tooltip(a, preset.description, pm)  # typeset when first shown; plain status tip
             pm.addAction(a)
         lm = mb.addMenu("&Lessons")
-        for lesson in all_lessons():
+        for lesson in all_lessons(views=VIEWS):  # (parsed once: the lesson panel gets the same ones)
             a = act(lesson.title, lambda _=False, n=lesson.name: self.open_lesson(n))
             a.setStatusTip(lesson.summary)
             lm.addAction(a)

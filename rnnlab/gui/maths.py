@@ -18,6 +18,7 @@ from __future__ import annotations
 import html as _html
 import functools
 import itertools
+import weakref
 from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
@@ -27,7 +28,8 @@ from ..lessons.typeset import Formula, TypesetError, typeset
 
 __all__ = ["SCHEME", "typeset_html", "typeset_inline_html", "install", "MathBrowser", "formula_image",
            "formula_for", "text_color", "typeset_tooltip", "set_math_tooltip", "set_action_math_tooltip",
-           "rich_fallback", "plain_text", "plain_paragraphs", "set_math_text", "math_text", "MathLabel"]
+           "rich_fallback", "plain_text", "plain_paragraphs", "set_math_text", "math_text", "MathLabel",
+           "defer_typesetting", "typeset_pending"]
 
 #: the image names of typeset equations in a document
 SCHEME = "rnnlab-math:"
@@ -452,6 +454,31 @@ def math_text(label: QtWidgets.QLabel) -> str:
     return plain_text(tex[0]) if tex else label.text()
 
 
+#: labels waiting to be typeset (see :func:`defer_typesetting`), or None when typesetting happens at once
+_deferred: "weakref.WeakSet[MathLabel] | None" = None
+
+
+def defer_typesetting() -> None:
+    """From now until :func:`typeset_pending`, :class:`MathLabel` shows the cheap rich text and remembers to
+    typeset itself: the app calls it before building its window, whose first drawing should not wait for the
+    typesetter to load (importing ziamath costs ~0.3 s)."""
+    global _deferred
+    if _deferred is None:
+        _deferred = weakref.WeakSet()
+
+
+def typeset_pending(after_ms: int | None = None) -> None:
+    """Typeset every label that :func:`defer_typesetting` held back (now, or ``after_ms`` later from the event
+    loop); from then on labels typeset at once."""
+    global _deferred
+    if after_ms is not None:
+        QtCore.QTimer.singleShot(after_ms, typeset_pending)
+        return
+    pending, _deferred = _deferred, None
+    for label in list(pending or ()):
+        label._render()
+
+
 class MathLabel(QtWidgets.QLabel):
     """A label whose text has typeset ``$…$`` equations (see :func:`typeset_tooltip`), set again in the new size
     when the font changes (presentation mode)."""
@@ -470,6 +497,10 @@ class MathLabel(QtWidgets.QLabel):
         self._render()
 
     def _render(self) -> None:
+        if _deferred is not None and self._tex:
+            _deferred.add(self)
+            self.setText(rich_fallback(self._tex))
+            return
         try:
             text = typeset_tooltip(self._tex, text_color(self), self.font()) if self._tex else ""
         except TexError:  # checked where the text comes from; still, show it as it is rather than nothing

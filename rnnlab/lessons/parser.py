@@ -104,7 +104,18 @@ def load_lesson(name_or_path: str | Path, views: Mapping[str, Any] | None = None
         message = str(exc)
         prefix = short_path(path) + ": "
         raise LessonError(path, None, message[len(prefix):] if message.startswith(prefix) else message) from None
-    return parse_lesson(text, path, views=views)
+    key = (str(path), text, None if views is None else tuple(sorted(views)))
+    lesson = _parsed.get(key)
+    if lesson is None:  # parsing validates every equation of every step: the window's menu and panel share it
+        lesson = parse_lesson(text, path, views=views)
+        if len(_parsed) >= 16:
+            _parsed.pop(next(iter(_parsed)))
+        _parsed[key] = lesson
+    return lesson
+
+
+#: lessons parsed already, by (path, text, view ids): a file read again with the same text is not parsed again
+_parsed: dict[tuple, Lesson] = {}
 
 
 def all_lessons(views: Mapping[str, Any] | None = None) -> list[Lesson]:

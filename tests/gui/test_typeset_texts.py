@@ -109,3 +109,18 @@ def test_settings_tooltips_and_presets_are_typeset_in_the_window(qtbot):
     plain = w.banner.plain_text()
     assert "$" not in plain and "\\" not in plain and "\ufffc" not in plain and f"Preset {preset.name}." in plain
     close_all()
+
+
+def test_deferred_labels_show_rich_text_then_typeset(qtbot):
+    from rnnlab.gui import maths
+
+    maths.defer_typesetting()
+    try:
+        lab = maths.MathLabel(r"$\gamma = 1$")
+        qtbot.addWidget(lab)
+        assert "<img" not in lab.text() and "γ" in lab.text()  # the window's first drawing does not wait
+    finally:
+        maths.typeset_pending()
+    assert "<img" in lab.text()  # typeset as soon as the window is up
+    lab.set_tex(r"$\sigma_{\max}$")
+    assert "<img" in lab.text()  # and at once from then on
