@@ -90,6 +90,8 @@ def test_docs_config_md_is_up_to_date():
 
     path = Path(__file__).resolve().parent.parent / "docs" / "config.md"
     assert path.read_text(encoding="utf-8") == config_markdown(), "run: python -m rnnlab.docs"
+    # the settings' formulas are written in TeX in the code (typeset in the app); the page shows plain Unicode
+    assert "$" not in config_markdown() and "\\rho" not in config_markdown()
 
 
 def test_every_key_is_documented_in_docs():

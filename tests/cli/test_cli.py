@@ -141,6 +141,8 @@ def test_presets_lists_descriptions(capsys):
     assert main(["presets"]) == 0
     out = capsys.readouterr().out
     assert "Contrast: set" in out
+    # the descriptions' formulas are TeX (typeset in the app): here they are plain Unicode
+    assert "$" not in out and "\\" not in out and "ρ" in out
 
 
 def test_bench_quick_prints_json(capsys):
