@@ -27,7 +27,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..lessons import Lesson, LessonError, LessonStep, lesson_names, load_lesson, step_experiment, tex_to_plain
 from .banner import plain_html, rich_tooltip
-from .maths import MathBrowser, MathLabel, text_color, typeset_html
+from .maths import MathBrowser, MathLabel
 from .plots import VIEWS
 
 __all__ = ["LessonPanel", "highlight", "clear_highlight", "highlighted", "find_plots", "HIGHLIGHT_COLOR"]
@@ -417,13 +417,11 @@ class LessonPanel(QtWidgets.QWidget):
 
     def _set_body(self, step: LessonStep) -> None:
         """The step's text with typeset equations (an equation that cannot be typeset is set as rich text)."""
-        self.body.fallbacks = []
         try:
-            body = typeset_html(step.text, text_color(self.body), self.body.fallbacks)
+            self.body.set_tex(step.text)  # (set again in the new colours when the palette changes)
         except Exception as exc:  # the text was checked when the lesson was loaded; never lose the step over it
+            self.body.set_html(step.html)
             self.body.fallbacks.append(f"the whole text: {type(exc).__name__}")
-            body = step.html
-        self.body.setHtml(body)
 
     def _emit(self, continued: bool) -> None:
         step = self.step
@@ -437,7 +435,7 @@ class LessonPanel(QtWidgets.QWidget):
         if self.errors:
             text += "<br>" + "<br>".join(plain_html(str(e)) for e in self.errors)
         self.title.setText("No lesson")
-        self.body.setHtml(f"<p>{text}</p>")
+        self.body.set_html(f"<p>{text}</p>")
         self.do_label.hide()
         self.watch_label.hide()
         self.summary.hide()

@@ -185,8 +185,28 @@ class MathBrowser(QtWidgets.QTextBrowser):
 
     def set_tex(self, text: str) -> None:
         """Show a text with ``$…$`` equations: typeset, the rich-text conversion where that fails."""
+        self._tex = text
         self.fallbacks = []
         self.setHtml(typeset_html(text, text_color(self), self.fallbacks))
+
+    _tex = ""
+
+    def set_html(self, html_text: str) -> None:
+        """Show rich text made by rnnlab as it is (no equations to set again)."""
+        self._tex = ""
+        self.fallbacks = []
+        self.setHtml(html_text)
+
+    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt naming)
+        super().changeEvent(ev)
+        if ev.type() == QtCore.QEvent.Type.PaletteChange and self._tex:
+            # the equations are drawn in the text's colour: a new palette (a dark theme) sets them again
+            scroll = self.verticalScrollBar().value()
+            try:
+                self.set_tex(self._tex)
+            except Exception:  # noqa: BLE001 - shown once already; keep what is on screen
+                return
+            self.verticalScrollBar().setValue(scroll)
 
     def plain_text(self) -> str:
         """The text shown, each typeset equation written as plain Unicode (``∂h_t/∂h_k``)."""

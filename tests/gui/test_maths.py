@@ -152,3 +152,33 @@ def test_the_gamma_caption_is_typeset(qtbot):
                                                                           panel.gamma_label.mapToGlobal(at)))
     assert panel.gamma_label.toolTip().count("data:image/png") == n_equations(GAMMA_TIP) == 3
     w.close()
+
+
+def test_a_lesson_body_sets_its_equations_again_in_a_new_palette(panel):
+    panel.set_lesson("main", index=1)
+    assert _colours(panel.body) == {maths.text_color(panel.body)}
+    pal = panel.body.palette()
+    pal.setColor(QtGui.QPalette.ColorRole.Text, QtGui.QColor("#ffcc00"))  # a dark theme's light text
+    panel.body.setPalette(pal)
+    assert panel.body.fallbacks == [] and panel.body.typeset_count() >= 4
+    assert _colours(panel.body) == {"#ffcc00"}
+
+
+def _colours(browser) -> set[str]:
+    """The colours the browser's typeset equations are drawn in."""
+    by_key = {key: colour for (_tex, _display, colour), key in maths._keys.items()}
+    return {by_key[name[len(maths.SCHEME):]] for name in _image_names(browser)}
+
+
+def _image_names(browser) -> list[str]:
+    names = []
+    block = browser.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fmt = it.fragment().charFormat()
+            if fmt.isImageFormat():
+                names.append(fmt.toImageFormat().name())
+            it += 1
+        block = block.next()
+    return names
