@@ -150,58 +150,65 @@ class ModelConfig(_Section):
     arch: str = param("rnn", "Recurrent cell: vanilla Elman `rnn`, leaky-integrator `leaky`, `lstm` (with forget gate), "
                       "`gru` (Cho et al. 2014), `esn` (echo state network: fixed leaky reservoir, trained readout), and four "
                       "cells that keep their recurrence on or inside the unit circle by construction (docs/cells.md): "
-                      "`indrnn` (independent units, h ← f(W_hx x + u ⊙ h + b), Li et al. 2018), `exprnn` (orthogonal "
-                      "W_hh = exp(A − Aᵀ), Lezcano-Casado & Martínez-Rubio 2019), `antisymmetric` (h ← h + "
-                      "ε f((W − Wᵀ − γI) h + W_hx x + b), Chang et al. 2019) and `lru` (linear recurrent unit: complex "
-                      "diagonal λ, Orvieto et al. 2023).",
+                      r"`indrnn` (independent units, $h \leftarrow f(W_{hx} x + u \odot h + b)$, Li et al. 2018), `exprnn` "
+                      r"(orthogonal $W_{hh} = \exp(A - A^\top)$, Lezcano-Casado & Martínez-Rubio 2019), `antisymmetric` "
+                      r"($h \leftarrow h + \varepsilon\, f((W - W^\top - \gamma I)\, h + W_{hx} x + b)$, Chang et al. 2019) "
+                      r"and `lru` (linear recurrent unit: complex diagonal $\lambda$, Orvieto et al. 2023).",
                       choices=ARCHS, resets=True)
-    activation: str = param("tanh", "Nonlinearity f of the recurrent units (for LSTM/GRU: of the candidate and the cell "
-                            "output; gates stay sigmoid). Bound γ on |f'|: tanh 1, sigmoid 1/4, relu 1, linear 1.",
-                            choices=ACTIVATIONS, resets=True)
-    hidden_size: int = param(32, "Number of hidden units H.", lo=1, hi=2048, resets=True)
-    init: str = param("gaussian", "Initialisation of W_hh: `gaussian`, `uniform` and `sparse` are rescaled to spectral "
-                      "radius exactly `spectral_radius`; `orthogonal` (Haar) and `identity` are multiplied by it; `nonnormal` is "
-                      "Q (Λ + η ρ N) Qᵀ (Q orthogonal, Λ block-diagonal with every eigenvalue of modulus ρ, N strictly "
-                      "block-lower-triangular, η = `nonnormality`): ρ exact while σ_max grows with η.",
+    activation: str = param("tanh", "Nonlinearity $f$ of the recurrent units (for LSTM/GRU: of the candidate and the "
+                            r"cell output; gates stay sigmoid). Bound $\gamma$ on $|f'|$: tanh 1, sigmoid 1/4, relu 1, "
+                            "linear 1.", choices=ACTIVATIONS, resets=True)
+    hidden_size: int = param(32, "Number of hidden units $H$.", lo=1, hi=2048, resets=True)
+    init: str = param("gaussian", "Initialisation of $W_{hh}$: `gaussian`, `uniform` and `sparse` are rescaled to "
+                      "spectral radius exactly `spectral_radius`; `orthogonal` (Haar) and `identity` are multiplied by it; "
+                      r"`nonnormal` is $Q (\Lambda + \eta \rho N) Q^\top$ ($Q$ orthogonal, $\Lambda$ block-diagonal with "
+                      r"every eigenvalue of modulus $\rho$, $N$ strictly block-lower-triangular, $\eta$ = `nonnormality`): "
+                      r"$\rho$ exact while $\sigma_{\max}$ grows with $\eta$.",
                       choices=INITS, resets=True)
-    spectral_radius: float = param(0.95, "Target spectral radius ρ(W_hh) (largest |eigenvalue|) at initialisation "
-                                   "(IndRNN: max |u_i|; antisymmetric: ρ(W − Wᵀ), the fastest rotation rate).",
+    spectral_radius: float = param(0.95, r"Target spectral radius $\rho(W_{hh})$ (largest $|\text{eigenvalue}|$) at "
+                                   r"initialisation (IndRNN: $\max |u_i|$; antisymmetric: $\rho(W - W^\top)$, the "
+                                   "fastest rotation rate).",
                                    lo=0.0, hi=100.0, lo_open=True, log=True, resets=True)
-    sparse_k: int = param(15, "Non-zeros per row of W_hh for `init = \"sparse\"` (the usual choice for an ESN "
+    sparse_k: int = param(15, "Non-zeros per row of $W_{hh}$ for `init = \"sparse\"` (the usual choice for an ESN "
                           "reservoir); capped at hidden_size.", lo=1, hi=2048, resets=True)
-    nonnormality: float = param(1.0, "η of `init = \"nonnormal\"`: W_hh = Q (Λ + η ρ N) Qᵀ with N strictly "
-                                "block-lower-triangular, N(0, 1/H) entries. η = 0 is a normal matrix (σ_max = ρ); σ_max "
-                                "grows with η while ρ stays exact, and ‖W_hh^d‖ first grows, then decays.", lo=0.0,
+    nonnormality: float = param(1.0, r'$\eta$ of `init = "nonnormal"`: $W_{hh} = Q (\Lambda + \eta \rho N) Q^\top$ with '
+                                r"$N$ strictly block-lower-triangular, $\mathcal{N}(0, 1/H)$ entries. $\eta = 0$ is a normal "
+                                r"matrix ($\sigma_{\max} = \rho$); $\sigma_{\max}$ grows with $\eta$ while $\rho$ stays exact, "
+                                r"and $\|W_{hh}^d\|$ first grows, then decays.", lo=0.0, hi=100.0, resets=True)
+    input_scale: float = param(0.1, "Standard deviation of the entries of $W_{hx}$ (input weights).", lo=0.0,
+                               hi=100.0, resets=True)
+    output_scale: float = param(0.1, "Standard deviation of the entries of $W_{yh}$ (readout weights).", lo=0.0,
                                 hi=100.0, resets=True)
-    input_scale: float = param(0.1, "Standard deviation of the entries of W_hx (input weights).", lo=0.0, hi=100.0,
-                               resets=True)
-    output_scale: float = param(0.1, "Standard deviation of the entries of W_yh (readout weights).", lo=0.0, hi=100.0,
-                                resets=True)
-    leak_min: float = param(0.5, "Leaky and ESN units: smallest retention α (h ← α⊙h + (1−α)⊙f(a)); each unit draws "
-                            "its α uniformly in [leak_min, leak_max]. α = 0 is a vanilla unit.", lo=0.0, hi=0.999,
+    leak_min: float = param(0.5, r"Leaky and ESN units: smallest retention $\alpha$ "
+                            r"($h \leftarrow \alpha \odot h + (1 - \alpha) \odot f(a)$); each unit draws its $\alpha$ "
+                            r"uniformly in [leak_min, leak_max]. $\alpha = 0$ is a vanilla unit.", lo=0.0, hi=0.999,
                             resets=True)
-    leak_max: float = param(0.9, "Leaky and ESN units: largest retention α.", lo=0.0, hi=0.999, resets=True)
+    leak_max: float = param(0.9, r"Leaky and ESN units: largest retention $\alpha$.", lo=0.0, hi=0.999, resets=True)
     gru_reset_after: bool = param(False, "GRU: apply the reset gate after the recurrent product, with a recurrent "
-                                  "bias b_hn of its own: n = φ(W_n x + b_n + r ⊙ (U_n h + b_hn)) (PyTorch's nn.GRU and "
-                                  "ONNX's GRU with linear_before_reset). False: Cho et al. 2014, "
-                                  "n = φ(W_n x + U_n (r ⊙ h) + b_n).", resets=True)
-    indrnn_u_min: float = param(0.0, "IndRNN: the recurrent weights start u_i = ρ·v_i / max v with v_i uniform in "
-                                "[u_min, 1] (ρ = `spectral_radius`): 0 gives every retention from 0 to ρ, 0.9 only "
-                                "slow units.", lo=0.0, hi=1.0, resets=True)
-    antisymmetric_epsilon: float = param(0.1, "Antisymmetric RNN: step size ε of h ← h + ε f((W − Wᵀ − γI) h + "
-                                         "W_hx x + b).", lo=0.0, hi=10.0, lo_open=True, log=True, resets=True)
-    antisymmetric_gamma: float = param(0.01, "Antisymmetric RNN: diffusion γ ≥ 0 (the −γI that keeps the Euler step "
-                                       "stable).", lo=0.0, hi=100.0, resets=True)
-    lru_r_min: float = param(0.9, "LRU: smallest |λ| of the ring initialisation (λ uniform on the ring r_min ≤ |λ| ≤ "
-                             "r_max, i.e. |λ|² uniform in [r_min², r_max²]).", lo=0.0, hi=0.99999, resets=True)
-    lru_r_max: float = param(0.99, "LRU: largest |λ| of the ring initialisation.", lo=0.0, hi=0.99999, resets=True)
-    lru_max_phase: float = param(6.2832, "LRU: the phases arg λ are drawn uniformly in [0, max_phase] (2π: the whole "
-                                 "ring; π/10 ≈ 0.314 in the paper's long-range settings).", lo=0.0, hi=6.2832,
-                                 resets=True)
-    lru_normalize: bool = param(True, "LRU: start γ_j = √(1 − |λ_j|²) (the normalisation that keeps E|x|² and the "
-                                "sensitivity to λ bounded as |λ| → 1); false starts γ_j = 1.", resets=True)
-    esn_bias: float = param(0.0, "ESN: scale s of the reservoir's constant bias input, b_h drawn once uniformly in "
-                            "[−s, s] per unit and never trained (Jaeger 2001 feeds a constant bias input; 0 = none).",
+                                  r"bias $b_{hn}$ of its own: $n = \varphi(W_n x + b_n + r \odot (U_n h + b_{hn}))$ "
+                                  "(PyTorch's nn.GRU and ONNX's GRU with linear_before_reset). False: Cho et al. 2014, "
+                                  r"$n = \varphi(W_n x + U_n (r \odot h) + b_n)$.", resets=True)
+    indrnn_u_min: float = param(0.0, r"IndRNN: the recurrent weights start $u_i = \rho\, v_i / \max v$ with $v_i$ "
+                                r"uniform in [u_min, 1] ($\rho$ = `spectral_radius`): 0 gives every retention from 0 to "
+                                r"$\rho$, 0.9 only slow units.", lo=0.0, hi=1.0, resets=True)
+    antisymmetric_epsilon: float = param(0.1, r"Antisymmetric RNN: step size $\varepsilon$ of "
+                                         r"$h \leftarrow h + \varepsilon\, f((W - W^\top - \gamma I)\, h + W_{hx} x + b)$.",
+                                         lo=0.0, hi=10.0, lo_open=True, log=True, resets=True)
+    antisymmetric_gamma: float = param(0.01, r"Antisymmetric RNN: diffusion $\gamma \ge 0$ (the $-\gamma I$ that "
+                                       "keeps the Euler step stable).", lo=0.0, hi=100.0, resets=True)
+    lru_r_min: float = param(0.9, r"LRU: smallest $|\lambda|$ of the ring initialisation ($\lambda$ uniform on the "
+                             r"ring $r_{\min} \le |\lambda| \le r_{\max}$, i.e. $|\lambda|^2$ uniform in "
+                             r"$[r_{\min}^2, r_{\max}^2]$).", lo=0.0, hi=0.99999, resets=True)
+    lru_r_max: float = param(0.99, r"LRU: largest $|\lambda|$ of the ring initialisation.", lo=0.0, hi=0.99999,
+                             resets=True)
+    lru_max_phase: float = param(6.2832, r"LRU: the phases $\arg \lambda$ are drawn uniformly in [0, max_phase] "
+                                 r"($2\pi$: the whole ring; $\pi/10 \approx 0.314$ in the paper's long-range settings).",
+                                 lo=0.0, hi=6.2832, resets=True)
+    lru_normalize: bool = param(True, r"LRU: start $\gamma_j = \sqrt{1 - |\lambda_j|^2}$ (the normalisation that keeps "
+                                r"$E|x|^2$ and the sensitivity to $\lambda$ bounded as $|\lambda| \to 1$); false starts "
+                                r"$\gamma_j = 1$.", resets=True)
+    esn_bias: float = param(0.0, "ESN: scale $s$ of the reservoir's constant bias input, $b_h$ drawn once uniformly in "
+                            "$[{-s}, s]$ per unit and never trained (Jaeger 2001 feeds a constant bias input; 0 = none).",
                             lo=0.0, hi=100.0, resets=True)
     readout: str = param("task", "When the output is read and scored: `task` (the task decides), `last` step only, "
                          "or `every` step.", choices=("task", "last", "every"), resets=True)
@@ -236,9 +243,9 @@ class TaskConfig(_Section):
 
     _name = "task"
     name: str = param("temporal_order", "The task (see the task table in docs/config.md).", choices=TASKS, resets=True)
-    length: int = param(20, "Sequence length T (the minimum length for tasks that vary it).", lo=2, hi=10000,
+    length: int = param(20, "Sequence length $T$ (the minimum length for tasks that vary it).", lo=2, hi=10000,
                         resets=True)
-    batch_size: int = param(20, "Sequences per minibatch B.", lo=1, hi=10000)
+    batch_size: int = param(20, "Sequences per minibatch $B$.", lo=1, hi=10000)
     mem_values: int = param(5, "Memorisation task: number of distinct symbols.", lo=2, hi=50, resets=True)
     mem_positions: int = param(10, "Memorisation task: length of the pattern to remember.", lo=1, hi=100, resets=True)
     path: str = param("", "File task: your sequences, a `.npz` (arrays `x` (N, T, I), targets `y`, optional "
@@ -265,12 +272,12 @@ class TrainingConfig(_Section):
     _name = "training"
     optimizer: str = param("sgd", "Update rule: plain `sgd`, `momentum` (heavy ball), `nesterov`, `rmsprop` or `adam`.",
                            choices=OPTIMIZERS)
-    learning_rate: float = param(0.01, "Step size η.", lo=0.0, hi=100.0, lo_open=True, log=True)
-    momentum: float = param(0.9, "Momentum coefficient μ (momentum and nesterov).", lo=0.0, hi=0.9999)
+    learning_rate: float = param(0.01, r"Step size $\eta$.", lo=0.0, hi=100.0, lo_open=True, log=True)
+    momentum: float = param(0.9, r"Momentum coefficient $\mu$ (momentum and nesterov).", lo=0.0, hi=0.9999)
     beta1: float = param(0.9, "Adam: decay of the first-moment average.", lo=0.0, hi=0.9999)
     beta2: float = param(0.999, "Adam and RMSProp: decay of the second-moment average.", lo=0.0, hi=0.99999)
-    eps: float = param(1e-8, "Adam and RMSProp: ε added to the root mean square.", lo=0.0, hi=1.0, lo_open=True,
-                       log=True)
+    eps: float = param(1e-8, r"Adam and RMSProp: $\varepsilon$ added to the root mean square.", lo=0.0, hi=1.0,
+                       lo_open=True, log=True)
     steps: int = param(2000, "Number of parameter updates for `rnnlab run`.", lo=1, hi=100_000_000)
     eval_every: int = param(50, "Measure the held-out metric every this many steps.", lo=1, hi=1_000_000)
     eval_batch_size: int = param(500, "Sequences in the fresh held-out batch used for the metric.", lo=1, hi=100000)
@@ -281,28 +288,31 @@ class RemediesConfig(_Section):
     """The remedies for vanishing and exploding gradients (every one can be switched on a running experiment)."""
 
     _name = "remedies"
-    clip: str = param("none", "Gradient clipping: `none`, `norm` (rescale the whole gradient when ‖g‖ > threshold, "
-                      "Pascanu's rule) or `value` (clamp each component to ±threshold).",
-                      choices=("none", "norm", "value"))
-    clip_threshold: float = param(1.0, "Clipping threshold c.", lo=0.0, hi=1e12, lo_open=True, log=True)
-    tbptt_k1: int = param(0, "Truncated BPTT: backpropagate every k1 steps (0 = full BPTT).", lo=0, hi=100000)
-    tbptt_k2: int = param(0, "Truncated BPTT: over the last k2 steps (must be >= k1 when k1 > 0).", lo=0, hi=100000)
-    l1: float = param(0.0, "L1 penalty weight on W_hh: adds l1·Σ|W_hh|.", lo=0.0, hi=1e6)
-    l2: float = param(0.0, "L2 penalty weight on W_hh: adds (l2/2)·‖W_hh‖²_F.", lo=0.0, hi=1e6)
-    omega: float = param(0.0, "Weight α of Pascanu's vanishing-gradient regulariser Ω (0 = off).", lo=0.0, hi=1e6)
+    clip: str = param("none", r"Gradient clipping: `none`, `norm` (rescale the whole gradient when "
+                      r"$\|g\| > \text{threshold}$, Pascanu's rule) or `value` (clamp each component to "
+                      r"$\pm\text{threshold}$).", choices=("none", "norm", "value"))
+    clip_threshold: float = param(1.0, "Clipping threshold $c$.", lo=0.0, hi=1e12, lo_open=True, log=True)
+    tbptt_k1: int = param(0, "Truncated BPTT: backpropagate every $k_1$ steps (0 = full BPTT).", lo=0, hi=100000)
+    tbptt_k2: int = param(0, r"Truncated BPTT: over the last $k_2$ steps (must be $\ge k_1$ when $k_1 > 0$).", lo=0,
+                          hi=100000)
+    l1: float = param(0.0, r"L1 penalty weight on $W_{hh}$: adds $\mathrm{l1} \cdot \sum |W_{hh}|$.", lo=0.0, hi=1e6)
+    l2: float = param(0.0, r"L2 penalty weight on $W_{hh}$: adds $(\mathrm{l2}/2)\, \|W_{hh}\|_F^2$.", lo=0.0,
+                      hi=1e6)
+    omega: float = param(0.0, r"Weight $\alpha$ of Pascanu's vanishing-gradient regulariser $\Omega$ (0 = off).",
+                         lo=0.0, hi=1e6)
     teacher_forcing: float = param(1.0, "Generative tasks: probability that the true previous value (not the "
                                    "network's own prediction) is fed as input. 1 = full teacher forcing, 0 = free "
                                    "running.", lo=0.0, hi=1.0)
     esn_washout: int = param(50, "ESN: initial steps discarded before the ridge-regression readout.", lo=0, hi=100000)
-    esn_ridge: float = param(1e-6, "ESN: ridge (Tikhonov) coefficient β of the readout regression, "
-                             "W = (ZᵀZ + βI)⁻¹ZᵀY over all states Z gathered so far: its weight does not grow with "
-                             "their number.", lo=0.0, hi=1e6)
+    esn_ridge: float = param(1e-6, r"ESN: ridge (Tikhonov) coefficient $\beta$ of the readout regression, "
+                             r"$W = (Z^\top Z + \beta I)^{-1} Z^\top Y$ over all states $Z$ gathered so far: its weight "
+                             "does not grow with their number.", lo=0.0, hi=1e6)
     hessian_free: bool = param(False, "Train with Hessian-free optimisation (Martens & Sutskever 2011) instead of "
                                "the first-order optimiser.")
-    hf_damping: float = param(1.0, "Hessian-free: initial Levenberg–Marquardt damping λ.", lo=0.0, hi=1e6,
+    hf_damping: float = param(1.0, r"Hessian-free: initial Levenberg–Marquardt damping $\lambda$.", lo=0.0, hi=1e6,
                               lo_open=True, log=True)
-    hf_mu: float = param(0.03, "Hessian-free: structural-damping weight μ (the term is μλ·J_aᵀD''J_a).", lo=0.0,
-                         hi=1e3)
+    hf_mu: float = param(0.03, r"Hessian-free: structural-damping weight $\mu$ (the term is "
+                         r"$\mu\lambda\, J_a^\top D'' J_a$).", lo=0.0, hi=1e3)
     hf_max_cg: int = param(100, "Hessian-free: maximum conjugate-gradient iterations per update.", lo=1, hi=10000)
 
     def _check_cross(self) -> None:
@@ -316,12 +326,13 @@ class DiagnosticsConfig(_Section):
     """How the ∂h_t/∂h_k heatmap and the other diagnostics are computed."""
 
     _name = "diagnostics"
-    norm: str = param("frobenius", "Matrix norm of ∂h_t/∂h_k: `frobenius` or `spectral` (largest singular value).",
-                      choices=("frobenius", "spectral"))
-    mode: str = param("exact", "`exact` products of step Jacobians (cost T²H³/2) or `estimated` with random probes "
-                      "(cost T²H²·probes/2; Frobenius only).", choices=("exact", "estimated"))
+    norm: str = param("frobenius", r"Matrix norm of $\partial h_t/\partial h_k$: `frobenius` or `spectral` (largest "
+                      "singular value).", choices=("frobenius", "spectral"))
+    mode: str = param("exact", "`exact` products of step Jacobians (cost $T^2 H^3/2$) or `estimated` with random "
+                      r"probes (cost $T^2 H^2 \cdot \text{probes}/2$; Frobenius only).", choices=("exact", "estimated"))
     probes: int = param(16, "Random probe vectors for the estimated heatmap.", lo=1, hi=4096)
-    long_lag: int = param(10, "Lag L: the long-term share of ∂E/∂W_hh counts lags t−k > L.", lo=0, hi=100000)
+    long_lag: int = param(10, r"Lag $L$: the long-term share of $\partial E/\partial W_{hh}$ counts lags $t - k > L$.",
+                          lo=0, hi=100000)
     lyapunov: int = param(5, "How many Lyapunov exponents to estimate (capped at the state size).", lo=1, hi=4096)
 
     def _check_cross(self) -> None:

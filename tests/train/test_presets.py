@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from rnnlab.lessons.typeset import available
 from rnnlab.presets import all_presets, condition_holds, get_preset, measure_run, preset_names
+from tests.texcheck import plain, prose_symbols, quotes, typeset_all
 
 REQUIRED = ["vanishing-sigmoid", "exploding-tanh", "clipping", "truncated-bptt", "l2-penalty",
             "pascanu-regularizer", "teacher-forcing", "echo-state", "leaky-units", "orthogonal-init", "lstm", "gru",
@@ -17,12 +19,53 @@ def test_all_required_presets_exist_and_load():
     missing = [n for n in REQUIRED if n not in names]
     assert not missing, f"missing presets: {missing}"
     for p in all_presets():
-        assert len(p.description) > 80, p.name
+        text = plain(p.description)  # the plain form (rnnlab presets, status tips); TexError if it does not parse
+        assert len(text) > 80, p.name
         assert p.contrast, p.name
         assert {"steps", "measure", "preset", "contrast"} <= set(p.check), p.name
-        # the description names the setting to flip
+        # the description names the setting to flip, in prose
         for key in p.contrast:
-            assert key.split(".")[-1] in p.description, (p.name, key)
+            assert key.split(".")[-1] in text, (p.name, key)
+
+
+# --- the descriptions are TeX (docs/lessons.md: prose with $…$ and $$…$$): typeset in the app, plain elsewhere -----------
+
+@pytest.mark.parametrize("name", preset_names())
+def test_description_keeps_its_maths_in_equations(name):
+    d = get_preset(name).description
+    assert not prose_symbols(d), prose_symbols(d)  # ρ, ≈, ‖…‖ written in prose would be neither typeset nor checked
+    assert "$" in d
+
+
+@pytest.mark.skipif(not available(), reason="ziamath is not installed")
+def test_every_equation_of_the_descriptions_typesets():
+    counts = {p.name: typeset_all(p.description) for p in all_presets()}  # TypesetError: it would fall back
+    assert min(counts.values()) >= 3, counts
+
+
+#: numbers the descriptions quote from measurements, as the slow tests below measure them (each must still be in the
+#: description's plain form: change a number here and in its test together)
+QUOTED = {
+    "edge-of-chaos": [  # test_edge_of_chaos_lambda_1_crosses_zero_as_the_gain_passes_one
+        "λ_1 ≈ ln g (measured −0.114 to −0.110 per step on seeds 0–2 after 50 steps",
+        "at g = 0.5 it is −0.70, ln 0.5 = −0.69", "≈ −5.7 at lags t − k ≥ 100",
+        "Set model.spectral_radius to 2.0", "λ_1 = +0.12 to +0.16 per step", "+7 to +10 decades at lags ≥ 100",
+        "g = 1.5: λ_1 = +0.03 to +0.07, heatmap +1.6 to +4.4 decades at lags ≥ 100"],
+    "mackey-glass-esn": [  # test_mackey_glass_esn_reaches_jaegers_nrmse84_on_a_held_out_series
+        "spectral radius 0.92 here", "the 4500 states left", "NRMSE84 = 1.8·10^-4 to 2.4·10^-4 on seeds 0–2",
+        "NRMSE84 rises to 1.8·10^-3 to 1.9·10^-2", "about 3·10^-11", "(10^1 to 10^4)"],
+    "echo-state": [  # test_echo_state_description_numbers
+        "to 6·10^-4 – 8·10^-4", "≈ −4 for lags ≥ 150", "about −0.05", "+2 to +6 decades at lags ≥ 150",
+        "+0.02 to +0.07", "loss to 0.05–0.12", "(at 10^-8 almost no sequence passes)", "baseline 1/6"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUOTED))
+def test_descriptions_quote_the_measured_numbers(name):
+    text = plain(get_preset(name).description)
+    missing = [q for q in QUOTED[name] if not quotes(q, text)]
+    assert not missing, (name, missing)
+    assert not quotes("measured −0.115 to −0.110", plain(get_preset("edge-of-chaos").description))  # can fail
 
 
 @pytest.mark.slow
