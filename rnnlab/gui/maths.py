@@ -18,6 +18,7 @@ from __future__ import annotations
 import html as _html
 import functools
 import itertools
+import re
 import weakref
 from typing import Callable
 
@@ -327,8 +328,9 @@ def typeset_tooltip(text: str, color: str = "#000000", font: QtGui.QFont | None 
         except TypesetError:
             return None
 
-    if inline:
-        return tex_inline(" ".join(text.split()), 0, False, math)
+    if inline:  # one run of text (a banner): a display equation is set inline
+        text = re.sub(r"(?<!\\)\$\$(.+?)\$\$", r"$\1$", " ".join(text.split()), flags=re.S)
+        return tex_inline(text, 0, False, math)
     return tex_to_html(text, math)
 
 

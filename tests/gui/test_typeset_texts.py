@@ -108,6 +108,10 @@ def test_settings_tooltips_and_presets_are_typeset_in_the_window(qtbot):
     assert "<img" in w.banner.text()
     plain = w.banner.plain_text()
     assert "$" not in plain and "\\" not in plain and "\ufffc" not in plain and f"Preset {preset.name}." in plain
+    # a description with a display equation is set in the banner's one run of text too
+    shown = next(p for p in all_presets() if "$$" in p.description)
+    assert w.load_preset(shown)
+    assert "<img" in w.banner.text() and "$" not in w.banner.text().replace("data:image", "")
     close_all()
 
 
