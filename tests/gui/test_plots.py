@@ -330,7 +330,8 @@ def test_spectrum_eigenvalues_circles_and_series(qtbot, snapshots):
     assert cloud.size == len(d.jacobian_steps) * 12 > 0
     np.testing.assert_allclose(w.cloud.data["x"], cloud.real)
     np.testing.assert_allclose(w.cloud.data["y"], cloud.imag)
-    assert "dots: eig of W_hh" in w.plane_note.text() and "cloud: eig of ∂s_t/∂s_{t−1}" in w.plane_note.text()
+    assert "dots: eig of W_hh" in w.plane_note.text() and "cloud: eig of ∂<i>s</i><sub><i>t</i></sub>/" in w.plane_note.text()
+    assert "_{" not in w.plane_note.text()  # a formula, set with real subscripts
     assert not w.inv_gamma.isVisible()  # tanh: 1/γ = 1, the unit circle
     np.testing.assert_allclose(w.rho_curve.yData, np.log10(history(snaps, "spectral_radius")))
     np.testing.assert_allclose(w.sigma_curve.yData, np.log10(history(snaps, "sigma_max")))

@@ -19,6 +19,7 @@ from .base import (
     SeriesBuffer,
     SnapshotPlot,
     SteppedRange,
+    axis_html,
     log10_safe,
     style_plot,
 )
@@ -73,7 +74,8 @@ Vertical marks are setting changes.'''
         for i, name in enumerate(("grad_W_hh", "grad_W_hx", "grad_W_yh")):
             c = self.plot.plot([], [], pen=pg.mkPen(COLORS[i], width=PEN_WIDTH), **FAST)
             self.parts[name] = c
-            self.legend.addItem(c, name[5:])  # W_hh, W_hx, W_yh: the y axis says ‖∂E/∂θ‖
+            # W_hh, W_hx, W_yh, set as formulas (the y axis says ‖∂E/∂θ‖)
+            self.legend.addItem(c, axis_html(f"$W_{{{name[7:]}}}$"))
         self.total = self.plot.plot([], [], pen=pg.mkPen("#000000", width=PEN_WIDTH + 1), **FAST)
         self.legend.addItem(self.total, "total")
         # after clipping: NaN where clipping did not fire, so segments appear only where it acted

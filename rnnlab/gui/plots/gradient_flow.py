@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from .base import PEN_WIDTH, Log10Axis, style_plot
+from .base import PEN_WIDTH, Log10Axis, axis_html, style_plot
 from .heatmap import LEFT_AXIS_WIDTH, LogMatrixPlot
 
 __all__ = ["GradientFlowPlot"]
@@ -38,6 +38,7 @@ so each row is the heatmap's row $t$ seen through the error at step $t$. Only st
 scored at the last step has just one, so the strip below draws the last scored row as a curve against $k$: how far
 back the final loss reaches. The terms with $k \ll t$ are the long-term contributions to $\partial E/\partial W$.'''
     quantity = "log10 ‖∂E_t/∂h_k‖"
+    bar_title = r"$\log_{10} \|\partial E_t/\partial h_k\|$"
     plot_title = "Gradient flow"
     waiting_text = ("Waiting for the first diagnostics snapshot\n(the gradient flow is computed every few steps)")
 
@@ -93,7 +94,8 @@ back the final loss reaches. The terms with $k \ll t$ are the long-term contribu
             self.strip.setTitle(f"{rows} as a curve", size=self.pt(11), color="#333333")
             self.detail = f"the last scored steps: {rows} over blocks of {f} steps"
         elif defined.size == 1:
-            self.strip.setTitle(f"‖∂E/∂h_k‖ of the loss at t = {t}", size=self.pt(12), color="#000000")
+            self.strip.setTitle(axis_html(rf"$\|\partial E/\partial h_k\|$ of the loss at $t = {t}$"), size=self.pt(12),
+                                color="#000000")
             self.detail = (f"Only t = {t} carries a loss, so only its row is defined: the map would be one line, "
                            "drawn here as a curve")
         else:

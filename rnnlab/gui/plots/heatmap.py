@@ -23,7 +23,7 @@ from ...core.cells import get_cell
 from ...train.snapshot import block_mean
 from ...core.diagnostics import estimate_error_log10
 from ._caption import add_caption
-from .base import AXIS_FONT_PT, SnapshotPlot, no_overlapping_ticks, style_plot
+from .base import AXIS_FONT_PT, SnapshotPlot, axis_html, no_overlapping_ticks, style_plot
 
 __all__ = ["HeatmapPlot", "LogMatrixPlot", "DIVERGING_MAP", "DEFAULT_LEVELS", "make_colorbar", "LEFT_AXIS_WIDTH",
            "MAX_DISPLAY"]
@@ -49,7 +49,7 @@ def make_colorbar(image: pg.ImageItem, layout: pg.GraphicsLayout, row: int, col:
     font.setPointSize(AXIS_FONT_PT - 1)
     bar.axis.setTickFont(font)
     bar.axis.enableAutoSIPrefix(False)
-    bar.axis.setLabel(label, **{"font-size": f"{AXIS_FONT_PT}pt"})
+    bar.axis.setLabel(axis_html(label), **{"font-size": f"{AXIS_FONT_PT}pt"})
     bar.setToolTip("Drag the handles to change the colour scale; it then stays fixed while training runs.")
     return bar
 
@@ -163,9 +163,11 @@ class LogMatrixPlot(SnapshotPlot):
 
     title = "log10 matrix"
     field = "jacobian_log10"  # the field of the snapshot's Diagnostics bundle
-    quantity = "log10 ‖∂h_t/∂h_k‖"
+    quantity = "log10 ‖∂h_t/∂h_k‖"  # (plain: the hover read-out and the CSV header)
+    #: the colour bar's title, set as a formula
+    bar_title = r"$\log_{10} \|\partial h_t/\partial h_k\|$"
     #: short (a pyqtgraph title is as wide as its text, and plots sit three in a row)
-    plot_title = "‖∂h_t/∂h_k‖ heatmap"
+    plot_title = r"$\|\partial h_t/\partial h_k\|$ heatmap"
     waiting_text = ("Waiting for the first diagnostics snapshot\n(the heatmap is computed every few steps)")
     bar_levels = DEFAULT_LEVELS
     #: steps per row and column of the data drawn (not ``scale``: that is presentation mode's font scale)
@@ -184,7 +186,7 @@ class LogMatrixPlot(SnapshotPlot):
         self.image.setAutoDownsample(False)
         self.plot.addItem(self.image)
         self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-        self.bar = make_colorbar(self.image, self.layout_widget.ci, 0, 1, self.quantity, self.bar_levels)
+        self.bar = make_colorbar(self.image, self.layout_widget.ci, 0, 1, self.bar_title, self.bar_levels)
         self.overlay = NonFiniteOverlay(self.plot)
         # the hover read-out: a plain label under the scene (it never pushes the plot around)
         self.readout = add_caption(self)

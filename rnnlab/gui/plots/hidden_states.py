@@ -74,7 +74,7 @@ For LSTM and GRU cells the image shows the $h$ part of the state.'''
         self.plot.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
-        self.bar = make_colorbar(self.image, lw.ci, 0, 1, "state h_t[i]", BOUNDED["tanh"], cmap=STATE_MAP,
+        self.bar = make_colorbar(self.image, lw.ci, 0, 1, "state $h_t[i]$", BOUNDED["tanh"], cmap=STATE_MAP,
                                  rounding=0.05)
         self.bar.sigLevelsChangeFinished.connect(self._user_levels)
         self.note = add_caption(self)

@@ -19,9 +19,14 @@ from PySide6 import QtCore
 
 from ...core.cells import get_cell
 from ._caption import add_caption
-from .base import COLORS, PEN_WIDTH, Log10Axis, SnapshotPlot, style_plot
+from .base import COLORS, PEN_WIDTH, Log10Axis, SnapshotPlot, axis_html, style_plot
 
 __all__ = ["MemoryPlot"]
+
+# the caption's quantities, set as formulas (rich text)
+_SENS = axis_html(r"$\|ds_t/d\theta_{\mathrm{rec}}\|$")
+_LAG = axis_html(r"$\|\partial s_t/\partial s_{t-d}\|$")
+_REC = axis_html(r"$\theta_{\mathrm{rec}}$")
 
 
 class MemoryPlot(SnapshotPlot):
@@ -77,11 +82,11 @@ explode. The LRU's normalisation $\gamma = \sqrt{1 - |\lambda|^2}$ keeps it boun
         cfg = getattr(snap, "config", None)
         names = ", ".join(get_cell(cfg.model.arch).recurrent_params) if cfg is not None else "θ_rec"
         mode = html.escape(str(getattr(d, "sensitivity_mode", "exact")))
-        text = (f"<span style='color:{COLORS[3]}'><b>━ ‖ds_t/dθ_rec‖</b></span> against t, "
-                f"<span style='color:{COLORS[0]}'><b>╌ ‖∂s_t/∂s_(t−d)‖</b></span> against d")
+        text = (f"<span style='color:{COLORS[3]}'><b>━ {_SENS}</b></span> against <i>t</i>, "
+                f"<span style='color:{COLORS[0]}'><b>╌ {_LAG}</b></span> against <i>d</i>")
         if ok.any() and okl.any():
             text += (f": at most {_fmt(np.max(self._sens[ok]))} and {_fmt(np.max(self._lag[okl]))} · "
-                     f"θ_rec = {html.escape(names)} ({mode})")
+                     f"{_REC} = {html.escape(names)} ({mode})")
         self.caption.setText(text)
         self.caption.setToolTip(
             "‖ds_t/dθ_rec‖: how much the state at step t moves when the recurrence's own parameters move "

@@ -20,6 +20,7 @@ the bundle.
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -37,6 +38,7 @@ from .base import (
     SeriesBuffer,
     SnapshotPlot,
     SteppedRange,
+    axis_html,
     log10_safe,
     style_plot,
 )
@@ -126,9 +128,9 @@ lines at 1 and $1/\gamma$.'''
         # the circles are named in the legend (text inside a small complex plane would hide eigenvalues)
         # short entries (a legend is as wide as its text); the caption names the matrices
         self.legend.addItem(self.eigs, "recurrence")
-        self.legend.addItem(self.cloud, "∂s_t/∂s_{t−1}")
-        self.legend.addItem(self.rho_curve, "ρ(W_hh)")
-        self.legend.addItem(self.sigma_curve, "σ_max(W_hh)")
+        self.legend.addItem(self.cloud, axis_html(r"$\partial s_t/\partial s_{t-1}$"))
+        self.legend.addItem(self.rho_curve, axis_html(r"$\rho(W_{hh})$"))
+        self.legend.addItem(self.sigma_curve, axis_html(r"$\sigma_{\max}(W_{hh})$"))
         self.legend.addItem(self.unit, "|λ| = 1")
         # which matrices are drawn, ρ, σ_max: a plain label under the scene (wraps; never widens a column)
         self.plane_note = add_caption(self)
@@ -209,13 +211,14 @@ lines at 1 and $1/\gamma$.'''
     def _note(self, snap, d, ev: np.ndarray, rho_rec: float, rho_jac: float, g: float) -> str:
         """The caption (short: a narrow column): which matrices are drawn, and their largest |λ|."""
         n_t = len(d.jacobian_steps)
-        cloud = f"cloud: eig of ∂s_t/∂s_{{t−1}} at {n_t} probe step{'s' if n_t != 1 else ''}, max |λ| = {rho_jac:.3g}"
+        cloud = (axis_html(r"cloud: eig of $\partial s_t/\partial s_{t-1}$") +
+                 f" at {n_t} probe step{'s' if n_t != 1 else ''}, max |λ| = {rho_jac:.3g}")
         if d.recurrence_matrix:
-            dots = f"dots: eig of {d.recurrence_matrix}, ρ = {rho_rec:.3g}"
+            dots = f"dots: eig of {html.escape(d.recurrence_matrix)}, ρ = {rho_rec:.3g}"
         else:
             cfg = getattr(snap, "config", None)
             label = get_cell(cfg.model.arch).label if cfg is not None else "cell"
-            dots = f"no dots: the {label} has no state-independent recurrence"
+            dots = f"no dots: the {html.escape(label)} has no state-independent recurrence"
         far = max(rho_rec, rho_jac)
         small = " (circles too small to see)" if far > 50 * max(1.0, 1.0 / g if g > 0 else 1.0) else ""
         return f"{dots} · {cloud}{small}"
