@@ -110,11 +110,12 @@ class Banner(QtWidgets.QFrame):
         """An information banner with plain ``text`` (a message from the engine, an error naming a file)."""
         self.show_info(plain_html(text))
 
-    def show_info(self, html_text: str, plain: str | None = None) -> None:
+    def show_info(self, html_text: str, plain: str | None = None, short_html: str | None = None) -> None:
         """An information banner with rich text made by rnnlab (quote anything from a file with
         :func:`plain_html`). ``plain``: the same message as plain text, when the rich text holds pictures (typeset
-        equations): the folded banner shows its first sentence and :meth:`plain_text` returns it."""
-        self._show("info", html_text, buttons=(), plain=plain)
+        equations): :meth:`plain_text` returns it, and the folded banner shows its first sentence, or
+        ``short_html`` when given (the first sentence with its equations typeset)."""
+        self._show("info", html_text, buttons=(), plain=plain, short_html=short_html)
 
     def text_font(self) -> QtGui.QFont:
         """The font the banner's text is drawn in (12 pt, × the presentation scale)."""
@@ -122,7 +123,8 @@ class Banner(QtWidgets.QFrame):
         font.setPointSizeF(round(12 * self.scale))
         return font
 
-    def _show(self, kind: str, html_text: str, buttons: tuple[str, ...], plain: str | None = None) -> None:
+    def _show(self, kind: str, html_text: str, buttons: tuple[str, ...], plain: str | None = None,
+              short_html: str | None = None) -> None:
         self.kind = kind
         self.setStyleSheet(f"QFrame#banner {{{_STYLES[kind]} border-radius: 4px;}} "
                            f"QLabel {{font-size: {12 * self.scale:.0f}pt;}}")
@@ -133,7 +135,7 @@ class Banner(QtWidgets.QFrame):
             plain = doc.toPlainText()
         self._plain = plain
         short = short_text(plain)
-        self._short = plain_html(short) if short else ""
+        self._short = (short_html or plain_html(short)) if short else ""
         self.more_button.blockSignals(True)
         self.more_button.setChecked(False)
         self.more_button.blockSignals(False)

@@ -7,7 +7,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..config import Experiment
 from ..presets import all_presets
 from ..lessons import all_lessons
-from ..lessons import TexError
+from ..texmath import TexError, first_sentence
 from .banner import INFO_TEXT, Banner, plain_html
 from .lesson_panel import LessonPanel, clear_highlight
 from .maths import plain_text, set_action_math_tooltip, typeset_tooltip
@@ -286,12 +286,15 @@ class MainWindow(QtWidgets.QMainWindow):
                 f"({plain_html(c.locks.files(c.kept_locked))}).</i>" if c.kept_locked else "")
         head = f"Preset {preset.name}."
         tail = f"Contrast: set {flip}. {preset.check_text()}"
-        try:  # the description's formulas typeset, in the banner's colour and font
-            desc = typeset_tooltip(preset.description, INFO_TEXT, self.banner.text_font(), inline=True)
+        font = self.banner.text_font()
+        try:  # the description's formulas typeset, in the banner's colour and font (its first sentence too)
+            desc = typeset_tooltip(preset.description, INFO_TEXT, font, inline=True)
+            first = first_sentence(preset.description)
+            short = f"{plain_html(head)} {typeset_tooltip(first, INFO_TEXT, font, inline=True)}" if first else None
         except TexError:  # a user's description that is not valid TeX: shown as it is
-            desc = plain_html(preset.description)
+            desc, short = plain_html(preset.description), None
         self.banner.show_info(f"<b>{plain_html(head)}</b> {desc} <i>{plain_html(tail)}</i>{kept}",
-                              plain=f"{head} {plain_text(preset.description)} {tail}")
+                              plain=f"{head} {plain_text(preset.description)} {tail}", short_html=short)
         return True
 
     # --- Edit menu and title (W2) ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ._symbols import known_commands
 #: text, display?) it returns the markup of the typeset equation, or None to use the rich-text conversion
 MathHook = Callable[[str, int, bool], "str | None"]
 
-__all__ = ["TexError", "MAX_DEPTH", "MathHook", "tex_to_html", "tex_to_plain", "tex_inline", "math_to_html",
+__all__ = ["TexError", "MAX_DEPTH", "MathHook", "tex_to_html", "tex_to_plain", "tex_inline", "first_sentence", "math_to_html",
            "math_to_plain", "known_commands"]
 
 
@@ -173,3 +173,33 @@ def tex_to_plain(text: str) -> str:
             out.append(tex_inline(content, at, True))
     return "\n".join(out)
 
+
+
+def first_sentence(text: str, limit: int = 160) -> str | None:
+    """The beginning of ``text`` to show folded, in TeX: its first sentence (up to the first ". " outside an
+    equation, at least 30 characters in) if its plain form has at most ``limit`` characters, else its longest
+    beginning that ends between two words of prose and fits, followed by " …"; None when all of ``text`` fits.
+    Raises :class:`TexError`."""
+    text = " ".join(text.split())
+    if len(tex_to_plain(text)) <= limit:
+        return None
+    cuts: list[int] = []  # the spaces of prose, where the text may be cut
+    for kind, content, at in _split_math(text):
+        if kind != "prose":
+            continue
+        i = content.find(". ")
+        while i >= 0 and (at + i < 30 or content[:i].endswith((" al", "e.g", "i.e", " cf", " vs"))):
+            i = content.find(". ", i + 1)  # (not the end of a sentence: "Orvieto et al. 2023")
+        if i >= 0:
+            head = text[: at + i + 1]
+            if len(tex_to_plain(head)) <= limit:
+                return head
+        cuts.extend(at + j for j, c in enumerate(content[: i if i >= 0 else len(content)]) if c == " ")
+        if i >= 0:
+            break
+    best = None
+    for c in cuts:
+        if len(tex_to_plain(text[:c])) + 2 > limit:
+            break
+        best = c
+    return None if best is None else text[:best].rstrip() + " …"

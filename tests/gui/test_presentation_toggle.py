@@ -98,7 +98,10 @@ def test_long_banners_show_one_sentence_and_more(win):
     b = win.banner
     assert b.more_button.isVisible() and p.description[:40] in b.plain_text()  # the whole text stays available
     shown = b.label.text()
-    assert len(shown) < len(b.text()) and len(QtGui.QTextDocument(shown).toPlainText()) <= 170
+    doc = QtGui.QTextDocument()
+    doc.setHtml(shown)
+    assert len(shown) < len(b.text()) and len(doc.toPlainText()) <= 170
+    assert "<img" in shown and "_{" not in doc.toPlainText()  # the folded text's formulas are typeset too
     b.more_button.click()
     assert b.label.text() == b.text() and b.more_button.text() == "less"
     b.show_message("Short.")

@@ -136,3 +136,14 @@ def test_nesting_up_to_the_limit_converts():
     assert tex_to_plain("$" + "{" * MAX_DEPTH + "x" + "}" * MAX_DEPTH + "$") == "x"
     with pytest.raises(TexError):
         tex_to_plain("$" + "{" * (MAX_DEPTH + 1) + "x" + "}" * (MAX_DEPTH + 1) + "$")
+
+
+def test_first_sentence_stops_outside_equations_and_not_at_et_al():
+    from rnnlab.texmath import first_sentence
+
+    text = r"A linear recurrent unit (Orvieto et al. 2023) with $|\lambda| \le 0.99. 5$ decays. Then more text follows."
+    assert first_sentence(text, limit=80) == r"A linear recurrent unit (Orvieto et al. 2023) with $|\lambda| \le 0.99. 5$ decays."
+    assert first_sentence(text, limit=30) == "A linear recurrent unit …"  # cut between words of prose
+    assert first_sentence(r"Short: $\rho$.") is None  # all of it fits
+    long = "Rescaled to " + r"$\rho(W_{hh}) = 1.5$ " * 20 + "at the start"
+    assert first_sentence(long, limit=60).endswith("$ …")
