@@ -8,7 +8,7 @@ from ..config import Experiment
 from ..presets import all_presets
 from ..lessons import all_lessons
 from ..texmath import TexError, first_sentence
-from .banner import INFO_TEXT, Banner, plain_html
+from .banner import INFO_TEXT, SHORT_CHARS, Banner, plain_html
 from .lesson_panel import LessonPanel, clear_highlight
 from .maths import plain_text, set_action_math_tooltip, typeset_tooltip
 from .controller import Controller
@@ -289,7 +289,7 @@ class MainWindow(QtWidgets.QMainWindow):
         font = self.banner.text_font()
         try:  # the description's formulas typeset, in the banner's colour and font (its first sentence too)
             desc = typeset_tooltip(preset.description, INFO_TEXT, font, inline=True)
-            first = first_sentence(preset.description)
+            first = first_sentence(preset.description, SHORT_CHARS - len(head) - 1)
             short = f"{plain_html(head)} {typeset_tooltip(first, INFO_TEXT, font, inline=True)}" if first else None
         except TexError:  # a user's description that is not valid TeX: shown as it is
             desc, short = plain_html(preset.description), None
