@@ -83,9 +83,10 @@ class Caption(QtWidgets.QLabel):
         h = max(self._base_height(), self._grown)
         view = self.parentWidget()
         cap = int(MAX_SHARE * view.height()) if view is not None and view.height() > 0 else h
-        if h > cap >= self._base_height():
-            h = cap
-            self._shorten(cap)
+        if cap >= self._base_height():
+            h = min(h, cap)
+        if need > h:  # (only a text taller than the cap: a text that fits is shown whole)
+            self._shorten(h)
         else:
             if QtWidgets.QLabel.text(self) != self._full:
                 QtWidgets.QLabel.setText(self, self._full)
