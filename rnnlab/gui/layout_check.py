@@ -15,7 +15,8 @@ import itertools
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-__all__ = ["view_problems", "widget_problems", "window_problems", "text_boxes", "all_pages_problems", "fit_to", "compare_problems"]
+__all__ = ["view_problems", "widget_problems", "window_problems", "text_boxes", "all_pages_problems", "fit_to",
+           "compare_problems"]
 
 #: pixels a box may stick out (antialiasing, rounding of scene to widget coordinates)
 SLACK = 2.0

@@ -11,10 +11,10 @@ diverging scale of the heatmap (blue ≪ 1, white = 1, red ≫ 1), in one of thr
 * **∂h_t/∂h_k** — the product of Jacobians ‖∂h_t/∂h_{k−1}‖ (seeds eq. 8) for that t.
 
 Truncated BPTT cuts the arrow at the start of each window (a red mark: nothing crosses it); clipping acts on the
-total ∂E/∂θ, drawn at the right with its norm before and after. **Step** and **Play** move the gradient back one
-step at a time from the chosen loss and print the factor just multiplied, ‖∂h_{k+1}/∂h_k‖ (for the vanilla RNN
-diag(f'(a_{k+1}))·W_hh; for every cell its step Jacobian), and the running product ‖∂h_t/∂h_k‖ beside the product
-of the factors' norms that bounds it: eq. 8 multiplied out.
+total ∂E/∂θ, drawn at the right with its norm before and after. **Step back** and **Backward pass** (play), under
+the picture, move the gradient back one step at a time from the chosen loss and print the factor just multiplied,
+‖∂h_{k+1}/∂h_k‖ (for the vanilla RNN diag(f'(a_{k+1}))·W_hh; for every cell its step Jacobian), and the running
+product ‖∂h_t/∂h_k‖ beside the product of the factors' norms that bounds it: eq. 8 multiplied out.
 
 Every number comes from the snapshot's :class:`~rnnlab.core.unrolled.UnrolledPass` (``snap.diagnostics.unrolled``);
 the view only picks entries and draws them. Up to :data:`MAX_COLUMNS` steps are drawn; a longer sequence shows its
@@ -45,8 +45,8 @@ MIN_COLUMN_PX = 8
 LEFT, RIGHT = 0.8, 0.6
 #: the readings of the arrows: key, label in the chooser
 MODES = (("total", "backward pass ∂E/∂h"), ("loss", "one loss ∂E_t/∂h_k"), ("product", "product ∂h_t/∂h_k"))
-#: the controls' short labels, for a narrow view (the long ones: MODES, "Backward pass", "Show all")
-SHORT = {"total": "∂E/∂h", "loss": "∂Eₜ/∂hₖ", "product": "∂hₜ/∂hₖ", "play": "Play", "all": "All"}
+#: the controls' short labels, for a narrow view (the long ones: MODES, "Backward pass", "Step back", "Show all")
+SHORT = {"total": "∂E/∂h", "loss": "∂Eₜ/∂hₖ", "product": "∂hₜ/∂hₖ", "play": "Play", "step": "Back", "all": "All"}
 #: milliseconds per step of the slow-motion backward pass
 TICK_MS = 700
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
@@ -95,8 +95,9 @@ h_k$ (click a loss node to choose $t$), or the product of Jacobians
 
 $$\frac{\partial h_t}{\partial h_k} = \prod_{j=k+1}^{t} \frac{\partial h_j}{\partial h_{j-1}}$$
 
-**Step** and **Play** move the gradient back one step at a time and print the factor just multiplied
-($\mathrm{diag}(f'(a_j))\, W_{hh}$ for the vanilla RNN; for every cell its step Jacobian) and the running product.
+**Step back** and **Backward pass** (under the picture) move the gradient back one step at a time and print the
+factor just multiplied ($\mathrm{diag}(f'(a_j))\, W_{hh}$ for the vanilla RNN; for every cell its step Jacobian) and
+the running product.
 Truncated BPTT cuts the arrow where each window starts; clipping rescales the total $\partial E/\partial \theta$
 drawn at the right.'''
     waiting_text = "Waiting for the first diagnostics snapshot\n(the backward pass is computed every few steps)"
@@ -157,7 +158,8 @@ drawn at the right.'''
 
     # --- controls -------------------------------------------------------------------------------------------------
     def _build_controls(self) -> None:
-        """Under the picture, like a player's transport bar: the reading of the arrows, ▶ / Step / Show all, and
+        """Under the picture, like a player's transport bar: the reading of the arrows, Backward pass (play),
+        Step back, Show all, and
         the numbers of the slow motion in a caption as tall as they need. In a narrow view (a grid cell, large
         fonts) the buttons take their short labels (:data:`SHORT`) rather than being cut."""
         bar = QtWidgets.QWidget(self)
@@ -192,7 +194,7 @@ drawn at the right.'''
         self.play_button = button()
         self.play_button.setToolTip("Slow motion: the gradient travels back one step per tick")
         self.play_button.clicked.connect(self.toggle_play)
-        self.step_button = button(self._icons["step"], "Step")
+        self.step_button = button(self._icons["step"])
         self.step_button.setToolTip("Move the gradient back by one step (multiply by one more factor)")
         self.step_button.clicked.connect(self.step_back)
         self.show_button = button(text="Show all")
@@ -220,11 +222,15 @@ drawn at the right.'''
             self.mode_box.setItemText(i, SHORT[key] if short else text)
         playing = self._timer.isActive() if hasattr(self, "_timer") else False
         self.play_button.setText("Pause" if playing else (SHORT["play"] if short else "Backward pass"))
+        self.step_button.setText(SHORT["step"] if short else "Step back")  # (the toolbar's Step trains)
         self.show_button.setText(SHORT["all"] if short else "Show all")
         self.mode_box.updateGeometry()
 
     def _play_label(self) -> str:
         return SHORT["play"] if self.short else "Backward pass"
+
+    def _step_label(self) -> str:
+        return SHORT["step"] if self.short else "Step back"
 
     def _fit_controls(self) -> None:
         """The long labels where they fit the view's width, else the short ones."""
@@ -799,7 +805,7 @@ drawn at the right.'''
         if self.mode == "product" and up.product_row(t) is None:
             what += f" (not computed for t = {t}: {up.note})"
         how = "" if up.norm == "spectral" else f" · norms estimated ({up.probes} probes)"
-        return f"{what}{how} · {self._play_label()} / Step: slow motion · click a loss ◆ to choose t"
+        return f"{what}{how} · {self._play_label()} / {self._step_label()}: slow motion · click a loss ◆ to choose t"
 
     # --- mouse ----------------------------------------------------------------------------------------------------
     def _hit(self, pos) -> tuple[int | None, int | None]:
