@@ -161,3 +161,13 @@ def test_presentation_scale_keeps_the_numbers_whole(qtbot):
     assert w.numbers.text_height() <= w.numbers.sizeHint().height()  # the whole text
     w.set_scale(1.0)
     assert w.numbers.sizeHint().height() == h
+
+
+def test_hovering_above_a_step_without_a_loss_says_so(qtbot):
+    snap = _snap()  # temporal order: one loss, at the last step
+    w = _view(qtbot, snap)
+    T = snap.diagnostics.unrolled.T
+    w._on_mouse_moved(w.plot.vb.mapViewToScene(QtCore.QPointF(w._x[3], 2.0)))
+    assert w.t_hover is None and w.numbers.text().startswith("no loss at step 3")
+    w._on_mouse_moved(w.plot.vb.mapViewToScene(QtCore.QPointF(w._x[T - 1], 2.0)))
+    assert w.t_hover == T - 1 and "reaches back to step 0" in w.numbers.text()

@@ -843,6 +843,8 @@ drawn at the right.'''
     def hover_text(self, k: int, row: int) -> str:
         up = self.up
         arrows, states = self.values()
+        if row == 2 and not up.scored[k]:
+            return f"no loss at step {k} (the task scores only the steps with a ◆)"
         if row == 2:
             return (f"loss E{_sub(k)}: its gradient reaches back to step {int(up.reach[k])} "
                     f"(‖∂E{_sub(k)}/∂h{_sub(k)}‖ = {_num(up.flow_log10[k, k])}); click to choose it")
