@@ -171,3 +171,16 @@ def test_hovering_above_a_step_without_a_loss_says_so(qtbot):
     assert w.t_hover is None and w.numbers.text().startswith("no loss at step 3")
     w._on_mouse_moved(w.plot.vb.mapViewToScene(QtCore.QPointF(w._x[T - 1], 2.0)))
     assert w.t_hover == T - 1 and "reaches back to step 0" in w.numbers.text()
+
+
+def test_leaving_the_picture_gives_the_line_back_to_the_slow_motion(qtbot):
+    """Hover the picture, then go to Step back: the line under the buttons shows the numbers, not the old hover."""
+    w = _view(qtbot, _snap())
+    w.step_back()
+    w.step_back()
+    numbers = w.numbers.text()
+    assert numbers.startswith("k = ")
+    w._on_mouse_moved(w.plot.vb.mapViewToScene(QtCore.QPointF(w._x[3], 1.0)))
+    assert w.numbers.text().startswith("h₃")
+    QtCore.QCoreApplication.sendEvent(w.layout_widget.viewport(), QtCore.QEvent(QtCore.QEvent.Type.Leave))
+    assert w.numbers.text() == numbers

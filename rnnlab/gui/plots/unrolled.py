@@ -154,6 +154,7 @@ drawn at the right.'''
         self.plot.vb.sigResized.connect(self._on_resized)  # the gap and the right panel are sized in pixels
         self.layout_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.layout_widget.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.layout_widget.viewport().installEventFilter(self)  # the mouse leaving the picture ends its read-out
         self.set_has_data(False)
 
     # --- controls -------------------------------------------------------------------------------------------------
@@ -831,6 +832,22 @@ drawn at the right.'''
             self._draw()
         else:
             self._refresh_text()
+
+    def mouse_left(self) -> None:
+        """The mouse left the picture (for the buttons, say): no hover read-out, no previewed loss."""
+        if not self._hover_text and self.t_hover is None:
+            return
+        self._hover_text = ""
+        if self.t_hover is not None:
+            self.t_hover = None
+            self._draw()
+        else:
+            self._refresh_text()
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802
+        if ev.type() == QtCore.QEvent.Type.Leave and obj is self.layout_widget.viewport():
+            self.mouse_left()
+        return super().eventFilter(obj, ev)
 
     def _on_mouse_clicked(self, ev) -> None:
         k, row = self._hit(ev.scenePos())
