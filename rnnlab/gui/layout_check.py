@@ -2,7 +2,10 @@
 
 For the window: it fits the screen's available geometry; the status bar and every view on screen lie inside it.
 For every view on screen: its plot titles, axis labels, tick labels and colour bars lie inside the view, and no
-tick label overlaps another tick label or its axis title. Each problem is one line naming the view and the text.
+tick label overlaps another tick label or its axis title; the texts drawn on a plot (reference lines' labels,
+annotations) lie inside their plot and overlap no other; the view's own widgets (captions, buttons, choosers) lie
+inside it, overlap no other, and show their whole text (a wrapped caption is as tall as its text needs, a button as
+wide). Each problem is one line naming the view and the text.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import itertools
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-__all__ = ["view_problems", "window_problems", "text_boxes", "all_pages_problems", "fit_to", "compare_problems"]
+__all__ = ["view_problems", "widget_problems", "window_problems", "text_boxes", "all_pages_problems", "fit_to",
+           "compare_problems"]
 
 #: pixels a box may stick out (antialiasing, rounding of scene to widget coordinates)
 SLACK = 2.0
@@ -125,7 +129,107 @@ def view_problems(view) -> list[str]:
                 if not inside.contains(_to_view(view, ax, r)):
                     probs.append(f"{name}: tick label {s!r} cut by the view's edge ({what})")
                     break
+    probs += _plot_text_problems(view, name)
+    probs += widget_problems(view, name)
     return probs
+
+
+def _short(text: str, n: int = 40) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _plot_text_problems(view, name: str) -> list[str]:
+    """The texts drawn in a plot's data area (``pg.TextItem``: line labels, annotations): none cut by the plot's
+    edge, none over another (a text wholly outside the area is clipped away, like the line it labels)."""
+    probs: list[str] = []
+    for item in _items(view):
+        if not isinstance(item, pg.PlotItem):
+            continue
+        vb = item.getViewBox()
+        area = _to_view(view, vb).adjusted(-SLACK, -SLACK, SLACK, SLACK)
+        texts = []
+        for ti in vb.allChildren():
+            if not isinstance(ti, pg.TextItem) or not ti.isVisible() or not ti.textItem.toPlainText().strip():
+                continue
+            r = _to_view(view, ti.textItem)
+            if not r.intersects(area):  # wholly outside: clipped away with what it labels (a line out of range)
+                continue
+            texts.append((r, ti.textItem.toPlainText()))
+            if not area.contains(r):
+                probs.append(f"{name}: text {_short(ti.textItem.toPlainText())!r} cut by the plot's edge")
+        for (r1, s1), (r2, s2) in itertools.combinations(texts, 2):
+            if r1.adjusted(1, 1, -1, -1).intersects(r2.adjusted(1, 1, -1, -1)):
+                probs.append(f"{name}: texts {_short(s1)!r} and {_short(s2)!r} overlap")
+    return probs
+
+
+def _text_fits(w: QtWidgets.QWidget) -> str | None:
+    """Why a widget does not show its whole text (None: it does)."""
+    if isinstance(w, QtWidgets.QLabel):
+        if not w.text().strip():
+            return None
+        if w.wordWrap():
+            need = w.heightForWidth(w.width())
+            if need > w.height() + SLACK:
+                return f"needs {need} px of height, has {w.height()}"
+            return None
+        hint = w.sizeHint()
+        if hint.width() > w.width() + SLACK or hint.height() > w.height() + SLACK:
+            return f"needs {hint.width()}×{hint.height()} px, has {w.width()}×{w.height()}"
+        return None
+    if isinstance(w, (QtWidgets.QAbstractButton, QtWidgets.QComboBox)):
+        hint = w.sizeHint()
+        if hint.width() > w.width() + SLACK:
+            return f"needs {hint.width()} px of width, has {w.width()}"
+    return None
+
+
+def _text_of(w: QtWidgets.QWidget) -> str:
+    if isinstance(w, QtWidgets.QComboBox):
+        return w.currentText()
+    return w.text() if hasattr(w, "text") else type(w).__name__
+
+
+def widget_problems(view, name: str | None = None) -> list[str]:
+    """The view's own widgets (labels, buttons, choosers; the plot's canvas aside): each inside the view, none over
+    another, each showing its whole text. The view's "Press Play" overlay covers the view by design: only its text
+    is checked."""
+    name = name or view.view_id or type(view).__name__
+    probs: list[str] = []
+    inside = QtCore.QRect(view.rect()).adjusted(-1, -1, 1, 1)
+    overlay = getattr(view, "_empty", None)
+    shown = []
+    for w in view.findChildren(QtWidgets.QWidget):
+        if not isinstance(w, (QtWidgets.QLabel, QtWidgets.QAbstractButton, QtWidgets.QComboBox)):
+            continue
+        if not w.isVisibleTo(view) or isinstance(w.parentWidget(), QtWidgets.QComboBox):
+            continue
+        if any(isinstance(a, pg.GraphicsView) for a in _ancestors(w, view)):
+            continue
+        r = QtCore.QRect(w.mapTo(view, QtCore.QPoint(0, 0)), w.size())
+        what = f"{type(w).__name__[1:].lower()} {_short(_text_of(w))!r}"
+        if not inside.contains(r):
+            probs.append(f"{name}: {what} outside the view ({r.x()}, {r.y()}, {r.width()}×{r.height()} in "
+                         f"{view.width()}×{view.height()})")
+        why = _text_fits(w)
+        if why:
+            probs.append(f"{name}: {what} cut: {why}")
+        if w is not overlay:
+            shown.append((r, what, w))
+    for (r1, s1, w1), (r2, s2, w2) in itertools.combinations(shown, 2):
+        if w1.isAncestorOf(w2) or w2.isAncestorOf(w1):
+            continue
+        if r1.intersects(r2):
+            probs.append(f"{name}: {s1} and {s2} overlap")
+    return probs
+
+
+def _ancestors(w: QtWidgets.QWidget, stop: QtWidgets.QWidget):
+    p = w.parentWidget()
+    while p is not None and p is not stop:
+        yield p
+        p = p.parentWidget()
 
 
 def window_problems(win, screen: QtCore.QRect | None = None) -> list[str]:

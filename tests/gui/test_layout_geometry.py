@@ -117,6 +117,20 @@ def test_a_watched_view_gets_room_on_the_first_page(qtbot):
     big, other = win.views["spectrum"], win.views[area.shown_ids()[1]]
     assert big.width() > 1.8 * other.width() and big.height() > 1.8 * other.height()
     assert not view_problems(big)
+    # the step's "Do" is true of its first frame: ρ and σ_max are in the status bar (the spectrum's right half
+    # has no curve before two updates) ...
+    step = win.lesson_panel.lesson.steps[5]
+    snap = win.controller.last_snapshot
+    assert "status bar" in step.do and step.do.index("status bar") < step.do.index("right half")
+    labels = win.status.labels
+    assert snap.step == 0 and all("—" not in labels[k].text() for k in ("ρ", "σ_max", "γ·σ_max"))
+    spec = win.views["spectrum"]
+    assert len(spec.rho_curve.getData()[0] or ()) < 2  # (nothing to read there yet)
+    # ... and "Press Step twice" draws both curves in the right half
+    assert "Step** twice" in step.do
+    win.controller.step(2)
+    win.view_area.flush()
+    assert len(spec.rho_curve.getData()[0]) >= 2 and len(spec.sigma_curve.getData()[0]) >= 2
     win.lesson_dock.hide()
     assert area.big_view() is None
     win.close()

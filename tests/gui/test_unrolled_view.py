@@ -153,10 +153,34 @@ def test_hovering_and_clicking_a_loss_node_chooses_t(qtbot):
     assert w._t() == 3 and w.arrow_values() == {k: F[3, k - 1] for k in range(1, 4)}
 
 
-def test_presentation_scale_keeps_two_lines_of_numbers(qtbot):
+def test_presentation_scale_keeps_the_numbers_whole(qtbot):
     w = _view(qtbot, _snap())
-    h = w.numbers.height()
+    h = w.numbers.sizeHint().height()
     w.set_scale(1.6)
-    assert w.numbers.maximumHeight() > 1.3 * h and w.has_data  # (two lines of a 1.6× font)
+    assert w.numbers.sizeHint().height() > 1.3 * h and w.has_data  # (a 1.6× font)
+    assert w.numbers.text_height() <= w.numbers.sizeHint().height()  # the whole text
     w.set_scale(1.0)
-    assert w.numbers.maximumHeight() == h
+    assert w.numbers.sizeHint().height() == h
+
+
+def test_hovering_above_a_step_without_a_loss_says_so(qtbot):
+    snap = _snap()  # temporal order: one loss, at the last step
+    w = _view(qtbot, snap)
+    T = snap.diagnostics.unrolled.T
+    w._on_mouse_moved(w.plot.vb.mapViewToScene(QtCore.QPointF(w._x[3], 2.0)))
+    assert w.t_hover is None and w.numbers.text().startswith("no loss at step 3")
+    w._on_mouse_moved(w.plot.vb.mapViewToScene(QtCore.QPointF(w._x[T - 1], 2.0)))
+    assert w.t_hover == T - 1 and "reaches back to step 0" in w.numbers.text()
+
+
+def test_leaving_the_picture_gives_the_line_back_to_the_slow_motion(qtbot):
+    """Hover the picture, then go to Step back: the line under the buttons shows the numbers, not the old hover."""
+    w = _view(qtbot, _snap())
+    w.step_back()
+    w.step_back()
+    numbers = w.numbers.text()
+    assert numbers.startswith("k = ")
+    w._on_mouse_moved(w.plot.vb.mapViewToScene(QtCore.QPointF(w._x[3], 1.0)))
+    assert w.numbers.text().startswith("h₃")
+    QtCore.QCoreApplication.sendEvent(w.layout_widget.viewport(), QtCore.QEvent(QtCore.QEvent.Type.Leave))
+    assert w.numbers.text() == numbers

@@ -542,6 +542,10 @@ class SnapshotPlot(QtWidgets.QWidget):
     def resizeEvent(self, ev):  # noqa: N802
         super().resizeEvent(ev)
         self._empty.setGeometry(self.rect())
+        if ev.size().height() != ev.oldSize().height():  # a caption may take up to a share of the height
+            for lab in self.findChildren(QtWidgets.QLabel):
+                if hasattr(lab, "refit"):
+                    lab.refit()
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
         """A word-wrapped caption must not make the view claim a height for its width: the plot area shares its
@@ -635,10 +639,8 @@ class SnapshotPlot(QtWidgets.QWidget):
 
                 lab.setStyleSheet(_re.sub(r"font-size: *([0-9.]+)pt",
                                           lambda m: f"font-size: {float(m.group(1)) * scale:.0f}pt", base))
-                lines = lab.property("rnnlab_caption_lines")
-                if lines:
-                    lab.ensurePolished()
-                    lab.setFixedHeight(int(lines) * lab.fontMetrics().lineSpacing() + 4)
+                if hasattr(lab, "refit"):  # a caption: as tall as its text at the new font (plots/_caption.py)
+                    lab.refit()
 
     # --- exports ----------------------------------------------------------------------------------------------
     #: default PNG size: twice the widget (slides and papers want more pixels than the screen shows)

@@ -11,10 +11,10 @@ diverging scale of the heatmap (blue ≪ 1, white = 1, red ≫ 1), in one of thr
 * **∂h_t/∂h_k** — the product of Jacobians ‖∂h_t/∂h_{k−1}‖ (seeds eq. 8) for that t.
 
 Truncated BPTT cuts the arrow at the start of each window (a red mark: nothing crosses it); clipping acts on the
-total ∂E/∂θ, drawn at the right with its norm before and after. **Step** and **Play** move the gradient back one
-step at a time from the chosen loss and print the factor just multiplied, ‖∂h_{k+1}/∂h_k‖ (for the vanilla RNN
-diag(f'(a_{k+1}))·W_hh; for every cell its step Jacobian), and the running product ‖∂h_t/∂h_k‖ beside the product
-of the factors' norms that bounds it: eq. 8 multiplied out.
+total ∂E/∂θ, drawn at the right with its norm before and after. **Step back** and **Backward pass** (play), under
+the picture, move the gradient back one step at a time from the chosen loss and print the factor just multiplied,
+‖∂h_{k+1}/∂h_k‖ (for the vanilla RNN diag(f'(a_{k+1}))·W_hh; for every cell its step Jacobian), and the running
+product ‖∂h_t/∂h_k‖ beside the product of the factors' norms that bounds it: eq. 8 multiplied out.
 
 Every number comes from the snapshot's :class:`~rnnlab.core.unrolled.UnrolledPass` (``snap.diagnostics.unrolled``);
 the view only picks entries and draws them. Up to :data:`MAX_COLUMNS` steps are drawn; a longer sequence shows its
@@ -29,6 +29,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ._caption import add_caption
 from .base import AXIS_FONT_PT, SnapshotPlot, style_plot
 from .heatmap import DEFAULT_LEVELS, DIVERGING_MAP
 
@@ -38,8 +39,14 @@ __all__ = ["UnrolledPlot", "MAX_COLUMNS", "MODES"]
 MAX_COLUMNS = 30
 #: the first steps always drawn when the middle is elided
 HEAD = 2
+#: the fewest pixels between two steps (at font scale 1): a narrower view elides more of the middle
+MIN_COLUMN_PX = 8
+#: the margins left of the first step and right of the last one, in steps
+LEFT, RIGHT = 0.8, 0.6
 #: the readings of the arrows: key, label in the chooser
 MODES = (("total", "backward pass ∂E/∂h"), ("loss", "one loss ∂E_t/∂h_k"), ("product", "product ∂h_t/∂h_k"))
+#: the controls' short labels, for a narrow view (the long ones: MODES, "Backward pass", "Step back", "Show all")
+SHORT = {"total": "∂E/∂h", "loss": "∂Eₜ/∂hₖ", "product": "∂hₜ/∂hₖ", "play": "Play", "step": "Back", "all": "All"}
 #: milliseconds per step of the slow-motion backward pass
 TICK_MS = 700
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
@@ -67,10 +74,17 @@ def _num(v: float) -> str:
     return f"{m:.2g}·10" + str(e).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
+class _Chooser(QtWidgets.QComboBox):
+    """A combo box as wide as its items now (QComboBox keeps the minimum width of its first, longer items)."""
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802
+        return self.sizeHint()
+
+
 class UnrolledPlot(SnapshotPlot):
     """``snap.diagnostics.unrolled``: the backward pass drawn on the unrolled network, and its slow motion."""
 
-    title = "Unrolled network: the backward pass"
+    title = "Unrolled network"
     view_id = "unrolled"
     label = "the unrolled network"
     description = r'''The recurrent layer unrolled over the probe sequence: the inputs $x_t$ below, the states $h_t$
@@ -81,8 +95,9 @@ h_k$ (click a loss node to choose $t$), or the product of Jacobians
 
 $$\frac{\partial h_t}{\partial h_k} = \prod_{j=k+1}^{t} \frac{\partial h_j}{\partial h_{j-1}}$$
 
-**Step** and **Play** move the gradient back one step at a time and print the factor just multiplied
-($\mathrm{diag}(f'(a_j))\, W_{hh}$ for the vanilla RNN; for every cell its step Jacobian) and the running product.
+**Step back** and **Backward pass** (under the picture) move the gradient back one step at a time and print the
+factor just multiplied ($\mathrm{diag}(f'(a_j))\, W_{hh}$ for the vanilla RNN; for every cell its step Jacobian) and
+the running product.
 Truncated BPTT cuts the arrow where each window starts; clipping rescales the total $\partial E/\partial \theta$
 drawn at the right.'''
     waiting_text = "Waiting for the first diagnostics snapshot\n(the backward pass is computed every few steps)"
@@ -96,6 +111,7 @@ drawn at the right.'''
         self.t_hover: int | None = None
         self.anim_k: int | None = None  # the slow motion: the gradient has reached h_k (None: all shown)
         self._columns: list[int] = []  # the steps drawn, in order
+        self._compact = False  # short texts for the gap and the total (see _layout)
         self._gap: int | None = None  # the x of the elided gap (None: nothing elided)
         self._x: dict[int, float] = {}  # step -> x
         self._arrows: dict[int, tuple] = {}  # (line, head, edge) by the step k they lead into
@@ -108,7 +124,7 @@ drawn at the right.'''
         self._pens: dict[tuple, QtGui.QPen] = {}
         self._build_controls()
         self.plot = self.layout_widget.addPlot(row=0, col=0)
-        style_plot(self.plot, "", "", "")
+        style_plot(self.plot, self.title, "", "")  # the view's heading, as every view has
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setMouseEnabled(x=False, y=False)
@@ -135,12 +151,18 @@ drawn at the right.'''
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
+        self.plot.vb.sigResized.connect(self._on_resized)  # the gap and the right panel are sized in pixels
         self.layout_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.layout_widget.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.layout_widget.viewport().installEventFilter(self)  # the mouse leaving the picture ends its read-out
         self.set_has_data(False)
 
     # --- controls -------------------------------------------------------------------------------------------------
     def _build_controls(self) -> None:
+        """Under the picture, like a player's transport bar: the reading of the arrows, Backward pass (play),
+        Step back, Show all, and
+        the numbers of the slow motion in a caption as tall as they need. In a narrow view (a grid cell, large
+        fonts) the buttons take their short labels (:data:`SHORT`) rather than being cut."""
         bar = QtWidgets.QWidget(self)
         bar.setAutoFillBackground(True)  # white like the plots (a style sheet here would stop the app's font)
         pal = bar.palette()
@@ -148,40 +170,97 @@ drawn at the right.'''
         bar.setPalette(pal)
         row = QtWidgets.QHBoxLayout(bar)
         row.setContentsMargins(6, 2, 6, 2)
-        self.mode_box = QtWidgets.QComboBox()
+        row.setSpacing(4)
+        self.mode_box = _Chooser()
         for key, text in MODES:
             self.mode_box.addItem(text, key)
+        self.mode_box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.mode_box.setToolTip("What the arrows show: the whole backward pass, the gradient of one loss E_t, or "
                                  "the product of Jacobians ∂h_t/∂h_k (hover a loss node to preview a t, click to "
                                  "choose it)")
         self.mode_box.currentIndexChanged.connect(lambda i: self.set_mode(self.mode_box.itemData(i)))
-        self.play_button = QtWidgets.QPushButton("▶ Backward pass")
+        sp = QtWidgets.QStyle.StandardPixmap
+        self._icons = {"play": self.style().standardIcon(sp.SP_MediaPlay),  # icons, not glyphs a font may lack
+                       "pause": self.style().standardIcon(sp.SP_MediaPause),
+                       "step": self.style().standardIcon(sp.SP_MediaSeekBackward)}
+
+        def button(icon=None, text=""):  # tool buttons: no style minimum width, so a narrow view holds them all
+            b = QtWidgets.QToolButton()
+            b.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            if icon is not None:
+                b.setIcon(icon)
+            b.setText(text)
+            return b
+
+        self.play_button = button()
         self.play_button.setToolTip("Slow motion: the gradient travels back one step per tick")
         self.play_button.clicked.connect(self.toggle_play)
-        self.step_button = QtWidgets.QPushButton("Step ◀")
+        self.step_button = button(self._icons["step"])
         self.step_button.setToolTip("Move the gradient back by one step (multiply by one more factor)")
         self.step_button.clicked.connect(self.step_back)
-        self.show_button = QtWidgets.QPushButton("Show all")
+        self.show_button = button(text="Show all")
         self.show_button.setToolTip("End the slow motion: draw the whole pass")
         self.show_button.clicked.connect(self.show_all)
         for w in (self.mode_box, self.play_button, self.step_button, self.show_button):
             w.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Space and → stay the trainer's
-        row.addWidget(self.mode_box)
-        row.addWidget(self.play_button)
-        row.addWidget(self.step_button)
-        row.addWidget(self.show_button)
-        # one text beside the buttons: the slow motion's numbers, a hover read-out, or what the arrows show (two
-        # lines at most, so the picture keeps the height in a crowded window)
-        self.numbers = QtWidgets.QLabel("", bar)
-        self.numbers.setWordWrap(True)
-        self.numbers.setStyleSheet(f"color: #111111; font-size: {AXIS_FONT_PT}pt; background: white;")
-        self.numbers.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
-        self._fit_numbers()
-        row.addWidget(self.numbers, 1)
-        self.layout().insertWidget(0, bar)
+            w.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
+            row.addWidget(w)
+        row.addStretch(1)
+        self.short = False  # the short labels are shown
+        self._sync_buttons()
+        self.layout().addWidget(bar)
         self.controls = bar
+        # the slow motion's numbers, a hover read-out, or what the arrows show: a caption under the buttons
+        self.numbers = add_caption(self, lines=2)
+        self.numbers.setStyleSheet(f"color: #111111; font-size: {AXIS_FONT_PT}pt; background: white; "
+                                   "padding: 1px 6px;")
         self.readout = self.numbers  # (the hover read-out of the other views is this same line here)
         self._hover_text = ""
+
+    def _labels(self, short: bool) -> None:
+        """The long or the short labels of the controls."""
+        for i, (key, text) in enumerate(MODES):
+            self.mode_box.setItemText(i, SHORT[key] if short else text)
+        playing = self._timer.isActive() if hasattr(self, "_timer") else False
+        self.play_button.setText("Pause" if playing else (SHORT["play"] if short else "Backward pass"))
+        self.step_button.setText(SHORT["step"] if short else "Step back")  # (the toolbar's Step trains)
+        self.show_button.setText(SHORT["all"] if short else "Show all")
+        self.mode_box.updateGeometry()
+
+    def _play_label(self) -> str:
+        return SHORT["play"] if self.short else "Backward pass"
+
+    def _step_label(self) -> str:
+        return SHORT["step"] if self.short else "Step back"
+
+    def _fit_controls(self) -> None:
+        """The long labels where they fit the view's width, else the short ones."""
+        lay = self.controls.layout()
+        m = lay.contentsMargins()
+        room = self.width() - m.left() - m.right()
+
+        def needed() -> int:
+            ws = [w.sizeHint().width() for w in (self.mode_box, self.play_button, self.step_button,
+                                                 self.show_button)]
+            return sum(ws) + lay.spacing() * (len(ws) - 1)
+
+        was = self.short
+        if self.short:
+            self._labels(False)
+            if needed() > room:
+                self._labels(True)
+            else:
+                self.short = False
+        elif needed() > room:
+            self._labels(True)
+            self.short = True
+        if self.short != was:
+            self._refresh_text()  # (it names the button)
+
+    def resizeEvent(self, ev):  # noqa: N802
+        super().resizeEvent(ev)
+        if ev.size().width() != ev.oldSize().width():
+            self._fit_controls()
 
     def set_mode(self, mode: str) -> None:
         """``"total"``, ``"loss"`` or ``"product"`` (see the module docstring)."""
@@ -268,7 +347,9 @@ drawn at the right.'''
         return self._timer.isActive()
 
     def _sync_buttons(self) -> None:
-        self.play_button.setText("⏸ Pause" if self._timer.isActive() else "▶ Backward pass")
+        playing = hasattr(self, "_timer") and self._timer.isActive()
+        self.play_button.setIcon(self._icons["pause" if playing else "play"])
+        self._labels(self.short)
 
     # --- the snapshot ---------------------------------------------------------------------------------------------
     def update_snapshot(self, snap) -> None:
@@ -338,11 +419,27 @@ drawn at the right.'''
         return dict(self._drawn)
 
     def _layout(self, T: int) -> None:
-        """Choose the steps drawn (all, or head + gap + a window around the slow motion) and their x."""
-        if T <= MAX_COLUMNS:
+        """Choose the steps drawn (all, or head + gap + a window around the slow motion) and their x.
+
+        One step is one unit of x. The elided gap and the panel at the right (the total ∂E/∂θ) are as wide as
+        their texts, in pixels at the plot's width and the current font scale, so that no text runs past the
+        plot's edge or into the nodes beside it; the steps share what is left (:attr:`_ppu` pixels each)."""
+        W = float(self.plot.vb.width())
+        least = MIN_COLUMN_PX * self.scale
+        self._compact = False  # the short texts of the gap and the total (a plot too narrow for the long ones)
+        panel = self._total_width()  # px
+        most = MAX_COLUMNS
+        if W > 0 and T > (W - panel) / least - LEFT - RIGHT + 1:  # no more steps than can be told apart
+            fit = (W - panel - self._gap_width_at_most(T)) / least - LEFT - RIGHT + 1
+            if fit < HEAD + 6:
+                self._compact = True
+                panel = self._total_width()
+                fit = (W - panel - self._gap_width_at_most(T)) / least - LEFT - RIGHT + 1
+            most = max(HEAD + 4, min(MAX_COLUMNS, int(fit)))
+        if T <= most:
             cols, gap = list(range(T)), None
         else:
-            width = MAX_COLUMNS - HEAD - 1
+            width = most - HEAD - 1
             focus = self.anim_k if self.anim_k is not None else (self._t() if self.mode != "total" else T - 1)
             hi = min(T - 1, max(focus + width // 3, width + HEAD))
             lo = max(HEAD + 1, hi - width + 1)
@@ -350,13 +447,97 @@ drawn at the right.'''
             if lo == HEAD + 1:  # only one step elided: draw it
                 cols, gap = list(range(hi + 1)), None
         self._columns, self._gap = cols, gap
+        n = len(cols)
+        gap_px = self._gap_width(cols, gap) if gap is not None else 0.0
+        extra = 0.0  # the gap's extra units (besides the one unit of a step)
+        if W <= 0:  # not laid out yet: a guess, redrawn when the plot gets its size (see _on_resized)
+            ppu = 20.0
+            extra = 1.5 if gap is not None else 0.0
+        elif gap is None:
+            ppu = (W - panel) / (n - 1 + LEFT + RIGHT)
+        else:
+            ppu = (W - panel) / (n - 1 + LEFT + RIGHT + 1.5)
+            extra = 1.5
+            if gap_px / max(ppu, 1e-9) > extra:  # the gap's texts need more: as many pixels as they need
+                ppu = (W - panel - gap_px) / (n - 1 + LEFT + RIGHT)
+                extra = gap_px / max(ppu, 1e-9)
+        self._ppu = max(ppu, 4.0)
         self._x = {}
         x = 0.0
         for i, k in enumerate(cols):
             if gap is not None and i == gap:
-                x += 1.5
+                x += extra
             self._x[k] = x
             x += 1.0
+        right = x - 1.0
+        self._panel_x = right + RIGHT + 0.5 * panel / self._ppu  # the centre of the total's panel
+        self._xrange = (-LEFT, right + RIGHT + panel / self._ppu)
+
+    def _ppu_y(self) -> float:
+        """Pixels per unit of y (the rows are 1 apart; the plot shows y from −0.6 to 2.6)."""
+        return max(1.0, float(self.plot.vb.height()) / 3.2)
+
+    def _font(self, size: float, bold: bool = False) -> QtGui.QFont:
+        f = QtGui.QFont()
+        f.setPointSizeF(size * self.scale)
+        f.setBold(bold)
+        return f
+
+    def _px(self, text: str, size: float, bold: bool = False) -> float:
+        """The width in pixels of a (multi-line) text drawn by :meth:`_text` at ``size``."""
+        fm = QtGui.QFontMetricsF(self._font(size, bold))
+        # (+ the text item's document margin, 4 px a side)
+        return max((fm.horizontalAdvance(line) for line in text.split("\n")), default=0.0) + 10.0
+
+    def _gap_texts(self, cols: list[int], gap: int) -> tuple[str, str | None]:
+        """The gap's two texts: how many steps it hides, and the range of what crosses them (None: nothing)."""
+        a, b = cols[gap - 1], cols[gap]
+        arrows, _ = self.values()
+        inside = arrows[a + 1 : b]  # the arrows into a + 1 … b − 1, hidden in the gap
+        fin = inside[np.isfinite(inside)]
+        shown = fin.size and (self.anim_k is None or self.anim_k < b) and not self._compact
+        rng = f"{_num(float(fin.min()))} …\n… {_num(float(fin.max()))}" if shown else None
+        return (f"{b - a - 1} steps" if self._compact else f"⋯ {b - a - 1} steps ⋯"), rng
+
+    def _gap_width(self, cols: list[int], gap: int) -> float:
+        count, rng = self._gap_texts(cols, gap)
+        return max(self._px(count, 8.5), self._px(rng, 8) if rng else 0.0) + 10.0
+
+    def _gap_width_at_most(self, T: int) -> float:
+        """The widest the gap's texts can be for a sequence of T steps (before the columns are chosen)."""
+        if self._compact:
+            return self._px(f"{T} steps", 8.5) + 10.0
+        return max(self._px(f"⋯ {T} steps ⋯", 8.5), self._px("8.8·10⁻⁸⁸ …\n… 8.8·10⁻⁸⁸", 8)) + 10.0
+
+    def _total_lines(self) -> list[str]:
+        """The texts under the total ∂E/∂θ: its norm, and what clipping did to it."""
+        up = self.up
+        if up is None or not math.isfinite(up.grad_norm):
+            return []
+        lines = [f"‖·‖ = {_num(math.log10(up.grad_norm)) if up.grad_norm > 0 else '0'}"]
+        clipped = up.grad_norm_clipped < up.grad_norm
+        if up.clip in ("norm", "value") and clipped:
+            lines.append(f"clipped → {up.grad_norm_clipped:.3g}")
+        if self._compact:
+            return lines
+        if up.clip == "norm" and clipped:
+            lines.append(f"(arrows × {up.grad_norm_clipped / up.grad_norm:.2g})")
+        elif up.clip == "value" and clipped:
+            lines.append("(entry by entry)")
+        elif up.clip in ("norm", "value"):
+            lines.append(f"≤ {up.clip_threshold:g}: not clipped")
+        return lines
+
+    def _total_width(self) -> float:
+        lines = self._total_lines()
+        if not lines:
+            return 0.0
+        return max(self._px("\n".join(lines), 8), self._px("∂E/∂θ", 9, bold=True), 22 * self.scale) + 8.0
+
+    def _on_resized(self, *_) -> None:
+        size = (round(self.plot.vb.width()), round(self.plot.vb.height()))
+        if self.up is not None and size != getattr(self, "_drawn_size", None):
+            self._draw()
 
     def _pen_for(self, v: float) -> tuple[QtGui.QColor, float]:
         """Colour and width of a log10 value on the colour bar's scale (the scale cut into 64 shades, so that the
@@ -410,10 +591,7 @@ drawn at the right.'''
     def _text(self, text: str, x: float, y: float, anchor=(0.5, 0.5), colour="#222222", size: float = 9.0,
               bold: bool = False) -> pg.TextItem:
         item = self._take("text")
-        f = QtGui.QFont()
-        f.setPointSizeF(size * self.scale)
-        f.setBold(bold)
-        item.setFont(f)
+        item.setFont(self._font(size, bold))
         item.setColor(colour)
         item.setAnchor(anchor)
         item.setText(text)
@@ -434,7 +612,7 @@ drawn at the right.'''
         self._clear_extra()
         # nodes: inputs, states (coloured by what reaches them), losses
         xs, ys, brushes, symbols, sizes, pens = [], [], [], [], [], []
-        node = 16 * self.scale
+        node = min(16 * self.scale, 0.8 * self._ppu)  # neighbours never overlap
         for k in cols:
             x = X[k]
             xs += [x, x]
@@ -491,7 +669,7 @@ drawn at the right.'''
             x0, x1 = X[k - 1] + 0.18, X[k] - 0.18
             edge.setData([x0, x1], [1.0, 1.0], pen=pg.mkPen("#8a8a8a", width=width + 2 * self.scale))
             line.setData([x0, x1], [1.0, 1.0], pen=pg.mkPen(colour, width=width))
-            head.setStyle(brush=pg.mkBrush(colour), headLen=6 + 1.2 * width,
+            head.setStyle(brush=pg.mkBrush(colour), headLen=min(6 + 1.2 * width, 0.35 * self._ppu),
                           pen=pg.mkPen("#8a8a8a", width=self.scale))
             head.setPos(x0, 1.0)
             self._drawn[k] = float(v)
@@ -503,8 +681,8 @@ drawn at the right.'''
                                           brush=pg.mkBrush(0, 0, 0, 0),
                                           pen=pg.mkPen("#D55E00", width=3 * self.scale))
         self._axis(cols, X)
-        right = max(X.values()) if X else 0.0
-        self.plot.vb.setRange(xRange=(-0.8, right + 3.2), yRange=(-0.6, 2.6), padding=0)
+        self.plot.vb.setRange(xRange=self._xrange, yRange=(-0.6, 2.6), padding=0)
+        self._drawn_size = (round(self.plot.vb.width()), round(self.plot.vb.height()))
         self._refresh_text()
 
     def _refresh_text(self) -> None:
@@ -522,15 +700,18 @@ drawn at the right.'''
             return
         a, b = self._columns[self._gap - 1], self._columns[self._gap]
         xa, xb = self._x[a], self._x[b]
-        inside = arrows[a + 1 : b]  # the arrows into a + 1 … b − 1, hidden in the gap
-        fin = inside[np.isfinite(inside)]
         mid = 0.5 * (xa + xb)
-        self._text(f"⋯ {b - a - 1} steps ⋯", mid, 1.35, size=8.5)
+        count, rng = self._gap_texts(self._columns, self._gap)
+        dy = 5 / self._ppu_y()
+        self._text(count, mid, 1.0 + dy, anchor=(0.5, 1.0), size=8.5)
+        inside = arrows[a + 1 : b]  # the arrows hidden in the gap: the largest colours the dashed line
+        fin = inside[np.isfinite(inside)]
         if fin.size and (self.anim_k is None or self.anim_k < b):
             colour, width = self._pen_for(float(fin.max()))
             self._take("curve").setData([xa + 0.2, xb - 0.2], [1.0, 1.0],
                                         pen=pg.mkPen(colour, width=width, style=QtCore.Qt.PenStyle.DashLine))
-            self._text(f"{_num(float(fin.min()))} … {_num(float(fin.max()))}", mid, 0.62, size=8)
+        if rng is not None:
+            self._text(rng, mid, 1.0 - dy, anchor=(0.5, 0.0), size=8)
 
     def cuts(self) -> list[int]:
         """The cuts drawn: every window's start for the whole pass; for one loss, where its own window starts;
@@ -555,28 +736,24 @@ drawn at the right.'''
         if cuts:
             first = max(cuts)
             if first in self._x:
-                self._text(f"TBPTT({up.k1}, {up.k2}): cut", self._x[first] - 0.5, -0.42, colour="#D55E00",
-                           size=8.5)
+                text = f"TBPTT({up.k1}, {up.k2}): cut"
+                half = 0.5 * self._px(text, 8.5) / self._ppu
+                lo, hi = self._xrange
+                x = min(max(self._x[first] - 0.5, lo + half), hi - half)  # inside the plot
+                self._text(text, x, -0.42, colour="#D55E00", size=8.5)
 
     def _draw_total(self) -> None:
         """At the right: the gradient of the weights, the sum of what reached every step, and what clipping does
         to it."""
-        up = self.up
-        if not self._x or not math.isfinite(up.grad_norm):
+        lines = self._total_lines()
+        if not self._x or not lines:
             return
-        x = max(self._x.values()) + 1.1
+        x = self._panel_x
         self._take("scatter").setData([x], [1.0], symbol="s", size=18 * self.scale, brush=pg.mkBrush("#dddddd"),
                                       pen=pg.mkPen("#333333", width=1.5))
-        self._text("∂E/∂θ", x, 1.45, size=9, bold=True)
-        lines = [f"‖·‖ = {_num(math.log10(up.grad_norm)) if up.grad_norm > 0 else '0'}"]
-        if up.clip == "norm" and up.grad_norm_clipped < up.grad_norm:
-            lines.append(f"clipped → {up.grad_norm_clipped:.3g}")
-            lines.append(f"(every arrow × {up.grad_norm_clipped / up.grad_norm:.2g})")
-        elif up.clip == "value" and up.grad_norm_clipped < up.grad_norm:
-            lines.append(f"clipped per entry → {up.grad_norm_clipped:.3g}")
-        elif up.clip in ("norm", "value"):
-            lines.append(f"below the threshold {up.clip_threshold:g}: not clipped")
-        self._text("\n".join(lines), x, 0.55, anchor=(0.5, 0.5), size=8)
+        dy = (9 * self.scale + 3) / self._ppu_y()  # half the box and a little space, in units of y
+        self._text("∂E/∂θ", x, 1.0 + dy, anchor=(0.5, 1.0), size=9, bold=True)
+        self._text("\n".join(lines), x, 1.0 - dy, anchor=(0.5, 0.0), size=8)
 
     def _axis(self, cols: list[int], X: dict[int, float]) -> None:
         step = 1 if len(cols) <= 16 else 5
@@ -621,7 +798,7 @@ drawn at the right.'''
     def _idle_text(self) -> str:
         up = self.up
         if up is None:
-            return "Blue: the gradient vanishes (≪ 1) · red: it explodes (≫ 1)"
+            return f"Blue: the gradient vanishes (≪ 1) · red: it explodes (≫ 1) · {self._play_label()}: slow motion"
         t = self._t()
         what = {"total": "Arrows: the gradient going back (all losses), states ‖∂E/∂hₖ‖",
                 "loss": f"Arrows: the gradient of E{_sub(t)} going back",
@@ -629,7 +806,7 @@ drawn at the right.'''
         if self.mode == "product" and up.product_row(t) is None:
             what += f" (not computed for t = {t}: {up.note})"
         how = "" if up.norm == "spectral" else f" · norms estimated ({up.probes} probes)"
-        return f"{what}{how} · ▶ / Step: slow motion · click a loss ◆ to choose t"
+        return f"{what}{how} · {self._play_label()} / {self._step_label()}: slow motion · click a loss ◆ to choose t"
 
     # --- mouse ----------------------------------------------------------------------------------------------------
     def _hit(self, pos) -> tuple[int | None, int | None]:
@@ -656,6 +833,22 @@ drawn at the right.'''
         else:
             self._refresh_text()
 
+    def mouse_left(self) -> None:
+        """The mouse left the picture (for the buttons, say): no hover read-out, no previewed loss."""
+        if not self._hover_text and self.t_hover is None:
+            return
+        self._hover_text = ""
+        if self.t_hover is not None:
+            self.t_hover = None
+            self._draw()
+        else:
+            self._refresh_text()
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802
+        if ev.type() == QtCore.QEvent.Type.Leave and obj is self.layout_widget.viewport():
+            self.mouse_left()
+        return super().eventFilter(obj, ev)
+
     def _on_mouse_clicked(self, ev) -> None:
         k, row = self._hit(ev.scenePos())
         if row == 2 and k is not None and self.up.scored[k]:
@@ -667,6 +860,8 @@ drawn at the right.'''
     def hover_text(self, k: int, row: int) -> str:
         up = self.up
         arrows, states = self.values()
+        if row == 2 and not up.scored[k]:
+            return f"no loss at step {k} (the task scores only the steps with a ◆)"
         if row == 2:
             return (f"loss E{_sub(k)}: its gradient reaches back to step {int(up.reach[k])} "
                     f"(‖∂E{_sub(k)}/∂h{_sub(k)}‖ = {_num(up.flow_log10[k, k])}); click to choose it")
@@ -680,15 +875,14 @@ drawn at the right.'''
 
     # --- presentation, exports ------------------------------------------------------------------------------------
     def set_scale(self, scale: float) -> None:
-        super().set_scale(scale)
-        self._fit_numbers()
+        super().set_scale(scale)  # (the caption of the numbers refits to its new font there)
+        self._fit_controls()
         self._draw()
 
-    def _fit_numbers(self) -> None:
-        """Two lines of the text beside the buttons, at the current scale."""
-        f = QtGui.QFont(self.numbers.font())
-        f.setPointSizeF(AXIS_FONT_PT * self.scale)
-        self.numbers.setFixedHeight(2 * QtGui.QFontMetrics(f).lineSpacing() + 4)
+    def changeEvent(self, ev) -> None:  # noqa: N802
+        super().changeEvent(ev)
+        if ev.type() == QtCore.QEvent.Type.FontChange and hasattr(self, "controls"):  # presentation's app font
+            self._fit_controls()
 
     def data_table(self) -> tuple[list[str], np.ndarray]:
         header = ["k", "total_log10", "arrow_log10", "factor_log10", "flow_t_log10", "product_t_log10"]
