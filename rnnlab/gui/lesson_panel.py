@@ -37,6 +37,8 @@ HIGHLIGHT_COLOR = "#E69F00"
 HIGHLIGHT_WIDTH = 5
 BODY_PT = 14
 TITLE_PT = 17
+#: the Do box's stretch against the body's 1: it gets the room first, up to the height of its text
+DO_STRETCH = 1000
 
 
 # =================================================================================================================
@@ -223,7 +225,7 @@ class LessonPanel(QtWidgets.QWidget):
         font.setPointSizeF(BODY_PT)
         self.body.document().setDefaultFont(font)
         self.body.document().setDefaultStyleSheet("p { margin-bottom: 6px; } li { margin-bottom: 4px; }")
-        self.body.setMinimumHeight(160)
+        self.body.setMinimumHeight(80)  # (it scrolls; the Do box below is what must be read whole)
         lay.addWidget(self.body, 1)
 
         self.do_label = MathLabel()  # its equations typeset too
@@ -232,7 +234,17 @@ class LessonPanel(QtWidgets.QWidget):
         self.do_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.do_label.setStyleSheet("QLabel#lesson_do { background: #fff4d6; border-left: 4px solid #E69F00; "
                                     "padding: 6px; font-size: 13pt; }")
-        lay.addWidget(self.do_label)
+        # the Do box is read whole: as tall as its text (the body above, which scrolls, gives way first)
+        self.do_box = QtWidgets.QScrollArea()
+        self.do_box.setObjectName("lesson_do_box")
+        self.do_box.setWidgetResizable(True)
+        self.do_box.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.do_box.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.do_box.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.do_box.setWidget(self.do_label)
+        self.do_label.installEventFilter(self)  # its font changes (presentation mode): fitted again …
+        self.do_box.installEventFilter(self)  # … and so does its width
+        lay.addWidget(self.do_box, DO_STRETCH)
 
         self.watch_label = QtWidgets.QLabel()
         self.watch_label.setObjectName("lesson_watch")
@@ -407,6 +419,8 @@ class LessonPanel(QtWidgets.QWidget):
         self._set_body(step)
         self.do_label.set_tex(f"**Do:** {step.do}" if step.do else "")
         self.do_label.setVisible(bool(step.do))
+        self.do_box.setVisible(bool(step.do))
+        self._fit_do()
         if step.watch:
             swatch = f'<span style="color: {HIGHLIGHT_COLOR};">■</span>'
             self.watch_label.setText(f"{swatch} <b>Watch:</b> {', '.join(step.watch_labels)}")
@@ -414,6 +428,34 @@ class LessonPanel(QtWidgets.QWidget):
         self.position.setText(f"Step {index + 1} of {len(lesson)}")
         self.back_button.setEnabled(index > 0)
         self.next_button.setEnabled(index + 1 < len(lesson))
+
+    def _fit_do(self) -> None:
+        """The Do box may grow to the height of its text at the panel's width, and takes the room it needs
+        before the body does (its stretch is DO_STRETCH times the body's); it scrolls only when the panel is too
+        short for both."""
+        if not self.do_label.text():
+            return
+        frame = 2 * self.do_box.frameWidth()
+        # at the width left beside a scroll bar: a box that tall shows the whole text whether or not the bar has
+        # appeared (a bar that came and went would change the width it is measured at)
+        bar = self.do_box.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
+        width = max(1, self.do_box.width() - frame - bar)
+        needed = self.do_label.heightForWidth(width)
+        if needed <= 0:
+            needed = self.do_label.sizeHint().height()
+        self.do_box.setMaximumHeight(needed + frame)
+        self.do_box.setMinimumHeight(min(needed, 60) + frame)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(ev)
+        self._fit_do()
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802
+        if obj is self.do_label and ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
+            QtCore.QTimer.singleShot(0, self, self._fit_do)  # after the label has set its text in the new font
+        elif obj is self.do_box and ev.type() == QtCore.QEvent.Type.Resize and ev.size().width() != ev.oldSize().width():
+            self._fit_do()
+        return super().eventFilter(obj, ev)
 
     def _set_body(self, step: LessonStep) -> None:
         """The step's text with typeset equations (an equation that cannot be typeset is set as rich text)."""
@@ -437,6 +479,7 @@ class LessonPanel(QtWidgets.QWidget):
         self.title.setText("No lesson")
         self.body.set_html(f"<p>{text}</p>")
         self.do_label.hide()
+        self.do_box.hide()
         self.watch_label.hide()
         self.summary.hide()
         self.position.setText("")

@@ -607,4 +607,5 @@ class MainWindow(QtWidgets.QMainWindow):
             w.close()
         self.controller.shutdown()
         self.view_area.stop_drawing()
+        self.presentation.release_app()
         super().closeEvent(ev)

@@ -50,6 +50,17 @@ class Presentation:
     def toggle(self) -> None:
         self.set(not self.on)
 
+    def release_app(self) -> None:
+        """The window closes in presentation mode: give the application its own font and palette back (they are
+        the application's, not the window's: a compare window or a next window would inherit the large font)."""
+        from PySide6 import QtWidgets
+
+        saved = getattr(self, "_saved", None)
+        if self.on and saved is not None:
+            app = QtWidgets.QApplication.instance()
+            app.setFont(saved["font"])
+            app.setPalette(saved["palette"])
+
     def set(self, on: bool, fullscreen: bool = True) -> None:
         """In or out of presentation mode. Leaving restores exactly what entering found: fonts and palette, the
         window's geometry and state (maximised, normal), the docks, the focused view."""

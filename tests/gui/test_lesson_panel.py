@@ -204,3 +204,28 @@ def test_the_view_registry_is_what_lessons_may_watch():
     from rnnlab.gui.plots import view_labels
 
     assert view_labels() == DEFAULT_VIEW_IDS
+
+
+def _longest_do(lesson) -> int:
+    return max(range(len(lesson.steps)), key=lambda i: len(lesson.steps[i].do or ""))
+
+
+@pytest.mark.parametrize("height", [1000, 560])
+def test_the_do_box_is_read_whole_or_scrolls_and_never_overlaps(panel, qtbot, height):
+    panel.set_lesson("main")
+    panel.go_to(_longest_do(panel.lesson))
+    panel.resize(320, height)
+    panel.show()
+    qtbot.waitExposed(panel)
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    box, label = panel.do_box, panel.do_label
+    shown = [w for w in (panel.title, panel.body, box, panel.watch_label) if w.isVisible()]
+    for a, b in zip(shown, shown[1:]):  # stacked, none over another
+        assert a.geometry().bottom() < b.geometry().top(), (a.objectName(), b.objectName())
+    whole = box.viewport().height() >= label.heightForWidth(box.viewport().width())
+    if height == 1000:
+        assert whole and not box.verticalScrollBar().isVisible()  # room enough: the whole instruction
+    else:
+        assert whole or box.verticalScrollBar().isVisible()  # too short: it scrolls, nothing is cut away
+        assert panel.body.height() >= panel.body.minimumHeight()

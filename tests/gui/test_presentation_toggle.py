@@ -76,9 +76,11 @@ def test_presentation_and_lesson_layouts_are_not_saved_as_normal(qtbot):
     qtbot.addWidget(w)
     w.showNormal()
     w.resize(1200, 700)
+    font = QtWidgets.QApplication.font().pointSizeF()
     w.presentation.set(True, fullscreen=False)
     w.open_lesson("main")
     w.close()
+    assert QtWidgets.QApplication.font().pointSizeF() == font  # the app's font is the app's: given back
     s = QtCore.QSettings()
     w2 = MainWindow(Experiment().replace(model__hidden_size=8), mode="sync", remember=True)
     qtbot.addWidget(w2)
