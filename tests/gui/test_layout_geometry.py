@@ -48,6 +48,26 @@ def test_main_window_fits_and_reads(qtbot, size, mode):
         win.close()
 
 
+def test_a_long_sequences_views_read_in_the_lesson_layout(qtbot):
+    """The main lesson walked to step 14 (T = 200) at 1920×1080: the gradient flow's picture is short, and its colour bar
+    too short for its title, which is dropped rather than cut by the view's edge."""
+    screen = QtCore.QRect(0, 0, 1920, 1080)
+    win = MainWindow(_exp(), mode="sync", remember=False)
+    qtbot.addWidget(win)
+    win.resize(screen.size())
+    win.show()
+    try:
+        win.open_lesson("main")
+        for i in range(14):  # as a class walks it (a caption grown on one step keeps its height on the next)
+            win.lesson_panel.go_to(i)
+            win.controller.step(2)
+        assert win.controller.exp.task.length >= 100 and win.views["gradient_flow"].has_data
+        problems = [p for v in win.view_area.shown_ids() for p in view_problems(win.views[v])]
+        assert "gradient_flow" in win.view_area.shown_ids() and not problems, "\n".join(problems)
+    finally:
+        win.close()
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_compare_window_fits_and_reads(qtbot, size):
     screen = QtCore.QRect(0, 0, *size)

@@ -50,6 +50,14 @@ def make_colorbar(image: pg.ImageItem, layout: pg.GraphicsLayout, row: int, col:
     bar.axis.setTickFont(font)
     bar.axis.enableAutoSIPrefix(False)
     bar.axis.setLabel(axis_html(label), **{"font-size": f"{AXIS_FONT_PT}pt"})
+
+    def fit_title(*_):  # a bar shorter than its title (a long sequence in a small view) drops the title, not cut it
+        ax = bar.axis
+        show = bool(ax.labelText) and ax.label.boundingRect().width() <= ax.geometry().height()
+        if show != ax.label.isVisible():  # (showing it changes the axis' width, which calls this again)
+            ax.showLabel(show)
+
+    bar.axis.geometryChanged.connect(fit_title)
     bar.setToolTip("Drag the handles to change the colour scale; it then stays fixed while training runs.")
     return bar
 
