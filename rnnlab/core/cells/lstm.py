@@ -69,7 +69,9 @@ class LSTMCell(Cell):
         c.ws = ws
         # row t of SX is [x_t, 1, h_{t−1}, c_{t−1}]: its first I + 1 + H columns are the operand of step t's product
         # (the input folded into it), its last 2H the state s_{t−1}, so S is a view of it
-        SX = take(ws, "SX", (T + 1, B, I + 1 + 2 * H), dtype)
+        # a few leading columns unused, so that h and c start on 64-byte boundaries (with H a multiple of 16 or 8)
+        pad = -(I + 1) % (64 // np.dtype(dtype).itemsize)
+        SX = take(ws, "SX", (T + 1, B, pad + I + 1 + 2 * H), dtype)[:, :, pad:]
         SX[0, :, I + 1 :] = 0.0
         SX[:, :, I] = 1.0
         c["SX"], c["S"] = SX, SX[:, :, I + 1 :]
