@@ -14,20 +14,20 @@ Jacobian has the blocks
 The forget-gate bias starts at +1 (a common choice that lets memory through at initialisation).
 
 How it is computed (every path the same function; the fused loop sums x_t, b_h and h_{t−1} in one product, so it
-agrees with the step-by-step path to rounding): σ(z) = (1 + tanh(z/2))/2, and the halving is folded into
-copies of the sigmoid gates' weights (exact: a power of two), so one tanh pass covers all four gates (with φ = tanh)
-followed by one affine pass. The input is folded into the recurrent product: row t of the buffer ``SX``
-(T + 1, B, I + 1 + 2H) is [x_t, 1, h_{t−1}, c_{t−1}] (``S`` is a view of its last 2H columns), so each forward step
-is one batched call of four (B × (I + 1 + H))·((I + 1 + H) × H) products with the scaled [W_hx, b_h, W_hh] blocks,
-with no separate input projection and no pass adding it (measured 5 % faster in float32, 8 % in float64, than the
-projection added step by step); the weight gradients ∂E/∂[W_hx, b_h, W_hh] are one batched product of ∂E/∂z with
-the same rows. At one BLAS thread the four batched (H × H) blocks are as fast as or faster than one (H × 4H)
-product or the transposed (4H × H)·(H × B) layout, forward and backward (one product is faster only with two
-threads; see docs/cells.md). The gates are kept gate-major, (4, T, B, H), so that every elementwise pass runs
-over contiguous memory (NumPy's per-row overhead on 128-wide rows cost more than the arithmetic). After the loop,
-one vectorised pass stores what the backward pass multiplies by: K = [σ'_i g, σ'_f c_{t−1}, φ'_g i, σ'_o φ(c_t)]
-and o φ'(c_t), so that each backward step is a handful of in-place products and the four batched recurrent
-products.
+agrees with the step-by-step path to rounding): σ(z) = (1 + tanh(z/2))/2, and the halving is folded into copies of the
+sigmoid gates' weights (exact: a power of two), so one tanh pass covers all four gates (with φ = tanh) followed by one
+affine pass. The input is folded into the recurrent product: row t of the buffer ``SX`` (T + 1, B, I + 1 + 2H) is
+[x_t, 1, h_{t−1}, c_{t−1}] (``S`` is a view of its last 2H columns, which start on a 64-byte boundary), so each
+forward step is one batched call of four (B × (I + 1 + H))·((I + 1 + H) × H) products with the scaled [W_hx, b_h,
+W_hh] blocks, with no separate input projection and no pass adding it (the whole step measured about 5 % faster in
+float32 and 4–8 % in float64 than with the projection added step by step); the weight gradients ∂E/∂[W_hx, b_h, W_hh]
+are one batched product of ∂E/∂z with the same rows. At one BLAS thread the four batched (H × H) blocks are as fast as
+or faster than one (H × 4H) product or the transposed (4H × H)·(H × B) layout, forward and backward (one product is
+faster only with two threads; see docs/cells.md). The gates are kept gate-major, (4, T, B, H), so that every
+elementwise pass runs over contiguous memory (NumPy's per-row overhead on 128-wide rows cost more than the
+arithmetic). After the loop, one vectorised pass stores what the backward pass multiplies by: K = [σ'_i g, σ'_f
+c_{t−1}, φ'_g i, σ'_o φ(c_t)] and o φ'(c_t), so that each backward step is a handful of in-place products and the four
+batched recurrent products.
 """
 
 from __future__ import annotations
