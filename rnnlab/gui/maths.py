@@ -185,10 +185,22 @@ class MathBrowser(QtWidgets.QTextBrowser):
         self.fallbacks: list[str] = []  # the equations of the last text that were not typeset
 
     def set_tex(self, text: str) -> None:
-        """Show a text with ``$…$`` equations: typeset, the rich-text conversion where that fails."""
+        """Show a text with ``$…$`` equations: typeset, the rich-text conversion where that fails (and, while
+        :func:`defer_typesetting` holds, the rich text until :func:`typeset_pending`)."""
         self._tex = text
         self.fallbacks = []
+        if _deferred is not None and text:
+            _deferred.add(self)
+            self.setHtml(tex_to_html(text))
+            return
         self.setHtml(typeset_html(text, text_color(self), self.fallbacks))
+
+    def _retypeset(self) -> None:
+        if self._tex:
+            try:
+                self.set_tex(self._tex)
+            except Exception:  # noqa: BLE001 - the rich text shown stays
+                pass
 
     _tex = ""
 
@@ -476,14 +488,15 @@ def math_text(label: QtWidgets.QLabel) -> str:
     return plain_text(tex[0]) if tex else label.text()
 
 
-#: labels waiting to be typeset (see :func:`defer_typesetting`), or None when typesetting happens at once
-_deferred: "weakref.WeakSet[MathLabel] | None" = None
+#: labels and browsers waiting to be typeset (see :func:`defer_typesetting`), or None when typesetting happens at
+#: once
+_deferred: "weakref.WeakSet | None" = None
 
 
 def defer_typesetting() -> None:
-    """From now until :func:`typeset_pending`, :class:`MathLabel` shows the cheap rich text and remembers to
-    typeset itself: the app calls it before building its window, whose first drawing should not wait for the
-    typesetter to load (importing ziamath costs ~0.3 s)."""
+    """From now until :func:`typeset_pending`, :class:`MathLabel` and :class:`MathBrowser` show the cheap rich
+    text and remember to typeset themselves: the app calls it before building its window, whose first drawing
+    should not wait for the typesetter to load (importing ziamath costs ~0.3 s)."""
     global _deferred
     if _deferred is None:
         _deferred = weakref.WeakSet()
@@ -497,8 +510,8 @@ def typeset_pending(after_ms: int | None = None) -> None:
         QtCore.QTimer.singleShot(after_ms, typeset_pending)
         return
     pending, _deferred = _deferred, None
-    for label in list(pending or ()):
-        label._render()
+    for widget in list(pending or ()):
+        widget._retypeset()
 
 
 class MathLabel(QtWidgets.QLabel):
@@ -516,6 +529,9 @@ class MathLabel(QtWidgets.QLabel):
 
     def set_tex(self, tex: str) -> None:
         self._tex = tex
+        self._render()
+
+    def _retypeset(self) -> None:
         self._render()
 
     def _render(self) -> None:

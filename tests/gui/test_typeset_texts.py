@@ -128,3 +128,15 @@ def test_deferred_labels_show_rich_text_then_typeset(qtbot):
     assert "<img" in lab.text()  # typeset as soon as the window is up
     lab.set_tex(r"$\sigma_{\max}$")
     assert "<img" in lab.text()  # and at once from then on
+
+
+def test_a_deferred_lesson_body_is_typeset_once_the_window_is_up(panel):
+    from rnnlab.gui import maths
+
+    maths.defer_typesetting()
+    try:
+        panel.set_lesson("main", index=1)
+        assert panel.body.typeset_count() == 0 and "∂" in panel.body.toPlainText()  # rich text first
+    finally:
+        maths.typeset_pending()
+    assert panel.body.typeset_count() >= 4 and panel.body.fallbacks == []
