@@ -43,7 +43,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["run_bench", "median_ms", "interleaved_ms", "bench_core", "bench_training", "bench_cells",
+__all__ = ["run_bench", "median_ms", "interleaved_ms", "blocked_ms", "bench_core", "bench_training", "bench_cells",
            "bench_library_path", "bench_threads", "bench_heatmaps", "bench_startup", "print_bench", "CELL_VARIANTS"]
 
 
@@ -71,6 +71,25 @@ def interleaved_ms(fns: dict[str, Callable[[], object]], repeats: int = 15, warm
             t0 = time.perf_counter()
             f()
             ts[k].append(time.perf_counter() - t0)
+    return {k: float(np.median(v) * 1e3) for k, v in ts.items()}
+
+
+def blocked_ms(fns: dict[str, Callable[[], object]], repeats: int = 11, rounds: int = 2, warmup: int = 2,
+               pause: float = 0.3) -> dict[str, float]:
+    """Median wall time (ms) of each function, measured in blocks (``rounds`` blocks of ``repeats`` calls each,
+    the blocks of the functions in turn, a ``pause`` between blocks). For multi-threaded runs: interleaving calls
+    of two thread pools (OpenBLAS's, PyTorch's OpenMP threads, which spin for a while after each call) makes each
+    one wait for the other, which measured PyTorch's two-thread vanilla step at 55 ms instead of 15."""
+    ts: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, f in fns.items():
+            time.sleep(pause)  # (the other pool's threads go idle)
+            for _ in range(warmup):
+                f()
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                f()
+                ts[k].append(time.perf_counter() - t0)
     return {k: float(np.median(v) * 1e3) for k, v in ts.items()}
 
 
@@ -223,7 +242,7 @@ def bench_threads(quick: bool = False, torch: bool = False, record: bool = False
             step = ref.make_step(net, x, y)
             if step is not None:
                 fns["torch_default"] = step
-        ms = interleaved_ms(fns, reps)
+        ms = blocked_ms(fns, reps)  # (not interleaved: two thread pools in turn slow each other down)
         r = {f"{k}_ms": v for k, v in ms.items()}
         r["default_ms"] = ms[f"threads_{max(1, before) if before in (1, 2) else 1}"]
         if "torch_default" in ms:
