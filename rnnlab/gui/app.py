@@ -26,7 +26,23 @@ def get_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
         app = QtWidgets.QApplication(argv if argv is not None else sys.argv[:1])
         app.setWindowIcon(QtGui.QIcon())
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="w", foreground="k")
+    _collect_in_gui_thread()
     return app  # type: ignore[return-value]
+
+
+_collector = None
+
+
+def _collect_in_gui_thread() -> None:
+    """Python's cyclic garbage collector runs only in the GUI thread, on a timer (pyqtgraph's
+    ``GarbageCollector``): collected in a training thread, a cycle holding a Qt object deletes it there, which
+    disconnects its signals under Qt's lock while the GUI thread, holding the GIL, waits for that lock — a
+    deadlock seen in the thread engine's tests (a colour bar's title callback held its bar in a cycle)."""
+    global _collector
+    if _collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _collector = GarbageCollector(interval=1.0)
 
 
 def dispose(widget: QtWidgets.QWidget) -> None:

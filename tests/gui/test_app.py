@@ -295,3 +295,25 @@ def test_screenshot_command_writes_a_png(tmp_path):
 
     img = QImage(str(out))
     assert (img.width(), img.height()) == (1200, 800)
+
+
+def test_cyclic_garbage_is_collected_in_the_gui_thread_only(qtbot):
+    import gc
+    import threading
+    import weakref
+
+    assert not gc.isenabled()  # a training thread never runs the collector (it would delete Qt objects there)
+
+    class Node:
+        pass
+
+    where = []
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a cycle: only the collector frees it
+    weakref.finalize(a, lambda: where.append(threading.get_ident()))
+    del a, b
+    keep = [Node() for _ in range(2 * gc.get_threshold()[0])]  # enough to have triggered an automatic collection
+    assert not where
+    qtbot.waitUntil(lambda: bool(where), timeout=5000)  # the GUI thread's timer collects it
+    del keep
+    assert where == [threading.main_thread().ident]

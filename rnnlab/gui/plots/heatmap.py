@@ -14,6 +14,7 @@ the user drags the bar's handles, and :meth:`LogMatrixPlot.auto_levels` fits the
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 import pyqtgraph as pg
@@ -51,7 +52,12 @@ def make_colorbar(image: pg.ImageItem, layout: pg.GraphicsLayout, row: int, col:
     bar.axis.enableAutoSIPrefix(False)
     bar.axis.setLabel(axis_html(label), **{"font-size": f"{AXIS_FONT_PT}pt"})
 
+    ref = weakref.ref(bar)  # (no reference cycle through the signal)
+
     def fit_title(*_):  # a bar shorter than its title (a long sequence in a small view) drops the title, not cut it
+        bar = ref()
+        if bar is None:
+            return
         ax = bar.axis
         show = bool(ax.labelText) and ax.label.boundingRect().width() <= ax.geometry().height()
         if show != ax.label.isVisible():  # (showing it changes the axis' width, which calls this again)
