@@ -48,22 +48,25 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
     maths.defer_typesetting()  # the window is drawn first, its few typeset labels a moment later
     try:
-        win = MainWindow(exp, mode=args.engine)
-    except Exception as exc:  # noqa: BLE001 - an unsupported combination, for instance
-        raise CLIError(str(exc)) from None
-    win.show()
-    maths.typeset_pending(after_ms=100)
-    if room is not None:
-        win.apply_classroom(room)
-    if os.environ.get("RNNLAB_STARTUP_PROBE"):  # `rnnlab bench`: say when the window is drawn, then quit
-        app.processEvents()  # the show and expose events
-        win.grab()  # the whole window rendered once
-        print("rnnlab: window drawn", flush=True)
+        try:
+            win = MainWindow(exp, mode=args.engine)
+        except Exception as exc:  # noqa: BLE001 - an unsupported combination, for instance
+            raise CLIError(str(exc)) from None
+        win.show()
+        maths.typeset_pending(after_ms=100)
+        if room is not None:
+            win.apply_classroom(room)
+        if os.environ.get("RNNLAB_STARTUP_PROBE"):  # `rnnlab bench`: say when the window is drawn, then quit
+            app.processEvents()  # the show and expose events
+            win.grab()  # the whole window rendered once
+            print("rnnlab: window drawn", flush=True)
+            dispose(win)
+            return 0
+        rc = app.exec()
         dispose(win)
-        return 0
-    rc = app.exec()
-    dispose(win)
-    return rc
+        return rc
+    finally:
+        maths.typeset_pending()  # (whatever happened: later windows of this process typeset at once)
 
 
 def add_parser(sub) -> None:

@@ -22,6 +22,7 @@ import re
 import weakref
 from typing import Callable
 
+import shiboken6
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from ..lessons.tex import TexError, math_to_plain, tex_inline, tex_to_html, tex_to_plain
@@ -511,7 +512,8 @@ def typeset_pending(after_ms: int | None = None) -> None:
         return
     pending, _deferred = _deferred, None
     for widget in list(pending or ()):
-        widget._retypeset()
+        if shiboken6.isValid(widget):  # (a window closed before the timer fired)
+            widget._retypeset()
 
 
 class MathLabel(QtWidgets.QLabel):

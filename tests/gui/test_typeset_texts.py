@@ -140,3 +140,22 @@ def test_a_deferred_lesson_body_is_typeset_once_the_window_is_up(panel):
     finally:
         maths.typeset_pending()
     assert panel.body.typeset_count() >= 4 and panel.body.fallbacks == []
+
+
+def test_the_gui_command_ends_its_deferral_and_skips_closed_windows(qtbot, monkeypatch):
+    from rnnlab.cli import main
+    from rnnlab.gui import maths
+
+    monkeypatch.setenv("RNNLAB_STARTUP_PROBE", "1")
+    assert main(["gui", "--engine", "thread"]) == 0  # the window drawn, then closed before the 100 ms timer
+    assert maths._deferred is None  # later windows of this process typeset at once
+    lab = maths.MathLabel(r"$\gamma$")
+    qtbot.addWidget(lab)
+    assert "<img" in lab.text()
+    # a label deleted while it waited is skipped when the deferral ends
+    maths.defer_typesetting()
+    gone = maths.MathLabel(r"$\rho$")
+    gone.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    maths.typeset_pending()
+    assert maths._deferred is None
