@@ -347,26 +347,13 @@ def typeset_tooltip(text: str, color: str = "#000000", font: QtGui.QFont | None 
     return tex_to_html(text, math)
 
 
-#: typeset tooltips already made: (text, colour, font pixel size) → rich text (a preset's description costs
-#: ~10 ms per equation the first time; shown again, nothing)
-_tip_cache: dict[tuple[str, str, int], str] = {}
-_TIP_CACHE_MAX = 256
-
-
-def _cached_tooltip(tex: str, font: QtGui.QFont) -> str:
-    """:func:`typeset_tooltip` of ``tex`` in ``font``, cached; the escaped text when it is not valid TeX (a text
-    from a user's file: shown as it is, never as markup)."""
-    key = (tex, "#000000", QtGui.QFontInfo(font).pixelSize())
-    html = _tip_cache.get(key)
-    if html is None:
-        try:
-            html = typeset_tooltip(tex, font=font)
-        except TexError:
-            html = plain_paragraphs(tex)
-        if len(_tip_cache) >= _TIP_CACHE_MAX:
-            _tip_cache.pop(next(iter(_tip_cache)))
-        _tip_cache[key] = html
-    return html
+def _tooltip_html(tex: str, font: QtGui.QFont) -> str:
+    """:func:`typeset_tooltip` of ``tex`` in ``font`` (its pictures are cached, see :func:`_img_tag`); the escaped
+    text when it is not valid TeX (a text from a user's file: shown as it is, never as markup)."""
+    try:
+        return typeset_tooltip(tex, font=font)
+    except TexError:
+        return plain_paragraphs(tex)
 
 
 def plain_paragraphs(text: str) -> str:
@@ -403,7 +390,7 @@ class _MathTips(QtCore.QObject):
             tip = obj.property(_TIP)
             if tip:
                 before, tex, after = tip
-                obj.setToolTip(before + _cached_tooltip(tex, obj.font()) + after)
+                obj.setToolTip(before + _tooltip_html(tex, obj.font()) + after)
                 obj.setProperty(_TIP, None)  # typeset: Qt shows it from here on
         return False
 
@@ -429,7 +416,7 @@ class _MenuMathTips(QtCore.QObject):
             action = menu.actionAt(ev.pos())
             tex = action.property(_TIP) if action is not None else None
             if tex:
-                action.setToolTip(_cached_tooltip(tex, menu.font()))
+                action.setToolTip(_tooltip_html(tex, menu.font()))
                 action.setProperty(_TIP, None)
         return False
 
@@ -446,47 +433,58 @@ def set_action_math_tooltip(action: QtGui.QAction, tex: str, menu: QtWidgets.QMe
         menu.installEventFilter(menu._rnnlab_math_tips)
 
 
-_TEXT = "rnnlab_math_text"  # the property holding (tex, colour) of a label set by set_math_text
+_TEXT = "rnnlab_math_text"  # the property holding (tex, colour or None, inline) of a label set by set_math_text
 
 
 class _MathText(QtCore.QObject):
-    """Sets a label's typeset text again in its new font (presentation mode changes it by style sheet)."""
+    """Sets a label's typeset text again in its new font (presentation mode changes it by style sheet) or, when it
+    follows the palette's text colour, in its new palette."""
 
     def eventFilter(self, obj, ev) -> bool:  # noqa: N802
-        if ev.type() == QtCore.QEvent.Type.FontChange and obj.property(_TEXT):
+        spec = obj.property(_TEXT)
+        if spec and (ev.type() == QtCore.QEvent.Type.FontChange
+                     or (ev.type() == QtCore.QEvent.Type.PaletteChange and spec[1] is None)):
             _render_text(obj)
         return False
 
 
 def _render_text(label: QtWidgets.QLabel) -> None:
-    tex, color = label.property(_TEXT)
+    spec = label.property(_TEXT)
+    if not spec:
+        label.setText("")
+        return
+    tex, color, inline = spec
+    if _deferred is not None:  # the window's first drawing does not wait for the typesetter
+        _deferred.add(label)
+        try:
+            label.setText(tex_inline(" ".join(tex.split())) if inline else tex_to_html(tex))
+        except TexError:
+            label.setText(_html.escape(tex))
+        return
     label.ensurePolished()
     try:
-        label.setText(typeset_tooltip(tex, color, label.font(), inline=True))
-    except TexError:
+        label.setText(typeset_tooltip(tex, color or text_color(label), label.font(), inline=inline))
+    except TexError:  # checked where the text comes from; still, show it as it is rather than nothing
         label.setText(_html.escape(tex))
 
 
-def set_math_text(label: QtWidgets.QLabel, tex: str, color: str = "#222222") -> None:
-    """Show ``tex`` (one run of prose with ``$…$`` equations) in an existing rich-text label, its equations
-    typeset in ``color`` at the label's font, and set again when that font changes; the equations' pictures are
-    cached, so a caption whose numbers change on every frame costs only its text. :func:`math_text` reads it
-    back as plain Unicode."""
+def set_math_text(label: QtWidgets.QLabel, tex: str, color: str | None = "#222222", inline: bool = True) -> None:
+    """Show ``tex`` (prose with ``$…$`` equations; ``inline``: one run of text) in a rich-text label, its
+    equations typeset in ``color`` (None: the palette's text colour) at the label's font, and set again when that
+    font (or that palette) changes; the equations' pictures are cached, so a caption whose numbers change on every
+    frame costs only its text. :func:`math_text` reads it back as plain Unicode."""
     label.setTextFormat(QtCore.Qt.TextFormat.RichText)
-    label.setProperty(_TEXT, (tex, color) if tex else None)
+    label.setProperty(_TEXT, (tex, color, inline) if tex else None)
     if getattr(label, "_rnnlab_math_text", None) is None:
         label._rnnlab_math_text = _MathText(label)
         label.installEventFilter(label._rnnlab_math_text)
-    if tex:
-        _render_text(label)
-    else:
-        label.setText("")
+    _render_text(label)
 
 
 def math_text(label: QtWidgets.QLabel) -> str:
     """The text of a label set by :func:`set_math_text`, as plain Unicode (its equations written out)."""
-    tex = label.property(_TEXT)
-    return plain_text(tex[0]) if tex else label.text()
+    spec = label.property(_TEXT)
+    return plain_text(spec[0]) if spec else label.text()
 
 
 #: labels and browsers waiting to be typeset (see :func:`defer_typesetting`), or None when typesetting happens at
@@ -495,9 +493,10 @@ _deferred: "weakref.WeakSet | None" = None
 
 
 def defer_typesetting() -> None:
-    """From now until :func:`typeset_pending`, :class:`MathLabel` and :class:`MathBrowser` show the cheap rich
-    text and remember to typeset themselves: the app calls it before building its window, whose first drawing
-    should not wait for the typesetter to load (importing ziamath costs ~0.3 s)."""
+    """From now until :func:`typeset_pending`, labels (:func:`set_math_text`, :class:`MathLabel`) and
+    :class:`MathBrowser` show the cheap rich text and remember to typeset themselves: the app calls it before
+    building its window, whose first drawing should not wait for the typesetter to load (importing ziamath costs
+    ~0.3 s)."""
     global _deferred
     if _deferred is None:
         _deferred = weakref.WeakSet()
@@ -513,41 +512,20 @@ def typeset_pending(after_ms: int | None = None) -> None:
     pending, _deferred = _deferred, None
     for widget in list(pending or ()):
         if shiboken6.isValid(widget):  # (a window closed before the timer fired)
-            widget._retypeset()
+            widget._retypeset() if isinstance(widget, MathBrowser) else _render_text(widget)
 
 
 class MathLabel(QtWidgets.QLabel):
-    """A label whose text has typeset ``$…$`` equations (see :func:`typeset_tooltip`), set again in the new size
-    when the font changes (presentation mode)."""
+    """A label whose text has typeset ``$…$`` equations in the palette's text colour (:func:`set_math_text`), set
+    again in the new size when the font changes (presentation mode) and in the new colour with the palette."""
 
     def __init__(self, tex: str = "", parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self._tex = ""
         self.set_tex(tex)
 
     def tex(self) -> str:
-        return self._tex
+        spec = self.property(_TEXT)
+        return spec[0] if spec else ""
 
     def set_tex(self, tex: str) -> None:
-        self._tex = tex
-        self._render()
-
-    def _retypeset(self) -> None:
-        self._render()
-
-    def _render(self) -> None:
-        if _deferred is not None and self._tex:
-            _deferred.add(self)
-            self.setText(rich_fallback(self._tex))
-            return
-        try:
-            text = typeset_tooltip(self._tex, text_color(self), self.font()) if self._tex else ""
-        except TexError:  # checked where the text comes from; still, show it as it is rather than nothing
-            text = _html.escape(self._tex)
-        self.setText(text)
-
-    def changeEvent(self, ev: QtCore.QEvent) -> None:  # noqa: N802 (Qt naming)
-        super().changeEvent(ev)
-        if ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.PaletteChange) and self._tex:
-            self._render()
+        set_math_text(self, tex, color=None, inline=False)
