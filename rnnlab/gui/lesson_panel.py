@@ -446,10 +446,6 @@ class LessonPanel(QtWidgets.QWidget):
         self.do_box.setMaximumHeight(needed + frame)
         self.do_box.setMinimumHeight(min(needed, 60) + frame)
 
-    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt naming)
-        super().resizeEvent(ev)
-        self._fit_do()
-
     def eventFilter(self, obj, ev) -> bool:  # noqa: N802
         if obj is self.do_label and ev.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange):
             QtCore.QTimer.singleShot(0, self, self._fit_do)  # after the label has set its text in the new font
