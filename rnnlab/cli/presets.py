@@ -19,36 +19,35 @@ def _cmd_presets(args: argparse.Namespace) -> int:
         except TexError:
             text = p.description
         print(p.name)
-        for block in _blocks(text):  # paragraphs wrapped; a display equation keeps a line of its own
-            print(("        " + block[1:]) if block.startswith(_DISPLAY) else textwrap.fill(block, 96, initial_indent="    ",
-                                                                                     subsequent_indent="    "))
+        for display, block in _blocks(text):  # paragraphs wrapped; a display equation keeps a line of its own
+            print("        " + block if display else textwrap.fill(block, 96, initial_indent="    ",
+                                                                   subsequent_indent="    "))
         flip = ", ".join(f"{k} = {v!r}" for k, v in p.contrast.items())
         print(f"    Contrast: set {flip}.")
         print()
     return 0
 
 
-_DISPLAY = "\x00"
-
-
-def _blocks(plain: str) -> list[str]:
-    """The plain text as paragraphs (joined lines) and display equations (the lines that ``tex_to_plain``
-    indents by four spaces, marked with a leading ``_DISPLAY``)."""
-    out: list[str] = []
+def _blocks(plain: str) -> list[tuple[bool, str]]:
+    """The plain text as (display?, text): paragraphs (their lines joined) and the display equations, the lines
+    that ``tex_to_plain`` indents by four spaces."""
+    out: list[tuple[bool, str]] = []
     para: list[str] = []
+
+    def flush():
+        if para:
+            out.append((False, " ".join(" ".join(para).split())))
+            para.clear()
+
     for line in plain.splitlines():
         if line.startswith("    ") and line.strip():
-            if para:
-                out.append(" ".join(" ".join(para).split()))
-                para = []
-            out.append(_DISPLAY + line.strip())
+            flush()
+            out.append((True, line.strip()))
         elif line.strip():
             para.append(line)
-        elif para:
-            out.append(" ".join(" ".join(para).split()))
-            para = []
-    if para:
-        out.append(" ".join(" ".join(para).split()))
+        else:
+            flush()
+    flush()
     return out
 
 
