@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 __all__ = ["tune_process", "SET_HERE", "HEADLESS_COMMANDS", "threads_file", "recorded_threads",
-           "available_memory"]
+           "available_memory", "proc_kib"]
 
 #: the commands that open no window and run no pool: they may use the recorded thread count
 HEADLESS_COMMANDS = frozenset({"run", "inspect", "compare", "bench"})
@@ -78,16 +78,25 @@ def tune_process(headless: bool = False) -> None:
             pass
 
 
-def available_memory() -> int | None:
-    """Bytes of memory a new allocation can use without swapping (Linux: ``MemAvailable``; elsewhere the physical
-    memory, or None when unknown)."""
+def proc_kib(path: str, key: str) -> int | None:
+    """Bytes of a ``key:  N kB`` line of a Linux /proc file (``/proc/meminfo``, ``/proc/<pid>/status``), or None
+    when there is no such file or line."""
     try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
+        with open(path, encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def available_memory() -> int | None:
+    """Bytes of memory a new allocation can use without swapping (Linux: ``MemAvailable``; elsewhere the physical
+    memory, or None when unknown)."""
+    have = proc_kib("/proc/meminfo", "MemAvailable")
+    if have is not None:
+        return have
     try:
         return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):

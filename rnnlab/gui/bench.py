@@ -161,13 +161,11 @@ def bench_record(quick: bool = False) -> dict:
 
 def rss_bytes(pid: int) -> int | None:
     """Resident memory of a process (Linux: /proc; elsewhere psutil when installed; else None)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    from .._runtime import proc_kib
+
+    rss = proc_kib(f"/proc/{pid}/status", "VmRSS")
+    if rss is not None:
+        return rss
     try:
         import psutil
 
