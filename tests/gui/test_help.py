@@ -9,23 +9,20 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnlab.config import Experiment
 from rnnlab.gui.help import HELP_TEXT, ShortcutsDialog, ViewHelpDialog, shortcut_rows
-from rnnlab.gui.main_window import MainWindow
 from rnnlab.gui.maths import typeset_html
 from rnnlab.gui.plots import VIEWS
 from rnnlab.gui.plots.overlay import OverlayPlot
 from rnnlab.lessons import tex_to_html
 from rnnlab.lessons.typeset import available
 
+from .windows import shown_window
+
 ALL_VIEWS = list(VIEWS.values()) + [OverlayPlot]
 
 
 @pytest.fixture
 def win(qtbot):
-    w = MainWindow(Experiment().replace(task__length=12, model__hidden_size=8), mode="sync", remember=False)
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
-    qtbot.waitExposed(w)
+    w = shown_window(qtbot, (1280, 720), Experiment().replace(task__length=12, model__hidden_size=8))
     yield w
     w.close()
 

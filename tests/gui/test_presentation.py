@@ -5,16 +5,14 @@ from __future__ import annotations
 import pytest
 
 from rnnlab.config import ConfigError, Experiment
-from rnnlab.gui.main_window import MainWindow
 from rnnlab.gui.presentation import ADVANCED_KEYS, load_classroom
+
+from .windows import shown_window
 
 
 @pytest.fixture
 def win(qtbot):
-    w = MainWindow(Experiment().replace(task__length=12, model__hidden_size=8), mode="sync", remember=False)
-    qtbot.addWidget(w)
-    w.resize(1600, 1000)
-    w.show()
+    w = shown_window(qtbot, (1600, 1000), Experiment().replace(task__length=12, model__hidden_size=8))
     yield w
     w.presentation.set(False)
     w.close()

@@ -117,13 +117,10 @@ def test_bad_arguments_are_one_line_errors(tmp_path, monkeypatch, capsys, args, 
 @pytest.fixture
 def window(qtbot):
     from rnnlab.config import Experiment
-    from rnnlab.gui.main_window import MainWindow
 
-    win = MainWindow(Experiment().replace(task__length=10, model__hidden_size=8), mode="sync", remember=False)
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
+    from .windows import shown_window
+
+    win = shown_window(qtbot, (1200, 800), Experiment().replace(task__length=10, model__hidden_size=8))
     yield win
     win.close()
 

@@ -35,3 +35,16 @@ def window_factory(qtbot):
             assert not w.controller.session.is_alive()
 
     return make, close_all
+
+
+def shown_window(qtbot, size: tuple[int, int], exp: Experiment | None = None):
+    """A main window of ``exp`` (default :func:`small`) in the synchronous engine, not remembered, shown at ``size``
+    and exposed; the caller closes it."""
+    from rnnlab.gui.main_window import MainWindow
+
+    w = MainWindow(exp or small(), mode="sync", remember=False)
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w

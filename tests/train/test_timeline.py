@@ -13,6 +13,14 @@ from rnnlab.train.timeline import RECOVERY, Timeline, trouble_start
 from rnnlab.train.trainer import Trainer
 
 
+def tick_until(s: Session, done, limit: int) -> None:
+    """Tick the session (the app's engine loop, synchronously) until ``done()`` or ``limit`` ticks."""
+    for _ in range(limit):
+        s.tick()
+        if done():
+            return
+
+
 def test_ring_stays_under_budget_and_count_dense_recent_sparse_back():
     state = {"w": np.zeros(1000)}  # 8000 bytes a checkpoint
     tl = Timeline(budget_bytes=8000 * 60, max_count=1000)
@@ -119,10 +127,7 @@ def test_session_rewind_step_and_run_steps_until_success_and_play_until_step():
     s.run_until_idle()
     assert s.trainer.step_count == 12
     s.send(Play(until_step=20))
-    for _ in range(1000):
-        s.tick()
-        if not s.playing:
-            break
+    tick_until(s, lambda: not s.playing, 1000)
     assert s.trainer.step_count == 20 and not s.playing
     assert any("training.steps" in m for m in s.take_messages())
     # stop at success: a metric already at success stops a long RunSteps at the next step
@@ -155,14 +160,8 @@ def test_play_with_a_budget_already_reached_trains_on():
     s.send(RunSteps(12))
     s.run_until_idle()
     s.send(Play(until_step=10))  # (e.g. a restarted engine, its checkpoint past training.steps)
-    for _ in range(200):
-        s.tick()
-        if s.trainer.step_count >= 20:
-            break
+    tick_until(s, lambda: s.trainer.step_count >= 20, 200)
     assert s.playing and s.trainer.step_count >= 20
     s.send(Play(until_step=25))
-    for _ in range(200):
-        s.tick()
-        if not s.playing:
-            break
+    tick_until(s, lambda: not s.playing, 200)
     assert s.trainer.step_count == 25 and not s.playing
