@@ -223,7 +223,8 @@ def test_lag_profile_states_each_cells_bound_or_none(qtbot):
     w.update(leaky)
     text = math_text(w.caption)
     assert "max α + max(1 − α) γ σ_max(W_hh)" in text and "vanishing is forced" not in text
-    assert leaky.diagnostics.step_bound >= 1 and "≥ 1" in text
+    assert leaky.diagnostics.step_bound >= 1 and "≥ 1: not forced either way" in text  # the core's reading, quoted
+    assert leaky.diagnostics.regime.startswith("not forced either way")
     assert w.legend.getLabel(w.bound).text == "stated bound" and len(w.bound.yData) == 15
     small = _diagnosed_snapshot({"model.spectral_radius": 0.3, "model.init": "orthogonal"})
     w.update(small)

@@ -101,11 +101,11 @@ LSTM and GRU cells state no bound, and no line is drawn.'''
                     "line is drawn")
         self.legend.getLabel(self.bound).setText("stated bound")
         bs = f"{b:.3g}" if 1e-300 < b < 1e300 else f"{b:.1e}"
-        if b < 1:
-            verdict = "< 1: vanishing is forced"
-        else:
-            verdict = "≥ 1: growth is allowed, not forced"
-        return f"{text} · bound $d \\log_{{10}} b + \\log_{{10}} \\|I\\|$, $b = {formula}$ = {bs} {verdict}"
+        # what the bound forces is the core's reading (diagnostics.regime: "verdict: why"), quoted, not re-derived
+        verdict = str(getattr(d, "regime", "")).split(":", 1)[0].strip()
+        side = "<" if b < 1 else "≥"
+        return (f"{text} · bound $d \\log_{{10}} b + \\log_{{10}} \\|I\\|$, $b = {formula}$ = {bs} {side} 1"
+                + (f": {verdict}" if verdict else ""))
 
     def clear_data(self) -> None:
         self.measured.setData([], [])
