@@ -55,10 +55,12 @@ def test_a_killed_training_process_is_reported_within_a_second_and_restart_goes_
     assert died and "press Restart" in died[0][1]
     # Restart: a new process from the experiment and the last checkpoint
     before, frames = _step(ctrl), ctrl.frames
+    seen = []  # every frame's events (a frame carries only the events since the one before it: two frames can
+    ctrl.frame.connect(lambda snap: seen.extend(e.text for e in snap.events))  # arrive between two checks)
     win.banner.restart_button.click()
     assert not ctrl.dead and ctrl.session.pid != pid and win.banner.isHidden()
     qtbot.waitUntil(lambda: ctrl.frames > frames, timeout=60000)
-    assert any("restarted from the checkpoint" in e.text for e in ctrl.last_snapshot.events)
+    assert any("restarted from the checkpoint" in t for t in seen)
     resumed = _step(ctrl)
     # the last finite checkpoint the process wrote (every 25 steps; it may be a little past the last frame the
     # window had drawn), not step 0
