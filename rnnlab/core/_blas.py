@@ -23,7 +23,7 @@ import os
 import sys
 from contextlib import contextmanager
 
-__all__ = ["blas_threads", "set_core_threads", "core_threads", "set_process_threads", "blas_library"]
+__all__ = ["blas_threads", "set_core_threads", "core_threads", "set_process_threads", "blas_library", "blas_symbol"]
 
 _lib = None  # (path, set_local, set_global, get) once looked up; False when there is none
 _threads = 1
@@ -74,6 +74,23 @@ def _find():
             if get is not None:
                 get.argtypes, get.restype = [], ctypes.c_int
             return path, local, setg, get
+    return None
+
+
+def blas_symbol(names) -> tuple[str, int] | None:
+    """``(name, address)`` of the first of ``names`` that NumPy's OpenBLAS exports, or None (the compiled path's
+    ``cblas_?gemm``)."""
+    lib = blas_library()
+    if lib is None:
+        return None
+    try:
+        handle = ctypes.CDLL(lib[0])
+    except OSError:
+        return None
+    for n in names:
+        f = getattr(handle, n, None)
+        if f is not None:
+            return n, ctypes.cast(f, ctypes.c_void_p).value
     return None
 
 

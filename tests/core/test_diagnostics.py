@@ -25,6 +25,9 @@ from rnnlab.core import (
 
 from .helpers import ARCHS, batch, small_net
 
+# every test here runs on the pure-NumPy path and through the compiled kernels (tests/core/conftest.py)
+pytestmark = pytest.mark.usefixtures("core_path")
+
 
 def fd_step_jacobian(net, trace, t, b, eps=1e-6):
     """∂s_t/∂s_{t−1} of sequence b by central differences of the step map (independent of Cell.vjp)."""

@@ -9,6 +9,9 @@ from rnnlab.core import bptt
 
 from .helpers import ACTS, ARCHS, assert_grads_close, batch, grad_names, loss_of, numeric_grad, rel_err, small_net
 
+# every test here runs on the pure-NumPy path and through the compiled kernels (tests/core/conftest.py)
+pytestmark = pytest.mark.usefixtures("core_path")
+
 TOL = 1e-6
 
 

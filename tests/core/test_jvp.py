@@ -11,6 +11,9 @@ from rnnlab.core.cells import CELLS, Cell
 
 from .helpers import ACTS, ARCHS, batch, small_net
 
+# every test here runs on the pure-NumPy path and through the compiled kernels (tests/core/conftest.py)
+pytestmark = pytest.mark.usefixtures("core_path")
+
 
 def random_tangents(net, rng, n=None):
     """A random direction of every recurrent parameter: the parameter's shape, or (n, *shape)."""

@@ -15,6 +15,9 @@ from rnnlab.core.workspace import Workspace
 
 from .helpers import ACTS, ARCHS, batch, small_net
 
+# every test here runs on the pure-NumPy path and through the compiled kernels (tests/core/conftest.py)
+pytestmark = pytest.mark.usefixtures("core_path")
+
 
 def test_a_free_buffer_is_reused_and_a_held_one_is_not():
     ws = Workspace()

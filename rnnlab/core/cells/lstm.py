@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _compiled
 from .._interrupt import checkpoint
-from .._align import aligned_copy
+from .._align import aligned_empty
 from .base import Cell
 
 __all__ = ["LSTMCell"]
@@ -84,12 +85,19 @@ class LSTMCell(Cell):
         W = p["W_hh"]
         dt = W.dtype
         sc = np.array(self._SCALE, dtype=dt)[:, None, None]
-        cache["W"] = aligned_copy(W)  # (4H, H): probe rows' products
-        cache["W3"] = cache["W"].reshape(4, H, H)  # the backward's batched product (a view)
+        ws = cache.ws
+        # (64-byte aligned; from the network's workspace when there is one, so a training step does not page-fault
+        # on fresh copies of the weights)
+        cache["W"] = Wc = aligned_empty(W.shape, dt) if ws is None else ws.empty("lstm.W", W.shape, dt)
+        np.copyto(Wc, W)  # (4H, H): probe rows' products
+        cache["W3"] = Wc.reshape(4, H, H)  # the backward's batched product (a view)
         # the forward's batched product: s_k [W_hx,k, b_k, W_hh,k]ᵀ (4, I + 1 + H, H) times [x_t, 1, h_{t−1}]
-        Wa = np.concatenate([p["W_hx"], p["b_h"][:, None], W], axis=1).astype(dt, copy=False)
-        cache["W3a"] = aligned_copy(np.swapaxes(Wa.reshape(4, H, I + 1 + H), 1, 2) * sc)
-        cache["W3Ts"] = cache["W3a"][:, I + 1 :]  # s_k W_kᵀ alone (the step-by-step path; a view)
+        shape = (4, I + 1 + H, H)
+        cache["W3a"] = W3a = aligned_empty(shape, dt) if ws is None else ws.empty("lstm.W3a", shape, dt)
+        np.multiply(p["W_hx"].reshape(4, H, I).swapaxes(1, 2), sc, out=W3a[:, :I])
+        np.multiply(p["b_h"].reshape(4, 1, H), sc, out=W3a[:, I : I + 1])
+        np.multiply(W.reshape(4, H, H).swapaxes(1, 2), sc, out=W3a[:, I + 1 :])
+        cache["W3Ts"] = W3a[:, I + 1 :]  # s_k W_kᵀ alone (the step-by-step path; a view)
         cache["sc"] = sc
         cache["affc"] = np.array(self._AFF_C, dtype=dt)[:, None, None]
         cache["affa"] = sc  # ½ tanh(z/2) + ½ for the sigmoid gates, tanh(z) itself for g
@@ -134,6 +142,9 @@ class LSTMCell(Cell):
         dt = Z.dtype
         SX[:T, :, :I] = x
         W3a = cache["W3a"]
+        if self._compiled_ok(dt):
+            self._forward_compiled(SX, W3a, Z, PC, T, B, I, H, cache)
+            return
         g_pre = None if self.act.name == "tanh" else np.empty((B, H), dtype=dt)
         tmp = np.empty((B, H), dtype=dt)
         for t in range(T):
@@ -163,17 +174,28 @@ class LSTMCell(Cell):
         cache["K"], cache["KC"] = K, KC
 
     def du_buffer(self, T, B, dtype, ws=None):
+        """Gate-major (4, T, B, H) for the NumPy loop; (T, B, 4H), each row's gates side by side, for the compiled
+        one (its backward products read the four blocks of a row, and its weight gradient is one product)."""
         from ..workspace import take
 
+        if self._compiled_ok(dtype):
+            return take(ws, "bptt.dU", (T, B, 4 * self.n_hidden), dtype)
         return take(ws, "bptt.dU", (4, T, B, self.n_hidden), dtype)
 
     def backward_sequence(self, p, dH, scored, cache, dU):
-        if dU.ndim != 4:
-            return super().backward_sequence(p, dH, scored, cache, dU)
         T, B, H = dH.shape
+        if dU.ndim == 3:
+            SX, Z = cache["SX"], cache["Z"]
+            if (self._compiled_ok(dH.dtype) and Z.shape[1] == T and dU.shape == (T, B, 4 * H)
+                    and dU.flags.c_contiguous and dH.flags.c_contiguous and SX.strides[0] == B * SX.strides[1]):
+                self._prep(p, cache)
+                self._backward_compiled(dH, scored, cache, dU)
+                return
+            return super().backward_sequence(p, dH, scored, cache, dU)
         self._prep(p, cache)
-        Z, K, KC, W3 = cache["Z"], cache["K"], cache["KC"], cache["W3"]
+        Z, W3 = cache["Z"], cache["W3"]
         dt = dH.dtype
+        K, KC = self._k(cache)
         dh = np.zeros((B, H), dtype=dt)
         dc = np.zeros((B, H), dtype=dt)
         dct = np.empty((B, H), dtype=dt)
@@ -193,15 +215,64 @@ class LSTMCell(Cell):
             np.add.reduce(prod, axis=0, out=dh)
             np.multiply(dct, Z[1, t], out=dc)
 
+    # --- the compiled path (rnnlab/core/_kernels.c; the same operations as the NumPy loops above) ----------------
+    def _compiled_ok(self, dtype) -> bool:
+        return self.act.name == "tanh" and _compiled.available(dtype)
+
+    def _k(self, cache):
+        """(K, KC) of :meth:`finish`, formed now if the compiled forward pass left them out."""
+        if "K" not in cache:
+            self.finish(None, cache)
+        return cache["K"], cache["KC"]
+
+    def _forward_compiled(self, SX, W3a, Z, PC, T, B, I, H, cache):
+        """The forward loop in C, CHUNK steps per call (checkpoints between calls). K and KC are not stored: the
+        compiled backward pass forms them from Z, φ(c) and c_{t−1}, and :meth:`_k` when something else needs them."""
+        dt = Z.dtype
+        lib, gemms = _compiled.kernels()
+        gemm, ilp64 = gemms[dt.name]
+        fwd = lib.rnnlab_lstm_forward_f32 if dt == np.float32 else lib.rnnlab_lstm_forward_f64
+        sz = dt.itemsize
+        args = (Z.shape[1], B, I, H, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz, W3a.ctypes.data,
+                Z.ctypes.data, PC.ctypes.data, gemm, ilp64)
+        for t0 in range(0, T, _compiled.CHUNK):
+            checkpoint()
+            fwd(t0, min(T, t0 + _compiled.CHUNK), *args)
+
+    def _backward_compiled(self, dH, scored, cache, dU):
+        """The backward loop in C, CHUNK steps per call; ∂E/∂h and ∂E/∂c carried between calls in prod and dc."""
+        T, B, H = dH.shape
+        dt = dH.dtype
+        SX, Z, PC, W3 = cache["SX"], cache["Z"], cache["PC"], cache["W3"]
+        I = SX.shape[2] - 1 - 2 * H
+        lib, gemms = _compiled.kernels()
+        gemm, ilp64 = gemms[dt.name]
+        bwd = lib.rnnlab_lstm_backward_f32 if dt == np.float32 else lib.rnnlab_lstm_backward_f64
+        sc = np.ascontiguousarray(scored, dtype=np.uint8)
+        prod = cache.buf("bptt.prod", (4, B, H))
+        dc = cache.buf("bptt.dc", (B, H), zero=True)
+        G = cache.buf("bptt.G", (4 * H, I + 1 + H))  # Σ_t ∂E/∂z_tᵀ [x_t, 1, h_{t−1}] (param_grads)
+        sz = dt.itemsize
+        args = (dH.ctypes.data, sc.ctypes.data, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz,
+                Z.ctypes.data, PC.ctypes.data, dU.ctypes.data, W3.ctypes.data, prod.ctypes.data, dc.ctypes.data,
+                G.ctypes.data)
+        first = 1
+        for t_hi in range(T - 1, -1, -_compiled.CHUNK):
+            checkpoint()
+            bwd(t_hi, max(0, t_hi - _compiled.CHUNK + 1), T, B, I, H, *args, first, gemm, ilp64)
+            first = 0
+        cache["G"] = (dU, G)  # the weight gradients, formed while each chunk's ∂E/∂z was in the cache
+
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         H = self.n_hidden
         dh, dc = ds[:, :H], ds[:, H:]
         N = ds.shape[0]
+        K, KC = self._k(cache)
         if b is None:
-            K, KC, f = cache["K"][:, t], cache["KC"][t], cache["Z"][1, t]
+            K, KC, f = K[:, t], KC[t], cache["Z"][1, t]
             Kt = K.swapaxes(0, 1)  # (B, 4, H)
         else:
-            K, KC, f = cache["K"][:, t, b], cache["KC"][t, b], cache["Z"][1, t, b]
+            K, KC, f = K[:, t, b], KC[t, b], cache["Z"][1, t, b]
             Kt = K  # (4, H): broadcasts over the rows
         dct = dh * KC
         dct += dc
@@ -231,10 +302,11 @@ class LSTMCell(Cell):
         dz = ds[:, :H] @ self._w(p, cache).T
         if dW is not None:
             dz += self._immediate(dW, h_prev, b)
+        K, KC = self._k(cache)
         if b is None:
-            K, KC, f = cache["K"][:, t].swapaxes(0, 1), cache["KC"][t], cache["Z"][1, t]
+            K, KC, f = K[:, t].swapaxes(0, 1), KC[t], cache["Z"][1, t]
         else:
-            K, KC, f = cache["K"][:, t, b], cache["KC"][t, b], cache["Z"][1, t, b]
+            K, KC, f = K[:, t, b], KC[t, b], cache["Z"][1, t, b]
         dz4 = dz.reshape(dz.shape[0], 4, H)
         dz4 *= K
         out = np.empty_like(ds)
@@ -248,10 +320,14 @@ class LSTMCell(Cell):
         return out
 
     def param_grads(self, p, x, cache, dU):
+        I = x.shape[2]
+        done = cache.pop("G", None)
+        if done is not None and done[0] is dU:  # the compiled backward pass formed them already
+            G = done[1]
+            return {"W_hx": G[:, :I], "b_h": G[:, I], "W_hh": G[:, I + 1 :]}
         if dU.ndim != 4:
             return super().param_grads(p, x, cache, dU)
         _, T, B, H = dU.shape
-        I = x.shape[2]
         SX = cache["SX"]
         SX[:T, :, :I] = x  # (what the forward pass read; the step-by-step path leaves these columns unset)
         # Σ_t ∂E/∂z_t [x_t, 1, h_{t−1}] in one batched product: ∂E/∂W_hx, ∂E/∂b_h and ∂E/∂W_hh side by side

@@ -1,0 +1,184 @@
+"""The compiled path: the LSTM's loops over time in C (``rnnlab/core/_kernels.c``), called through ctypes.
+
+NumPy spends most of an LSTM step's non-product time in the overhead of its calls (about nine elementwise
+operations per step forward, seven backward, each on only B·H = 4,096 values), not in arithmetic. The compiled
+loop makes one call per run of steps; its matrix products go to the very ``cblas_?gemm`` NumPy's own ``matmul``
+calls (looked up in the OpenBLAS NumPy loaded, see :mod:`._blas`), and between them it does the elementwise work
+of lstm.py operation for operation (no fused multiply–add), so it gives NumPy's results to the rounding of tanh.
+ctypes releases the GIL during the call, so a worker thread training through it leaves the window's thread free.
+
+It is used when all of these hold, and otherwise the pure-NumPy path runs (same results, same tests):
+
+* the extension was built (``pip install`` compiles it when a C compiler is present; the frozen bundle has it);
+* NumPy's BLAS is an OpenBLAS found by :mod:`._blas` (Linux), with a ``cblas_sgemm``/``cblas_dgemm``;
+* the LSTM's activation is tanh;
+* :func:`mode` allows it: "auto" (the default) uses it for float32, where it was measured faster; "on" for every
+  dtype (the tests run the float64 finite-difference checks through it); "off" never. ``RNNLAB_COMPILED=off``
+  (or ``on``) in the environment sets the mode at start.
+
+Measured (``rnnlab bench``, B = 32, T = 100, H = 128): see docs/cells.md and the README's performance table.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+import numpy as np
+
+__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh_f32", "sig2_f32", "CHUNK", "FASTER"]
+
+#: steps per compiled call (between two of them, :func:`~rnnlab.core._interrupt.checkpoint` runs, so that the app
+#: can abandon a pass within CHUNK steps; the weight gradient is formed chunk by chunk, from data still in the cache)
+CHUNK = 16
+
+#: the dtypes the compiled path is used for by default: where it was measured faster (the bench's LSTM step in
+#: float32: 17.3–17.8 ms against NumPy's 21.7–22.9; in float64 58–62 ms against 46, the C library's scalar tanh
+#: being slower than NumPy's vectorised one)
+FASTER = frozenset({"float32"})
+
+_MODES = ("auto", "on", "off")
+_ALIASES = {"1": "auto", "yes": "auto", "true": "auto", "0": "off", "no": "off", "false": "off"}
+
+
+def _env_mode() -> str:
+    v = os.environ.get("RNNLAB_COMPILED", "auto").strip().lower()
+    v = _ALIASES.get(v, v)
+    return v if v in _MODES else "auto"
+
+
+_mode = _env_mode()
+_state = None  # (lib, {dtype: (gemm address, ilp64)}) once loaded; False if unavailable
+_why = ""
+
+
+def mode() -> str:
+    """"auto" (the compiled path where it is faster: :data:`FASTER`), "on" (for every dtype it can run: the tests
+    run the float64 checks through it) or "off" (pure NumPy)."""
+    return _mode
+
+
+def set_mode(m: str) -> None:
+    """Set :func:`mode` for the whole process."""
+    global _mode
+    if m not in _MODES:
+        raise ValueError(f"compiled mode must be one of {', '.join(_MODES)}, got {m!r}")
+    _mode = m
+
+
+@contextmanager
+def using(m: str) -> Iterator[None]:
+    """Run the block in :func:`mode` ``m``, then restore (the tests run both paths)."""
+    prev = _mode
+    set_mode(m)
+    try:
+        yield
+    finally:
+        set_mode(prev)
+
+
+def _load():
+    global _state, _why
+    if _state is not None:
+        return _state
+    _state = False
+    try:
+        from . import _kernels  # the built extension (absent when no C compiler was found at install)
+    except ImportError as exc:
+        _why = f"the compiled kernels are not built ({exc})"
+        return _state
+    from ._blas import blas_library, blas_symbol
+
+    lib_info = blas_library()
+    if lib_info is None:
+        _why = "NumPy's BLAS is not an OpenBLAS rnnlab can find"
+        return _state
+    gemms = {}
+    for dt, names in (("float32", ("scipy_cblas_sgemm64_", "cblas_sgemm64_", "cblas_sgemm")),
+                      ("float64", ("scipy_cblas_dgemm64_", "cblas_dgemm64_", "cblas_dgemm"))):
+        found = blas_symbol(names)
+        if found is not None:
+            name, addr = found
+            gemms[dt] = (addr, name.endswith("64_"))
+    if not gemms:
+        _why = "NumPy's OpenBLAS has no cblas_sgemm/cblas_dgemm"
+        return _state
+    lib = ctypes.CDLL(_kernels.__file__)
+    stale = _stale(lib)
+    if stale:
+        _why = stale
+        return _state
+    i64, ptr, cint = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int
+    for suf in ("f32", "f64"):
+        f = getattr(lib, f"rnnlab_lstm_forward_{suf}")
+        f.argtypes = [i64] * 6 + [ptr, i64, i64] + [ptr] * 3 + [ptr, cint]
+        f.restype = cint
+        b = getattr(lib, f"rnnlab_lstm_backward_{suf}")
+        b.argtypes = [i64] * 6 + [ptr] * 3 + [i64, i64] + [ptr] * 7 + [cint, ptr, cint]
+        b.restype = cint
+    for name in ("rnnlab_tanh_f32", "rnnlab_sig2_f32"):
+        getattr(lib, name).argtypes = [ptr, ptr, i64]
+        getattr(lib, name).restype = None
+    _state = (lib, gemms)
+    return _state
+
+
+def _stale(lib) -> str:
+    """Why the library does not match the C source beside it (an editable install after the source changed), or ""
+    (also when there is no source to compare with: an installed wheel keeps it, the frozen bundle does not)."""
+    import hashlib
+    from pathlib import Path
+
+    src = Path(__file__).with_name("_kernels.c")
+    try:
+        digest = int(hashlib.sha256(src.read_bytes()).hexdigest()[:15], 16)
+    except OSError:
+        return ""
+    lib.rnnlab_kernels_source.restype = ctypes.c_uint64
+    if lib.rnnlab_kernels_source() != digest:
+        return "the compiled kernels were built from another version of _kernels.c (run pip install -e . again)"
+    return ""
+
+
+def kernels():
+    """``(ctypes library, {dtype name: (gemm address, ilp64)})``, or None when the compiled path cannot run."""
+    return _load() or None
+
+
+def why_not() -> str:
+    """Why :func:`kernels` is None ("" when it is not)."""
+    _load()
+    return _why
+
+
+def available(dtype) -> bool:
+    """True when the compiled path is to be used for arrays of ``dtype`` (by :func:`mode`) and can run."""
+    if _mode == "off":
+        return False
+    name = np.dtype(dtype).name
+    if _mode == "auto" and name not in FASTER:
+        return False
+    k = _load()
+    return bool(k) and name in k[1]
+
+
+def _elementwise(name: str, x: np.ndarray) -> np.ndarray:
+    k = _load()
+    if not k:
+        raise RuntimeError(why_not())
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    y = np.empty_like(x)
+    getattr(k[0], name)(x.ctypes.data, y.ctypes.data, x.size)
+    return y
+
+
+def tanh_f32(x: np.ndarray) -> np.ndarray:
+    """The compiled float32 tanh (what the LSTM kernel uses), for the tests."""
+    return _elementwise("rnnlab_tanh_f32", x)
+
+
+def sig2_f32(x: np.ndarray) -> np.ndarray:
+    """The compiled float32 gate σ(2x) = ½ tanh(x) + ½ (what the LSTM kernel uses), for the tests."""
+    return _elementwise("rnnlab_sig2_f32", x)

@@ -1,0 +1,259 @@
+/* rnnlab's compiled passes: the LSTM's forward and backward loops over time, one call per run of steps.
+ *
+ * Loaded with ctypes by rnnlab/core/_compiled.py (which also passes the address of the BLAS's cblas_?gemm that
+ * NumPy itself uses), so every matrix product is the one NumPy's matmul would call, and only the elementwise work
+ * between the products is compiled here. ctypes releases the GIL for the whole call. The arithmetic follows
+ * rnnlab/core/cells/lstm.py operation for operation (the build passes -ffp-contract=off, so no product and sum
+ * are fused into one rounding). The only differences are tanh and the gates' σ: in double precision the C
+ * library's tanh (σ as ½ tanh + ½, like lstm.py); in single precision vectorisable polynomials (tanh within 3
+ * units in the last place of NumPy's float32 tanh, 0.5 on average; σ directly from one exponential, sig2_f32).
+ *
+ * Layouts (C order; n = B·H):
+ *   SX  (T + 1) rows t of B rows b: [x_t, 1, h_{t−1}, c_{t−1}] (sx_t, sx_b: strides in elements; I + 1 + 2H used)
+ *   W3a (4, I + 1 + H, H)   the gates' scaled [W_hx, b_h, W_hh]ᵀ blocks (sigmoid gates ×½)
+ *   Z (4, T, B, H);  dU (T, B, 4H);  PC, dH (T, B, H);  W3 (4, H, H);  prod (4, B, H);  dc (B, H)
+ * The module is also a (method-less) Python extension so that it installs and bundles like one.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+
+typedef void (*gemm32_f)(int, int, int, int32_t, int32_t, int32_t, float, const float *, int32_t, const float *,
+                         int32_t, float, float *, int32_t);
+typedef void (*gemm64_f)(int, int, int, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
+                         int64_t, float, float *, int64_t);
+typedef void (*dgemm32_f)(int, int, int, int32_t, int32_t, int32_t, double, const double *, int32_t,
+                          const double *, int32_t, double, double *, int32_t);
+typedef void (*dgemm64_f)(int, int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
+                          const double *, int64_t, double, double *, int64_t);
+
+/* C (M×N, ldc) = op(A) · B + beta C, row-major, op(A) = A (M×K, lda) or, with ta, Aᵀ for A (K×M, lda); through
+ * the BLAS's cblas_sgemm / cblas_dgemm */
+static void gemm_f32(void *fn, int ilp64, int ta, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                     const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    int t = ta ? TRANS : NO_TRANS;
+    if (ilp64)
+        ((gemm64_f)fn)(ROW_MAJOR, t, NO_TRANS, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    else
+        ((gemm32_f)fn)(ROW_MAJOR, t, NO_TRANS, (int32_t)M, (int32_t)N, (int32_t)K, 1.0f, A, (int32_t)lda, B,
+                       (int32_t)ldb, beta, C, (int32_t)ldc);
+}
+
+static void gemm_f64(void *fn, int ilp64, int ta, int64_t M, int64_t N, int64_t K, const double *A, int64_t lda,
+                     const double *B, int64_t ldb, double beta, double *C, int64_t ldc) {
+    int t = ta ? TRANS : NO_TRANS;
+    if (ilp64)
+        ((dgemm64_f)fn)(ROW_MAJOR, t, NO_TRANS, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc);
+    else
+        ((dgemm32_f)fn)(ROW_MAJOR, t, NO_TRANS, (int32_t)M, (int32_t)N, (int32_t)K, 1.0, A, (int32_t)lda, B,
+                        (int32_t)ldb, beta, C, (int32_t)ldc);
+}
+
+/* exp(−2a) for 0 ≤ a ≤ 43 in float32 (no underflow: the result stays a normal number): Cody–Waite reduction by
+ * ln 2, a degree-6 polynomial, and 2ⁿ put into the exponent bits. Rounding to the nearest integer adds and
+ * subtracts 1.5·2²³ (exact in round-to-nearest). Branch-free, so that a loop over a row vectorises. */
+static inline float exp_m2_f32(float a) {
+    float y = -2.0f * a;
+    float n = (y * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = y - n * 0.693359375f;
+    r = r + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float e = (p * r * r + r) + 1.0f;
+    int32_t bits;
+    memcpy(&bits, &e, 4);
+    bits += (int32_t)n * (1 << 23);
+    memcpy(&e, &bits, 4);
+    return e;
+}
+
+/* tanh in float32: x + x³·P(x²) (the Taylor series to x¹¹, whose next term is below 2⁻²⁶ of x) for |x| < 0.35,
+ * otherwise (1 − e)/(1 + e) with e = exp(−2|x|) (|x| clamped to 9, where tanh is 1 in float32); then the sign of
+ * x. NaN stays NaN (an exploded state is reported, not hidden). */
+static inline float tanh_f32(float x) {
+    float a = fabsf(x);
+    float e = exp_m2_f32(a < 9.0f ? a : 9.0f); /* (NaN gives 9 there, a finite exponent) */
+    float big = (1.0f - e) / (1.0f + e);
+    float a2 = a * a;
+    float s = -1382.0f / 155925.0f;
+    s = s * a2 + 62.0f / 2835.0f;
+    s = s * a2 - 17.0f / 315.0f;
+    s = s * a2 + 2.0f / 15.0f;
+    s = s * a2 - 1.0f / 3.0f;
+    float small = a + a * a2 * s;
+    float t = a < 0.35f ? small : big;
+    uint32_t tb, xb;
+    memcpy(&tb, &t, 4);
+    memcpy(&xb, &x, 4);
+    tb |= xb & 0x80000000u;
+    memcpy(&t, &tb, 4);
+    return x == x ? t : x;
+}
+
+/* The gate σ(2a) = ½ tanh(a) + ½ (a: the halved pre-activation of lstm.py's scaled weights) in float32, directly:
+ * with e = exp(−2|a|), 1/(1 + e) for a ≥ 0 and e/(1 + e) below, 0 below a = −43 (σ(−86) is below float32's
+ * smallest normal number). One exponential and one division, and relative accuracy also where σ is
+ * tiny (NumPy's ½ tanh(a) + ½ is accurate only to float32's spacing near ½ there). NaN stays NaN. */
+static inline float sig2_f32(float x) {
+    float a = fabsf(x);
+    float e = exp_m2_f32(a < 43.0f ? a : 43.0f);
+    float q = 1.0f / (1.0f + e);
+    float s = x >= 0.0f ? q : (x >= -43.0f ? e * q : 0.0f);
+    return x == x ? s : x;
+}
+
+static inline double sig2_f64(double x) { return 0.5 * tanh(x) + 0.5; }
+
+static inline double tanh_f64(double x) { return tanh(x); }
+
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
+#define RNNLAB_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define RNNLAB_CLONES
+#endif
+
+/* One step's elementwise work for one row b (length H): gates from the scaled pre-activations (in place), the new
+ * c and h (written into SX's next row) and φ(c). (The derivatives the backward pass multiplies by are formed
+ * there, from these stored values: storing them here cost more memory traffic than forming them twice.) */
+#define LSTM_ROW(T_, SUF)                                                                                         \
+    RNNLAB_CLONES static void lstm_row_##SUF(T_ *restrict zi, T_ *restrict zf, T_ *restrict zg, T_ *restrict zo,  \
+                                             const T_ *restrict cp, T_ *restrict cn, T_ *restrict hn,             \
+                                             T_ *restrict pc, int64_t H) {                                        \
+        for (int64_t j = 0; j < H; j++) {                                                                         \
+            T_ i = sig2_##SUF(zi[j]);                                                                             \
+            T_ f = sig2_##SUF(zf[j]);                                                                             \
+            T_ g = tanh_##SUF(zg[j]);                                                                             \
+            T_ o = sig2_##SUF(zo[j]);                                                                             \
+            T_ c = f * cp[j] + i * g;                                                                             \
+            T_ p = tanh_##SUF(c);                                                                                 \
+            zi[j] = i;                                                                                            \
+            zf[j] = f;                                                                                            \
+            zg[j] = g;                                                                                            \
+            zo[j] = o;                                                                                            \
+            cn[j] = c;                                                                                            \
+            pc[j] = p;                                                                                            \
+            hn[j] = o * p;                                                                                        \
+        }                                                                                                         \
+    }
+
+/* One backward step for one row b: ∂E/∂h_t = the four products summed (+ dH[t]); ∂E/∂c_t = that ⊙ o φ'(c_t) +
+ * the carried dc; ∂E/∂z_t = K ⊙ (∂E/∂c_t, ∂E/∂c_t, ∂E/∂c_t, ∂E/∂h_t) with K = [σ'_i g, σ'_f c_{t−1}, φ'_g i,
+ * σ'_o φ(c_t)] (lstm.py's finish, the same operations); then dc = ∂E/∂c_t ⊙ f. */
+#define LSTM_BACK_ROW(T_, SUF)                                                                                    \
+    RNNLAB_CLONES static void lstm_back_##SUF(T_ *restrict prod, int64_t n, int first, const T_ *restrict dh_in,  \
+                                              const T_ *restrict z, int64_t g, const T_ *restrict pc,             \
+                                              const T_ *restrict cp, T_ *restrict dc, T_ *restrict du,            \
+                                              int64_t H) { /* du: the row's [i, f, g, o] blocks, side by side */  \
+        /* ∂E/∂h_t into prod's first block (each case its own loop, so that every loop vectorises) */             \
+        if (first && dh_in)                                                                                       \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                prod[j] = dh_in[j];                                                                               \
+        else if (first)                                                                                           \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                prod[j] = (T_)0;                                                                                  \
+        else if (dh_in)                                                                                           \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                prod[j] = (((prod[j] + prod[j + n]) + prod[j + 2 * n]) + prod[j + 3 * n]) + dh_in[j];             \
+        else                                                                                                      \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                prod[j] = ((prod[j] + prod[j + n]) + prod[j + 2 * n]) + prod[j + 3 * n];                          \
+        for (int64_t j = 0; j < H; j++) {                                                                         \
+            T_ d = prod[j];                                                                                       \
+            T_ i = z[j], f = z[j + g], gg = z[j + 2 * g], o = z[j + 3 * g], p = pc[j];                            \
+            T_ dct = d * (((T_)1 - p * p) * o);                                                                   \
+            dct = dct + dc[j];                                                                                    \
+            du[j] = ((T_)1 - i) * i * gg * dct;                                                                   \
+            du[j + H] = ((T_)1 - f) * f * cp[j] * dct;                                                            \
+            du[j + 2 * H] = ((T_)1 - gg * gg) * i * dct;                                                          \
+            du[j + 3 * H] = ((T_)1 - o) * o * p * d;                                                              \
+            dc[j] = dct * f;                                                                                      \
+        }                                                                                                         \
+    }
+
+/* Forward steps t0 ≤ t < t1. Returns 0. */
+#define LSTM_FORWARD(T_, SUF)                                                                                     \
+    LSTM_ROW(T_, SUF)                                                                                             \
+    int rnnlab_lstm_forward_##SUF(int64_t t0, int64_t t1, int64_t T, int64_t B, int64_t I, int64_t H, T_ *SX,     \
+                                  int64_t sx_t, int64_t sx_b, const T_ *W3a, T_ *Z, T_ *PC, void *gemm,           \
+                                  int ilp64) {                                                                    \
+        const int64_t D = I + 1 + H, n = B * H, g = T * n;                                                        \
+        for (int64_t t = t0; t < t1; t++) {                                                                       \
+            T_ *row = SX + t * sx_t, *next = row + sx_t;                                                          \
+            for (int k = 0; k < 4; k++)                                                                           \
+                gemm_##SUF(gemm, ilp64, 0, B, H, D, row, sx_b, W3a + k * D * H, H, 0, Z + k * g + t * n, H);            \
+            for (int64_t b = 0; b < B; b++) {                                                                     \
+                int64_t o = t * n + b * H;                                                                        \
+                lstm_row_##SUF(Z + o, Z + g + o, Z + 2 * g + o, Z + 3 * g + o, row + b * sx_b + D,                \
+                               next + b * sx_b + D, next + b * sx_b + I + 1, PC + o, H);                          \
+            }                                                                                                     \
+        }                                                                                                         \
+        return 0;                                                                                                 \
+    }
+
+/* Backward steps t_hi ≥ t ≥ t_lo, writing dU (T, B, 4H) = ∂E/∂z_t (row (t, b): the [i, f, g, o] blocks side by
+ * side). ∂E/∂h_t arrives as prod (the four gates' products from step t + 1, summed here) plus dH[t] where
+ * scored[t]; dc carries ∂E/∂c_t; first: no step after t_hi (prod not read, G written rather than added to). After
+ * step t (t > 0) prod holds ∂E/∂z_t's blocks times W3's. Then, while these steps' ∂E/∂z are still in the cache,
+ * G (4H, I + 1 + H) += Σ_t ∂E/∂z_tᵀ [x_t, 1, h_{t−1}] over them, one product (the gradients of [W_hx, b_h,
+ * W_hh]; NULL: not formed; needs sx_t = B·sx_b). Returns 0. */
+#define LSTM_BACKWARD(T_, SUF)                                                                                    \
+    LSTM_BACK_ROW(T_, SUF)                                                                                        \
+    int rnnlab_lstm_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t T, int64_t B, int64_t I, int64_t H,        \
+                                   const T_ *dH, const uint8_t *scored, const T_ *SX, int64_t sx_t, int64_t sx_b, \
+                                   const T_ *Z, const T_ *PC, T_ *dU, const T_ *W3, T_ *prod, T_ *dc, T_ *G,      \
+                                   int first, void *gemm, int ilp64) {                                            \
+        const int64_t D = I + 1 + H, n = B * H, g = T * n, G4 = 4 * H;                                            \
+        const T_ beta = first ? (T_)0 : (T_)1;                                                                    \
+        for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
+            for (int64_t b = 0; b < B; b++) {                                                                     \
+                int64_t o = t * n + b * H;                                                                        \
+                lstm_back_##SUF(prod + b * H, n, first, scored[t] ? dH + o : NULL, Z + o, g, PC + o,              \
+                                SX + t * sx_t + b * sx_b + D, dc + b * H, dU + (t * B + b) * G4, H);              \
+            }                                                                                                     \
+            first = 0;                                                                                            \
+            if (t == 0)                                                                                           \
+                break;                                                                                            \
+            for (int k = 0; k < 4; k++)                                                                           \
+                gemm_##SUF(gemm, ilp64, 0, B, H, H, dU + t * B * G4 + k * H, G4, W3 + k * H * H, H, 0,             \
+                           prod + k * n, H);                                                                      \
+        }                                                                                                         \
+        if (G)                                                                                                    \
+            gemm_##SUF(gemm, ilp64, 1, G4, D, (t_hi - t_lo + 1) * B, dU + t_lo * B * G4, G4, SX + t_lo * sx_t,     \
+                       sx_b, beta, G, D);                                                                         \
+        return 0;                                                                                                 \
+    }
+
+LSTM_FORWARD(float, f32)
+LSTM_FORWARD(double, f64)
+LSTM_BACKWARD(float, f32)
+LSTM_BACKWARD(double, f64)
+
+/* float32 tanh and gate σ(2x) of n values (the tests compare them with NumPy's) */
+void rnnlab_tanh_f32(const float *x, float *y, int64_t n) {
+    for (int64_t j = 0; j < n; j++)
+        y[j] = tanh_f32(x[j]);
+}
+
+void rnnlab_sig2_f32(const float *x, float *y, int64_t n) {
+    for (int64_t j = 0; j < n; j++)
+        y[j] = sig2_f32(x[j]);
+}
+
+#ifndef RNNLAB_KERNELS_SOURCE
+#define RNNLAB_KERNELS_SOURCE 0ULL
+#endif
+/* which source this library was built from (hatch_build.py's digest; 0: unknown) */
+uint64_t rnnlab_kernels_source(void) { return RNNLAB_KERNELS_SOURCE; }
+
+static struct PyModuleDef kernels_module = {PyModuleDef_HEAD_INIT, "_kernels",
+                                            "rnnlab's compiled LSTM passes (called through ctypes).", -1, NULL};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&kernels_module); }

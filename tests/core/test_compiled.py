@@ -1,0 +1,141 @@
+"""The compiled LSTM loops (rnnlab/core/_kernels.c through rnnlab/core/_compiled.py) against the pure-NumPy path:
+the same states and gradients for awkward shapes and masks, float32 tanh and σ within a few units in the last
+place, NaN kept, interruption between chunks, and "auto" choosing it only where it was measured faster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnlab.core import _compiled, bptt
+from rnnlab.core._interrupt import Interrupted, hooked
+
+from .conftest import kernels_or_skip
+from .helpers import small_net
+
+
+@pytest.fixture(autouse=True)
+def _kernels():
+    kernels_or_skip()
+
+
+def _ulps(a, ref):
+    ref32 = ref.astype(np.float32)
+    return np.abs(a.astype(np.float64) - ref) / np.spacing(np.abs(ref32)).astype(np.float64)
+
+
+def test_float32_tanh_is_within_three_ulps_and_keeps_specials():
+    x = np.concatenate([np.linspace(-12, 12, 400_001), np.geomspace(1e-30, 12, 100_001)]).astype(np.float32)
+    x = np.concatenate([x, -x])
+    ref = np.tanh(x.astype(np.float64))
+    assert _ulps(_compiled.tanh_f32(x), ref).max() <= 3
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, 3e38], np.float32)
+    out = _compiled.tanh_f32(special)
+    assert np.isnan(out[0])
+    np.testing.assert_array_equal(out[1:], np.array([1, -1, 0, 0, 1e-40, 1], np.float32))
+    assert np.signbit(out[4])
+
+
+def test_float32_gate_sigmoid_is_within_three_ulps_and_keeps_specials():
+    x = np.linspace(-43, 43, 400_001).astype(np.float32)  # the gate's halved pre-activation: σ(2x)
+    ref = 1.0 / (1.0 + np.exp(-2.0 * x.astype(np.float64)))
+    assert _ulps(_compiled.sig2_f32(x), ref).max() <= 3
+    out = _compiled.sig2_f32(np.array([np.nan, np.inf, -np.inf, 0.0, -50.0, 50.0], np.float32))
+    assert np.isnan(out[0])
+    np.testing.assert_array_equal(out[1:], [1, 0, 0.5, 0, 1])
+
+
+def _both(net, x, y, mask):
+    with _compiled.using("off"):
+        ref = bptt.loss_and_grads(net, x, y, mask)
+    with _compiled.using("on"):
+        got = bptt.loss_and_grads(net, x, y, mask)
+    return ref, got
+
+
+@pytest.mark.parametrize("T,B,H,I", [(1, 1, 5, 1), (16, 3, 16, 4), (17, 2, 33, 3), (37, 4, 8, 2), (40, 1, 13, 5)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_compiled_lstm_equals_the_numpy_path(T, B, H, I, dtype):
+    """Chunk boundaries (CHUNK = 16 steps: T = 1, 16, 17, 37, 40), one row, widths that are not a multiple of the
+    vector length, and a mask scoring a few steps only."""
+    net = small_net("lstm", "tanh", H=H, I=I, O=3, output="softmax", seed=T + H, dtype=dtype)
+    rng = np.random.default_rng(T * B)
+    x = rng.standard_normal((T, B, I)).astype(dtype)
+    y = rng.integers(0, 3, (T, B))
+    mask = (rng.random((T, B)) < 0.3).astype(dtype)
+    mask[-1] = 1.0
+    (l0, g0, tr0), (l1, g1, tr1) = _both(net, x, y, mask)
+    rtol = 1e-12 if dtype == "float64" else 2e-5
+    assert l1 == pytest.approx(l0, rel=rtol)
+    np.testing.assert_allclose(tr1.cache["S"], tr0.cache["S"], rtol=rtol, atol=rtol)
+    for k in g0:
+        assert g1[k].shape == g0[k].shape and g1[k].dtype == g0[k].dtype
+        scale = np.abs(g0[k]).max()
+        np.testing.assert_allclose(g1[k], g0[k], rtol=0, atol=rtol * 10 * scale, err_msg=k)
+
+
+def test_the_compiled_path_is_really_taken():
+    """The compiled forward pass leaves out the backward's stored products (K, KC: formed there from the gates);
+    the NumPy one stores them. (Guards against a silent fallback making the comparisons above compare NumPy
+    with itself.)"""
+    net = small_net("lstm", "tanh", H=6)
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    with _compiled.using("on"):
+        assert "K" not in bptt.forward(net, x).cache
+    with _compiled.using("off"):
+        assert "K" in bptt.forward(net, x).cache
+
+
+def test_vjp_after_a_compiled_forward_pass_forms_what_it_needs():
+    net = small_net("lstm", "tanh", H=6)
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    ds = np.random.default_rng(1).standard_normal((2, 12))
+    with _compiled.using("off"):
+        tr0 = bptt.forward(net, x)
+    with _compiled.using("on"):
+        tr1 = bptt.forward(net, x)
+    for t in (0, 4):
+        np.testing.assert_allclose(net.cell.vjp(net.params, ds, tr1.cache, t),
+                                   net.cell.vjp(net.params, ds, tr0.cache, t), rtol=1e-12, atol=1e-14)
+
+
+def test_auto_uses_the_compiled_path_only_where_it_was_measured_faster():
+    with _compiled.using("auto"):
+        assert _compiled.available("float32")
+        assert not _compiled.available("float64")
+    with _compiled.using("off"):
+        assert not _compiled.available("float32")
+    with pytest.raises(ValueError, match="compiled mode"):
+        _compiled.set_mode("fast")
+
+
+def test_nan_in_the_input_is_not_hidden():
+    net = small_net("lstm", "tanh", H=6, dtype="float32")
+    x = np.zeros((20, 2, 3), np.float32)
+    x[3, 1, 0] = np.nan
+    with _compiled.using("on"):
+        tr = bptt.forward(net, x)
+    h = net.cell.hidden(tr.cache)
+    assert np.isnan(h[3:, 1]).all() and np.isfinite(h[:, 0]).all() and np.isfinite(h[:3]).all()
+
+
+@pytest.mark.parametrize("stop_after", [1, 3])
+def test_a_compiled_pass_can_be_abandoned_between_chunks(stop_after):
+    """The app abandons a pass through the checkpoint hook; the compiled loops call it between chunks."""
+    net = small_net("lstm", "tanh", H=6, dtype="float32")
+    T = 5 * _compiled.CHUNK
+    x = np.random.default_rng(0).standard_normal((T, 2, 3)).astype(np.float32)
+    y = np.zeros((T, 2, 2), np.float32)
+    calls = []
+
+    def hook():
+        calls.append(1)
+        if len(calls) > stop_after:
+            raise Interrupted
+
+    with _compiled.using("on"), hooked(hook), pytest.raises(Interrupted):
+        bptt.loss_and_grads(net, x, y, np.ones((T, 2), np.float32))
+    assert len(calls) == stop_after + 1
+    with _compiled.using("on"):  # and the network is as good as before
+        loss, grads, _ = bptt.loss_and_grads(net, x, y, np.ones((T, 2), np.float32))
+    assert np.isfinite(loss) and all(np.isfinite(g).all() for g in grads.values())
