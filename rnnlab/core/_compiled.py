@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh_f32", "sig2_f32", "CHUNK", "FASTER"]
+__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh_f32", "sig2_f32", "CHUNK", "FASTER",
+           "row_threads", "over_rows"]
 
 #: steps per compiled call (between two of them, :func:`~rnnlab.core._interrupt.checkpoint` runs, so that the app
 #: can abandon a pass within CHUNK steps; the weight gradient is formed chunk by chunk, from data still in the cache)
@@ -38,6 +40,9 @@ CHUNK = 16
 #: float32: 17.3–17.8 ms against NumPy's 21.7–22.9; in float64 58–62 ms against 46, the C library's scalar tanh
 #: being slower than NumPy's vectorised one)
 FASTER = frozenset({"float32"})
+
+#: fewest batch rows per thread for the two-thread split of :func:`over_rows`
+MIN_ROWS = 4
 
 _MODES = ("auto", "on", "off")
 _ALIASES = {"1": "auto", "yes": "auto", "true": "auto", "0": "off", "no": "off", "false": "off"}
@@ -113,10 +118,10 @@ def _load():
     i64, ptr, cint = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int
     for suf in ("f32", "f64"):
         f = getattr(lib, f"rnnlab_lstm_forward_{suf}")
-        f.argtypes = [i64] * 6 + [ptr, i64, i64] + [ptr] * 3 + [ptr, cint]
+        f.argtypes = [i64] * 8 + [ptr, i64, i64] + [ptr] * 3 + [ptr, cint]
         f.restype = cint
         b = getattr(lib, f"rnnlab_lstm_backward_{suf}")
-        b.argtypes = [i64] * 6 + [ptr] * 3 + [i64, i64] + [ptr] * 7 + [cint, ptr, cint]
+        b.argtypes = [i64] * 8 + [ptr] * 3 + [i64, i64] + [ptr] * 7 + [cint, ptr, cint]
         b.restype = cint
     for name in ("rnnlab_tanh_f32", "rnnlab_sig2_f32"):
         getattr(lib, name).argtypes = [ptr, ptr, i64]
@@ -182,3 +187,61 @@ def tanh_f32(x: np.ndarray) -> np.ndarray:
 def sig2_f32(x: np.ndarray) -> np.ndarray:
     """The compiled float32 gate σ(2x) = ½ tanh(x) + ½ (what the LSTM kernel uses), for the tests."""
     return _elementwise("rnnlab_sig2_f32", x)
+
+
+# --- two threads over the batch's rows ------------------------------------------------------------------------
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def row_threads(B: int) -> int:
+    """Threads :func:`over_rows` uses for a batch of B rows: 2 when rnnlab's core may use two
+    (:func:`~rnnlab.core._blas.core_threads`: headless commands on a machine where two were measured faster) and
+    each gets at least :data:`MIN_ROWS` rows, else 1."""
+    from ._blas import core_threads
+
+    return 2 if core_threads() >= 2 and B >= 2 * MIN_ROWS else 1
+
+
+def _worker():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _pool = ThreadPoolExecutor(1, thread_name_prefix="rnnlab-rows")
+        return _pool
+
+
+def over_rows(fn: Callable[[int, int, threading.Event | None], None], B: int) -> int:
+    """Run ``fn(b0, b1, stop)`` over the rows 0 ≤ b < B: in this thread, or split in two halves, the second in a
+    worker thread (the compiled calls release the GIL, so both run at once), each with one BLAS thread. Rows are
+    independent in the LSTM's forward and backward loops, so the halves need no synchronisation. ``stop`` (None
+    when there is one thread) is set when this thread's half raised (an interruption): the other half then ends at
+    its next chunk, and the exception propagates once it has. Returns the number of threads used."""
+    n = row_threads(B)
+    if n == 1:
+        fn(0, B, None)
+        return 1
+    from ._blas import blas_threads
+
+    h = B // 2
+    stop = threading.Event()
+
+    def second():
+        with blas_threads(1):
+            fn(h, B, stop)
+
+    fut = _worker().submit(second)
+    try:
+        with blas_threads(1):
+            fn(0, h, stop)
+    except BaseException:
+        stop.set()
+        try:
+            fut.result()
+        except Exception:  # (the first exception is the one reported)
+            pass
+        raise
+    fut.result()
+    return 2

@@ -178,18 +178,20 @@ static inline double tanh_f64(double x) { return tanh(x); }
         }                                                                                                         \
     }
 
-/* Forward steps t0 ≤ t < t1. Returns 0. */
+/* Forward steps t0 ≤ t < t1 of the rows b0 ≤ b < b1 (rows are independent: two threads may run two ranges).
+ * Returns 0. */
 #define LSTM_FORWARD(T_, SUF)                                                                                     \
     LSTM_ROW(T_, SUF)                                                                                             \
-    int rnnlab_lstm_forward_##SUF(int64_t t0, int64_t t1, int64_t T, int64_t B, int64_t I, int64_t H, T_ *SX,     \
-                                  int64_t sx_t, int64_t sx_b, const T_ *W3a, T_ *Z, T_ *PC, void *gemm,           \
-                                  int ilp64) {                                                                    \
+    int rnnlab_lstm_forward_##SUF(int64_t t0, int64_t t1, int64_t b0, int64_t b1, int64_t T, int64_t B,         \
+                                  int64_t I, int64_t H, T_ *SX, int64_t sx_t, int64_t sx_b, const T_ *W3a, T_ *Z, \
+                                  T_ *PC, void *gemm, int ilp64) {                                                \
         const int64_t D = I + 1 + H, n = B * H, g = T * n;                                                        \
         for (int64_t t = t0; t < t1; t++) {                                                                       \
             T_ *row = SX + t * sx_t, *next = row + sx_t;                                                          \
             for (int k = 0; k < 4; k++)                                                                           \
-                gemm_##SUF(gemm, ilp64, 0, B, H, D, row, sx_b, W3a + k * D * H, H, 0, Z + k * g + t * n, H);            \
-            for (int64_t b = 0; b < B; b++) {                                                                     \
+                gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, D, row + b0 * sx_b, sx_b, W3a + k * D * H, H, 0,             \
+                           Z + k * g + t * n + b0 * H, H);                                                        \
+            for (int64_t b = b0; b < b1; b++) {                                                                   \
                 int64_t o = t * n + b * H;                                                                        \
                 lstm_row_##SUF(Z + o, Z + g + o, Z + 2 * g + o, Z + 3 * g + o, row + b * sx_b + D,                \
                                next + b * sx_b + D, next + b * sx_b + I + 1, PC + o, H);                          \
@@ -203,17 +205,19 @@ static inline double tanh_f64(double x) { return tanh(x); }
  * scored[t]; dc carries ∂E/∂c_t; first: no step after t_hi (prod not read, G written rather than added to). After
  * step t (t > 0) prod holds ∂E/∂z_t's blocks times W3's. Then, while these steps' ∂E/∂z are still in the cache,
  * G (4H, I + 1 + H) += Σ_t ∂E/∂z_tᵀ [x_t, 1, h_{t−1}] over them, one product (the gradients of [W_hx, b_h,
- * W_hh]; NULL: not formed; needs sx_t = B·sx_b). Returns 0. */
+ * W_hh]; NULL: not formed; needs sx_t = B·sx_b and all rows, b0 = 0 and b1 = B). Only the rows b0 ≤ b < b1 are
+ * done (of prod and dc too), so that two threads may run two ranges. Returns 0. */
 #define LSTM_BACKWARD(T_, SUF)                                                                                    \
     LSTM_BACK_ROW(T_, SUF)                                                                                        \
-    int rnnlab_lstm_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t T, int64_t B, int64_t I, int64_t H,        \
+    int rnnlab_lstm_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t b0, int64_t b1, int64_t T, int64_t B,      \
+                                   int64_t I, int64_t H,                                                          \
                                    const T_ *dH, const uint8_t *scored, const T_ *SX, int64_t sx_t, int64_t sx_b, \
                                    const T_ *Z, const T_ *PC, T_ *dU, const T_ *W3, T_ *prod, T_ *dc, T_ *G,      \
                                    int first, void *gemm, int ilp64) {                                            \
         const int64_t D = I + 1 + H, n = B * H, g = T * n, G4 = 4 * H;                                            \
         const T_ beta = first ? (T_)0 : (T_)1;                                                                    \
         for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
-            for (int64_t b = 0; b < B; b++) {                                                                     \
+            for (int64_t b = b0; b < b1; b++) {                                                                   \
                 int64_t o = t * n + b * H;                                                                        \
                 lstm_back_##SUF(prod + b * H, n, first, scored[t] ? dH + o : NULL, Z + o, g, PC + o,              \
                                 SX + t * sx_t + b * sx_b + D, dc + b * H, dU + (t * B + b) * G4, H);              \
@@ -222,8 +226,8 @@ static inline double tanh_f64(double x) { return tanh(x); }
             if (t == 0)                                                                                           \
                 break;                                                                                            \
             for (int k = 0; k < 4; k++)                                                                           \
-                gemm_##SUF(gemm, ilp64, 0, B, H, H, dU + t * B * G4 + k * H, G4, W3 + k * H * H, H, 0,             \
-                           prod + k * n, H);                                                                      \
+                gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, dU + (t * B + b0) * G4 + k * H, G4, W3 + k * H * H, H,   \
+                           0, prod + k * n + b0 * H, H);                                                          \
         }                                                                                                         \
         if (G)                                                                                                    \
             gemm_##SUF(gemm, ilp64, 1, G4, D, (t_hi - t_lo + 1) * B, dU + t_lo * B * G4, G4, SX + t_lo * sx_t,     \

@@ -57,6 +57,12 @@ class Trace:
         return net.cell.hidden(self.cache)
 
 
+def _blas_n(net: Network) -> int | None:
+    """BLAS threads of a pass: one when the cell runs its rows in threads of its own (the compiled LSTM), so that
+    no BLAS thread pool spins beside them; else the core's setting."""
+    return 1 if net.cell.threads_itself(net.dtype) else None
+
+
 def forward(net: Network, x: np.ndarray, feedback: np.ndarray | None = None) -> Trace:
     """Run the network over a batch.
 
@@ -73,7 +79,7 @@ def forward(net: Network, x: np.ndarray, feedback: np.ndarray | None = None) -> 
     -------
     Trace
     """
-    with np.errstate(all="ignore"), blas_threads():
+    with np.errstate(all="ignore"), blas_threads(_blas_n(net)):
         return _forward(net, x, feedback)
 
 
@@ -187,7 +193,7 @@ def backward(net: Network, trace: Trace, dz: np.ndarray, k1: int = 0, k2: int = 
     ``deltas``: optional (T, B, S) array that receives δ_t = ∂E/∂s_t, the total derivative reaching the state at
     step t (summed over the truncation windows); Pascanu's Ω regulariser is built from it.
     """
-    with np.errstate(all="ignore"), blas_threads():
+    with np.errstate(all="ignore"), blas_threads(_blas_n(net)):
         return _backward(net, trace, dz, k1, k2, deltas)
 
 

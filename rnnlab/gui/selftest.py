@@ -39,6 +39,10 @@ def selftest(preset: str = "clipping", steps: int = 20, verbose: bool = True) ->
 
     log(f"rnnlab {__version__} self-test (Python {sys.version.split()[0]}, frozen={getattr(sys, 'frozen', False)})")
     check("resources found", lambda: resources_dir())
+    from ..core import _compiled
+
+    # (information, not a failure: without a C compiler at build time the pure-NumPy path runs, same results)
+    log(f"info  compiled kernels: {'yes' if _compiled.kernels() else 'no, ' + _compiled.why_not()}")
     exp = check(f"preset {preset!r} loads", lambda: __import__("rnnlab.presets", fromlist=["load_preset"])
                 .load_preset(preset))
     if exp is None:

@@ -139,3 +139,50 @@ def test_a_compiled_pass_can_be_abandoned_between_chunks(stop_after):
     with _compiled.using("on"):  # and the network is as good as before
         loss, grads, _ = bptt.loss_and_grads(net, x, y, np.ones((T, 2), np.float32))
     assert np.isfinite(loss) and all(np.isfinite(g).all() for g in grads.values())
+
+
+@pytest.fixture
+def two_core_threads():
+    from rnnlab.core import _blas
+
+    before = _blas.core_threads()
+    _blas.set_core_threads(2)
+    yield
+    _blas.set_core_threads(before)
+
+
+@pytest.mark.parametrize("B", [8, 9, 32])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_two_threads_over_the_rows_give_the_same_result(two_core_threads, B, dtype):
+    """With two core threads, the compiled passes split the batch's rows between this thread and a worker (and the
+    weight gradient's rows likewise)."""
+    net = small_net("lstm", "tanh", H=12, I=3, O=3, output="softmax", seed=B, dtype=dtype)
+    rng = np.random.default_rng(B)
+    T = 2 * _compiled.CHUNK + 3
+    x = rng.standard_normal((T, B, 3)).astype(dtype)
+    y = rng.integers(0, 3, (T, B))
+    mask = (rng.random((T, B)) < 0.5).astype(dtype)
+    assert _compiled.row_threads(B) == 2
+    (l0, g0, _), (l1, g1, _) = _both(net, x, y, mask)
+    rtol = 1e-12 if dtype == "float64" else 2e-5
+    assert l1 == pytest.approx(l0, rel=rtol)
+    for k in g0:
+        np.testing.assert_allclose(g1[k], g0[k], rtol=0, atol=rtol * 10 * np.abs(g0[k]).max(), err_msg=k)
+
+
+def test_an_interrupted_two_thread_pass_stops_both_halves(two_core_threads):
+    net = small_net("lstm", "tanh", H=12, dtype="float32")
+    T = 6 * _compiled.CHUNK
+    x = np.random.default_rng(0).standard_normal((T, 8, 3)).astype(np.float32)
+    calls = []
+
+    def hook():
+        calls.append(1)
+        if len(calls) > 2:
+            raise Interrupted
+
+    with _compiled.using("on"), hooked(hook), pytest.raises(Interrupted):
+        bptt.forward(net, x)
+    with _compiled.using("on"):  # the worker is free again and the next pass complete
+        tr = bptt.forward(net, x)
+    assert np.isfinite(net.cell.hidden(tr.cache)).all()

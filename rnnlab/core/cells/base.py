@@ -270,6 +270,11 @@ class Cell:
             self.step(p, t, U[t], cache)
         self.finish(p, cache)
 
+    def threads_itself(self, dtype) -> bool:
+        """True when the cell's passes for arrays of ``dtype`` run on threads of their own (the compiled LSTM
+        splits the batch's rows over two when the core may use two): the BLAS then gets one thread per pass."""
+        return False
+
     def du_buffer(self, T: int, B: int, dtype, ws: Workspace | None = None) -> np.ndarray:
         """The uninitialised array that :meth:`backward_sequence` fills with ∂E/∂u and :meth:`param_grads` reads:
         (T, B, G) by default; a gated cell may use its own gate-major layout (blocks, T, B, H), which its

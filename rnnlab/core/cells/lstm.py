@@ -219,6 +219,9 @@ class LSTMCell(Cell):
     def _compiled_ok(self, dtype) -> bool:
         return self.act.name == "tanh" and _compiled.available(dtype)
 
+    def threads_itself(self, dtype) -> bool:
+        return self._compiled_ok(dtype)
+
     def _k(self, cache):
         """(K, KC) of :meth:`finish`, formed now if the compiled forward pass left them out."""
         if "K" not in cache:
@@ -226,8 +229,9 @@ class LSTMCell(Cell):
         return cache["K"], cache["KC"]
 
     def _forward_compiled(self, SX, W3a, Z, PC, T, B, I, H, cache):
-        """The forward loop in C, CHUNK steps per call (checkpoints between calls). K and KC are not stored: the
-        compiled backward pass forms them from Z, φ(c) and c_{t−1}, and :meth:`_k` when something else needs them."""
+        """The forward loop in C, CHUNK steps per call (checkpoints between calls), over the batch's rows in one
+        or two threads (:func:`~rnnlab.core._compiled.over_rows`). K and KC are not stored: the compiled backward
+        pass forms them from Z, φ(c) and c_{t−1}, and :meth:`_k` when something else needs them."""
         dt = Z.dtype
         lib, gemms = _compiled.kernels()
         gemm, ilp64 = gemms[dt.name]
@@ -235,33 +239,58 @@ class LSTMCell(Cell):
         sz = dt.itemsize
         args = (Z.shape[1], B, I, H, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz, W3a.ctypes.data,
                 Z.ctypes.data, PC.ctypes.data, gemm, ilp64)
-        for t0 in range(0, T, _compiled.CHUNK):
-            checkpoint()
-            fwd(t0, min(T, t0 + _compiled.CHUNK), *args)
+
+        def rows(b0, b1, stop):
+            for t0 in range(0, T, _compiled.CHUNK):
+                checkpoint()
+                if stop is not None and stop.is_set():
+                    return
+                fwd(t0, min(T, t0 + _compiled.CHUNK), b0, b1, *args)
+
+        _compiled.over_rows(rows, B)
 
     def _backward_compiled(self, dH, scored, cache, dU):
-        """The backward loop in C, CHUNK steps per call; ∂E/∂h and ∂E/∂c carried between calls in prod and dc."""
+        """The backward loop in C, CHUNK steps per call; ∂E/∂h and ∂E/∂c carried between calls in prod and dc.
+        In one thread the weight gradients are formed chunk by chunk (while ∂E/∂z is in the cache); with two
+        (:func:`~rnnlab.core._compiled.over_rows`), each thread does half of the rows and the weight gradients
+        are one product afterwards, on the core's BLAS threads."""
         T, B, H = dH.shape
         dt = dH.dtype
         SX, Z, PC, W3 = cache["SX"], cache["Z"], cache["PC"], cache["W3"]
         I = SX.shape[2] - 1 - 2 * H
+        D = I + 1 + H
         lib, gemms = _compiled.kernels()
         gemm, ilp64 = gemms[dt.name]
         bwd = lib.rnnlab_lstm_backward_f32 if dt == np.float32 else lib.rnnlab_lstm_backward_f64
         sc = np.ascontiguousarray(scored, dtype=np.uint8)
         prod = cache.buf("bptt.prod", (4, B, H))
         dc = cache.buf("bptt.dc", (B, H), zero=True)
-        G = cache.buf("bptt.G", (4 * H, I + 1 + H))  # Σ_t ∂E/∂z_tᵀ [x_t, 1, h_{t−1}] (param_grads)
+        G = cache.buf("bptt.G", (4 * H, D))  # Σ_t ∂E/∂z_tᵀ [x_t, 1, h_{t−1}] (param_grads)
+        split = _compiled.row_threads(B) > 1
         sz = dt.itemsize
         args = (dH.ctypes.data, sc.ctypes.data, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz,
                 Z.ctypes.data, PC.ctypes.data, dU.ctypes.data, W3.ctypes.data, prod.ctypes.data, dc.ctypes.data,
-                G.ctypes.data)
-        first = 1
-        for t_hi in range(T - 1, -1, -_compiled.CHUNK):
-            checkpoint()
-            bwd(t_hi, max(0, t_hi - _compiled.CHUNK + 1), T, B, I, H, *args, first, gemm, ilp64)
-            first = 0
-        cache["G"] = (dU, G)  # the weight gradients, formed while each chunk's ∂E/∂z was in the cache
+                None if split else G.ctypes.data)
+
+        def rows(b0, b1, stop):
+            first = 1
+            for t_hi in range(T - 1, -1, -_compiled.CHUNK):
+                checkpoint()
+                if stop is not None and stop.is_set():
+                    return
+                bwd(t_hi, max(0, t_hi - _compiled.CHUNK + 1), b0, b1, T, B, I, H, *args, first, gemm, ilp64)
+                first = 0
+
+        _compiled.over_rows(rows, B)
+        if split:  # G's two halves of rows (gates i, f and g, o), one per thread
+            dU2, A = dU.reshape(T * B, 4 * H), SX[:T, :, :D].reshape(T * B, D)
+
+            def half(b0, b1, stop):
+                r = slice(0, 2 * H) if b0 == 0 else slice(2 * H, 4 * H)
+                np.matmul(dU2[:, r].T, A, out=G[r])
+
+            _compiled.over_rows(half, B)
+        cache["G"] = (dU, G)  # the weight gradients, for param_grads
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         H = self.n_hidden
