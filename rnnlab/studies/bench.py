@@ -17,15 +17,18 @@ Figures (milliseconds are medians of repeats):
 * ``cells.<arch>.<dtype>``: every registered cell (and the GRU's reset-after variant, ``gru_reset_after``) in
   float32 and float64, B = 32, T = 100, H = 128, I = O = 8, softmax readout at every step, forward + loss + full
   BPTT: ``bptt_ms``, ``floor_ms`` (T times the cell's own recurrent products, forward and backward, as its passes
-  do them: :meth:`~rnnlab.core.cells.Cell.recurrent_products`) and ``bptt_over_floor`` (target ≤ 2); with
+  do them: :meth:`~rnnlab.core.cells.Cell.recurrent_products`) and ``bptt_over_floor`` (target ≤ 2); ``path``:
+  "compiled" where the compiled kernels ran (rnnlab/core/_compiled.py: the LSTM in float32), with ``numpy_ms``
+  the pure-NumPy path's time beside them; ``compiled``: the kernels' mode and whether they are built; with
   ``--compare-torch``, ``torch_ms`` (PyTorch eager, one thread: ``nn.RNN``/``nn.LSTM``/``nn.GRU``, the other cells
   written as a loop of PyTorch operations, see :mod:`._torch_ref`) and ``speedup`` = torch_ms / bptt_ms (target
   ≥ 1.2), measured interleaved with rnnlab's so that a busy machine slows both alike;
 * ``library_path``: the vanilla float64 and LSTM float32 steps measured in a fresh ``python`` that imports
   ``rnnlab.core`` the way a notebook does (no ``rnnlab`` command, no process tuning, NumPy's default threads),
   against the same in this process (``*_over_command``; target ≤ 1.1);
-* ``threads``: the vanilla float64 and LSTM float32 steps with one and with two BLAS threads, the default rnnlab
-  uses (``core_threads``), and with ``--compare-torch`` PyTorch at its default thread count;
+* ``threads``: the vanilla float64 and LSTM float32 steps with one and with two core threads (BLAS threads; for
+  the compiled LSTM, the batch's rows split over two threads of one BLAS thread each), the default rnnlab uses
+  (``core_threads``), and with ``--compare-torch`` PyTorch at its default thread count;
 * ``heatmaps.<arch>``: the exact ∂s_t/∂s_k heatmap of each cell (T = 64, H = 64, float64) and
   ``over_scaled_vanilla`` = its time ÷ (the vanilla's × (S/H)³) (target ≤ 1.5 for the gated cells);
 * ``startup``: seconds from starting ``python -m rnnlab`` to its window drawn (offscreen, median of 5; target
@@ -122,8 +125,10 @@ def _softmax_batch(T: int, B: int, I: int, dtype: str, seed: int = 1):
 
 def bench_cells(quick: bool = False, torch: bool = False, dtypes=("float32", "float64"),
                 cells: list[str] | None = None) -> dict:
-    """``cells.<arch>.<dtype>``: bptt_ms, floor_ms, bptt_over_floor (and torch_ms, speedup with ``torch``)."""
-    from ..core import loss_and_grads
+    """``cells.<arch>.<dtype>``: bptt_ms, floor_ms, bptt_over_floor, path ("compiled" or "numpy"; for the compiled
+    ones also numpy_ms, the pure-NumPy path's time) and, with ``torch``, torch_ms and speedup; ``compiled``: the
+    compiled kernels' mode and whether they are built."""
+    from ..core import _compiled, loss_and_grads
 
     B, T, H, I = (8, 20, 32, 4) if quick else (32, 100, 128, 8)
     reps = 3 if quick else 15
@@ -145,17 +150,28 @@ def bench_cells(quick: bool = False, torch: bool = False, dtypes=("float32", "fl
                     prod()
 
             fns = {"floor": floor, "bptt": lambda net=net, x=x, y=y, mask=mask: loss_and_grads(net, x, y, mask)}
+            compiled = net.cell.threads_itself(net.dtype)  # (the cells and dtypes the compiled path runs)
+            if compiled:
+                def numpy_path(net=net, x=x, y=y, mask=mask):
+                    with _compiled.using("off"):
+                        loss_and_grads(net, x, y, mask)
+
+                fns["numpy"] = numpy_path
             if ref is not None:
                 step = ref.make_step(net, x, y)
                 if step is not None:
                     fns["torch"] = step
             ms = interleaved_ms(fns, reps)
-            r = {"bptt_ms": ms["bptt"], "floor_ms": ms["floor"], "bptt_over_floor": ms["bptt"] / ms["floor"]}
+            r = {"bptt_ms": ms["bptt"], "floor_ms": ms["floor"], "bptt_over_floor": ms["bptt"] / ms["floor"],
+                 "path": "compiled" if compiled else "numpy"}
+            if compiled:
+                r["numpy_ms"] = ms["numpy"]
             if "torch" in ms:
                 r["torch_ms"] = ms["torch"]
                 r["speedup"] = ms["torch"] / ms["bptt"]
             out[key][dtype] = r
-    return {"cells": out}
+    return {"cells": out, "compiled": {"mode": _compiled.mode(), "kernels": _compiled.kernels() is not None,
+                                       "why_not": _compiled.why_not()}}
 
 
 _LIBRARY_PROBE = """
