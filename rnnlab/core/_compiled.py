@@ -12,9 +12,9 @@ It is used when all of these hold, and otherwise the pure-NumPy path runs (same 
 * the extension was built (``pip install`` compiles it when a C compiler is present; the frozen bundle has it);
 * NumPy's BLAS is an OpenBLAS found by :mod:`._blas` (Linux), with a ``cblas_sgemm``/``cblas_dgemm``;
 * the LSTM's activation is tanh;
-* :func:`mode` allows it: "auto" (the default) uses it for float32, where it was measured faster; "on" for every
-  dtype (the tests run the float64 finite-difference checks through it); "off" never. ``RNNLAB_COMPILED=off``
-  (or ``on``) in the environment sets the mode at start.
+* :func:`mode` allows it: "auto" (the default) uses it for the dtypes where it was measured faster
+  (:data:`FASTER`: both); "on" for every dtype it can run; "off" never (the tests run both paths).
+  ``RNNLAB_COMPILED=off`` (or ``on``) in the environment sets the mode at start.
 
 Measured (``rnnlab bench``, B = 32, T = 100, H = 128): see docs/cells.md and the README's performance table.
 """
@@ -29,17 +29,16 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh_f32", "sig2_f32", "CHUNK", "FASTER",
+__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh", "sig2", "CHUNK", "FASTER",
            "row_threads", "over_rows"]
 
 #: steps per compiled call (between two of them, :func:`~rnnlab.core._interrupt.checkpoint` runs, so that the app
 #: can abandon a pass within CHUNK steps; the weight gradient is formed chunk by chunk, from data still in the cache)
 CHUNK = 16
 
-#: the dtypes the compiled path is used for by default: where it was measured faster (the bench's LSTM step in
-#: float32: 17.3–17.8 ms against NumPy's 21.7–22.9; in float64 58–62 ms against 46, the C library's scalar tanh
-#: being slower than NumPy's vectorised one)
-FASTER = frozenset({"float32"})
+#: the dtypes the compiled path is used for by default: where it was measured faster (the bench's LSTM step, thread
+#: CPU time, median of 31: float32 17.5 ms against NumPy's 22.4, float64 37.5 against 45.2)
+FASTER = frozenset({"float32", "float64"})
 
 #: fewest batch rows per thread for the two-thread split of :func:`over_rows`
 MIN_ROWS = 4
@@ -123,7 +122,7 @@ def _load():
         b = getattr(lib, f"rnnlab_lstm_backward_{suf}")
         b.argtypes = [i64] * 8 + [ptr] * 3 + [i64, i64] + [ptr] * 7 + [cint, ptr, cint]
         b.restype = cint
-    for name in ("rnnlab_tanh_f32", "rnnlab_sig2_f32"):
+    for name in ("rnnlab_tanh_f32", "rnnlab_sig2_f32", "rnnlab_tanh_f64", "rnnlab_sig2_f64"):
         getattr(lib, name).argtypes = [ptr, ptr, i64]
         getattr(lib, name).restype = None
     _state = (lib, gemms)
@@ -169,24 +168,27 @@ def available(dtype) -> bool:
     return bool(k) and name in k[1]
 
 
-def _elementwise(name: str, x: np.ndarray) -> np.ndarray:
+def _elementwise(name: str, x: np.ndarray, dtype) -> np.ndarray:
     k = _load()
     if not k:
         raise RuntimeError(why_not())
-    x = np.ascontiguousarray(x, dtype=np.float32)
+    x = np.ascontiguousarray(x, dtype=dtype)
     y = np.empty_like(x)
     getattr(k[0], name)(x.ctypes.data, y.ctypes.data, x.size)
     return y
 
 
-def tanh_f32(x: np.ndarray) -> np.ndarray:
-    """The compiled float32 tanh (what the LSTM kernel uses), for the tests."""
-    return _elementwise("rnnlab_tanh_f32", x)
+def tanh(x: np.ndarray) -> np.ndarray:
+    """The compiled tanh the LSTM kernels use (float32 or float64, by ``x``'s dtype; others as float64), for the
+    tests."""
+    dt = np.float32 if np.asarray(x).dtype == np.float32 else np.float64
+    return _elementwise("rnnlab_tanh_f32" if dt == np.float32 else "rnnlab_tanh_f64", x, dt)
 
 
-def sig2_f32(x: np.ndarray) -> np.ndarray:
-    """The compiled float32 gate σ(2x) = ½ tanh(x) + ½ (what the LSTM kernel uses), for the tests."""
-    return _elementwise("rnnlab_sig2_f32", x)
+def sig2(x: np.ndarray) -> np.ndarray:
+    """The compiled gate σ(2x) = ½ tanh(x) + ½ the LSTM kernels use (dtype as :func:`tanh`), for the tests."""
+    dt = np.float32 if np.asarray(x).dtype == np.float32 else np.float64
+    return _elementwise("rnnlab_sig2_f32" if dt == np.float32 else "rnnlab_sig2_f64", x, dt)
 
 
 # --- two threads over the batch's rows ------------------------------------------------------------------------

@@ -4,9 +4,10 @@
  * NumPy itself uses), so every matrix product is the one NumPy's matmul would call, and only the elementwise work
  * between the products is compiled here. ctypes releases the GIL for the whole call. The arithmetic follows
  * rnnlab/core/cells/lstm.py operation for operation (the build passes -ffp-contract=off, so no product and sum
- * are fused into one rounding). The only differences are tanh and the gates' σ: in double precision the C
- * library's tanh (σ as ½ tanh + ½, like lstm.py); in single precision vectorisable polynomials (tanh within 3
- * units in the last place of NumPy's float32 tanh, 0.5 on average; σ directly from one exponential, sig2_f32).
+ * are fused into one rounding). The only differences are tanh and the gates' σ, vectorisable functions of our own
+ * below (the C library's are scalar, several times slower than NumPy's vectorised ones): tanh within 3 units in
+ * the last place in float32 (0.5 on average) and 2.5 in float64; σ directly from one exponential (sig2_*), which is
+ * also accurate where σ is tiny. The weight gradient is summed in another order (chunk by chunk).
  *
  * Layouts (C order; n = B·H):
  *   SX  (T + 1) rows t of B rows b: [x_t, 1, h_{t−1}, c_{t−1}] (sx_t, sx_b: strides in elements; I + 1 + 2H used)
@@ -110,9 +111,64 @@ static inline float sig2_f32(float x) {
     return x == x ? s : x;
 }
 
-static inline double sig2_f64(double x) { return 0.5 * tanh(x) + 0.5; }
+/* exp(y) for −708 ≤ y ≤ 0 in float64 as 2ⁿ and q = expm1(r), e^y = 2ⁿ(1 + q): Cody–Waite reduction by ln 2
+ * (|r| ≤ ln 2 / 2) and the Taylor series of expm1 to r¹³ (the next term is below 2⁻⁵⁶ of r). Keeping expm1(r)
+ * apart lets tanh form e^y − 1 without cancellation. Branch-free, so that a loop over a row vectorises. */
+static inline void exp_parts_f64(double y, double *p2n, double *q) {
+    /* n = round(y / ln 2) in the low bits of kd (1.5·2⁵² has an ulp of 1), read from there as an integer: a
+     * double-to-int64 conversion would not vectorise without AVX-512DQ */
+    double kd = y * 1.4426950408889634 + 6755399441055744.0;
+    double n = kd - 6755399441055744.0;
+    double r = y - n * 6.93147180369123816490e-01;
+    r = r - n * 1.90821492927058770002e-10;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    *q = p * r * r + r;
+    uint64_t kb;
+    memcpy(&kb, &kd, 8);
+    uint64_t bits = (kb - 0x4338000000000000ull + 1023u) << 52;
+    memcpy(p2n, &bits, 8);
+}
 
-static inline double tanh_f64(double x) { return tanh(x); }
+/* tanh in float64: with e = exp(−2|x|) = 2ⁿ(1 + q), e − 1 = 2ⁿq + (2ⁿ − 1) (exact but for one rounding, and
+ * accurate for small |x| too, where it is q ≈ −2|x|), tanh|x| = −(e − 1)/((e − 1) + 2); |x| clamped to 20, where
+ * tanh is 1 in float64; then the sign of x. NaN stays NaN. */
+static inline double tanh_f64(double x) {
+    double a = fabs(x);
+    double p2n, q;
+    exp_parts_f64(-2.0 * (a < 20.0 ? a : 20.0), &p2n, &q);
+    double em1 = p2n * q + (p2n - 1.0);
+    double t = -em1 / (em1 + 2.0);
+    uint64_t tb, xb;
+    memcpy(&tb, &t, 8);
+    memcpy(&xb, &x, 8);
+    tb |= xb & 0x8000000000000000ull;
+    memcpy(&t, &tb, 8);
+    return x == x ? t : x;
+}
+
+/* The gate σ(2x) = ½ tanh(x) + ½ in float64, directly as sig2_f32 does (|x| clamped to 354, where σ(−708) is
+ * still a normal number; 0 below). NaN stays NaN. */
+static inline double sig2_f64(double x) {
+    double a = fabs(x);
+    double p2n, q;
+    exp_parts_f64(-2.0 * (a < 354.0 ? a : 354.0), &p2n, &q);
+    double e = p2n * q + p2n;
+    double r = 1.0 / (1.0 + e);
+    double s = x >= 0.0 ? r : (x >= -354.0 ? e * r : 0.0);
+    return x == x ? s : x;
+}
+
 
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
 #define RNNLAB_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -249,6 +305,16 @@ void rnnlab_tanh_f32(const float *x, float *y, int64_t n) {
 void rnnlab_sig2_f32(const float *x, float *y, int64_t n) {
     for (int64_t j = 0; j < n; j++)
         y[j] = sig2_f32(x[j]);
+}
+
+void rnnlab_tanh_f64(const double *x, double *y, int64_t n) {
+    for (int64_t j = 0; j < n; j++)
+        y[j] = tanh_f64(x[j]);
+}
+
+void rnnlab_sig2_f64(const double *x, double *y, int64_t n) {
+    for (int64_t j = 0; j < n; j++)
+        y[j] = sig2_f64(x[j]);
 }
 
 #ifndef RNNLAB_KERNELS_SOURCE
