@@ -122,6 +122,13 @@ def _load():
         b = getattr(lib, f"rnnlab_lstm_backward_{suf}")
         b.argtypes = [i64] * 8 + [ptr] * 3 + [i64, i64] + [ptr] * 7 + [cint, ptr, cint]
         b.restype = cint
+    for suf in ("f32", "f64"):
+        f = getattr(lib, f"rnnlab_rnn_forward_{suf}")
+        f.argtypes = [i64] * 6 + [ptr] * 4 + [cint, ptr, cint]
+        f.restype = cint
+        b = getattr(lib, f"rnnlab_rnn_backward_{suf}")
+        b.argtypes = [i64] * 6 + [ptr] * 6 + [ptr, cint]
+        b.restype = cint
     for name in ("rnnlab_tanh_f32", "rnnlab_sig2_f32", "rnnlab_tanh_f64", "rnnlab_sig2_f64"):
         getattr(lib, name).argtypes = [ptr, ptr, i64]
         getattr(lib, name).restype = None

@@ -1,4 +1,5 @@
-/* rnnlab's compiled passes: the LSTM's forward and backward loops over time, one call per run of steps.
+/* rnnlab's compiled passes: the LSTM's and the vanilla cell's forward and backward loops over time, one call per
+ * run of steps.
  *
  * Loaded with ctypes by rnnlab/core/_compiled.py (which also passes the address of the BLAS's cblas_?gemm that
  * NumPy itself uses), so every matrix product is the one NumPy's matmul would call, and only the elementwise work
@@ -290,6 +291,85 @@ static inline double sig2_f64(double x) {
                        sx_b, beta, G, D);                                                                         \
         return 0;                                                                                                 \
     }
+
+/* The vanilla cell (rnn.py; also the orthogonal cell, which only derives its W_hh): forward steps t0 ≤ t < t1
+ * of the rows b0 ≤ b < b1, a_t = h_{t−1} W_hhᵀ + u_t into A, h_t = f(a_t) into S's next row; f by act: 0 tanh,
+ * 1 ReLU, 2 the logistic sigmoid (as activations.py: (1 + tanh(a/2))/2), 3 linear. S (T + 1, B, H), A and
+ * U (T, B, H), WT = W_hhᵀ (H, H). Returns 0. */
+#define RNN_ROW(T_, SUF)                                                                                          \
+    RNNLAB_CLONES static void rnn_row_##SUF(T_ *restrict a, const T_ *restrict u, T_ *restrict h, int act,        \
+                                            int64_t H) {                                                          \
+        if (act == 0)                                                                                             \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ v = a[j] + u[j];                                                                               \
+                a[j] = v;                                                                                         \
+                h[j] = tanh_##SUF(v);                                                                             \
+            }                                                                                                     \
+        else if (act == 1)                                                                                        \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ v = a[j] + u[j];                                                                               \
+                a[j] = v;                                                                                         \
+                h[j] = v < (T_)0 ? (T_)0 : v;                                                                     \
+            }                                                                                                     \
+        else if (act == 2)                                                                                        \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ v = a[j] + u[j];                                                                               \
+                a[j] = v;                                                                                         \
+                h[j] = (tanh_##SUF(v * (T_)0.5) + (T_)1) * (T_)0.5;                                               \
+            }                                                                                                     \
+        else                                                                                                      \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ v = a[j] + u[j];                                                                               \
+                a[j] = v;                                                                                         \
+                h[j] = v;                                                                                         \
+            }                                                                                                     \
+    }                                                                                                             \
+    int rnnlab_rnn_forward_##SUF(int64_t t0, int64_t t1, int64_t b0, int64_t b1, int64_t B, int64_t H, T_ *S,     \
+                                 T_ *A, const T_ *U, const T_ *WT, int act, void *gemm, int ilp64) {              \
+        const int64_t n = B * H;                                                                                  \
+        for (int64_t t = t0; t < t1; t++) {                                                                       \
+            gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, S + t * n + b0 * H, H, WT, H, 0, A + t * n + b0 * H, H);     \
+            for (int64_t b = b0; b < b1; b++) {                                                                   \
+                int64_t o = t * n + b * H;                                                                        \
+                rnn_row_##SUF(A + o, U + o, S + n + o, act, H);                                                   \
+            }                                                                                                     \
+        }                                                                                                         \
+        return 0;                                                                                                 \
+    }
+
+/* The vanilla cell's backward steps t_hi ≥ t ≥ t_lo of the rows b0 ≤ b < b1: ds (B, H) carries ∂E/∂h_t; + dH[t]
+ * where scored[t]; ∂E/∂a_t = ds ⊙ f'(a_t) (D) into dU[t]; then ds = ∂E/∂a_t W_hh (for t > 0). Returns 0. */
+#define RNN_BACKWARD(T_, SUF)                                                                                     \
+    RNNLAB_CLONES static void rnn_back_row_##SUF(T_ *restrict ds, const T_ *restrict dh, const T_ *restrict d,    \
+                                                 T_ *restrict du, int64_t H) {                                    \
+        if (dh)                                                                                                   \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ v = ds[j] + dh[j];                                                                             \
+                du[j] = v * d[j];                                                                                 \
+            }                                                                                                     \
+        else                                                                                                      \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                du[j] = ds[j] * d[j];                                                                             \
+    }                                                                                                             \
+    int rnnlab_rnn_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t b0, int64_t b1, int64_t B, int64_t H,       \
+                                  const T_ *dH, const uint8_t *scored, const T_ *D, T_ *dU, const T_ *W, T_ *ds,  \
+                                  void *gemm, int ilp64) {                                                        \
+        const int64_t n = B * H;                                                                                  \
+        for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
+            for (int64_t b = b0; b < b1; b++) {                                                                   \
+                int64_t o = t * n + b * H;                                                                        \
+                rnn_back_row_##SUF(ds + b * H, scored[t] ? dH + o : NULL, D + o, dU + o, H);                      \
+            }                                                                                                     \
+            if (t > 0)                                                                                            \
+                gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, dU + t * n + b0 * H, H, W, H, 0, ds + b0 * H, H);        \
+        }                                                                                                         \
+        return 0;                                                                                                 \
+    }
+
+RNN_ROW(float, f32)
+RNN_ROW(double, f64)
+RNN_BACKWARD(float, f32)
+RNN_BACKWARD(double, f64)
 
 LSTM_FORWARD(float, f32)
 LSTM_FORWARD(double, f64)

@@ -207,3 +207,36 @@ def test_an_interrupted_two_thread_pass_stops_both_halves(two_core_threads):
     with _compiled.using("on"):  # the worker is free again and the next pass complete
         tr = bptt.forward(net, x)
     assert np.isfinite(net.cell.hidden(tr.cache)).all()
+
+
+@pytest.mark.parametrize("arch", ["rnn", "exprnn"])
+@pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid", "linear"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_compiled_vanilla_loop_equals_the_numpy_path(arch, act, dtype):
+    net = small_net(arch, act, H=13, I=3, O=3, output="softmax", seed=5, dtype=dtype, radius=0.9)
+    rng = np.random.default_rng(7)
+    T, B = _compiled.CHUNK + 5, 3
+    x = rng.standard_normal((T, B, 3)).astype(dtype)
+    y = rng.integers(0, 3, (T, B))
+    mask = (rng.random((T, B)) < 0.4).astype(dtype)
+    mask[-1] = 1.0
+    (l0, g0, tr0), (l1, g1, tr1) = _both(net, x, y, mask)
+    rtol = 1e-12 if dtype == "float64" else 2e-5
+    assert l1 == pytest.approx(l0, rel=rtol)
+    np.testing.assert_allclose(tr1.cache["S"], tr0.cache["S"], rtol=rtol, atol=rtol)
+    for k in g0:
+        np.testing.assert_allclose(g1[k], g0[k], rtol=0, atol=rtol * 10 * np.abs(g0[k]).max(), err_msg=k)
+
+
+@pytest.mark.parametrize("arch,compiled", [("rnn", True), ("exprnn", True), ("lstm", True), ("leaky", False),
+                                           ("antisymmetric", False), ("indrnn", False), ("gru", False)])
+def test_which_cells_take_the_compiled_loops(monkeypatch, arch, compiled):
+    """Each cell with a compiled loop takes it (both passes); a cell that changes the vanilla step does not."""
+    calls = []
+    real = _compiled.over_rows
+    monkeypatch.setattr(_compiled, "over_rows", lambda fn, B: calls.append(B) or real(fn, B))
+    net = small_net(arch, "tanh", H=6)
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    with _compiled.using("on"):
+        bptt.loss_and_grads(net, x, np.zeros((5, 2, 2)), np.ones((5, 2)))
+    assert (len(calls) >= 2) == compiled

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _compiled
+from .._interrupt import checkpoint
 from .base import Cell, input_error
 
 __all__ = ["VanillaCell"]
@@ -73,6 +75,69 @@ class VanillaCell(Cell):
             da += self._immediate(dW, self._at(cache["S"], t, b), b)
         da *= self._at(cache[self._DKEY], t, b)
         return da
+
+    # --- the compiled path (rnnlab/core/_kernels.c: the same operations as step and vjp) ---------------------------
+    _ACT_CODE = {"tanh": 0, "relu": 1, "sigmoid": 2, "linear": 3}
+
+    def _compiled_ok(self, dtype) -> bool:
+        """For this class and any subclass that keeps the vanilla step, its vector–Jacobian product and its factor
+        pass (the orthogonal cell, which only derives W_hh), not for those that change them (leaky units, the
+        antisymmetric cell, the IndRNN)."""
+        c = type(self)
+        return (c.step is VanillaCell.step and c._h_of_a is VanillaCell._h_of_a and c.vjp is VanillaCell.vjp
+                and c.finish is VanillaCell.finish and c._fh is VanillaCell._fh and self.act.name in self._ACT_CODE
+                and _compiled.available(dtype))
+
+    def threads_itself(self, dtype) -> bool:
+        return self._compiled_ok(dtype)
+
+    def forward_sequence(self, p, x, cache):
+        T, B, _ = x.shape
+        S, A = cache["S"], cache["A"]
+        if not (self._compiled_ok(S.dtype) and S.flags.c_contiguous and A.flags.c_contiguous):
+            return super().forward_sequence(p, x, cache)
+        H = self.n_hidden
+        U = self.input_proj(p, x, out=cache.buf("U", (T, B, H)))
+        WT = self._wt(p, cache)
+        lib, gemms = _compiled.kernels()
+        gemm, ilp64 = gemms[S.dtype.name]
+        fwd = lib.rnnlab_rnn_forward_f32 if S.dtype == np.float32 else lib.rnnlab_rnn_forward_f64
+        args = (B, H, S.ctypes.data, A.ctypes.data, U.ctypes.data, WT.ctypes.data, self._ACT_CODE[self.act.name],
+                gemm, ilp64)
+
+        def rows(b0, b1, stop):
+            for t0 in range(0, T, _compiled.CHUNK):
+                checkpoint()
+                if stop is not None and stop.is_set():
+                    return
+                fwd(t0, min(T, t0 + _compiled.CHUNK), b0, b1, *args)
+
+        _compiled.over_rows(rows, B)
+        self.finish(p, cache)
+
+    def backward_sequence(self, p, dH, scored, cache, dU):
+        T, B, H = dH.shape
+        D = cache[self._DKEY]
+        if not (self._compiled_ok(dH.dtype) and dU.shape == (T, B, H) and dU.flags.c_contiguous
+                and dH.flags.c_contiguous and D.flags.c_contiguous and D.shape[0] == T):
+            return super().backward_sequence(p, dH, scored, cache, dU)
+        W = np.ascontiguousarray(self._w(p, cache))
+        lib, gemms = _compiled.kernels()
+        gemm, ilp64 = gemms[dH.dtype.name]
+        bwd = lib.rnnlab_rnn_backward_f32 if dH.dtype == np.float32 else lib.rnnlab_rnn_backward_f64
+        sc = np.ascontiguousarray(scored, dtype=np.uint8)
+        ds = np.zeros((B, H), dtype=dH.dtype)
+        args = (B, H, dH.ctypes.data, sc.ctypes.data, D.ctypes.data, dU.ctypes.data, W.ctypes.data, ds.ctypes.data,
+                gemm, ilp64)
+
+        def rows(b0, b1, stop):
+            for t_hi in range(T - 1, -1, -_compiled.CHUNK):
+                checkpoint()
+                if stop is not None and stop.is_set():
+                    return
+                bwd(t_hi, max(0, t_hi - _compiled.CHUNK + 1), b0, b1, *args)
+
+        _compiled.over_rows(rows, B)
 
     def saturation(self, cache):
         return cache["D"].ravel()
