@@ -29,12 +29,20 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh", "sig2", "CHUNK", "FASTER",
+__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh", "sig2", "CHUNK", "FASTER", "steps_per_call",
            "row_threads", "over_rows"]
 
-#: steps per compiled call (between two of them, :func:`~rnnlab.core._interrupt.checkpoint` runs, so that the app
-#: can abandon a pass within CHUNK steps; the weight gradient is formed chunk by chunk, from data still in the cache)
+#: most steps per compiled call (between two of them, :func:`~rnnlab.core._interrupt.checkpoint` runs, so that the
+#: app can abandon a pass; the LSTM's weight gradient is formed chunk by chunk, from data still in the cache)
 CHUNK = 16
+#: most floating-point operations per compiled call: about a millisecond, so that a Pause is answered as fast as with
+#: a checkpoint every step (at H = 2048 one LSTM step alone is about 10⁹)
+MAX_FLOPS_PER_CALL = 1e8
+
+
+def steps_per_call(flops_per_step: float) -> int:
+    """Steps per compiled call for a step of ``flops_per_step``: :data:`CHUNK`, fewer for large steps (at least 1)."""
+    return max(1, min(CHUNK, int(MAX_FLOPS_PER_CALL // max(1.0, flops_per_step))))
 
 #: the dtypes the compiled path is used for by default: where it was measured faster (the bench's LSTM step, thread
 #: CPU time, median of 31: float32 17.5 ms against NumPy's 22.4, float64 37.5 against 45.2)

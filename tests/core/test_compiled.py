@@ -240,3 +240,12 @@ def test_which_cells_take_the_compiled_loops(monkeypatch, arch, compiled):
     with _compiled.using("on"):
         bptt.loss_and_grads(net, x, np.zeros((5, 2, 2)), np.ones((5, 2)))
     assert (len(calls) >= 2) == compiled
+
+
+def test_large_steps_get_fewer_steps_per_call():
+    """A Pause must be answered within about a millisecond of work at any size: one call does at most
+    MAX_FLOPS_PER_CALL (one step at least)."""
+    assert _compiled.steps_per_call(8 * 32 * 137 * 128) == _compiled.CHUNK  # the bench's LSTM
+    assert _compiled.steps_per_call(8 * 32 * 2049 * 2048) == 1  # H = 2048
+    assert _compiled.steps_per_call(0) == _compiled.CHUNK
+    assert 1 < _compiled.steps_per_call(_compiled.MAX_FLOPS_PER_CALL / 4) == 4

@@ -240,12 +240,14 @@ class LSTMCell(Cell):
         args = (Z.shape[1], B, I, H, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz, W3a.ctypes.data,
                 Z.ctypes.data, PC.ctypes.data, gemm, ilp64)
 
+        k = _compiled.steps_per_call(8.0 * B * (I + 1 + H) * H)
+
         def rows(b0, b1, stop):
-            for t0 in range(0, T, _compiled.CHUNK):
+            for t0 in range(0, T, k):
                 checkpoint()
                 if stop is not None and stop.is_set():
                     return
-                fwd(t0, min(T, t0 + _compiled.CHUNK), b0, b1, *args)
+                fwd(t0, min(T, t0 + k), b0, b1, *args)
 
         _compiled.over_rows(rows, B)
 
@@ -272,13 +274,15 @@ class LSTMCell(Cell):
                 Z.ctypes.data, PC.ctypes.data, dU.ctypes.data, W3.ctypes.data, prod.ctypes.data, dc.ctypes.data,
                 None if split else G.ctypes.data)
 
+        k = _compiled.steps_per_call(16.0 * B * D * H)  # (the backward products and the weight gradient)
+
         def rows(b0, b1, stop):
             first = 1
-            for t_hi in range(T - 1, -1, -_compiled.CHUNK):
+            for t_hi in range(T - 1, -1, -k):
                 checkpoint()
                 if stop is not None and stop.is_set():
                     return
-                bwd(t_hi, max(0, t_hi - _compiled.CHUNK + 1), b0, b1, T, B, I, H, *args, first, gemm, ilp64)
+                bwd(t_hi, max(0, t_hi - k + 1), b0, b1, T, B, I, H, *args, first, gemm, ilp64)
                 first = 0
 
         _compiled.over_rows(rows, B)

@@ -105,12 +105,14 @@ class VanillaCell(Cell):
         args = (B, H, S.ctypes.data, A.ctypes.data, U.ctypes.data, WT.ctypes.data, self._ACT_CODE[self.act.name],
                 gemm, ilp64)
 
+        k = _compiled.steps_per_call(2.0 * B * H * H)
+
         def rows(b0, b1, stop):
-            for t0 in range(0, T, _compiled.CHUNK):
+            for t0 in range(0, T, k):
                 checkpoint()
                 if stop is not None and stop.is_set():
                     return
-                fwd(t0, min(T, t0 + _compiled.CHUNK), b0, b1, *args)
+                fwd(t0, min(T, t0 + k), b0, b1, *args)
 
         _compiled.over_rows(rows, B)
         self.finish(p, cache)
@@ -130,12 +132,14 @@ class VanillaCell(Cell):
         args = (B, H, dH.ctypes.data, sc.ctypes.data, D.ctypes.data, dU.ctypes.data, W.ctypes.data, ds.ctypes.data,
                 gemm, ilp64)
 
+        k = _compiled.steps_per_call(2.0 * B * H * H)
+
         def rows(b0, b1, stop):
-            for t_hi in range(T - 1, -1, -_compiled.CHUNK):
+            for t_hi in range(T - 1, -1, -k):
                 checkpoint()
                 if stop is not None and stop.is_set():
                     return
-                bwd(t_hi, max(0, t_hi - _compiled.CHUNK + 1), b0, b1, *args)
+                bwd(t_hi, max(0, t_hi - k + 1), b0, b1, *args)
 
         _compiled.over_rows(rows, B)
 
