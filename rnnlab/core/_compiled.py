@@ -1,17 +1,21 @@
-"""The compiled path: the LSTM's loops over time in C (``rnnlab/core/_kernels.c``), called through ctypes.
+"""The compiled path: the LSTM's and the vanilla cell's loops over time in C (``rnnlab/core/_kernels.c``), called
+through ctypes.
 
 NumPy spends most of an LSTM step's non-product time in the overhead of its calls (about nine elementwise
 operations per step forward, seven backward, each on only B·H = 4,096 values), not in arithmetic. The compiled
 loop makes one call per run of steps; its matrix products go to the very ``cblas_?gemm`` NumPy's own ``matmul``
 calls (looked up in the OpenBLAS NumPy loaded, see :mod:`._blas`), and between them it does the elementwise work
-of lstm.py operation for operation (no fused multiply–add), so it gives NumPy's results to the rounding of tanh.
+of the cells' NumPy loops operation for operation (no fused multiply–add), so it gives their results to the
+rounding of tanh and σ (its own vectorisable ones) and of the order of a sum.
 ctypes releases the GIL during the call, so a worker thread training through it leaves the window's thread free.
 
 It is used when all of these hold, and otherwise the pure-NumPy path runs (same results, same tests):
 
 * the extension was built (``pip install`` compiles it when a C compiler is present; the frozen bundle has it);
 * NumPy's BLAS is an OpenBLAS found by :mod:`._blas` (Linux), with a ``cblas_sgemm``/``cblas_dgemm``;
-* the LSTM's activation is tanh;
+* the cell has a compiled loop: the LSTM with tanh, the vanilla cell (and the orthogonal cell, which keeps its
+  step) with any activation;
+* the CPU runs the loops at 256-bit vectors or more (AVX2, AVX-512: :func:`simd_bits`);
 * :func:`mode` allows it: "auto" (the default) uses it for the dtypes where it was measured faster
   (:data:`FASTER`: both); "on" for every dtype it can run; "off" never (the tests run both paths).
   ``RNNLAB_COMPILED=off`` (or ``on``) in the environment sets the mode at start.
@@ -29,7 +33,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh", "sig2", "CHUNK", "FASTER", "steps_per_call",
+__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh", "sig2", "CHUNK", "FASTER", "steps_per_call", "simd_bits",
            "row_threads", "over_rows"]
 
 #: most steps per compiled call (between two of them, :func:`~rnnlab.core._interrupt.checkpoint` runs, so that the
@@ -47,6 +51,11 @@ def steps_per_call(flops_per_step: float) -> int:
 #: the dtypes the compiled path is used for by default: where it was measured faster (the bench's LSTM step, thread
 #: CPU time, median of 31: float32 17.5 ms against NumPy's 22.4, float64 37.5 against 45.2)
 FASTER = frozenset({"float32", "float64"})
+
+#: narrowest vectors (bits) at which "auto" uses the compiled path: at SSE2's 128 bits its float64 LSTM step was
+#: slower than NumPy's (50.6 ms against 47.0) and the float32 one no faster (22.3 against 23.2); with AVX2 19.1
+#: against 23.2, with AVX-512 17.4
+MIN_SIMD_BITS = 256
 
 #: fewest batch rows per thread for the two-thread split of :func:`over_rows`
 MIN_ROWS = 4
@@ -122,6 +131,7 @@ def _load():
     if stale:
         _why = stale
         return _state
+    lib.rnnlab_kernels_simd.restype = ctypes.c_int
     i64, ptr, cint = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int
     for suf in ("f32", "f64"):
         f = getattr(lib, f"rnnlab_lstm_forward_{suf}")
@@ -180,7 +190,15 @@ def available(dtype) -> bool:
     if _mode == "auto" and name not in FASTER:
         return False
     k = _load()
-    return bool(k) and name in k[1]
+    if not k or name not in k[1]:
+        return False
+    return _mode == "on" or simd_bits() >= MIN_SIMD_BITS
+
+
+def simd_bits() -> int:
+    """The vector width (bits) of the compiled loops on this CPU (0: no compiled kernels)."""
+    k = _load()
+    return int(k[0].rnnlab_kernels_simd()) if k else 0
 
 
 def _elementwise(name: str, x: np.ndarray, dtype) -> np.ndarray:

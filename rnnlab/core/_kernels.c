@@ -171,11 +171,45 @@ static inline double sig2_f64(double x) {
 }
 
 
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
-#define RNNLAB_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* The elementwise loops: never inlined (their restrict-qualified rows are what lets the compiler vectorise them;
+ * inlined into the loop over steps they stayed scalar, measured), and in one clone per instruction set, chosen when
+ * the library loads (gcc on x86-64 Linux; elsewhere the compiler's baseline). */
+#if defined(_MSC_VER)
+#define RNNLAB_NOINLINE __declspec(noinline)
+#define restrict __restrict
 #else
-#define RNNLAB_CLONES
+#define RNNLAB_NOINLINE __attribute__((noinline))
 #endif
+#ifndef RNNLAB_CLONES
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
+#define RNNLAB_CLONES RNNLAB_NOINLINE __attribute__((target_clones("avx512f", "avx2", "default")))
+#define RNNLAB_HAVE_CLONES 1
+#else
+#define RNNLAB_CLONES RNNLAB_NOINLINE
+#endif
+#endif
+
+/* The vector width, in bits, the elementwise loops run at on this CPU: the clone the loader chose, or what the
+ * library was compiled for. rnnlab/core/_compiled.py uses the compiled path by default only from 256 bits (AVX2):
+ * at SSE2's 128 its float64 loops were slower than NumPy's (measured). */
+int rnnlab_kernels_simd(void) {
+#if defined(RNNLAB_HAVE_CLONES)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return 512;
+    if (__builtin_cpu_supports("avx2"))
+        return 256;
+    return 128;
+#elif defined(__AVX512F__)
+    return 512;
+#elif defined(__AVX2__)
+    return 256;
+#elif defined(__aarch64__) || defined(__ARM_NEON)
+    return 128;
+#else
+    return 128;
+#endif
+}
 
 /* One step's elementwise work for one row b (length H): gates from the scaled pre-activations (in place), the new
  * c and h (written into SX's next row) and φ(c). (The derivatives the backward pass multiplies by are formed

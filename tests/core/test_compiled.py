@@ -130,6 +130,19 @@ def test_auto_uses_the_compiled_path_where_it_was_measured_faster():
         _compiled.set_mode("fast")
 
 
+def test_auto_needs_vectors_of_256_bits(monkeypatch):
+    """On a CPU without AVX2 the compiled loops were slower than NumPy's (float64): "auto" keeps NumPy there."""
+    assert _compiled.simd_bits() in (128, 256, 512)
+    monkeypatch.setattr(_compiled, "simd_bits", lambda: 128)
+    with _compiled.using("auto"):
+        assert not _compiled.available("float32")
+    with _compiled.using("on"):
+        assert _compiled.available("float32")
+    monkeypatch.setattr(_compiled, "simd_bits", lambda: 256)
+    with _compiled.using("auto"):
+        assert _compiled.available("float32")
+
+
 def test_nan_in_the_input_is_not_hidden():
     net = small_net("lstm", "tanh", H=6, dtype="float32")
     x = np.zeros((20, 2, 3), np.float32)
