@@ -99,17 +99,21 @@ class Views(Mapping):
         return {vid: self._built[vid] for vid in self._classes if vid in self._built}
 
 
-class _DoubleClick(QtCore.QObject):
-    """Turns a double-click anywhere on a view into a focus toggle."""
+class _ViewEvents(QtCore.QObject):
+    """Turns a double-click anywhere on a view into a focus toggle, and tells the area when a view is first drawn."""
 
     def __init__(self, area: "ViewArea", vid: str):
         super().__init__(area)
         self.area, self.vid = area, vid
 
     def eventFilter(self, obj, ev):  # noqa: N802
-        if ev.type() == QtCore.QEvent.Type.MouseButtonDblClick:
+        t = ev.type()
+        if t == QtCore.QEvent.Type.MouseButtonDblClick:
             self.area.toggle_focus(self.vid)
             return True
+        if t == QtCore.QEvent.Type.Paint and not self.area._painted:
+            self.area._painted = True  # the window is on screen: the other views are built now, a pass at a time
+            self.area.build_rest()
         return False
 
 
@@ -148,7 +152,7 @@ class ViewArea(QtWidgets.QWidget):
         self._draw_timer = QtCore.QTimer(self)  # owned by the area: nothing is drawn after the window closes
         self._draw_timer.setSingleShot(True)
         self._draw_timer.timeout.connect(self._draw_next)
-        self._build_timer = QtCore.QTimer(self)  # the views not on the first page, built after the first drawing
+        self._build_timer = QtCore.QTimer(self)  # the views not on the first page, built once a view was drawn
         self._build_timer.setSingleShot(True)
         self._build_timer.timeout.connect(self._build_next)
         self._painted = False
@@ -163,7 +167,7 @@ class ViewArea(QtWidgets.QWidget):
         view.hide()
         for ax in plot_axes(view.layout_widget.ci):  # every axis, also those a view styled by itself
             no_overlapping_ticks(ax)
-        f = _DoubleClick(self, vid)
+        f = _ViewEvents(self, vid)
         view.layout_widget.viewport().installEventFilter(f)
         self._filters.append(f)
         if self.scale != 1.0:
@@ -181,16 +185,10 @@ class ViewArea(QtWidgets.QWidget):
             self._build_timer.start(0)
 
     def build_rest(self) -> None:
-        """Start building the views not built yet, one per event-loop pass (the area does it by itself after it
-        is first drawn, or when a frame arrives for a view not built)."""
+        """Start building the views not built yet, one per event-loop pass (the area does it by itself once a
+        view has been drawn, or when a frame arrives for a view not built)."""
         if not self._build_timer.isActive() and len(self.views.built()) < len(self.views):
             self._build_timer.start(0)
-
-    def paintEvent(self, ev):  # noqa: N802
-        super().paintEvent(ev)
-        if not self._painted:  # the window is on screen: the other views are built now, a pass at a time
-            self._painted = True
-            self.build_rest()
 
     # --- what is shown --------------------------------------------------------------------------------------------
     def visible_ids(self) -> list[str]:

@@ -131,3 +131,14 @@ def test_a_view_built_in_presentation_mode_or_for_a_lesson_is_scaled_and_framed(
     assert set(highlighted()) == {win.views[v] for v in watched}
     assert win.view_area.shown_ids()[:len(watched)] == list(watched)
     win.close()
+
+
+def test_once_a_view_is_drawn_the_others_are_built_without_any_frame(areas, qtbot):
+    area = areas[0]
+    area.resize(400, 300)  # one view per page
+    assert len(area.views.built()) == 1
+    qtbot.wait(50)
+    assert len(area.views.built()) == 1  # (not shown: nothing drawn, nothing built)
+    area.show()
+    qtbot.waitUntil(lambda: len(area.views.built()) == len(area.views), timeout=10000)
+    assert area.shown_ids() == ["heatmap"] and not any(area.views[v].isVisible() for v in VIEWS if v != "heatmap")
