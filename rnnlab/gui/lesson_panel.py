@@ -21,7 +21,7 @@ from __future__ import annotations
 import html as _html
 import weakref
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -137,9 +137,13 @@ def highlighted() -> list[QtWidgets.QWidget]:
     return out
 
 
-def find_plots(plots: Sequence[QtWidgets.QWidget], views: Iterable[str]) -> list[QtWidgets.QWidget]:
+def find_plots(plots: Sequence[QtWidgets.QWidget] | Mapping[str, QtWidgets.QWidget],
+               views: Iterable[str]) -> list[QtWidgets.QWidget]:
     """The plot widgets showing the named views (``"heatmap"``, ``"grad_norms"``, …: the ``view_id`` of
-    :data:`rnnlab.gui.plots.VIEWS`), in the order of ``views``."""
+    :data:`rnnlab.gui.plots.VIEWS`), in the order of ``views``; ``plots`` a list of widgets or a mapping from view
+    id to widget (the window's :class:`~rnnlab.gui.view_area.Views`: only the watched views are looked up)."""
+    if isinstance(plots, Mapping):
+        return list(dict.fromkeys(plots[v] for v in views if v in plots))
     out = []
     for v in views:
         out.extend(p for p in plots if getattr(p, "view_id", None) == v and p not in out)
@@ -158,7 +162,7 @@ class LessonPanel(QtWidgets.QWidget):
     lessonChanged = QtCore.Signal(object)  # Lesson
 
     def __init__(self, lessons: Sequence[Lesson] | None = None, parent: QtWidgets.QWidget | None = None,
-                 plots: Sequence[QtWidgets.QWidget] | None = None, validate=None):
+                 plots: Sequence[QtWidgets.QWidget] | Mapping[str, QtWidgets.QWidget] | None = None, validate=None):
         super().__init__(parent)
         self.setObjectName("lesson_panel")
         #: ``validate(experiment)`` raises ConfigError for an experiment the engine could not switch to (the
@@ -173,7 +177,7 @@ class LessonPanel(QtWidgets.QWidget):
                 except LessonError as exc:  # a broken lesson file must not take the app down
                     self.errors.append(exc)
         self.lessons: list[Lesson] = list(lessons)
-        self._plots: list[QtWidgets.QWidget] = list(plots or [])
+        self._plots = plots if isinstance(plots, Mapping) else list(plots or [])
         self._lesson_index = -1
         self._index = -1
         self._build()
@@ -380,9 +384,10 @@ class LessonPanel(QtWidgets.QWidget):
             self._emit(continued=False)
 
     # --- the plots to highlight -----------------------------------------------------------------------------------
-    def set_plots(self, plots: Sequence[QtWidgets.QWidget]) -> None:
-        """The window's plot widgets: from now on, each step frames the views it watches (see :func:`highlight`)."""
-        self._plots = list(plots)
+    def set_plots(self, plots: Sequence[QtWidgets.QWidget] | Mapping[str, QtWidgets.QWidget]) -> None:
+        """The window's plot widgets (or views by id): from now on, each step frames the views it watches (see
+        :func:`highlight`)."""
+        self._plots = plots if isinstance(plots, Mapping) else list(plots)
         self._highlight()
 
     def watched_plots(self, step: LessonStep | None = None) -> list[QtWidgets.QWidget]:

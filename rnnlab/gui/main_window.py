@@ -38,8 +38,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.imports = ImportFiles(self, self.controller, lambda title, text: self.files.error(title, text))
         self.import_badge = ImportBadge()
         self.banner = Banner()
-        self.views = {vid: cls() for vid, cls in VIEWS.items()}  # every registered view, in the registry's order
-        self.plots = list(self.views.values())
+        # every registered view by id, in the registry's order, each built when first needed (gui/view_area.py)
+        self.view_area = ViewArea(VIEWS)
+        self.views = self.view_area.views
         self._build_central()
         self._build_controls()
         self._build_lessons()
@@ -75,8 +76,7 @@ class MainWindow(QtWidgets.QMainWindow):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.import_badge)
         lay.addWidget(self.banner)
-        self.view_area = ViewArea(self.views)  # the views laid out for the space there is (gui/view_area.py)
-        lay.addWidget(self.view_area, 1)
+        lay.addWidget(self.view_area, 1)  # the views laid out for the space there is
         self.setCentralWidget(central)
 
     def _build_controls(self) -> None:
@@ -99,8 +99,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls_dock.setWidget(scroll)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
 
+    @property
+    def plots(self) -> list:
+        """Every view, in the registry's order (all built: see :attr:`views` to look one up by id)."""
+        return list(self.views.values())
+
     def _build_lessons(self) -> None:
-        self.lesson_panel = LessonPanel(plots=self.plots, validate=self.controller.validate)
+        self.lesson_panel = LessonPanel(plots=self.views, validate=self.controller.validate)
         self.lesson_dock = QtWidgets.QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lesson_dock")
         self.lesson_dock.setWidget(self.lesson_panel)
@@ -185,13 +190,13 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addAction(act("Open s&weep results…", lambda: self.open_sweep(), (),
                         "The phase diagram of an `rnnlab sweep` folder; click a cell to open it"))
         exp_menu = m.addMenu("Export &plot")
-        for p in self.plots:
-            sub = exp_menu.addMenu(p.title)  # files are named by view id (plain ASCII): heatmap.png
+        for vid in self.views:
+            sub = exp_menu.addMenu(self.views.title(vid))  # files are named by view id (plain ASCII): heatmap.png
             for label, kind, scale in (("PNG, 2× the view…", "png", 2.0), ("PNG, 1×…", "png", 1.0),
                                        ("PNG, 4× (print)…", "png", 4.0), ("SVG…", "svg", 1.0),
                                        ("PDF…", "pdf", 1.0), ("CSV…", "csv", 1.0)):
-                sub.addAction(act(label, lambda _=False, p=p, k=kind, sc=scale: self.files.export_plot(p, k,
-                                                                                                   scale=sc)))
+                sub.addAction(act(label, lambda _=False, v=vid, k=kind, sc=scale: self.files.export_plot(
+                    self.views[v], k, scale=sc)))
         m.addAction(act("Save &window as image…", lambda: self.files.save_window_image(), (),
                         "The whole window as a PNG at twice its size on screen"))
         self.recording = RecordActions(self)  # File ▸ Record… (the window or one view, as GIF or MP4)
@@ -226,8 +231,8 @@ class MainWindow(QtWidgets.QMainWindow):
         hm = mb.addMenu("&Help")
         hm.addAction(act("&Keyboard shortcuts", self.show_shortcuts, ("F1",), "Every shortcut of the window"))
         wm = self.view_help_menu = hm.addMenu("&What am I looking at?")  # also in each view's right-click menu
-        for p in self.plots:
-            wm.addAction(act(p.title, lambda _=False, p=p: p.show_help()))
+        for vid in self.views:
+            wm.addAction(act(self.views.title(vid), lambda _=False, v=vid: self.views[v].show_help()))
         hm.addAction(act("About rnnlab", self._about))
 
     # --- slots (one call each) ------------------------------------------------------------------------------------
@@ -488,8 +493,8 @@ class MainWindow(QtWidgets.QMainWindow):
         vm.addSeparator()
         shown = vm.addMenu("&Views shown")
         self.view_actions = {}
-        for vid, view in self.views.items():
-            a = shown.addAction(view.title)
+        for vid in self.views:
+            a = shown.addAction(self.views.title(vid))
             a.setCheckable(True)
             a.setChecked(True)
             a.toggled.connect(lambda on, v=vid: area.set_view_shown(v, on))
@@ -497,7 +502,7 @@ class MainWindow(QtWidgets.QMainWindow):
         fm = vm.addMenu("&Focus a view")
         for i, vid in enumerate(self.views):
             keys = (str(i + 1),) if i < 9 else ()
-            fm.addAction(act(self.views[vid].title, lambda _=False, v=vid: area.toggle_focus(v), keys,
+            fm.addAction(act(self.views.title(vid), lambda _=False, v=vid: area.toggle_focus(v), keys,
                              "Fill the plot area with this view; again (or a double-click) for every view"))
         vm.addAction(act("All &views (leave focus)", lambda: area.focus(None), ("0",)))
         leave = act("Leave presentation mode", lambda: self.presentation.set(False), ("Esc",))

@@ -105,8 +105,6 @@ class Presentation:
                     win.setGeometry(saved["rect"])  # the same screen: exactly where it was
                 win.view_area.focus(saved["focused"])
         scale = SCALE if on else 1.0
-        for p in win.plots:
-            p.set_scale(scale)
         win.banner.scale = scale
         if win.banner.kind:
             win.banner.setStyleSheet(win.banner.styleSheet().replace(
@@ -114,7 +112,8 @@ class Presentation:
         scale_widget_fonts(win.lesson_panel, scale)
         if hasattr(win.lesson_panel, "body"):
             scale_document_font(win.lesson_panel.body, scale)
-        # fewer, larger views: the area lays out what is readable at this scale (a watched view stays first)
+        # fewer, larger views (every view at this scale): the area lays out what is readable at this scale (a
+        # watched view stays first)
         win.view_area.set_mode(scale, SECONDARY_VIEWS if on else ())
         if hasattr(win, "presentation_action"):
             win.presentation_action.setChecked(on)

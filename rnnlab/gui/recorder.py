@@ -365,8 +365,8 @@ class RecordDialog(QtWidgets.QDialog):
         form = QtWidgets.QFormLayout(self)
         self.target = QtWidgets.QComboBox()
         self.target.addItem("the whole window", "")
-        for vid, view in window.views.items():
-            self.target.addItem(view.title, vid)
+        for vid in window.views:  # (titles only: a view is built when it is recorded)
+            self.target.addItem(window.views.title(vid), vid)
         self.target.currentIndexChanged.connect(self._default_size)
         form.addRow("Record", self.target)
         self.fps = QtWidgets.QSpinBox()

@@ -10,18 +10,27 @@ Truth. A frame whose snapshot starts a new run (a reset: new preset, opened file
 length or width) first clears every view, so no curve of the previous run survives and every matrix view refits
 to the new T and H; a rewind truncates the time series at the step it went back to. :meth:`ViewArea.new_run`
 clears at once (before the frame arrives), so an export made in between holds nothing of the old run.
+
+Building. A view is built the first time it is needed (:class:`Views`): the views of the first page before the
+window is first drawn, the others one per event-loop pass after it (or at once, wherever a view is asked for:
+``views[vid]``, a page turned to, a lesson that watches it, an export). Until it is built a view's frames wait
+for it merged, as those of a built view that has not drawn yet do, and it draws them when it is built: a view
+built late shows what it would show had it been built at the start (the window's scale and every frame of the
+current run).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Callable
 
 from PySide6 import QtCore, QtWidgets
 
 from ..train.snapshot import Snapshot
 from .plots.base import SeriesBuffer, no_overlapping_ticks, plot_axes
 
-__all__ = ["ViewArea", "MIN_VIEW", "grid_for"]
+__all__ = ["ViewArea", "Views", "MIN_VIEW", "grid_for"]
 
 #: the smallest (width, height) at which a view's title, axes and colour bar can be read, at font scale 1
 MIN_VIEW = (360, 270)
@@ -50,17 +59,61 @@ def grid_for(n: int, width: int, height: int, min_w: float, min_h: float) -> tup
     return c, r, n
 
 
-class _DoubleClick(QtCore.QObject):
-    """Turns a double-click anywhere on a view into a focus toggle."""
+class Views(Mapping):
+    """The window's views by id, in the registry's order, each built the first time it is looked up.
+
+    ``views[vid]`` builds the view if it does not exist yet (and hands it to ``on_build``); iterating gives the
+    ids without building anything, and ``values()`` / ``items()`` build every view (so code that needs all of them
+    gets all of them). :meth:`built` is what exists now, for the work that only concerns views already drawn."""
+
+    def __init__(self, classes: Mapping[str, type], on_build: Callable[[str, QtWidgets.QWidget], None]):
+        self._classes = dict(classes)
+        self._built: dict[str, QtWidgets.QWidget] = {}
+        self._on_build = on_build
+
+    def __getitem__(self, vid: str) -> QtWidgets.QWidget:
+        view = self._built.get(vid)
+        if view is None:
+            view = self._built[vid] = self._classes[vid]()  # (a KeyError for an unknown id)
+            self._on_build(vid, view)
+        return view
+
+    def __iter__(self):
+        return iter(self._classes)
+
+    def __len__(self) -> int:
+        return len(self._classes)
+
+    def __contains__(self, vid) -> bool:
+        return vid in self._classes
+
+    def title(self, vid: str) -> str:
+        """The view's title (a class attribute: nothing is built)."""
+        return self._classes[vid].title
+
+    def is_built(self, vid: str) -> bool:
+        return vid in self._built
+
+    def built(self) -> dict[str, QtWidgets.QWidget]:
+        """The views built so far, by id, in the registry's order."""
+        return {vid: self._built[vid] for vid in self._classes if vid in self._built}
+
+
+class _ViewEvents(QtCore.QObject):
+    """Turns a double-click anywhere on a view into a focus toggle, and tells the area when a view is first drawn."""
 
     def __init__(self, area: "ViewArea", vid: str):
         super().__init__(area)
         self.area, self.vid = area, vid
 
     def eventFilter(self, obj, ev):  # noqa: N802
-        if ev.type() == QtCore.QEvent.Type.MouseButtonDblClick:
+        t = ev.type()
+        if t == QtCore.QEvent.Type.MouseButtonDblClick:
             self.area.toggle_focus(self.vid)
             return True
+        if t == QtCore.QEvent.Type.Paint and not self.area._painted:
+            self.area._painted = True  # the window is on screen: the other views are built now, a pass at a time
+            self.area.build_rest()
         return False
 
 
@@ -69,9 +122,9 @@ class ViewArea(QtWidgets.QWidget):
 
     layoutChanged = QtCore.Signal()
 
-    def __init__(self, views: dict, parent: QtWidgets.QWidget | None = None):
+    def __init__(self, classes: Mapping[str, type], parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.views = dict(views)
+        self.views = Views(classes, self._adopt)  # built when first needed (see the module docstring)
         self.order = list(self.views)
         self.chosen = list(self.order)  # what the View menu ticks
         self.excluded: set[str] = set()  # hidden by a mode (presentation's secondary views)
@@ -95,22 +148,47 @@ class ViewArea(QtWidgets.QWidget):
         self.grid.setSpacing(4)
         v.addWidget(self.grid_host, 1)
         self._filters = []
-        self._pending: dict = {}  # view -> the (merged) snapshot it waits to draw
+        self._pending: dict[str, Snapshot] = {}  # view id -> the (merged) snapshot the view waits to draw
         self._draw_timer = QtCore.QTimer(self)  # owned by the area: nothing is drawn after the window closes
         self._draw_timer.setSingleShot(True)
         self._draw_timer.timeout.connect(self._draw_next)
-        for vid, view in self.views.items():
-            view.setParent(self.grid_host)
-            view.setMinimumSize(0, 0)  # the area decides how large a view is, not the view
-            view.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Ignored)
-            view.hide()
-            for ax in plot_axes(view.layout_widget.ci):  # every axis, also those a view styled by itself
-                no_overlapping_ticks(ax)
-            f = _DoubleClick(self, vid)
-            view.layout_widget.viewport().installEventFilter(f)
-            self._filters.append(f)
+        self._build_timer = QtCore.QTimer(self)  # the views not on the first page, built once a view was drawn
+        self._build_timer.setSingleShot(True)
+        self._build_timer.timeout.connect(self._build_next)
+        self._painted = False
         self._set_minimum()
         self.relayout(force=True)
+
+    def _adopt(self, vid: str, view: QtWidgets.QWidget) -> None:
+        """A view just built joins the area: laid out by it, at the window's scale, with the frames it missed."""
+        view.setParent(self.grid_host)
+        view.setMinimumSize(0, 0)  # the area decides how large a view is, not the view
+        view.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Ignored)
+        view.hide()
+        for ax in plot_axes(view.layout_widget.ci):  # every axis, also those a view styled by itself
+            no_overlapping_ticks(ax)
+        f = _ViewEvents(self, vid)
+        view.layout_widget.viewport().installEventFilter(f)
+        self._filters.append(f)
+        if self.scale != 1.0:
+            view.set_scale(self.scale)
+        if vid in self._pending:  # every frame of this run so far, merged
+            view.update(self._pending.pop(vid))
+
+    def _build_next(self) -> None:
+        """Build the next view not built yet (those on screen first); again in the next pass."""
+        for vid in self._drawing_order():
+            if not self.views.is_built(vid):
+                self.views[vid]
+                break
+        if len(self.views.built()) < len(self.views):
+            self._build_timer.start(0)
+
+    def build_rest(self) -> None:
+        """Start building the views not built yet, one per event-loop pass (the area does it by itself once a
+        view has been drawn, or when a frame arrives for a view not built)."""
+        if not self._build_timer.isActive() and len(self.views.built()) < len(self.views):
+            self._build_timer.start(0)
 
     # --- what is shown --------------------------------------------------------------------------------------------
     def visible_ids(self) -> list[str]:
@@ -167,7 +245,11 @@ class ViewArea(QtWidgets.QWidget):
         self.set_chosen(ids)
 
     def set_mode(self, scale: float = 1.0, excluded=()) -> None:
+        """Presentation mode: fonts and lines at ``scale`` (views built later get it too), and the views it
+        leaves out."""
         self.scale = float(scale)
+        for view in self.views.built().values():
+            view.set_scale(self.scale)
         self.excluded = set(excluded)
         self._set_minimum()
         self.relayout(force=True)
@@ -239,7 +321,7 @@ class ViewArea(QtWidgets.QWidget):
         if len(pages) > 1:
             for i, page in enumerate(pages):
                 self.tabs.addTab(" · ".join(self._short(v) for v in page))
-                self.tabs.setTabToolTip(i, ", ".join(self.views[v].title for v in page))
+                self.tabs.setTabToolTip(i, ", ".join(self.views.title(v) for v in page))
             self.tabs.setCurrentIndex(self.page)
         self.tabs.setVisible(len(pages) > 1)
         self.tabs.blockSignals(False)
@@ -249,7 +331,7 @@ class ViewArea(QtWidgets.QWidget):
             self.grid.setColumnStretch(i, 0)
         for i in range(self.grid.rowCount()):
             self.grid.setRowStretch(i, 0)
-        for vid, view in self.views.items():
+        for vid, view in self.views.built().items():
             if vid not in ids:
                 view.hide()
         cells = [(r, c) for r in range(rows) for c in range(cols)]
@@ -268,7 +350,7 @@ class ViewArea(QtWidgets.QWidget):
         self.layoutChanged.emit()
 
     def _short(self, vid: str) -> str:
-        t = self.views[vid].title
+        t = self.views.title(vid)
         return t if len(t) <= 14 else t[:13] + "…"
 
     def resizeEvent(self, ev):  # noqa: N802
@@ -303,12 +385,12 @@ class ViewArea(QtWidgets.QWidget):
         (still of the old run) are not drawn until the new run's first frame arrives."""
         self._pending.clear()
         self._awaiting_run = commanded
-        for view in self.views.values():
+        for view in self.views.built().values():
             view.clear_data()
 
     def truncate(self, step: float) -> None:
         """A rewind: drop every time-series row after ``step`` (the rewound snapshot's history starts there)."""
-        for view in self.views.values():
+        for view in self.views.built().values():  # (one not built sees the rewind in the frames it waits for)
             for buf in vars(view).values():
                 if isinstance(buf, SeriesBuffer) and buf.n:
                     buf.truncate_after(step)
@@ -336,39 +418,46 @@ class ViewArea(QtWidgets.QWidget):
                 v.update(snap)
             return True
         expensive = snap.diagnostics is not None
-        for v in self._drawing_order():
-            if v in pending:
-                pending[v] = Snapshot.merge([pending[v], snap])
-            elif expensive:
-                pending[v] = snap
+        built = self.views.built()
+        for vid in self._drawing_order():
+            if vid in pending:
+                pending[vid] = Snapshot.merge([pending[vid], snap])
+            elif expensive or vid not in built:  # (a view not built draws its frames when it is)
+                pending[vid] = snap
             else:
-                v.update(snap)
-        if pending and not self._draw_timer.isActive():
-            self._draw_timer.start(0)
+                built[vid].update(snap)
+        self._start_drawing()
+        if len(built) < len(self.views):
+            self.build_rest()  # (frames wait for a view not built only until the next few passes)
         return True
 
-    def _drawing_order(self) -> list:
+    def _drawing_order(self) -> list[str]:
+        """The view ids, those on screen first."""
         shown = self.shown_ids()
-        return [self.views[v] for v in shown] + [v for vid, v in self.views.items() if vid not in shown]
+        return shown + [vid for vid in self.views if vid not in shown]
 
-    def _draw_next(self) -> None:
-        """Draw the next view that waits for a frame (those on screen first); again in the next pass."""
-        pending = self._pending
-        for v in self._drawing_order():
-            if v in pending:
-                v.update(pending.pop(v))
-                break
-        if pending:
+    def _start_drawing(self) -> None:
+        if not self._draw_timer.isActive() and any(self.views.is_built(vid) for vid in self._pending):
             self._draw_timer.start(0)
 
+    def _draw_next(self) -> None:
+        """Draw the next built view that waits for a frame (those on screen first); again in the next pass."""
+        pending = self._pending
+        for vid in self._drawing_order():
+            if vid in pending and self.views.is_built(vid):
+                self.views[vid].update(pending.pop(vid))
+                break
+        self._start_drawing()
+
     def stop_drawing(self) -> None:
-        """The window closes: nothing more is drawn."""
+        """The window closes: nothing more is drawn or built."""
         self._draw_timer.stop()
+        self._build_timer.stop()
         self._pending.clear()
 
     def flush(self) -> None:
-        """Draw every view that waits, now."""
+        """Draw every built view that waits, now (one not built draws what it waits for when it is built)."""
         pending = self._pending
-        for v in self._drawing_order():
-            if v in pending:
-                v.update(pending.pop(v))
+        for vid in self._drawing_order():
+            if vid in pending and self.views.is_built(vid):
+                self.views[vid].update(pending.pop(vid))

@@ -323,16 +323,23 @@ def bench_startup(quick: bool = False, frozen: str | None = None) -> dict:
     import sys
     import tempfile
 
+    from pathlib import Path
+
     n = 1 if quick else 5
+    # the app started is this rnnlab (`python -m rnnlab` would take a checkout in the working folder first)
+    root = str(Path(__file__).resolve().parents[2])
 
     def measure(cmd: list[str]) -> float | str:
         times = []
         with tempfile.TemporaryDirectory() as home:
             env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RNNLAB_STARTUP_PROBE="1", XDG_CONFIG_HOME=home)
+            if cmd[0] == sys.executable:
+                env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             for i in range(n + 1):
                 t0 = time.perf_counter()
-                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+                                        cwd=home)
                 line = ""
                 try:
                     for line in proc.stdout:  # type: ignore[union-attr]
