@@ -212,7 +212,7 @@ def _elementwise(name: str, x: np.ndarray, dtype) -> np.ndarray:
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
-    """The compiled tanh the LSTM kernels use (float32 or float64, by ``x``'s dtype; others as float64), for the
+    """The compiled tanh the kernels use (float32 or float64, by ``x``'s dtype; others as float64), for the
     tests."""
     dt = np.float32 if np.asarray(x).dtype == np.float32 else np.float64
     return _elementwise("rnnlab_tanh_f32" if dt == np.float32 else "rnnlab_tanh_f64", x, dt)
@@ -251,7 +251,7 @@ def _worker():
 def over_rows(fn: Callable[[int, int, threading.Event | None], None], B: int) -> int:
     """Run ``fn(b0, b1, stop)`` over the rows 0 ≤ b < B: in this thread, or split in two halves, the second in a
     worker thread (the compiled calls release the GIL, so both run at once), each with one BLAS thread. Rows are
-    independent in the LSTM's forward and backward loops, so the halves need no synchronisation. ``stop`` (None
+    independent in the compiled forward and backward loops, so the halves need no synchronisation. ``stop`` (None
     when there is one thread) is set when this thread's half raised (an interruption): the other half then ends at
     its next chunk, and the exception propagates once it has. Returns the number of threads used."""
     n = row_threads(B)

@@ -58,7 +58,7 @@ class Trace:
 
 
 def _blas_n(net: Network) -> int | None:
-    """BLAS threads of a pass: one when the cell runs its rows in threads of its own (the compiled LSTM), so that
+    """BLAS threads of a pass: one when the cell runs its rows in threads of its own (the compiled loops), so that
     no BLAS thread pool spins beside them; else the core's setting."""
     return 1 if net.cell.threads_itself(net.dtype) else None
 

@@ -271,8 +271,8 @@ class Cell:
         self.finish(p, cache)
 
     def threads_itself(self, dtype) -> bool:
-        """True when the cell's passes for arrays of ``dtype`` run on threads of their own (the compiled LSTM
-        splits the batch's rows over two when the core may use two): the BLAS then gets one thread per pass."""
+        """True when the cell's passes for arrays of ``dtype`` run on threads of their own (the compiled loops
+        split the batch's rows over two when the core may use two): the BLAS then gets one thread per pass."""
         return False
 
     def du_buffer(self, T: int, B: int, dtype, ws: Workspace | None = None) -> np.ndarray:

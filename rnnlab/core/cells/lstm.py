@@ -229,8 +229,8 @@ class LSTMCell(Cell):
         return cache["K"], cache["KC"]
 
     def _forward_compiled(self, SX, W3a, Z, PC, T, B, I, H, cache):
-        """The forward loop in C, CHUNK steps per call (checkpoints between calls), over the batch's rows in one
-        or two threads (:func:`~rnnlab.core._compiled.over_rows`). K and KC are not stored: the compiled backward
+        """The forward loop in C, a few steps per call (:func:`~rnnlab.core._compiled.steps_per_call`; checkpoints
+        between calls), over the batch's rows in one or two threads (:func:`~rnnlab.core._compiled.over_rows`). K and KC are not stored: the compiled backward
         pass forms them from Z, φ(c) and c_{t−1}, and :meth:`_k` when something else needs them."""
         dt = Z.dtype
         lib, gemms = _compiled.kernels()
@@ -252,10 +252,10 @@ class LSTMCell(Cell):
         _compiled.over_rows(rows, B)
 
     def _backward_compiled(self, dH, scored, cache, dU):
-        """The backward loop in C, CHUNK steps per call; ∂E/∂h and ∂E/∂c carried between calls in prod and dc.
-        In one thread the weight gradients are formed chunk by chunk (while ∂E/∂z is in the cache); with two
-        (:func:`~rnnlab.core._compiled.over_rows`), each thread does half of the rows and the weight gradients
-        are one product afterwards, on the core's BLAS threads."""
+        """The backward loop in C, a few steps per call; ∂E/∂h and ∂E/∂c carried between calls in prod and dc.
+        In one thread the weight gradients are formed call by call (while that chunk's ∂E/∂z is in the cache);
+        with two (:func:`~rnnlab.core._compiled.over_rows`), each thread does half of the batch's rows, and then
+        half of the weight gradients' rows (gates i, f and g, o) in one product each."""
         T, B, H = dH.shape
         dt = dH.dtype
         SX, Z, PC, W3 = cache["SX"], cache["Z"], cache["PC"], cache["W3"]
