@@ -33,7 +33,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh", "sig2", "CHUNK", "FASTER", "steps_per_call", "simd_bits",
+__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh", "sig2", "CHUNK", "FASTER", "steps_per_call", "simd_bits", "run_steps",
            "row_threads", "over_rows"]
 
 #: most steps per compiled call (between two of them, :func:`~rnnlab.core._interrupt.checkpoint` runs, so that the
@@ -280,3 +280,26 @@ def over_rows(fn: Callable[[int, int, threading.Event | None], None], B: int) ->
         raise
     fut.result()
     return 2
+
+
+def run_steps(call: Callable[[int, int, int, int, int], object], T: int, B: int, flops_per_step: float,
+              backward: bool = False) -> None:
+    """Run a compiled loop over the T steps of the batch's B rows: ``call(a, b, b0, b1, first)`` does the steps
+    a ≤ t < b forward (``backward``: t_hi = a ≥ t ≥ b = t_lo) of the rows b0 ≤ b < b1, :func:`steps_per_call` steps
+    a call, with :func:`~rnnlab.core._interrupt.checkpoint` between calls; ``first`` is 1 on a thread's first call.
+    The rows run in one thread or two (:func:`over_rows`)."""
+    from ._interrupt import checkpoint
+
+    k = steps_per_call(flops_per_step)
+    starts = range(T - 1, -1, -k) if backward else range(0, T, k)
+
+    def rows(b0, b1, stop):
+        first = 1
+        for a in starts:
+            checkpoint()
+            if stop is not None and stop.is_set():
+                return
+            call(a, max(0, a - k + 1) if backward else min(T, a + k), b0, b1, first)
+            first = 0
+
+    over_rows(rows, B)

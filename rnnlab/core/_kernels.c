@@ -92,12 +92,7 @@ static inline float tanh_f32(float x) {
     s = s * a2 - 1.0f / 3.0f;
     float small = a + a * a2 * s;
     float t = a < 0.35f ? small : big;
-    uint32_t tb, xb;
-    memcpy(&tb, &t, 4);
-    memcpy(&xb, &x, 4);
-    tb |= xb & 0x80000000u;
-    memcpy(&t, &tb, 4);
-    return x == x ? t : x;
+    return x == x ? copysignf(t, x) : x;
 }
 
 /* The gate σ(2a) = ½ tanh(a) + ½ (a: the halved pre-activation of lstm.py's scaled weights) in float32, directly:
@@ -150,12 +145,7 @@ static inline double tanh_f64(double x) {
     exp_parts_f64(-2.0 * (a < 20.0 ? a : 20.0), &p2n, &q);
     double em1 = p2n * q + (p2n - 1.0);
     double t = -em1 / (em1 + 2.0);
-    uint64_t tb, xb;
-    memcpy(&tb, &t, 8);
-    memcpy(&xb, &x, 8);
-    tb |= xb & 0x8000000000000000ull;
-    memcpy(&t, &tb, 8);
-    return x == x ? t : x;
+    return x == x ? copysign(t, x) : x;
 }
 
 /* The gate σ(2x) = ½ tanh(x) + ½ in float64, directly as sig2_f32 does (|x| clamped to 354, where σ(−708) is

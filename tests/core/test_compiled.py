@@ -53,6 +53,18 @@ def _both(net, x, y, mask):
     return ref, got
 
 
+def _assert_paths_agree(net, x, y, mask, states=True):
+    """Loss, states (``states``) and every gradient of the two paths, to float64's or float32's rounding."""
+    (l0, g0, tr0), (l1, g1, tr1) = _both(net, x, y, mask)
+    rtol = 1e-12 if net.dtype == np.float64 else 2e-5
+    assert l1 == pytest.approx(l0, rel=rtol)
+    if states:
+        np.testing.assert_allclose(tr1.cache["S"], tr0.cache["S"], rtol=rtol, atol=rtol)
+    for k in g0:
+        assert g1[k].shape == g0[k].shape and g1[k].dtype == g0[k].dtype
+        np.testing.assert_allclose(g1[k], g0[k], rtol=0, atol=rtol * 10 * np.abs(g0[k]).max(), err_msg=k)
+
+
 @pytest.mark.parametrize("T,B,H,I", [(1, 1, 5, 1), (16, 3, 16, 4), (17, 2, 33, 3), (37, 4, 8, 2), (40, 1, 13, 5)])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_compiled_lstm_equals_the_numpy_path(T, B, H, I, dtype):
@@ -64,14 +76,7 @@ def test_compiled_lstm_equals_the_numpy_path(T, B, H, I, dtype):
     y = rng.integers(0, 3, (T, B))
     mask = (rng.random((T, B)) < 0.3).astype(dtype)
     mask[-1] = 1.0
-    (l0, g0, tr0), (l1, g1, tr1) = _both(net, x, y, mask)
-    rtol = 1e-12 if dtype == "float64" else 2e-5
-    assert l1 == pytest.approx(l0, rel=rtol)
-    np.testing.assert_allclose(tr1.cache["S"], tr0.cache["S"], rtol=rtol, atol=rtol)
-    for k in g0:
-        assert g1[k].shape == g0[k].shape and g1[k].dtype == g0[k].dtype
-        scale = np.abs(g0[k]).max()
-        np.testing.assert_allclose(g1[k], g0[k], rtol=0, atol=rtol * 10 * scale, err_msg=k)
+    _assert_paths_agree(net, x, y, mask)
 
 
 def test_the_compiled_path_is_really_taken():
@@ -197,11 +202,7 @@ def test_two_threads_over_the_rows_give_the_same_result(two_core_threads, B, dty
     y = rng.integers(0, 3, (T, B))
     mask = (rng.random((T, B)) < 0.5).astype(dtype)
     assert _compiled.row_threads(B) == 2
-    (l0, g0, _), (l1, g1, _) = _both(net, x, y, mask)
-    rtol = 1e-12 if dtype == "float64" else 2e-5
-    assert l1 == pytest.approx(l0, rel=rtol)
-    for k in g0:
-        np.testing.assert_allclose(g1[k], g0[k], rtol=0, atol=rtol * 10 * np.abs(g0[k]).max(), err_msg=k)
+    _assert_paths_agree(net, x, y, mask)
 
 
 def test_an_interrupted_two_thread_pass_stops_both_halves(two_core_threads):
@@ -233,12 +234,7 @@ def test_compiled_vanilla_loop_equals_the_numpy_path(arch, act, dtype):
     y = rng.integers(0, 3, (T, B))
     mask = (rng.random((T, B)) < 0.4).astype(dtype)
     mask[-1] = 1.0
-    (l0, g0, tr0), (l1, g1, tr1) = _both(net, x, y, mask)
-    rtol = 1e-12 if dtype == "float64" else 2e-5
-    assert l1 == pytest.approx(l0, rel=rtol)
-    np.testing.assert_allclose(tr1.cache["S"], tr0.cache["S"], rtol=rtol, atol=rtol)
-    for k in g0:
-        np.testing.assert_allclose(g1[k], g0[k], rtol=0, atol=rtol * 10 * np.abs(g0[k]).max(), err_msg=k)
+    _assert_paths_agree(net, x, y, mask)
 
 
 @pytest.mark.parametrize("arch,compiled", [("rnn", True), ("exprnn", True), ("lstm", True), ("leaky", False),

@@ -239,17 +239,8 @@ class LSTMCell(Cell):
         sz = dt.itemsize
         args = (Z.shape[1], B, I, H, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz, W3a.ctypes.data,
                 Z.ctypes.data, PC.ctypes.data, gemm, ilp64)
-
-        k = _compiled.steps_per_call(8.0 * B * (I + 1 + H) * H)
-
-        def rows(b0, b1, stop):
-            for t0 in range(0, T, k):
-                checkpoint()
-                if stop is not None and stop.is_set():
-                    return
-                fwd(t0, min(T, t0 + k), b0, b1, *args)
-
-        _compiled.over_rows(rows, B)
+        _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B,
+                            8.0 * B * (I + 1 + H) * H)
 
     def _backward_compiled(self, dH, scored, cache, dU):
         """The backward loop in C, a few steps per call; ∂E/∂h and ∂E/∂c carried between calls in prod and dc.
@@ -273,19 +264,8 @@ class LSTMCell(Cell):
         args = (dH.ctypes.data, sc.ctypes.data, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz,
                 Z.ctypes.data, PC.ctypes.data, dU.ctypes.data, W3.ctypes.data, prod.ctypes.data, dc.ctypes.data,
                 None if split else G.ctypes.data)
-
-        k = _compiled.steps_per_call(16.0 * B * D * H)  # (the backward products and the weight gradient)
-
-        def rows(b0, b1, stop):
-            first = 1
-            for t_hi in range(T - 1, -1, -k):
-                checkpoint()
-                if stop is not None and stop.is_set():
-                    return
-                bwd(t_hi, max(0, t_hi - k + 1), b0, b1, T, B, I, H, *args, first, gemm, ilp64)
-                first = 0
-
-        _compiled.over_rows(rows, B)
+        _compiled.run_steps(lambda hi, lo, b0, b1, first: bwd(hi, lo, b0, b1, T, B, I, H, *args, first, gemm, ilp64),
+                            T, B, 16.0 * B * D * H, backward=True)  # (the products and the weight gradient)
         if split:  # G's two halves of rows (gates i, f and g, o), one per thread
             dU2, A = dU.reshape(T * B, 4 * H), SX[:T, :, :D].reshape(T * B, D)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _compiled
-from .._interrupt import checkpoint
 from .base import Cell, input_error
 
 __all__ = ["VanillaCell"]
@@ -104,17 +103,7 @@ class VanillaCell(Cell):
         fwd = lib.rnnlab_rnn_forward_f32 if S.dtype == np.float32 else lib.rnnlab_rnn_forward_f64
         args = (B, H, S.ctypes.data, A.ctypes.data, U.ctypes.data, WT.ctypes.data, self._ACT_CODE[self.act.name],
                 gemm, ilp64)
-
-        k = _compiled.steps_per_call(2.0 * B * H * H)
-
-        def rows(b0, b1, stop):
-            for t0 in range(0, T, k):
-                checkpoint()
-                if stop is not None and stop.is_set():
-                    return
-                fwd(t0, min(T, t0 + k), b0, b1, *args)
-
-        _compiled.over_rows(rows, B)
+        _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B, 2.0 * B * H * H)
         self.finish(p, cache)
 
     def backward_sequence(self, p, dH, scored, cache, dU):
@@ -131,17 +120,8 @@ class VanillaCell(Cell):
         ds = np.zeros((B, H), dtype=dH.dtype)
         args = (B, H, dH.ctypes.data, sc.ctypes.data, D.ctypes.data, dU.ctypes.data, W.ctypes.data, ds.ctypes.data,
                 gemm, ilp64)
-
-        k = _compiled.steps_per_call(2.0 * B * H * H)
-
-        def rows(b0, b1, stop):
-            for t_hi in range(T - 1, -1, -k):
-                checkpoint()
-                if stop is not None and stop.is_set():
-                    return
-                bwd(t_hi, max(0, t_hi - k + 1), b0, b1, *args)
-
-        _compiled.over_rows(rows, B)
+        _compiled.run_steps(lambda hi, lo, b0, b1, first: bwd(hi, lo, b0, b1, *args), T, B, 2.0 * B * H * H,
+                            backward=True)
 
     def saturation(self, cache):
         return cache["D"].ravel()
