@@ -24,36 +24,26 @@
 
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
 
-typedef void (*gemm32_f)(int, int, int, int32_t, int32_t, int32_t, float, const float *, int32_t, const float *,
-                         int32_t, float, float *, int32_t);
-typedef void (*gemm64_f)(int, int, int, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
-                         int64_t, float, float *, int64_t);
-typedef void (*dgemm32_f)(int, int, int, int32_t, int32_t, int32_t, double, const double *, int32_t,
-                          const double *, int32_t, double, double *, int32_t);
-typedef void (*dgemm64_f)(int, int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
-                          const double *, int64_t, double, double *, int64_t);
-
 /* C (M×N, ldc) = op(A) · B + beta C, row-major, op(A) = A (M×K, lda) or, with ta, Aᵀ for A (K×M, lda); through
- * the BLAS's cblas_sgemm / cblas_dgemm */
-static void gemm_f32(void *fn, int ilp64, int ta, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
-                     const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
-    int t = ta ? TRANS : NO_TRANS;
-    if (ilp64)
-        ((gemm64_f)fn)(ROW_MAJOR, t, NO_TRANS, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
-    else
-        ((gemm32_f)fn)(ROW_MAJOR, t, NO_TRANS, (int32_t)M, (int32_t)N, (int32_t)K, 1.0f, A, (int32_t)lda, B,
-                       (int32_t)ldb, beta, C, (int32_t)ldc);
-}
+ * the BLAS's cblas_sgemm / cblas_dgemm, whose integers are 64-bit (ilp64: OpenBLAS's "64_" builds, NumPy's) or
+ * 32-bit */
+#define GEMM(T_, SUF)                                                                                             \
+    typedef void (*gemm32_##SUF)(int, int, int, int32_t, int32_t, int32_t, T_, const T_ *, int32_t, const T_ *,   \
+                                 int32_t, T_, T_ *, int32_t);                                                     \
+    typedef void (*gemm64_##SUF)(int, int, int, int64_t, int64_t, int64_t, T_, const T_ *, int64_t, const T_ *,   \
+                                 int64_t, T_, T_ *, int64_t);                                                     \
+    static void gemm_##SUF(void *fn, int ilp64, int ta, int64_t M, int64_t N, int64_t K, const T_ *A,             \
+                           int64_t lda, const T_ *B, int64_t ldb, T_ beta, T_ *C, int64_t ldc) {                  \
+        int t = ta ? TRANS : NO_TRANS;                                                                            \
+        if (ilp64)                                                                                                \
+            ((gemm64_##SUF)fn)(ROW_MAJOR, t, NO_TRANS, M, N, K, (T_)1, A, lda, B, ldb, beta, C, ldc);             \
+        else                                                                                                      \
+            ((gemm32_##SUF)fn)(ROW_MAJOR, t, NO_TRANS, (int32_t)M, (int32_t)N, (int32_t)K, (T_)1, A,              \
+                               (int32_t)lda, B, (int32_t)ldb, beta, C, (int32_t)ldc);                             \
+    }
 
-static void gemm_f64(void *fn, int ilp64, int ta, int64_t M, int64_t N, int64_t K, const double *A, int64_t lda,
-                     const double *B, int64_t ldb, double beta, double *C, int64_t ldc) {
-    int t = ta ? TRANS : NO_TRANS;
-    if (ilp64)
-        ((dgemm64_f)fn)(ROW_MAJOR, t, NO_TRANS, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc);
-    else
-        ((dgemm32_f)fn)(ROW_MAJOR, t, NO_TRANS, (int32_t)M, (int32_t)N, (int32_t)K, 1.0, A, (int32_t)lda, B,
-                        (int32_t)ldb, beta, C, (int32_t)ldc);
-}
+GEMM(float, f32)
+GEMM(double, f64)
 
 /* exp(−2a) for 0 ≤ a ≤ 43 in float32 (no underflow: the result stays a normal number): Cody–Waite reduction by
  * ln 2, a degree-6 polynomial, and 2ⁿ put into the exponent bits. Rounding to the nearest integer adds and
@@ -400,26 +390,19 @@ LSTM_FORWARD(double, f64)
 LSTM_BACKWARD(float, f32)
 LSTM_BACKWARD(double, f64)
 
-/* float32 tanh and gate σ(2x) of n values (the tests compare them with NumPy's) */
-void rnnlab_tanh_f32(const float *x, float *y, int64_t n) {
-    for (int64_t j = 0; j < n; j++)
-        y[j] = tanh_f32(x[j]);
-}
+/* tanh and the gate σ(2x) of n values (the tests compare them with exact ones) */
+#define ELEMENTWISE(T_, SUF)                                                                                      \
+    void rnnlab_tanh_##SUF(const T_ *x, T_ *y, int64_t n) {                                                       \
+        for (int64_t j = 0; j < n; j++)                                                                           \
+            y[j] = tanh_##SUF(x[j]);                                                                              \
+    }                                                                                                             \
+    void rnnlab_sig2_##SUF(const T_ *x, T_ *y, int64_t n) {                                                       \
+        for (int64_t j = 0; j < n; j++)                                                                           \
+            y[j] = sig2_##SUF(x[j]);                                                                              \
+    }
 
-void rnnlab_sig2_f32(const float *x, float *y, int64_t n) {
-    for (int64_t j = 0; j < n; j++)
-        y[j] = sig2_f32(x[j]);
-}
-
-void rnnlab_tanh_f64(const double *x, double *y, int64_t n) {
-    for (int64_t j = 0; j < n; j++)
-        y[j] = tanh_f64(x[j]);
-}
-
-void rnnlab_sig2_f64(const double *x, double *y, int64_t n) {
-    for (int64_t j = 0; j < n; j++)
-        y[j] = sig2_f64(x[j]);
-}
+ELEMENTWISE(float, f32)
+ELEMENTWISE(double, f64)
 
 #ifndef RNNLAB_KERNELS_SOURCE
 #define RNNLAB_KERNELS_SOURCE 0ULL
