@@ -107,9 +107,15 @@ def _load():
     _state = False
     try:
         from . import _kernels  # the built extension (absent when no C compiler was found at install)
+
+        path = _kernels.__file__
     except ImportError as exc:
-        _why = f"the compiled kernels are not built ({exc})"
-        return _state
+        # rnnlab imported from a source tree (the tests in a checkout after ``pip install .``): the library the
+        # install built is in the installed package, and the digest check below says whether it fits this source
+        path = _installed_library()
+        if path is None:
+            _why = f"the compiled kernels are not built ({exc})"
+            return _state
     from ._blas import blas_library, blas_symbol
 
     lib_info = blas_library()
@@ -126,7 +132,7 @@ def _load():
     if not gemms:
         _why = "NumPy's OpenBLAS has no cblas_sgemm/cblas_dgemm"
         return _state
-    lib = ctypes.CDLL(_kernels.__file__)
+    lib = ctypes.CDLL(path)
     stale = _stale(lib)
     if stale:
         _why = stale
@@ -152,6 +158,22 @@ def _load():
         getattr(lib, name).restype = None
     _state = (lib, gemms)
     return _state
+
+
+def _installed_library() -> str | None:
+    """The path of the kernels' library in the installed rnnlab distribution, or None."""
+    from importlib.metadata import PackageNotFoundError, files
+
+    try:
+        found = [f for f in files("rnnlab") or () if f.name.startswith("_kernels.") and f.suffix in (".so", ".pyd")
+                 and f.parent.as_posix() == "rnnlab/core"]
+    except PackageNotFoundError:
+        return None
+    for f in found:
+        p = f.locate()
+        if p.is_file():
+            return str(p)
+    return None
 
 
 def _stale(lib) -> str:
