@@ -67,7 +67,9 @@ def test_trouble_start_finds_the_start_of_the_unrecovered_excursion():
 
 
 def test_rewind_after_the_clipping_preset_explosion_then_clipping_on_trains():
-    """Must show: clipping off, the run explodes (non-finite gradient near step 230, ρ ≈ 10²³ long before);
+    """Must show: clipping off, the run explodes (non-finite gradient near step 200–230, ρ ≈ 10³ or more long before,
+    as the preset's description says: 3.6·10³ on the compiled loops, 3.2·10²³ on the NumPy ones, whose last bits
+    differ along an exploding trajectory);
     Rewind returns to a state from before the blow-up (same weights, ρ and loss as that step of the run), and turning
     clipping on from there trains: the loss goes back under the constant-guess baseline."""
     preset = get_preset("clipping")
@@ -78,7 +80,7 @@ def test_rewind_after_the_clipping_preset_explosion_then_clipping_on_trains():
         pass
     assert tr.explosion is not None and tr.step_count > 100
     h = tr.history.since(0)
-    assert np.nanmax(h["spectral_radius"]) > 1e6  # ρ blew up along the way
+    assert np.nanmax(h["spectral_radius"]) > 1e3  # ρ blew up along the way (from 1.5)
     target = tr.explosion.checkpoint_step
     assert tr.rewind() == target
     assert target < 6  # before the first step whose loss or gradient norm left its running range
