@@ -1,4 +1,4 @@
-"""Build hook: compile rnnlab/core/_kernels.c (the LSTM's compiled loops) into the wheel.
+"""Build hook: compile rnnlab/core/_kernels.c (the LSTM's and the vanilla cell's loops) into the wheel.
 
 The kernels are optional: without a C compiler (or with ``RNNLAB_NO_KERNELS=1``) the build goes on, says so, and
 rnnlab runs its pure-NumPy path (same results; see rnnlab/core/_compiled.py). setuptools' build_ext does the
@@ -64,8 +64,10 @@ class KernelsHook(BuildHookInterface):
             return
         root = Path(self.root)
         editable = version == "editable"
+        # a wheel takes the library from a temporary folder (removed in finalize), not from the output folder
+        self._tmp = None if editable else tempfile.mkdtemp(prefix="rnnlab-kernels-")
+        out = root if editable else Path(self._tmp)
         try:
-            out = root if editable else Path(self.directory) / "kernels-build"
             built = compile_kernels(root, out)
         except Exception as exc:  # no compiler, no headers: the pure-NumPy path runs
             print(f"rnnlab: the compiled kernels were not built ({exc}); the pure-NumPy path will run",
@@ -75,3 +77,9 @@ class KernelsHook(BuildHookInterface):
         build_data["infer_tag"] = True
         if not editable:
             build_data["force_include"][str(built)] = str(built.relative_to(out))
+
+    def finalize(self, version: str, build_data: dict, artifact_path: str) -> None:
+        if getattr(self, "_tmp", None):
+            import shutil
+
+            shutil.rmtree(self._tmp, ignore_errors=True)
