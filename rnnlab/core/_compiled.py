@@ -33,8 +33,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "tanh", "sig2", "CHUNK", "FASTER", "steps_per_call", "simd_bits", "run_steps",
-           "row_threads", "over_rows"]
+__all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "simd_bits", "tanh", "sig2", "CHUNK",
+           "FASTER", "steps_per_call", "run_steps", "row_threads", "over_rows"]
 
 #: most steps per compiled call (between two of them, :func:`~rnnlab.core._interrupt.checkpoint` runs, so that the
 #: app can abandon a pass; the LSTM's weight gradient is formed chunk by chunk, from data still in the cache)
@@ -47,6 +47,7 @@ MAX_FLOPS_PER_CALL = 1e8
 def steps_per_call(flops_per_step: float) -> int:
     """Steps per compiled call for a step of ``flops_per_step``: :data:`CHUNK`, fewer for large steps (at least 1)."""
     return max(1, min(CHUNK, int(MAX_FLOPS_PER_CALL // max(1.0, flops_per_step))))
+
 
 #: the dtypes the compiled path is used for by default: where it was measured faster (the bench's LSTM step, thread
 #: CPU time, median of 31: float32 17.5 ms against NumPy's 22.4, float64 37.5 against 45.2)

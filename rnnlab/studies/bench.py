@@ -18,8 +18,9 @@ Figures (milliseconds are medians of repeats):
   float32 and float64, B = 32, T = 100, H = 128, I = O = 8, softmax readout at every step, forward + loss + full
   BPTT: ``bptt_ms``, ``floor_ms`` (T times the cell's own recurrent products, forward and backward, as its passes
   do them: :meth:`~rnnlab.core.cells.Cell.recurrent_products`) and ``bptt_over_floor`` (target ≤ 2); ``path``:
-  "compiled" where the compiled kernels ran (rnnlab/core/_compiled.py: the LSTM in float32), with ``numpy_ms``
-  the pure-NumPy path's time beside them; ``compiled``: the kernels' mode and whether they are built; with
+  "compiled" where the compiled loops ran (rnnlab/core/_compiled.py: the LSTM, the vanilla and the orthogonal
+  cell), with ``numpy_ms`` the pure-NumPy path's time beside them; ``compiled``: the kernels' mode and whether
+  they are built; with
   ``--compare-torch``, ``torch_ms`` (PyTorch eager, one thread: ``nn.RNN``/``nn.LSTM``/``nn.GRU``, the other cells
   written as a loop of PyTorch operations, see :mod:`._torch_ref`) and ``speedup`` = torch_ms / bptt_ms (target
   ≥ 1.2), measured interleaved with rnnlab's so that a busy machine slows both alike;
@@ -27,7 +28,7 @@ Figures (milliseconds are medians of repeats):
   ``rnnlab.core`` the way a notebook does (no ``rnnlab`` command, no process tuning, NumPy's default threads),
   against the same in this process (``*_over_command``; target ≤ 1.1);
 * ``threads``: the vanilla float64 and LSTM float32 steps with one and with two core threads (BLAS threads; for
-  the compiled LSTM, the batch's rows split over two threads of one BLAS thread each), the default rnnlab uses
+  the compiled loops, the batch's rows split over two threads of one BLAS thread each), the default rnnlab uses
   (``core_threads``), and with ``--compare-torch`` PyTorch at its default thread count;
 * ``heatmaps.<arch>``: the exact ∂s_t/∂s_k heatmap of each cell (T = 64, H = 64, float64) and
   ``over_scaled_vanilla`` = its time ÷ (the vanilla's × (S/H)³) (target ≤ 1.5 for the gated cells);

@@ -28,6 +28,11 @@ elementwise pass runs over contiguous memory (NumPy's per-row overhead on 128-wi
 arithmetic). After the loop, one vectorised pass stores what the backward pass multiplies by: K = [σ'_i g, σ'_f
 c_{t−1}, φ'_g i, σ'_o φ(c_t)] and o φ'(c_t), so that each backward step is a handful of in-place products and the four
 batched recurrent products.
+
+With φ = tanh the same loops also run compiled (rnnlab/core/_kernels.c through :mod:`rnnlab.core._compiled`: the
+same products, the elementwise work in C, one call per few steps). There K and KC are formed in the backward step
+from the stored gates instead of stored, ∂E/∂z is laid out (T, B, 4H), and the weight gradients are summed call by
+call, so :meth:`du_buffer` and :meth:`param_grads` follow the path the pass took.
 """
 
 from __future__ import annotations
@@ -229,9 +234,9 @@ class LSTMCell(Cell):
         return cache["K"], cache["KC"]
 
     def _forward_compiled(self, SX, W3a, Z, PC, T, B, I, H, cache):
-        """The forward loop in C, a few steps per call (:func:`~rnnlab.core._compiled.steps_per_call`; checkpoints
-        between calls), over the batch's rows in one or two threads (:func:`~rnnlab.core._compiled.over_rows`). K and KC are not stored: the compiled backward
-        pass forms them from Z, φ(c) and c_{t−1}, and :meth:`_k` when something else needs them."""
+        """The forward loop in C, a few steps per call (:func:`~rnnlab.core._compiled.run_steps`; checkpoints
+        between calls), over the batch's rows in one or two threads. K and KC are not stored: the compiled
+        backward pass forms them from Z, φ(c) and c_{t−1}, and :meth:`_k` when something else needs them."""
         dt = Z.dtype
         lib, gemms = _compiled.kernels()
         gemm, ilp64 = gemms[dt.name]
