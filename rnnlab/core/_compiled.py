@@ -73,6 +73,7 @@ def _env_mode() -> str:
 
 _mode = _env_mode()
 _state = None  # (lib, {dtype: (gemm address, ilp64)}) once loaded; False if unavailable
+_simd = 0  # the loops' vector width on this CPU, once loaded
 _why = ""
 
 
@@ -158,6 +159,8 @@ def _load():
         getattr(lib, name).argtypes = [ptr, ptr, i64]
         getattr(lib, name).restype = None
     _state = (lib, gemms)
+    global _simd
+    _simd = int(lib.rnnlab_kernels_simd())  # (asked once: available() runs several times per pass)
     return _state
 
 
@@ -220,8 +223,7 @@ def available(dtype) -> bool:
 
 def simd_bits() -> int:
     """The vector width (bits) of the compiled loops on this CPU (0: no compiled kernels)."""
-    k = _load()
-    return int(k[0].rnnlab_kernels_simd()) if k else 0
+    return _simd if _load() else 0
 
 
 def _elementwise(name: str, x: np.ndarray, dtype) -> np.ndarray:
