@@ -38,7 +38,7 @@ from . import rules
 from .hessian_free import HessianFree
 from .optim import make_optimizer, rebuild_optimizer
 from .remedies import clip_gradients, omega_and_grad, penalty
-from .setup import apply_readout, build, check_memory, probe_batch
+from .setup import apply_readout, build, check_memory, eval_rows, probe_batch
 from .snapshot import Event, Explosion, History, Snapshot
 from .timeline import HEADLESS_BUDGET, Timeline, state_nbytes, trouble_start
 from .unrolled import with_unrolled
@@ -484,8 +484,7 @@ class Trainer:
             scored = batch.mask.copy()
             scored[:warm] = 0.0
             batch = dataclasses.replace(batch, mask=scored)
-        tr = forward(self.net, batch.x, fb)
-        out = outputs(self.net, tr.z)
+        out = self._outputs_in_rows(batch.x, fb)
         if self.untrainable:
             self.metric, self.accuracy = float("nan"), float("nan")
             return self.metric, self.accuracy
@@ -500,6 +499,20 @@ class Trainer:
         else:
             self.accuracy = float("nan")
         return self.metric, self.accuracy
+
+    def _outputs_in_rows(self, x: np.ndarray, fb: np.ndarray | None) -> np.ndarray:
+        """The network's outputs (T, n, O) on x (T, n, I), ``eval_rows`` sequences per forward pass (the rows of a
+        batch are independent, so this is the whole batch's forward pass with bounded memory)."""
+        net = self.net
+        T, n = x.shape[:2]
+        rows = eval_rows(T, net.cell.state_size, n, np.dtype(net.dtype).itemsize)
+        if rows >= n:
+            return outputs(net, forward(net, x, fb).z)
+        out = np.empty((T, n, net.n_out), dtype=net.dtype)
+        for s in range(0, n, rows):
+            part = slice(s, s + rows)
+            out[:, part] = outputs(net, forward(net, x[:, part], None if fb is None else fb[:, part]).z)
+        return out
 
     #: multiply-adds the heatmap of a snapshot may cost (None: as configured, however long it takes); the app's
     #: session sets one so that a snapshot stays quick at any size (see core.diagnostics.plan_heatmap)

@@ -113,3 +113,33 @@ def test_esn_bias_input_is_drawn_once_and_changes_nothing_else():
     # it is the ESN's own setting: greyed out for the other cells
     assert applies(_esn_experiment())["model.esn_bias"] is None
     assert applies(_esn_experiment(model__arch="leaky"))["model.esn_bias"]
+
+
+@pytest.mark.parametrize("changes", [{}, {"model__arch": "lstm"}, {"task__name": "sine"}],
+                         ids=["rnn", "lstm", "free-running"])
+def test_the_held_out_batch_run_in_rows_gives_the_whole_batch_outputs(monkeypatch, changes):
+    """A long held-out batch is run a few rows at a time (bounded memory, no page-faulting buffers): the rows of a
+    batch are independent, so the outputs are those of one pass over the whole batch, free-running ones too."""
+    from rnnlab.core.bptt import forward, outputs
+    from rnnlab.train import setup
+
+    exp = Experiment().replace(task__length=30, model__hidden_size=8, training__eval_batch_size=37, **changes)
+    tr = Trainer(exp)
+    x = tr.task.sample_heldout(np.random.default_rng(1), 37).x
+    fb = None
+    if tr.task.generative:
+        fb = np.zeros(x.shape[:2])
+        fb[:7] = 1.0
+    whole = outputs(tr.net, forward(tr.net, x, fb).z).copy()
+    monkeypatch.setattr(setup, "EVAL_CHUNK_BYTES", 1)  # 16 rows per pass: three passes, the last one short
+    assert setup.eval_rows(30, tr.net.cell.state_size, 37) == 16
+    calls = []
+
+    def counted(net, xx, f=None):
+        calls.append(xx.shape[1])
+        return forward(net, xx, f)
+
+    monkeypatch.setattr("rnnlab.train.trainer.forward", counted)
+    rows = tr._outputs_in_rows(x, fb)
+    assert calls == [16, 16, 5]
+    np.testing.assert_allclose(rows, whole, rtol=0, atol=1e-13)
