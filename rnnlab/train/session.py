@@ -371,9 +371,9 @@ class Session:
             slow = exp_due and self._slow_due(now)
             t0 = self.clock()
             snap = for_display(tr.snapshot(expensive=exp_due, reuse_slow=not slow))  # T > 1024: pictures averaged
-            if self._stopped_why:
-                snap = dataclasses.replace(snap, stopped=self._stopped_why)
-                self._stopped_why = ""
+            snap = dataclasses.replace(snap, stopped=self._stopped_why,
+                                       running=(self.playing or self.pending_steps > 0) and not self.stopped)
+            self._stopped_why = ""
             if exp_due:
                 self._expensive_cost = self.clock() - t0
                 self._last_expensive = now

@@ -300,6 +300,9 @@ class Snapshot:
     picture_scale: int = 1
     checkpoints: tuple = ()  # the kept steps Rewind can go to (rnnlab.train.timeline)
     stopped: str = ""  # why training stopped on its own at this snapshot (a step budget, success), or ""
+    #: whether the engine was going on training when it took this snapshot (playing, or steps asked for still to
+    #: make); False after a Pause: no step follows it until the next command
+    running: bool = False
 
     @property
     def exploded(self) -> bool:

@@ -131,6 +131,30 @@ def test_an_unknown_command_is_a_type_error_not_silence():
         eng.tick()
 
 
+def test_snapshots_say_whether_training_goes_on_after_them():
+    """``running``: true while playing or while asked-for steps remain, false on the snapshot a Pause forces (the
+    window waits for that one to know the run has settled)."""
+    clock = FakeClock()
+    eng = Session(small(), clock=clock)
+    eng.run_until_idle()
+    assert not eng.take()[-1].running  # the first snapshot: nothing asked for yet
+    eng.send(Step(3))
+    clock.t += 1.0
+    eng.tick()
+    assert [x.running for x in eng.take()] == [True]  # two more steps to make
+    eng.run_until_idle()
+    assert not eng.take()[-1].running
+    eng.send(Play())
+    clock.t += 1.0
+    eng.tick()
+    playing = eng.take()
+    assert playing and all(x.running for x in playing)
+    eng.send(Pause())
+    eng.tick()
+    (last,) = eng.take()
+    assert not last.running and last.step == eng.trainer.step_count
+
+
 def test_the_thread_session_trains_pauses_and_stops_promptly():
     s = ThreadSession(small())
     try:
