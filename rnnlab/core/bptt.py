@@ -154,16 +154,44 @@ def _loss_and_dz(net, z, y, mask, n):
         loss = float(np.einsum("tbo,tbo,tb->", dz, dz, w[..., 0]) / O)
         dz *= (2.0 / O) * w
         return loss, dz
-    yi = y[..., None].astype(np.intp)
-    np.subtract(z, z.max(axis=-1, keepdims=True), out=dz)  # z − max z
-    zy = np.take_along_axis(dz, yi, axis=-1)
-    np.exp(dz, out=dz)
-    s = dz.sum(axis=-1, keepdims=True)
-    loss = float(-np.sum(w * (zy - np.log(s))))
-    dz /= s  # softmax
-    np.put_along_axis(dz, yi, np.take_along_axis(dz, yi, axis=-1) - 1.0, axis=-1)  # − onehot(y)
-    dz *= w
+    O = z.shape[-1]
+    yi = np.asarray(y).astype(np.intp, copy=False)
+    if O > _FEW_CLASSES or yi.shape != z.shape[:-1] or yi.size == 0 or yi.min() < 0 or yi.max() >= O:
+        yi = yi[..., None]
+        np.subtract(z, z.max(axis=-1, keepdims=True), out=dz)  # z − max z
+        zy = np.take_along_axis(dz, yi, axis=-1)
+        np.exp(dz, out=dz)
+        s = dz.sum(axis=-1, keepdims=True)
+        loss = float(-np.sum(w * (zy - np.log(s))))
+        dz /= s  # softmax
+        np.put_along_axis(dz, yi, np.take_along_axis(dz, yi, axis=-1) - 1.0, axis=-1)  # − onehot(y)
+        dz *= w
+        return loss, dz
+    # the same operations over the (N, O) rows with few classes, in the orientation NumPy does fast: a reduction
+    # over a short last axis took 134 µs at N = 3200, O = 8, the column-by-column maximum 23 and the sum as a
+    # product with ones 4 (the whole loss: 0.47 ms before, ~0.1 after)
+    N = yi.size
+    z2, d2 = z.reshape(N, O), dz.reshape(N, O)
+    m = z2[:, 0].copy()
+    for k in range(1, O):
+        np.maximum(m, z2[:, k], out=m)  # (NaN propagates, as in max)
+    np.subtract(z2, m[:, None], out=d2)  # z − max z
+    at = np.arange(0, N * O, O)
+    at += yi.ravel()  # the flat index of each row's class
+    flat = dz.reshape(-1)
+    zy = flat[at]
+    np.exp(d2, out=d2)
+    s = d2 @ np.ones(O, dtype=d2.dtype)
+    wr = np.broadcast_to(w[..., 0], yi.shape).reshape(N)
+    loss = float(-np.dot(wr, zy - np.log(s)))
+    d2 /= s[:, None]  # softmax
+    flat[at] -= 1.0  # − onehot(y)
+    d2 *= wr[:, None]
     return loss, dz
+
+
+#: the most classes the short-axis loss handles (beyond, NumPy's reductions over the last axis are the faster)
+_FEW_CLASSES = 16
 
 
 def tbptt_windows(T: int, k1: int = 0, k2: int = 0) -> list[tuple[int, int, int]]:
