@@ -257,7 +257,9 @@ def _backward(net: Network, trace: Trace, dz: np.ndarray, k1: int, k2: int,
     h = cell.hidden(cache)
     dz_all = dz if dz_fb is None else dz + dz_fb
     grads["W_yh"] = dz_all.reshape(T * B, -1).T @ h.reshape(T * B, H)
-    grads["b_y"] = dz_all.sum(axis=(0, 1))
+    # Σ over the (T·B) rows as a product with ones: NumPy's sum over the leading axes of (T, B, O) took 50 µs at
+    # T·B = 3200, O = 8, the product 3–7
+    grads["b_y"] = np.ones(T * B, dtype=dz_all.dtype) @ dz_all.reshape(T * B, -1)
     return grads
 
 

@@ -231,7 +231,9 @@ def bench_library_path(quick: bool = False) -> dict:
 def bench_threads(quick: bool = False, torch: bool = False, record: bool = False) -> dict:
     """One and two BLAS threads for the headless steps, and PyTorch at its default threads (with ``torch``).
     ``headless_choice``: 2 when two threads were at least 10 % faster on both steps, else 1; ``record`` writes it
-    to rnnlab's ``threads.json``, which headless commands read (``rnnlab/_runtime.py``)."""
+    to rnnlab's ``threads.json``, which headless commands read (``rnnlab/_runtime.py``). Per step: ``default_ms``
+    at the threads in force for this run (``core_threads``) and ``choice_ms`` at the choice, with PyTorch's
+    ``speedup_at_defaults`` and ``speedup_at_choice``."""
     from ..core import _blas, loss_and_grads
 
     reps = 3 if quick else 11
@@ -270,6 +272,10 @@ def bench_threads(quick: bool = False, torch: bool = False, record: bool = False
     both = [res[k] for k in res if isinstance(res[k], dict)]
     faster = 2 if both and all(r["threads_2_ms"] < 0.9 * r["threads_1_ms"] for r in both) else 1
     res["headless_choice"] = faster
+    for r in both:  # what headless commands run at once the choice is recorded (default_ms: at the threads in force)
+        r["choice_ms"] = r[f"threads_{faster}_ms"]
+        if "torch_default_ms" in r:
+            r["speedup_at_choice"] = r["torch_default_ms"] / r["choice_ms"]
     if record:
         res["recorded_in"] = _record_threads(faster, both)
     return {"threads": res}

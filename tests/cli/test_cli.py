@@ -246,4 +246,8 @@ def test_bench_reports_every_cell_and_dtype(capsys):
             assert r["bptt_ms"] > 0 and r["floor_ms"] > 0 and r["bptt_over_floor"] > 0
         assert d["heatmaps"][arch]["ms"] > 0
     assert d["library_path"]["rnn.float64"]["notebook_ms"] > 0
-    assert d["threads"]["headless_choice"] in (1, 2) and "recorded_in" not in d["threads"]
+    th = d["threads"]
+    assert th["headless_choice"] in (1, 2) and "recorded_in" not in th
+    r = th["rnn.float64"]
+    assert r["choice_ms"] == r[f"threads_{th['headless_choice']}_ms"]
+    assert r["default_ms"] == r[f"threads_{th['core_threads'] if th['core_threads'] in (1, 2) else 1}_ms"]
