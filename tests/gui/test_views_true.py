@@ -134,6 +134,51 @@ def test_overflow_and_exact_zeros_are_drawn_grey_with_a_legend_never_as_a_colour
     assert ov.counts == {"over": 0, "zero": 0} and not ov.legend.isVisible()
 
 
+def test_the_legend_of_non_finite_cells_stays_whole_inside_the_view_at_any_font_scale(qtbot):
+    """The legend is re-anchored whenever it changes size: a longer text or presentation mode's larger font had
+    left it where the shorter one fitted, its right border cut by the view's edge."""
+    import dataclasses
+
+    from PySide6 import QtCore
+
+    from rnnlab.gui.plots.heatmap import HeatmapPlot
+    from rnnlab.train.trainer import Trainer
+
+    tr = Trainer(Experiment().replace(task__length=12, model__hidden_size=6))
+    snap = tr.snapshot(expensive=True)
+    view = HeatmapPlot()
+    qtbot.addWidget(view)
+    view.resize(520, 420)
+    view.show()
+
+    def draw(n_zero: int):
+        L = np.array(snap.diagnostics.jacobian_log10, dtype=np.float64)
+        rows, cols = np.tril_indices(12, -1)
+        L[rows[:n_zero], cols[:n_zero]] = -np.inf
+        view.update(dataclasses.replace(snap, diagnostics=dataclasses.replace(snap.diagnostics, jacobian_log10=L)))
+        qtbot.wait(1)
+
+    def inside() -> bool:
+        vb = view.overlay.plot.vb
+        box = view.overlay.legend.mapRectToItem(vb, view.overlay.legend.boundingRect())
+        return QtCore.QRectF(vb.boundingRect()).contains(box) and box.width() > 50
+
+    draw(1)
+    assert inside()
+    draw(60)  # another count
+    assert inside()
+    width = view.overlay.legend.width()
+    view.set_scale(1.6)
+    qtbot.wait(1)
+    assert view.overlay.legend.width() > 1.3 * width  # its text scaled, readable on a projector
+    assert inside()
+    draw(3)
+    assert inside()
+    view.set_scale(1.0)
+    qtbot.wait(1)
+    assert inside()
+
+
 def test_a_last_step_task_draws_its_one_row_large_over_its_steps(win):
     flow = win.views["gradient_flow"]
     assert flow.one_row and flow.row_t == 19  # temporal_order: only t = 19 carries a loss

@@ -579,6 +579,9 @@ class SnapshotPlot(QtWidgets.QWidget):
                 t.setText(t.text, size=f"{12 * scale:.0f}pt")
             if item.legend is not None:
                 _scale_legend(item.legend, scale)
+            for child in item.vb.childItems():  # legends over the data (the heatmaps' non-finite cells)
+                if isinstance(child, pg.LegendItem) and child is not item.legend:
+                    _scale_legend(child, scale)
             for name in ("left", "bottom", "right", "top"):
                 ax = item.getAxis(name)
                 if not ax.isVisible():

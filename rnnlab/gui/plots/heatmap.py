@@ -84,10 +84,14 @@ class NonFiniteOverlay:
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(5)
         plot.addItem(self.image)
-        self.legend = pg.LegendItem(offset=(-4, 4), labelTextSize="10pt", brush=pg.mkBrush(255, 255, 255, 220),
+        self.legend = pg.LegendItem(offset=None, labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 220),
                                     pen=pg.mkPen("#999999"))
         self.legend.setParentItem(plot.vb)
-        self.legend.anchor((1, 0), (1, 0))
+        # in the view's top right corner, 6 px in, whatever its size: pyqtgraph re-anchors only when the parent's
+        # geometry changes, so a legend that grew (longer text, presentation mode's larger font) stuck out past
+        # the view's right edge, its border cut
+        self._place()
+        self.legend.geometryChanged.connect(self._place)
         self._samples = {}
         for key, rgba, text in (("over", OVERFLOW_RGBA, "overflow (∞ or NaN)"),
                                 ("zero", ZERO_RGBA, "exactly 0 (underflow)")):
@@ -96,6 +100,9 @@ class NonFiniteOverlay:
             self._samples[key] = (sample, text)
         self.counts = {"over": 0, "zero": 0}
         self.legend.setVisible(False)
+
+    def _place(self) -> None:
+        self.legend.anchor((1, 0), (1, 0), offset=(-6, 6))
 
     def set(self, overflow: np.ndarray, zero: np.ndarray, rect: QtCore.QRectF) -> None:
         """``overflow`` and ``zero``: boolean (rows, cols) masks of the cells to paint."""
@@ -120,7 +127,7 @@ class NonFiniteOverlay:
         for key in ("over", "zero"):
             if self.counts[key]:
                 sample, text = self._samples[key]
-                self.legend.addItem(sample, f"{text}: {self.counts[key]} cells")
+                self.legend.addItem(sample, f"{text}:<br>{self.counts[key]} cells")  # (narrow: presentation mode)
         self.legend.setVisible(True)
 
     def clear(self) -> None:
