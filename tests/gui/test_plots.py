@@ -67,6 +67,29 @@ def with_diag(snap, **fields):
     return dataclasses.replace(snap, diagnostics=dataclasses.replace(snap.diagnostics, **fields))
 
 
+def _rect_in_view(view, vb) -> QtCore.QRect:
+    lw = view.layout_widget
+    poly = lw.mapFromScene(vb.sceneBoundingRect()).boundingRect()
+    return QtCore.QRect(lw.mapTo(view, poly.topLeft()), poly.size())
+
+
+def test_the_empty_views_text_lies_over_its_first_plot_not_across_the_next_ones_title(qtbot):
+    """Centred on a view of two stacked plots, "Press Play" had lain across the lower plot's title; now it is
+    centred over the first plot's data area, and where it would not fit there, over the whole view."""
+    w = make(qtbot, LossPlot, show=True)
+    qtbot.waitUntil(lambda: w._empty.geometry() != w.rect())
+    text = w._empty.geometry()
+    top, bottom = _rect_in_view(w, w.loss_plot.vb), _rect_in_view(w, w.metric_plot.vb)
+    assert top.contains(text) and not text.intersects(bottom)
+    assert not text.intersects(_rect_in_view(w, w.metric_plot.titleLabel))
+    w.resize(800, 700)  # follows the plot when the layout settles again
+    qtbot.waitUntil(lambda: _rect_in_view(w, w.loss_plot.vb).contains(w._empty.geometry())
+                    and w._empty.geometry() == _rect_in_view(w, w.loss_plot.vb) & w.rect())
+    small = make(qtbot, GradNormsPlot, show=True)
+    small.resize(150, 120)  # the plot's area is too small for the text: the whole view
+    qtbot.waitUntil(lambda: small._empty.geometry() == small.rect())
+
+
 # --- every widget ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
 def test_widget_life_cycle(qtbot, tmp_path, snapshots, cls):

@@ -523,6 +523,25 @@ class SnapshotPlot(QtWidgets.QWidget):
 
     def set_empty_text(self, text: str) -> None:
         self._empty.setText(text)
+        self._place_empty()
+
+    def _place_empty(self, *_args) -> None:
+        """The empty view's text over the first plot's data area, where it fits (in a view of two stacked plots,
+        centred on the whole view it lay across the lower plot's title), else over the whole view."""
+        area = self.rect()
+        for item in self.layout_widget.ci.items:
+            if not isinstance(item, pg.PlotItem) or not item.isVisible():
+                continue
+            vb = item.vb
+            if self.__dict__.get("_empty_vb") is not vb:
+                self._empty_vb = vb
+                vb.sigResized.connect(self._place_empty)  # the layout settles after the view's own resize
+            poly = self.layout_widget.mapFromScene(vb.sceneBoundingRect()).boundingRect()
+            r = QtCore.QRect(self.layout_widget.mapTo(self, poly.topLeft()), poly.size()) & self.rect()
+            if r.width() >= 120 and self._empty.heightForWidth(r.width()) <= r.height():
+                area = r
+            break
+        self._empty.setGeometry(area)
 
     _no_loss = ""
 
@@ -541,7 +560,7 @@ class SnapshotPlot(QtWidgets.QWidget):
 
     def resizeEvent(self, ev):  # noqa: N802
         super().resizeEvent(ev)
-        self._empty.setGeometry(self.rect())
+        self._place_empty()
         if ev.size().height() != ev.oldSize().height():  # a caption may take up to a share of the height
             for lab in self.findChildren(QtWidgets.QLabel):
                 if hasattr(lab, "refit"):
@@ -633,6 +652,7 @@ class SnapshotPlot(QtWidgets.QWidget):
         for lab in self.findChildren(QtWidgets.QLabel):
             if lab is self._empty:
                 lab.setStyleSheet(f"color: #555555; font-size: {13 * scale:.0f}pt; background: transparent;")
+                self._place_empty()  # (a larger text may need the whole view)
             elif "font-size" in lab.styleSheet():
                 base = lab.property("rnnlab_base_css")
                 if base is None:
