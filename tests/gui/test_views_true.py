@@ -177,6 +177,12 @@ def test_the_legend_of_non_finite_cells_stays_whole_inside_the_view_at_any_font_
     view.set_scale(1.0)
     qtbot.wait(1)
     assert inside()
+    # too small a view for the whole legend: it is hidden, and the caption gives the counts it would have shown
+    view.resize(200, 170)
+    qtbot.waitUntil(lambda: not view.overlay.legend.isVisible())
+    assert "3 cells exactly 0 (underflow)" in view.readout.text()
+    view.resize(520, 420)
+    qtbot.waitUntil(lambda: view.overlay.legend.isVisible() and inside())
 
 
 def test_a_last_step_task_draws_its_one_row_large_over_its_steps(win):

@@ -87,22 +87,42 @@ class NonFiniteOverlay:
         self.legend = pg.LegendItem(offset=None, labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 220),
                                     pen=pg.mkPen("#999999"))
         self.legend.setParentItem(plot.vb)
+        self.counts = {"over": 0, "zero": 0}
+        self._placing = False
         # in the view's top right corner, 6 px in, whatever its size: pyqtgraph re-anchors only when the parent's
         # geometry changes, so a legend that grew (longer text, presentation mode's larger font) stuck out past
         # the view's right edge, its border cut
         self._place()
         self.legend.geometryChanged.connect(self._place)
+        plot.vb.sigResized.connect(self._place)
         self._samples = {}
         for key, rgba, text in (("over", OVERFLOW_RGBA, "overflow (∞ or NaN)"),
                                 ("zero", ZERO_RGBA, "exactly 0 (underflow)")):
             brush = QtGui.QBrush(QtGui.QColor(*rgba), QtCore.Qt.BrushStyle.BDiagPattern)
             sample = pg.ScatterPlotItem(symbol="s", size=12, brush=brush, pen=pg.mkPen(QtGui.QColor(*rgba)))
             self._samples[key] = (sample, text)
-        self.counts = {"over": 0, "zero": 0}
-        self.legend.setVisible(False)
 
     def _place(self) -> None:
-        self.legend.anchor((1, 0), (1, 0), offset=(-6, 6))
+        """Anchor the legend; hide it where the view is too small to hold it whole (the caption gives the same
+        counts, :meth:`summary`)."""
+        if self._placing:  # (moving or showing it signals a geometry change)
+            return
+        self._placing = True
+        try:
+            self.legend.anchor((1, 0), (1, 0), offset=(-6, 6))
+            vb = self.plot.vb.boundingRect()
+            fits = self.legend.width() <= vb.width() - 12 and self.legend.height() <= vb.height() - 12
+            self.legend.setVisible(bool(self.counts["over"] or self.counts["zero"]) and fits)
+        finally:
+            self._placing = False
+
+    def summary(self) -> str:
+        """The counts in words, for a caption: "grey hatched: 12 cells overflowed (∞ or NaN), 3 cells exactly 0
+        (underflow)", or "" when every cell is finite and nonzero."""
+        parts = [f"{self.counts['over']} cells overflowed (∞ or NaN)"] if self.counts["over"] else []
+        if self.counts["zero"]:
+            parts.append(f"{self.counts['zero']} cells exactly 0 (underflow)")
+        return f"grey hatched: {', '.join(parts)}" if parts else ""
 
     def set(self, overflow: np.ndarray, zero: np.ndarray, rect: QtCore.QRectF) -> None:
         """``overflow`` and ``zero``: boolean (rows, cols) masks of the cells to paint."""
@@ -128,7 +148,7 @@ class NonFiniteOverlay:
             if self.counts[key]:
                 sample, text = self._samples[key]
                 self.legend.addItem(sample, f"{text}:<br>{self.counts[key]} cells")  # (narrow: presentation mode)
-        self.legend.setVisible(True)
+        self._place()  # (visible if it fits)
 
     def clear(self) -> None:
         self.counts = {"over": 0, "zero": 0}
@@ -271,8 +291,7 @@ class LogMatrixPlot(SnapshotPlot):
         lo, hi = float(fin.min()), float(fin.max())
         blo, bhi = self.levels()
         beyond = " (beyond the colour bar: drag its handles)" if lo < blo or hi > bhi else ""
-        zero = " · grey hatched: exactly 0 or overflowed (see the legend)" if self.overlay.counts["over"] + \
-            self.overlay.counts["zero"] else ""
+        zero = f" · {self.overlay.summary()}" if self.overlay.summary() else ""
         detail = f"{self.detail} · " if self.detail else ""
         return f"{detail}log10 range {lo:+.1f} … {hi:+.1f}{beyond}{zero} · {self._hint}"
 
