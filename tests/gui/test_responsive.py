@@ -18,6 +18,18 @@ pytestmark = pytest.mark.slow
 LIMIT_MS = 200.0
 
 
+def _fastest_pace(frames: list[tuple[float, int]], span: float = 0.2) -> float:
+    """Steps per second, the most over any stretch of at least ``span`` seconds between two frames."""
+    best = 0.0
+    for i, (t0, s0) in enumerate(frames):
+        for t1, s1 in frames[i + 1:]:
+            if t1 - t0 >= span:
+                if s1 >= s0:
+                    best = max(best, (s1 - s0) / (t1 - t0))
+                break
+    return best
+
+
 @pytest.mark.parametrize("changes", [{"model__hidden_size": 2048}, {"task__length": 2000}], ids=["H=2048", "T=2000"])
 def test_pause_is_answered_within_200ms_and_the_event_loop_is_never_200ms_late(qtbot, changes, record_property):
     exp = Experiment().replace(**changes)
@@ -44,6 +56,8 @@ def test_pause_is_answered_within_200ms_and_the_event_loop_is_never_200ms_late(q
 
     timer.timeout.connect(fired)
     timer.start(5)
+    frames: list[tuple[float, int]] = []  # (arrival, step) of every frame the window draws
+    ctrl.frame.connect(lambda snap: frames.append((time.perf_counter(), snap.step)))
     answers = []
     try:
         for trial in range(3):
@@ -58,9 +72,10 @@ def test_pause_is_answered_within_200ms_and_the_event_loop_is_never_200ms_late(q
             assert not ctrl.playing and "Play" in win.play_action.text()  # the window answers at once
             qtbot.waitUntil(lambda: not ctrl.session.playing, timeout=10_000)  # ... and the training process
             answers.append((time.perf_counter() - t0) * 1e3)
-            # snapshots come at most ctrl.fps times a second, so the newest one may be behind the step the process
-            # had reached by as many steps as it makes in a frame's time (several when steps are fast)
-            behind = int(np.ceil(snap.steps_per_second / ctrl.fps)) if np.isfinite(snap.steps_per_second) else 0
+            # the newest frame may be behind the step the process had reached by the steps it makes in two frames'
+            # time (the engine sends a snapshot at most ctrl.fps times a second, the window polls as often), at the
+            # fastest pace seen over 0.2 s (not the average: the held-out evaluation every 50 steps slows it)
+            behind = int(np.ceil(_fastest_pace(frames) * 2.0 / ctrl.fps))
             n = snap.step
             # the Pause makes the engine send a snapshot once the step in progress is done (at T = 2000 that step
             # may end in the held-out evaluation, most of a second): the first one taken after the Pause
