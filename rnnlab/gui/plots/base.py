@@ -475,6 +475,7 @@ class SnapshotPlot(QtWidgets.QWidget):
         self._empty.setWordWrap(True)  # large fonts in a small view: wrapped, never clipped
         self._empty.setStyleSheet("color: #777777; font-size: 13pt; background: transparent;")
         self._empty.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._empty_vb = None  # the viewbox the empty text follows (:meth:`_place_empty`)
         self.has_data = False
 
     # --- help -------------------------------------------------------------------------------------------------
@@ -533,7 +534,7 @@ class SnapshotPlot(QtWidgets.QWidget):
             if not isinstance(item, pg.PlotItem) or not item.isVisible():
                 continue
             vb = item.vb
-            if self.__dict__.get("_empty_vb") is not vb:
+            if self._empty_vb is not vb:
                 self._empty_vb = vb
                 vb.sigResized.connect(self._place_empty)  # the layout settles after the view's own resize
             poly = self.layout_widget.mapFromScene(vb.sceneBoundingRect()).boundingRect()

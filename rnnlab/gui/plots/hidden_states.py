@@ -142,7 +142,8 @@ For LSTM and GRU cells the image shows the $h$ part of the state.'''
             what = f"the read-out h, not the recurrent state ({', '.join(parts)}), "
         else:
             what = f"the h part of the state ({', '.join(parts)}), " if len(parts) > 1 else ""
-        bad = "" if np.all(np.isfinite(h)) else " · states that overflowed: hatched grey"
+        n_bad = self.overlay.counts["over"]
+        bad = "" if np.all(np.isfinite(h)) else f" · states that overflowed: hatched grey ({n_bad} cells)"
         mean = f" · means over blocks of {f} steps" if f > 1 else ""
         self.note.setText(f"{what}{act} units · colours {self.scale_rule} · white = f(0){bad}{mean}")
         self.set_has_data(True)
