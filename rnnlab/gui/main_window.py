@@ -242,6 +242,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status.update_snapshot(snap)
 
     def _on_playing(self, on: bool) -> None:
+        stop = self.controller.last_snapshot.stopped if self.controller.last_snapshot is not None else ""
+        if on and stop and not self.banner.isHidden() and self.banner.plain_text() == stop:
+            self.banner.hide()  # "Stopped at step N: …" no longer holds once training goes on
         sp = QtWidgets.QStyle.StandardPixmap
         self.play_action.setIcon(self.style().standardIcon(sp.SP_MediaPause if on else sp.SP_MediaPlay))
         self.play_action.setText("Pause" if on else "Play")

@@ -68,10 +68,12 @@ def test_run_n_steps_stop_at_training_steps_and_at_success(window):
     c.play()
     c._sync()
     assert c.last_snapshot.step == 25 and not c.playing and "training.steps" in c.last_snapshot.stopped
+    assert win.banner.isVisibleTo(win) and win.banner.plain_text() == c.last_snapshot.stopped  # "Stopped at step 25"
     sent = []
     send = c.session.send
     c.session.send = lambda cmd: (sent.append(cmd), send(cmd))
     c.play()  # again at the budget: trains on past it (no step limit)
+    assert not win.banner.isVisibleTo(win)  # and the stop's message no longer stands
     c.pause()
     assert type(sent[0]).__name__ == "Play" and sent[0].until_step is None
     c.session.send = send
