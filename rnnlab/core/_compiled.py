@@ -103,7 +103,7 @@ def using(m: str) -> Iterator[None]:
 
 
 def _load():
-    global _state, _why
+    global _state, _why, _simd
     if _state is not None:
         return _state
     _state = False
@@ -159,7 +159,6 @@ def _load():
         getattr(lib, name).argtypes = [ptr, ptr, i64]
         getattr(lib, name).restype = None
     _state = (lib, gemms)
-    global _simd
     _simd = int(lib.rnnlab_kernels_simd())  # (asked once: available() runs several times per pass)
     return _state
 

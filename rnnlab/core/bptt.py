@@ -145,6 +145,10 @@ def loss_and_dz(net: Network, z: np.ndarray, y: np.ndarray, mask: np.ndarray) ->
         return _loss_and_dz(net, z, y, mask, n)
 
 
+#: the most classes the short-axis loss handles (beyond, NumPy's reductions over the last axis are the faster)
+_FEW_CLASSES = 16
+
+
 def _loss_and_dz(net, z, y, mask, n):
     w = (mask / n)[..., None]
     dz = net.workspace.empty("bptt.dz", z.shape, z.dtype)
@@ -188,10 +192,6 @@ def _loss_and_dz(net, z, y, mask, n):
     flat[at] -= 1.0  # − onehot(y)
     d2 *= wr[:, None]
     return loss, dz
-
-
-#: the most classes the short-axis loss handles (beyond, NumPy's reductions over the last axis are the faster)
-_FEW_CLASSES = 16
 
 
 def tbptt_windows(T: int, k1: int = 0, k2: int = 0) -> list[tuple[int, int, int]]:
