@@ -440,6 +440,10 @@ def _export_pdf(view: pg.GraphicsView, path: Path) -> None:
         painter.end()
 
 
+#: behind the empty view's text ("Press Play …"): light, so that the plot's grid and labels under it recede
+EMPTY_BACK = "rgba(255, 255, 255, 215)"
+
+
 class SnapshotPlot(QtWidgets.QWidget):
     """Base class of the plot widgets.
 
@@ -473,7 +477,7 @@ class SnapshotPlot(QtWidgets.QWidget):
         self._empty = QtWidgets.QLabel(self.empty_text, self)
         self._empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self._empty.setWordWrap(True)  # large fonts in a small view: wrapped, never clipped
-        self._empty.setStyleSheet("color: #777777; font-size: 13pt; background: transparent;")
+        self._empty.setStyleSheet(f"color: #777777; font-size: 13pt; background: {EMPTY_BACK};")
         self._empty.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self._empty_vb = None  # the viewbox the empty text follows (:meth:`_place_empty`)
         self.has_data = False
@@ -542,7 +546,13 @@ class SnapshotPlot(QtWidgets.QWidget):
             if r.width() >= 120 and self._empty.heightForWidth(r.width()) <= r.height():
                 area = r
             break
-        self._empty.setGeometry(area)
+        # a box just around the text, centred in the area: on its light background the text stays readable over
+        # the plot's own labels (a baseline's, in a low plot, where the text wraps)
+        lab = self._empty
+        w = min(area.width(), lab.fontMetrics().horizontalAdvance(lab.text()) + 24)
+        box = QtCore.QRect(0, 0, w, min(area.height(), lab.heightForWidth(w)))
+        box.moveCenter(area.center())
+        lab.setGeometry(box)
 
     _no_loss = ""
 
@@ -554,7 +564,7 @@ class SnapshotPlot(QtWidgets.QWidget):
             self._no_loss = getattr(d, "loss_note", "")
         self._empty.setWordWrap(True)
         # over the empty axes, on white: a long reason must stay readable
-        back = "rgba(255, 255, 255, 235); padding: 12px" if self._no_loss else "transparent"
+        back = "rgba(255, 255, 255, 235); padding: 12px" if self._no_loss else EMPTY_BACK
         self._empty.setStyleSheet(f"color: #555555; font-size: {13 * self.scale:.0f}pt; background: {back};")
         self.set_empty_text(f"No {what}: {self._no_loss}." if self._no_loss else self.empty_text)
         return bool(self._no_loss)
@@ -652,7 +662,7 @@ class SnapshotPlot(QtWidgets.QWidget):
                 di.setPen(pen)
         for lab in self.findChildren(QtWidgets.QLabel):
             if lab is self._empty:
-                lab.setStyleSheet(f"color: #555555; font-size: {13 * scale:.0f}pt; background: transparent;")
+                lab.setStyleSheet(f"color: #555555; font-size: {13 * scale:.0f}pt; background: {EMPTY_BACK};")
                 self._place_empty()  # (a larger text may need the whole view)
             elif "font-size" in lab.styleSheet():
                 base = lab.property("rnnlab_base_css")
