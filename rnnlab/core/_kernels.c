@@ -46,11 +46,12 @@ enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
 GEMM(float, f32)
 GEMM(double, f64)
 
-/* exp(−2a) for 0 ≤ a ≤ 43 in float32 (no underflow: the result stays a normal number): Cody–Waite reduction by
- * ln 2, a degree-6 polynomial, and 2ⁿ put into the exponent bits. Rounding to the nearest integer adds and
- * subtracts 1.5·2²³ (exact in round-to-nearest). Branch-free, so that a loop over a row vectorises. */
-static inline float exp_m2_f32(float a) {
-    float y = -2.0f * a;
+/* e^y = 2ⁿ(1 + q) for −86 ≤ y ≤ 86 in float32, with q = expm1(r) kept apart (so that tanh forms e^y − 1
+ * without cancellation): Cody–Waite reduction by ln 2 (|r| ≤ ln 2 / 2), q = r + r²·P(r) with the degree-5 P
+ * of the exponential, and 2ⁿ put into the exponent bits (|n| ≤ 124: a normal number). Rounding to the nearest
+ * integer adds and subtracts 1.5·2²³ (exact in round-to-nearest). Branch-free, so that a loop over a row
+ * vectorises. */
+static inline void exp_parts_f32(float y, float *p2n, float *q) {
     float n = (y * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = y - n * 0.693359375f;
     r = r + n * 2.12194440e-4f;
@@ -60,41 +61,34 @@ static inline float exp_m2_f32(float a) {
     p = p * r + 4.1665795894e-2f;
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
-    float e = (p * r * r + r) + 1.0f;
-    int32_t bits;
-    memcpy(&bits, &e, 4);
-    bits += (int32_t)n * (1 << 23);
-    memcpy(&e, &bits, 4);
-    return e;
+    *q = p * r * r + r;
+    int32_t bits = ((int32_t)n + 127) * (1 << 23);
+    memcpy(p2n, &bits, 4);
 }
 
-/* tanh in float32: x + x³·P(x²) (the Taylor series to x¹¹, whose next term is below 2⁻²⁶ of x) for |x| < 0.35,
- * otherwise (1 − e)/(1 + e) with e = exp(−2|x|) (|x| clamped to 9, where tanh is 1 in float32); then the sign of
- * x. NaN stays NaN (an exploded state is reported, not hidden). */
+/* tanh in float32: with e^{−2|x|} − 1 = 2ⁿq + (2ⁿ − 1) (|x| clamped to 9, where tanh is 1 in float32; 2ⁿ − 1
+ * is exact), tanh |x| = −(e^{−2|x|} − 1)/(2 + e^{−2|x|} − 1), accurate from the smallest |x| on (one formula:
+ * no series for small |x| beside it); then the sign of x. NaN stays NaN (an exploded state is reported, not
+ * hidden). */
 static inline float tanh_f32(float x) {
     float a = fabsf(x);
-    float e = exp_m2_f32(a < 9.0f ? a : 9.0f); /* (NaN gives 9 there, a finite exponent) */
-    float big = (1.0f - e) / (1.0f + e);
-    float a2 = a * a;
-    float s = -1382.0f / 155925.0f;
-    s = s * a2 + 62.0f / 2835.0f;
-    s = s * a2 - 17.0f / 315.0f;
-    s = s * a2 + 2.0f / 15.0f;
-    s = s * a2 - 1.0f / 3.0f;
-    float small = a + a * a2 * s;
-    float t = a < 0.35f ? small : big;
+    float p2n, q;
+    exp_parts_f32(-2.0f * (a < 9.0f ? a : 9.0f), &p2n, &q); /* (NaN gives 9 there, a finite exponent) */
+    float m = p2n * q + (p2n - 1.0f);
+    float t = -m / (2.0f + m);
     return x == x ? copysignf(t, x) : x;
 }
 
 /* The gate σ(2a) = ½ tanh(a) + ½ (a: the halved pre-activation of lstm.py's scaled weights) in float32, directly:
- * with e = exp(−2|a|), 1/(1 + e) for a ≥ 0 and e/(1 + e) below, 0 below a = −43 (σ(−86) is below float32's
+ * 1/(1 + e^{−2a}) with a clamped to [−43, 43] (e^{86} is finite), and 0 below a = −43 (σ(−86) is below float32's
  * smallest normal number). One exponential and one division, and relative accuracy also where σ is
  * tiny (NumPy's ½ tanh(a) + ½ is accurate only to float32's spacing near ½ there). NaN stays NaN. */
 static inline float sig2_f32(float x) {
-    float a = fabsf(x);
-    float e = exp_m2_f32(a < 43.0f ? a : 43.0f);
-    float q = 1.0f / (1.0f + e);
-    float s = x >= 0.0f ? q : (x >= -43.0f ? e * q : 0.0f);
+    float a = x < -43.0f ? -43.0f : (x > 43.0f ? 43.0f : x);
+    float p2n, q;
+    exp_parts_f32(-2.0f * a, &p2n, &q);
+    float s = 1.0f / (1.0f + (p2n * q + p2n));
+    s = x >= -43.0f ? s : 0.0f;
     return x == x ? s : x;
 }
 
