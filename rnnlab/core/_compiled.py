@@ -153,7 +153,7 @@ def _load():
         f.argtypes = [i64] * 6 + [ptr] * 4 + [cint, ptr, cint]
         f.restype = cint
         b = getattr(lib, f"rnnlab_rnn_backward_{suf}")
-        b.argtypes = [i64] * 6 + [ptr] * 6 + [ptr, cint]
+        b.argtypes = [i64] * 6 + [ptr] * 8 + [cint, ptr, cint]
         b.restype = cint
     for name in ("rnnlab_tanh_f32", "rnnlab_sig2_f32", "rnnlab_tanh_f64", "rnnlab_sig2_f64"):
         getattr(lib, name).argtypes = [ptr, ptr, i64]

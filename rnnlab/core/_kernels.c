@@ -356,7 +356,9 @@ int rnnlab_kernels_simd(void) {
     }
 
 /* The vanilla cell's backward steps t_hi ≥ t ≥ t_lo of the rows b0 ≤ b < b1: ds (B, H) carries ∂E/∂h_t; + dH[t]
- * where scored[t]; ∂E/∂a_t = ds ⊙ f'(a_t) (D) into dU[t]; then ds = ∂E/∂a_t W_hh (for t > 0). Returns 0. */
+ * where scored[t]; ∂E/∂a_t = ds ⊙ f'(a_t) (D) into dU[t]; G (H, H) += ∂E/∂a_tᵀ h_{t−1} over these rows, while
+ * they are in the cache (h_{t−1} = S[t]; ∂E/∂W_hh, written rather than added to on a thread's first step: first;
+ * NULL: not formed); then ds = ∂E/∂a_t W_hh (for t > 0). Returns 0. */
 #define RNN_BACKWARD(T_, SUF)                                                                                     \
     RNNLAB_CLONES static void rnn_back_row_##SUF(T_ *restrict ds, const T_ *restrict dh, const T_ *restrict d,    \
                                                  T_ *restrict du, int64_t H) {                                    \
@@ -371,12 +373,17 @@ int rnnlab_kernels_simd(void) {
     }                                                                                                             \
     int rnnlab_rnn_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t b0, int64_t b1, int64_t B, int64_t H,       \
                                   const T_ *dH, const uint8_t *scored, const T_ *D, T_ *dU, const T_ *W, T_ *ds,  \
-                                  void *gemm, int ilp64) {                                                        \
+                                  const T_ *S, T_ *G, int first, void *gemm, int ilp64) {                         \
         const int64_t n = B * H;                                                                                  \
         for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
             for (int64_t b = b0; b < b1; b++) {                                                                   \
                 int64_t o = t * n + b * H;                                                                        \
                 rnn_back_row_##SUF(ds + b * H, scored[t] ? dH + o : NULL, D + o, dU + o, H);                      \
+            }                                                                                                     \
+            if (G) {                                                                                              \
+                gemm_##SUF(gemm, ilp64, 1, H, H, b1 - b0, dU + t * n + b0 * H, H, S + t * n + b0 * H, H,           \
+                           first ? (T_)0 : (T_)1, G, H);                                                          \
+                first = 0;                                                                                        \
             }                                                                                                     \
             if (t > 0)                                                                                            \
                 gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, dU + t * n + b0 * H, H, W, H, 0, ds + b0 * H, H);        \

@@ -190,12 +190,13 @@ def two_core_threads():
     _blas.set_core_threads(before)
 
 
+@pytest.mark.parametrize("arch", ["lstm", "rnn"])
 @pytest.mark.parametrize("B", [8, 9, 32])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_two_threads_over_the_rows_give_the_same_result(two_core_threads, B, dtype):
+def test_two_threads_over_the_rows_give_the_same_result(two_core_threads, arch, B, dtype):
     """With two core threads, the compiled passes split the batch's rows between this thread and a worker (and the
-    weight gradient's rows likewise)."""
-    net = small_net("lstm", "tanh", H=12, I=3, O=3, output="softmax", seed=B, dtype=dtype)
+    weight gradient: the LSTM's rows, the vanilla cell's sum over each thread's rows)."""
+    net = small_net(arch, "tanh", H=12, I=3, O=3, output="softmax", seed=B, dtype=dtype)
     rng = np.random.default_rng(B)
     T = 2 * _compiled.CHUNK + 3
     x = rng.standard_normal((T, B, 3)).astype(dtype)
