@@ -37,7 +37,7 @@ __all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "simd
            "FASTER", "steps_per_call", "run_steps", "row_threads", "over_rows"]
 
 #: most steps per compiled call (between two of them, :func:`~rnnlab.core._interrupt.checkpoint` runs, so that the
-#: app can abandon a pass; the LSTM's weight gradient is formed chunk by chunk, from data still in the cache)
+#: app can abandon a pass)
 CHUNK = 16
 #: most floating-point operations per compiled call: about a millisecond, so that a Pause is answered as fast as with
 #: a checkpoint every step (at H = 2048 one LSTM step alone is about 10⁹)

@@ -9,7 +9,7 @@
  * loops 8–9 % faster, float32 2 %). The other differences are tanh and the gates' σ, vectorisable functions of our own
  * below (the C library's are scalar, several times slower than NumPy's vectorised ones): tanh within 3 units in
  * the last place in float32 (0.5 on average) and 2.5 in float64; σ directly from one exponential (sig2_*), which is
- * also accurate where σ is tiny. The weight gradient is summed in another order (chunk by chunk).
+ * also accurate where σ is tiny. The weight gradients are summed in another order (step by step).
  *
  * Layouts (C order; n = B·H):
  *   SX  (T + 1) rows t of B rows b: [x_t, 1, h_{t−1}, c_{t−1}] (sx_t, sx_b: strides in elements; I + 1 + 2H used)
@@ -277,11 +277,11 @@ int rnnlab_kernels_simd(void) {
 
 /* Backward steps t_hi ≥ t ≥ t_lo, writing dU (T, B, 4H) = ∂E/∂z_t (row (t, b): the [i, f, g, o] blocks side by
  * side). ∂E/∂h_t arrives as prod (the four gates' products from step t + 1, summed here) plus dH[t] where
- * scored[t]; dc carries ∂E/∂c_t; first: no step after t_hi (prod not read, G written rather than added to). After
- * step t (t > 0) prod holds ∂E/∂z_t's blocks times W3's. Then, while these steps' ∂E/∂z are still in the cache,
- * G (4H, I + 1 + H) += Σ_t ∂E/∂z_tᵀ [x_t, 1, h_{t−1}] over them, one product (the gradients of [W_hx, b_h,
- * W_hh]; NULL: not formed; needs sx_t = B·sx_b and all rows, b0 = 0 and b1 = B). Only the rows b0 ≤ b < b1 are
- * done (of prod and dc too), so that two threads may run two ranges. Returns 0. */
+ * scored[t]; dc carries ∂E/∂c_t; first: no step after t_hi (prod not read, G written rather than added to). While
+ * step t's ∂E/∂z is in the cache, G (4H, I + 1 + H) += ∂E/∂z_tᵀ [x_t, 1, h_{t−1}] over the rows (the gradients of
+ * [W_hx, b_h, W_hh]; NULL: not formed). After step t (t > 0) prod holds ∂E/∂z_t's blocks times W3's. Only the rows
+ * b0 ≤ b < b1 are done (of prod, dc and G too), so that two threads may run two ranges, each with its own G.
+ * Returns 0. */
 #define LSTM_BACKWARD(T_, SUF)                                                                                    \
     LSTM_BACK_ROW(T_, SUF)                                                                                        \
     int rnnlab_lstm_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t b0, int64_t b1, int64_t T, int64_t B,      \
@@ -290,13 +290,16 @@ int rnnlab_kernels_simd(void) {
                                    const T_ *Z, const T_ *PC, T_ *dU, const T_ *W3, T_ *prod, T_ *dc, T_ *G,      \
                                    int first, void *gemm, int ilp64) {                                            \
         const int64_t D = I + 1 + H, n = B * H, g = T * n, G4 = 4 * H;                                            \
-        const T_ beta = first ? (T_)0 : (T_)1;                                                                    \
         for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
             for (int64_t b = b0; b < b1; b++) {                                                                   \
                 int64_t o = t * n + b * H;                                                                        \
                 lstm_back_##SUF(prod + b * H, n, first, scored[t] ? dH + o : NULL, Z + o, g, PC + o,              \
                                 SX + t * sx_t + b * sx_b + D, dc + b * H, dU + (t * B + b) * G4, H);              \
             }                                                                                                     \
+            if (G) /* gate by gate: (H × B)·(B × D) products, each in OpenBLAS's unpacked small-matrix kernel */  \
+                for (int k = 0; k < 4; k++)                                                                       \
+                    gemm_##SUF(gemm, ilp64, 1, H, D, b1 - b0, dU + (t * B + b0) * G4 + k * H, G4,                 \
+                               SX + t * sx_t + b0 * sx_b, sx_b, first ? (T_)0 : (T_)1, G + k * H * D, D);         \
             first = 0;                                                                                            \
             if (t == 0)                                                                                           \
                 break;                                                                                            \
@@ -304,9 +307,6 @@ int rnnlab_kernels_simd(void) {
                 gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, dU + (t * B + b0) * G4 + k * H, G4, W3 + k * H * H, H,   \
                            0, prod + k * n + b0 * H, H);                                                          \
         }                                                                                                         \
-        if (G)                                                                                                    \
-            gemm_##SUF(gemm, ilp64, 1, G4, D, (t_hi - t_lo + 1) * B, dU + t_lo * B * G4, G4, SX + t_lo * sx_t,     \
-                       sx_b, beta, G, D);                                                                         \
         return 0;                                                                                                 \
     }
 
