@@ -206,6 +206,38 @@ def test_two_threads_over_the_rows_give_the_same_result(two_core_threads, arch, 
     _assert_paths_agree(net, x, y, mask)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_large_vanilla_weight_gradient_is_one_product_after_the_loop(monkeypatch, threads, dtype):
+    """Above STEP_GRAD_BYTES the compiled backward loop leaves ∂E/∂W_hh to one product after it (summed step by
+    step, a large one would go in and out of the cache at every step); the results are the same either way."""
+    from rnnlab.core import _blas
+    from rnnlab.core.cells import base, rnn
+
+    calls = []
+    after = base.Cell._grad_W_hh
+    monkeypatch.setattr(base.Cell, "_grad_W_hh", lambda self, p, c, dU: calls.append(1) or after(self, p, c, dU))
+    before = _blas.core_threads()
+    _blas.set_core_threads(threads)
+    try:
+        net = small_net("rnn", "tanh", H=12, I=3, O=3, output="softmax", seed=3, dtype=dtype)
+        rng = np.random.default_rng(3)
+        T, B = _compiled.CHUNK + 5, 8
+        x = rng.standard_normal((T, B, 3)).astype(dtype)
+        y = rng.integers(0, 3, (T, B))
+        mask = (rng.random((T, B)) < 0.5).astype(dtype)
+        with _compiled.using("on"):
+            bptt.loss_and_grads(net, x, y, mask)
+        assert calls == []  # 12·12 values: summed in the loop
+        monkeypatch.setattr(rnn, "STEP_GRAD_BYTES", 0)
+        with _compiled.using("on"):
+            bptt.loss_and_grads(net, x, y, mask)
+        assert calls == [1]
+        _assert_paths_agree(net, x, y, mask)
+    finally:
+        _blas.set_core_threads(before)
+
+
 def test_an_interrupted_two_thread_pass_stops_both_halves(two_core_threads):
     net = small_net("lstm", "tanh", H=12, dtype="float32")
     T = 6 * _compiled.CHUNK
