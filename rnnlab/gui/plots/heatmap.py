@@ -291,7 +291,8 @@ class LogMatrixPlot(SnapshotPlot):
         lo, hi = float(fin.min()), float(fin.max())
         blo, bhi = self.levels()
         beyond = " (beyond the colour bar: drag its handles)" if lo < blo or hi > bhi else ""
-        zero = f" · {self.overlay.summary()}" if self.overlay.summary() else ""
+        nonfinite = self.overlay.summary()
+        zero = f" · {nonfinite}" if nonfinite else ""
         detail = f"{self.detail} · " if self.detail else ""
         return f"{detail}log10 range {lo:+.1f} … {hi:+.1f}{beyond}{zero} · {self._hint}"
 
