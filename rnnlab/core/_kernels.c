@@ -278,8 +278,10 @@ int rnnlab_kernels_simd(void) {
 /* Backward steps t_hi ≥ t ≥ t_lo, writing dU (T, B, 4H) = ∂E/∂z_t (row (t, b): the [i, f, g, o] blocks side by
  * side). ∂E/∂h_t arrives as prod (the four gates' products from step t + 1, summed here) plus dH[t] where
  * scored[t]; dc carries ∂E/∂c_t; first: no step after t_hi (prod not read, G written rather than added to). While
- * step t's ∂E/∂z is in the cache, G (4H, I + 1 + H) += ∂E/∂z_tᵀ [x_t, 1, h_{t−1}] over the rows (the gradients of
- * [W_hx, b_h, W_hh]; NULL: not formed). After step t (t > 0) prod holds ∂E/∂z_t's blocks times W3's. Only the rows
+ * step t's ∂E/∂z is in the cache, G (4H, gpad + I + 1 + H) += ∂E/∂z_tᵀ [p_t, x_t, 1, h_{t−1}] over the rows (the
+ * gradients of [W_hx, b_h, W_hh]; NULL: not formed), where p_t are the gpad columns of SX before x_t, zeros that
+ * round the product's width to whole vectors (a 137-wide product, 8 + 1 + 128, ran at the speed of a 150-wide one:
+ * its last 9 columns took a slow path). After step t (t > 0) prod holds ∂E/∂z_t's blocks times W3's. Only the rows
  * b0 ≤ b < b1 are done (of prod, dc and G too), so that two threads may run two ranges, each with its own G.
  * Returns 0. */
 #define LSTM_BACKWARD(T_, SUF)                                                                                    \
@@ -288,18 +290,18 @@ int rnnlab_kernels_simd(void) {
                                    int64_t I, int64_t H,                                                          \
                                    const T_ *dH, const uint8_t *scored, const T_ *SX, int64_t sx_t, int64_t sx_b, \
                                    const T_ *Z, const T_ *PC, T_ *dU, const T_ *W3, T_ *prod, T_ *dc, T_ *G,      \
-                                   int first, void *gemm, int ilp64) {                                            \
-        const int64_t D = I + 1 + H, n = B * H, g = T * n, G4 = 4 * H;                                            \
+                                   int64_t gpad, int first, void *gemm, int ilp64) {                              \
+        const int64_t D = I + 1 + H, n = B * H, g = T * n, G4 = 4 * H, DG = gpad + D;                             \
         for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
             for (int64_t b = b0; b < b1; b++) {                                                                   \
                 int64_t o = t * n + b * H;                                                                        \
                 lstm_back_##SUF(prod + b * H, n, first, scored[t] ? dH + o : NULL, Z + o, g, PC + o,              \
                                 SX + t * sx_t + b * sx_b + D, dc + b * H, dU + (t * B + b) * G4, H);              \
             }                                                                                                     \
-            if (G) /* gate by gate: (H × B)·(B × D) products, each in OpenBLAS's unpacked small-matrix kernel */  \
+            if (G) /* gate by gate: (H × B)·(B × DG) products, each in OpenBLAS's unpacked small-matrix kernel */ \
                 for (int k = 0; k < 4; k++)                                                                       \
-                    gemm_##SUF(gemm, ilp64, 1, H, D, b1 - b0, dU + (t * B + b0) * G4 + k * H, G4,                 \
-                               SX + t * sx_t + b0 * sx_b, sx_b, first ? (T_)0 : (T_)1, G + k * H * D, D);         \
+                    gemm_##SUF(gemm, ilp64, 1, H, DG, b1 - b0, dU + (t * B + b0) * G4 + k * H, G4,                \
+                               SX + t * sx_t + b0 * sx_b - gpad, sx_b, first ? (T_)0 : (T_)1, G + k * H * DG, DG); \
             first = 0;                                                                                            \
             if (t == 0)                                                                                           \
                 break;                                                                                            \

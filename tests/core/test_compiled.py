@@ -238,6 +238,44 @@ def test_a_large_vanilla_weight_gradient_is_one_product_after_the_loop(monkeypat
         _blas.set_core_threads(before)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("H,I", [(16, 3), (13, 8)])
+def test_the_float32_weight_gradient_takes_the_zero_columns_and_gives_the_same_result(monkeypatch, threads, H, I):
+    """In float32 the LSTM's compiled weight-gradient products also take SX's zero columns before x_t, which round
+    their width up to whole vectors (LSTMCell.PAD_WGRAD); the gradients are those of the products without them,
+    and of the NumPy path."""
+    from rnnlab.core import _blas
+    from rnnlab.core.cells import base, lstm
+
+    shapes = {}
+    buf = base.Cache.buf
+    monkeypatch.setattr(base.Cache, "buf", lambda self, name, shape, *a, **k: shapes.__setitem__(name, tuple(shape))
+                        or buf(self, name, shape, *a, **k))
+    before = _blas.core_threads()
+    _blas.set_core_threads(threads)
+    try:
+        net = small_net("lstm", "tanh", H=H, I=I, O=3, output="softmax", seed=H, dtype="float32")
+        rng = np.random.default_rng(H)
+        T, B = _compiled.CHUNK + 3, 8
+        x = rng.standard_normal((T, B, I)).astype(np.float32)
+        y = rng.integers(0, 3, (T, B))
+        mask = (rng.random((T, B)) < 0.5).astype(np.float32)
+        with _compiled.using("on"):
+            _, padded, tr = bptt.loss_and_grads(net, x, y, mask)
+            pad = tr.cache["SX.pad"]
+            assert pad > 0 and (pad + I + 1) * 4 % 64 == 0
+            assert shapes["bptt.G"] == (4 * H, pad + I + 1 + H)  # the zero columns were taken
+            monkeypatch.setattr(lstm.LSTMCell, "PAD_WGRAD", frozenset())
+            _, plain, _ = bptt.loss_and_grads(net, x, y, mask)
+            assert shapes["bptt.G"] == (4 * H, I + 1 + H)
+        for k in plain:
+            np.testing.assert_allclose(padded[k], plain[k], rtol=1e-6, atol=1e-7, err_msg=k)
+        monkeypatch.undo()
+        _assert_paths_agree(net, x, y, mask)
+    finally:
+        _blas.set_core_threads(before)
+
+
 def test_an_interrupted_two_thread_pass_stops_both_halves(two_core_threads):
     net = small_net("lstm", "tanh", H=12, dtype="float32")
     T = 6 * _compiled.CHUNK
