@@ -143,10 +143,10 @@ def _load():
     i64, ptr, cint = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int
     for suf in ("f32", "f64"):
         f = getattr(lib, f"rnnlab_lstm_forward_{suf}")
-        f.argtypes = [i64] * 8 + [ptr, i64, i64] + [ptr] * 3 + [ptr, cint]
+        f.argtypes = [i64] * 8 + [ptr, i64, i64] + [ptr] * 4 + [ptr, cint]
         f.restype = cint
         b = getattr(lib, f"rnnlab_lstm_backward_{suf}")
-        b.argtypes = [i64] * 8 + [ptr] * 3 + [i64, i64] + [ptr] * 7 + [i64, cint, ptr, cint]
+        b.argtypes = [i64] * 8 + [ptr] * 3 + [i64, i64] + [ptr] * 7 + [i64, i64, cint, ptr, cint]
         b.restype = cint
     for suf in ("f32", "f64"):
         f = getattr(lib, f"rnnlab_rnn_forward_{suf}")

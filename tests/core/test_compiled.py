@@ -276,6 +276,43 @@ def test_the_float32_weight_gradient_takes_the_zero_columns_and_gives_the_same_r
         _blas.set_core_threads(before)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_compiled_lstm_backward_keeps_one_step_of_dz_or_fills_a_whole_array(dtype):
+    """du_buffer gives the compiled pass one step's (B, 4H) buffer (its weight gradients are formed in the loop);
+    given a (T, B, 4H) array instead, it fills it with every step's ∂E/∂z, as the NumPy pass fills its gate-major
+    one, and the weight gradients are the same either way."""
+    net = small_net("lstm", "tanh", H=12, I=3, O=3, output="softmax", seed=5, dtype=dtype)
+    cell, p = net.cell, net.params
+    rng = np.random.default_rng(5)
+    T, B, H = _compiled.CHUNK + 4, 5, 12
+    x = rng.standard_normal((T, B, 3)).astype(dtype)
+    y = rng.integers(0, 3, (T, B))
+    mask = (rng.random((T, B)) < 0.5).astype(dtype)
+    grads, dus = [], []
+    for m in ("off", "on", "on"):
+        with _compiled.using(m):
+            tr = bptt.forward(net, x)
+            _, dz = bptt.loss_and_dz(net, tr.z, y, mask)
+            dH = dz @ p["W_yh"]
+            scored = np.any(dz != 0, axis=(1, 2))
+            dU = cell.du_buffer(T, B, dH.dtype) if len(dus) < 2 else np.empty((T, B, 4 * H), dH.dtype)
+            cell.backward_sequence(p, dH, scored, tr.cache, dU)
+            grads.append(cell.param_grads(p, tr.x, tr.cache, dU))
+            dus.append(dU)
+    assert dus[0].shape == (4, T, B, H) and dus[1].shape == (B, 4 * H)
+    rtol = 1e-12 if dtype == "float64" else 2e-5
+    np.testing.assert_allclose(dus[2], dus[0].transpose(1, 2, 0, 3).reshape(T, B, 4 * H), rtol=rtol,
+                               atol=rtol * np.abs(dus[0]).max())
+    for g in grads[1:]:
+        for k in grads[0]:
+            np.testing.assert_allclose(g[k], grads[0][k], rtol=0, atol=10 * rtol * np.abs(grads[0][k]).max(),
+                                       err_msg=k)
+    with pytest.raises(ValueError, match="taken once"):  # one step's buffer holds no weight gradients
+        cell.param_grads(p, tr.x, tr.cache, dus[1])
+    with _compiled.using("off"), pytest.raises(ValueError, match="compiled backward pass"):
+        cell.backward_sequence(p, dH, scored, tr.cache, dus[1])
+
+
 def test_an_interrupted_two_thread_pass_stops_both_halves(two_core_threads):
     net = small_net("lstm", "tanh", H=12, dtype="float32")
     T = 6 * _compiled.CHUNK

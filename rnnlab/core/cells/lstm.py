@@ -31,8 +31,10 @@ batched recurrent products.
 
 With φ = tanh the same loops also run compiled (rnnlab/core/_kernels.c through :mod:`rnnlab.core._compiled`: the
 same products, the elementwise work in C, one call per few steps). There K and KC are formed in the backward step
-from the stored gates instead of stored, ∂E/∂z is laid out (T, B, 4H), and the weight gradients are summed step by
-step, so :meth:`du_buffer` and :meth:`param_grads` follow the path the pass took.
+from the stored gates instead of stored, the weight gradients are summed step by step, and ∂E/∂z_t is kept for its
+step only, in one (B, 4H) buffer (each row's gates side by side), so :meth:`du_buffer` and :meth:`param_grads` follow
+the path the pass took. Each forward step's products go to a (4, B, H) buffer that stays in the cache, and the
+gates from there into Z.
 """
 
 from __future__ import annotations
@@ -188,23 +190,27 @@ class LSTMCell(Cell):
         cache["K"], cache["KC"] = K, KC
 
     def du_buffer(self, T, B, dtype, ws=None):
-        """Gate-major (4, T, B, H) for the NumPy loop; (T, B, 4H), each row's gates side by side, for the compiled
-        one (its backward products read the four blocks of a row, and its weight gradient is one product)."""
+        """Gate-major (4, T, B, H) for the NumPy loop. The compiled one forms the weight gradients itself, step by
+        step, so it needs ∂E/∂z_t only during step t: one (B, 4H) buffer, each row's gates side by side, which stays
+        in the cache (filling a (T, B, 4H) array, which it also accepts, made its float32 pass 0.3 ms slower)."""
         from ..workspace import take
 
         if self._compiled_ok(dtype):
-            return take(ws, "bptt.dU", (T, B, 4 * self.n_hidden), dtype)
+            return take(ws, "bptt.dU", (B, 4 * self.n_hidden), dtype)
         return take(ws, "bptt.dU", (4, T, B, self.n_hidden), dtype)
 
     def backward_sequence(self, p, dH, scored, cache, dU):
         T, B, H = dH.shape
-        if dU.ndim == 3:
+        if dU.ndim in (2, 3):
             SX, Z = cache["SX"], cache["Z"]
-            if (self._compiled_ok(dH.dtype) and Z.shape[1] == T and dU.shape == (T, B, 4 * H)
+            if (self._compiled_ok(dH.dtype) and Z.shape[1] == T and dU.shape in ((T, B, 4 * H), (B, 4 * H))
                     and dU.flags.c_contiguous and dH.flags.c_contiguous and SX.strides[0] == B * SX.strides[1]):
                 self._prep(p, cache)
                 self._backward_compiled(dH, scored, cache, dU)
                 return
+            if dU.ndim == 2:
+                raise ValueError("a (B, 4H) buffer of ∂E/∂z is for the compiled backward pass of a cache from "
+                                 "forward_sequence; pass a (T, B, 4H) or (4, T, B, H) array")
             return super().backward_sequence(p, dH, scored, cache, dU)
         self._prep(p, cache)
         Z, W3 = cache["Z"], cache["W3"]
@@ -251,8 +257,9 @@ class LSTMCell(Cell):
         gemm, ilp64 = gemms[dt.name]
         fwd = lib.rnnlab_lstm_forward_f32 if dt == np.float32 else lib.rnnlab_lstm_forward_f64
         sz = dt.itemsize
+        scr = cache.buf("lstm.a", (4, B, H))  # one step's products, which stay in the cache (see _kernels.c)
         args = (Z.shape[1], B, I, H, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz, W3a.ctypes.data,
-                Z.ctypes.data, PC.ctypes.data, gemm, ilp64)
+                Z.ctypes.data, PC.ctypes.data, scr.ctypes.data, gemm, ilp64)
         _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B,
                             8.0 * B * (I + 1 + H) * H)
 
@@ -283,8 +290,11 @@ class LSTMCell(Cell):
         args = (dH.ctypes.data, sc.ctypes.data, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz,
                 Z.ctypes.data, PC.ctypes.data, dU.ctypes.data, W3.ctypes.data, prod.ctypes.data, dc.ctypes.data)
 
+        du_t = B * 4 * H if dU.ndim == 3 else 0  # a (T, B, 4H) array filled, or one step's buffer reused
+
         def call(hi, lo, b0, b1, first):
-            bwd(hi, lo, b0, b1, T, B, I, H, *args, (G if b0 == 0 else G2).ctypes.data, gpad, first, gemm, ilp64)
+            bwd(hi, lo, b0, b1, T, B, I, H, *args, (G if b0 == 0 else G2).ctypes.data, du_t, gpad, first, gemm,
+                ilp64)
 
         _compiled.run_steps(call, T, B, 16.0 * B * D * H, backward=True)  # (the products and the weight gradient)
         if G2 is not None:
@@ -353,6 +363,9 @@ class LSTMCell(Cell):
         if done is not None and done[0] is dU:  # the compiled backward pass formed them already
             G = done[1]
             return {"W_hx": G[:, :I], "b_h": G[:, I], "W_hh": G[:, I + 1 :]}
+        if dU.ndim == 2:
+            raise ValueError("a (B, 4H) buffer holds one step's ∂E/∂z: the weight gradients are those its compiled "
+                             "backward pass formed, taken once")
         if dU.ndim != 4:
             return super().param_grads(p, x, cache, dU)
         _, T, B, H = dU.shape
