@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["aligned_copy", "aligned_empty"]
@@ -10,7 +12,8 @@ __all__ = ["aligned_copy", "aligned_empty"]
 
 def aligned_empty(shape, dtype, align: int = 64) -> np.ndarray:
     dtype = np.dtype(dtype)
-    n = int(np.prod(shape)) * dtype.itemsize
+    shape = tuple(shape) if hasattr(shape, "__len__") else (int(shape),)
+    n = math.prod(shape) * dtype.itemsize  # (np.prod of a tuple: 3 µs a call)
     raw = np.empty(n + align, dtype=np.uint8)
     off = (-raw.ctypes.data) % align
     return raw[off : off + n].view(dtype).reshape(shape)

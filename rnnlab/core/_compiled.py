@@ -207,11 +207,16 @@ def why_not() -> str:
     return _why
 
 
+_NAMES = {"f": "float32", "d": "float64"}
+
+
 def available(dtype) -> bool:
     """True when the compiled path is to be used for arrays of ``dtype`` (by :func:`mode`) and can run."""
     if _mode == "off":
         return False
-    name = np.dtype(dtype).name
+    name = _NAMES.get(np.dtype(dtype).char)  # (dtype.name is a Python property, several µs a call)
+    if name is None:
+        return False
     if _mode == "auto" and name not in FASTER:
         return False
     k = _load()

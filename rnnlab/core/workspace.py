@@ -18,6 +18,7 @@ workspace gives an empty one.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from collections import OrderedDict
@@ -86,7 +87,7 @@ class Workspace:
         """An uninitialised 64-byte aligned C-contiguous array: the kept one if it is free, else a new one (kept)."""
         shape = tuple(int(s) for s in shape)
         dtype = np.dtype(dtype)
-        nbytes = dtype.itemsize * int(np.prod(shape))
+        nbytes = dtype.itemsize * math.prod(shape)  # (np.prod of a tuple: 3 µs a call)
         if nbytes < _MIN_BYTES:
             return aligned_empty(shape, dtype)
         with self._lock:
