@@ -398,6 +398,167 @@ int rnnlab_kernels_simd(void) {
         return 0;                                                                                                 \
     }
 
+/* The GRU (gru.py), both variants, with φ = tanh. Layouts: S (T + 1, B, H); U (3, T, B, H), the scaled input
+ * projection (z, r, n, the halving of σ folded in as gru.py does); Z (4, T, B, H): z, r, then r ⊙ h_{t−1} (Cho) or
+ * q = U_n h_{t−1} + b_hn (reset after), then n; W3Ts (3, H, H): ½U_zᵀ, ½U_rᵀ, U_nᵀ; W3 (3, H, H): U_z, U_r, U_n;
+ * scr (4, B, H): one step's products, which stay in the cache. */
+#define GRU_ROWS(T_, SUF)                                                                                         \
+    /* z, r from the products pz, pr and the projections uz, ur; then r ⊙ h_{t−1} (Cho: bhn NULL) or q = pq +   \
+     * b_hn into m */                                                                                             \
+    RNNLAB_CLONES static void gru_zr_##SUF(const T_ *restrict pz, const T_ *restrict pr, const T_ *restrict pq,   \
+                                           const T_ *restrict uz, const T_ *restrict ur, const T_ *restrict bhn,  \
+                                           const T_ *restrict hp, T_ *restrict z, T_ *restrict r,                 \
+                                           T_ *restrict m, int64_t H) {                                           \
+        if (bhn)                                                                                                  \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                z[j] = sig2_##SUF(pz[j] + uz[j]);                                                                 \
+                r[j] = sig2_##SUF(pr[j] + ur[j]);                                                                 \
+                m[j] = pq[j] + bhn[j];                                                                            \
+            }                                                                                                     \
+        else                                                                                                      \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ rr = sig2_##SUF(pr[j] + ur[j]);                                                                \
+                z[j] = sig2_##SUF(pz[j] + uz[j]);                                                                 \
+                r[j] = rr;                                                                                        \
+                m[j] = rr * hp[j];                                                                                \
+            }                                                                                                     \
+    }                                                                                                             \
+    /* n = φ(a_n) with a_n = pn + un (Cho: pn the product of r ⊙ h_{t−1}) or r ⊙ q + un (reset after: r given), \
+     * then h_t = (h_{t−1} − n) z + n */                                                                          \
+    RNNLAB_CLONES static void gru_n_##SUF(const T_ *restrict pn, const T_ *restrict r, const T_ *restrict q,      \
+                                          const T_ *restrict un, const T_ *restrict z, const T_ *restrict hp,     \
+                                          T_ *restrict n, T_ *restrict h, int64_t H) {                            \
+        if (r)                                                                                                    \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ nn = tanh_##SUF(r[j] * q[j] + un[j]);                                                          \
+                n[j] = nn;                                                                                        \
+                h[j] = (hp[j] - nn) * z[j] + nn;                                                                  \
+            }                                                                                                     \
+        else                                                                                                      \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ nn = tanh_##SUF(pn[j] + un[j]);                                                                \
+                n[j] = nn;                                                                                        \
+                h[j] = (hp[j] - nn) * z[j] + nn;                                                                  \
+            }                                                                                                     \
+    }                                                                                                             \
+    /* One backward row of step t: ∂E/∂h_t = the products of step t + 1 summed, + dh z_{t+1} (+ drh r_{t+1} for \
+     * Cho) (not on a thread's first step: first), + dH[t] where scored (dh_in); kept in dh; then ∂E/∂a_z =      \
+     * ∂E/∂h_t (1 − z) z (h_{t−1} − n) into dz and ∂E/∂a_n = ∂E/∂h_t (1 − n²)(1 − z) into dn; reset after also \
+     * ∂E/∂a_r = ∂E/∂a_n (1 − r) r q into dr and ∂E/∂q = ∂E/∂a_n r into dq (gru.py's finish and backward loop,  \
+     * the same operations). nprod: the products' blocks (n apart). */                                           \
+    RNNLAB_CLONES static void gru_back_##SUF(const T_ *restrict prod, int64_t n, int nprod, int first,            \
+                                             const T_ *restrict z1, const T_ *restrict r1,                        \
+                                             const T_ *restrict drh, const T_ *restrict dh_in, T_ *restrict dh,   \
+                                             const T_ *restrict z, const T_ *restrict r, const T_ *restrict m,    \
+                                             const T_ *restrict nv, const T_ *restrict hp, T_ *restrict dz,       \
+                                             T_ *restrict dr, T_ *restrict dq, T_ *restrict dn, int after,        \
+                                             int64_t H) {                                                         \
+        if (first)                                                                                                \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                dh[j] = (T_)0;                                                                                    \
+        else if (nprod == 3)                                                                                      \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                dh[j] = ((prod[j] + prod[j + n]) + prod[j + 2 * n]) + dh[j] * z1[j];                              \
+        else                                                                                                      \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                dh[j] = ((prod[j] + prod[j + n]) + dh[j] * z1[j]) + drh[j] * r1[j];                               \
+        if (dh_in)                                                                                                \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                dh[j] = dh[j] + dh_in[j];                                                                         \
+        for (int64_t j = 0; j < H; j++) {                                                                         \
+            T_ d = dh[j], zz = z[j], nn = nv[j];                                                                  \
+            dz[j] = d * (((T_)1 - zz) * zz * (hp[j] - nn));                                                       \
+            dn[j] = d * (((T_)1 - nn * nn) * ((T_)1 - zz));                                                       \
+        }                                                                                                         \
+        if (after)                                                                                                \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ rr = r[j];                                                                                     \
+                dr[j] = dn[j] * (((T_)1 - rr) * rr * m[j]);                                                       \
+                dq[j] = dn[j] * rr;                                                                               \
+            }                                                                                                     \
+    }                                                                                                             \
+    /* Cho: ∂E/∂a_r = ∂E/∂(r ⊙ h_{t−1}) (1 − r) r h_{t−1} */                                                      \
+    RNNLAB_CLONES static void gru_dr_##SUF(const T_ *restrict drh, const T_ *restrict r, const T_ *restrict hp,   \
+                                           T_ *restrict dr, int64_t H) {                                          \
+        for (int64_t j = 0; j < H; j++) {                                                                         \
+            T_ rr = r[j];                                                                                         \
+            dr[j] = drh[j] * (((T_)1 - rr) * rr * hp[j]);                                                         \
+        }                                                                                                         \
+    }
+
+/* GRU forward steps t0 ≤ t < t1 of the rows b0 ≤ b < b1 (after: the reset-after variant, with b_hn). Returns 0. */
+#define GRU_FORWARD(T_, SUF)                                                                                      \
+    int rnnlab_gru_forward_##SUF(int64_t t0, int64_t t1, int64_t b0, int64_t b1, int64_t T, int64_t B, int64_t H, \
+                                 int after, T_ *S, const T_ *U, const T_ *W3Ts, const T_ *bhn, T_ *Z, T_ *scr,    \
+                                 void *gemm, int ilp64) {                                                         \
+        const int64_t n = B * H, g = T * n, rows = b1 - b0;                                                       \
+        for (int64_t t = t0; t < t1; t++) {                                                                       \
+            const T_ *hp = S + t * n;                                                                             \
+            T_ *hn = S + (t + 1) * n;                                                                             \
+            for (int k = 0; k < (after ? 3 : 2); k++)                                                             \
+                gemm_##SUF(gemm, ilp64, 0, rows, H, H, hp + b0 * H, H, W3Ts + k * H * H, H, 0,                     \
+                           scr + k * n + b0 * H, H);                                                              \
+            for (int64_t b = b0; b < b1; b++) {                                                                   \
+                int64_t o = t * n + b * H, q = b * H;                                                             \
+                gru_zr_##SUF(scr + q, scr + n + q, scr + 2 * n + q, U + o, U + g + o, after ? bhn : NULL,          \
+                             hp + q, Z + o, Z + g + o, Z + 2 * g + o, H);                                         \
+            }                                                                                                     \
+            if (!after) /* the candidate's product, of r ⊙ h_{t−1} */                                             \
+                gemm_##SUF(gemm, ilp64, 0, rows, H, H, Z + 2 * g + t * n + b0 * H, H, W3Ts + 2 * H * H, H, 0,      \
+                           scr + 3 * n + b0 * H, H);                                                              \
+            for (int64_t b = b0; b < b1; b++) {                                                                   \
+                int64_t o = t * n + b * H, q = b * H;                                                             \
+                gru_n_##SUF(scr + 3 * n + q, after ? Z + g + o : NULL, Z + 2 * g + o, U + 2 * g + o, Z + o,        \
+                            hp + q, Z + 3 * g + o, hn + q, H);                                                    \
+            }                                                                                                     \
+        }                                                                                                         \
+        return 0;                                                                                                 \
+    }
+
+/* GRU backward steps t_hi ≥ t ≥ t_lo of the rows b0 ≤ b < b1, writing dU (3 or, reset after, 4, T, B, H): ∂E/∂a_z,
+ * ∂E/∂a_r, (∂E/∂q,) ∂E/∂a_n. dh (B, H) carries ∂E/∂h_t, drh (B, H) ∂E/∂(r ⊙ h_{t−1}) (Cho), prod (3, B, H) the
+ * products of ∂E/∂a_z, ∂E/∂a_r (and ∂E/∂q) with U_z, U_r (and U_n) from step t + 1; first: no step after t_hi
+ * (and G written rather than added to). While the step's rows are in the cache, G (3, H, H) += the gradients of
+ * U_z, U_r, U_n over these rows: ∂E/∂a_zᵀ h_{t−1}, ∂E/∂a_rᵀ h_{t−1}, and ∂E/∂a_nᵀ (r ⊙ h_{t−1}) (Cho) or ∂E/∂qᵀ
+ * h_{t−1} (reset after); NULL: not formed. Returns 0. */
+#define GRU_BACKWARD(T_, SUF)                                                                                     \
+    int rnnlab_gru_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t b0, int64_t b1, int64_t T, int64_t B,       \
+                                  int64_t H, int after, const T_ *dH, const uint8_t *scored, const T_ *S,         \
+                                  const T_ *Z, T_ *dU, const T_ *W3, T_ *dh, T_ *drh, T_ *prod, T_ *G, int first, \
+                                  void *gemm, int ilp64) {                                                        \
+        const int64_t n = B * H, g = T * n, rows = b1 - b0;                                                       \
+        const int nb = after ? 4 : 3, np_ = after ? 3 : 2;                                                        \
+        for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
+            for (int64_t b = b0; b < b1; b++) {                                                                   \
+                int64_t o = t * n + b * H, q = b * H, o1 = o + n; /* (row b of step t + 1) */                     \
+                gru_back_##SUF(prod + q, n, np_, first, first ? NULL : Z + o1, first ? NULL : Z + g + o1,          \
+                               drh + q, scored[t] ? dH + o : NULL, dh + q, Z + o, Z + g + o, Z + 2 * g + o,        \
+                               Z + 3 * g + o, S + o, dU + o, dU + g + o, after ? dU + 2 * g + o : NULL,           \
+                               dU + (nb - 1) * g + o, after, H);                                                  \
+            }                                                                                                     \
+            if (!after) { /* ∂E/∂(r ⊙ h_{t−1}) = ∂E/∂a_n U_n, then ∂E/∂a_r */                                     \
+                gemm_##SUF(gemm, ilp64, 0, rows, H, H, dU + 2 * g + t * n + b0 * H, H, W3 + 2 * H * H, H, 0,       \
+                           drh + b0 * H, H);                                                                      \
+                for (int64_t b = b0; b < b1; b++) {                                                               \
+                    int64_t o = t * n + b * H;                                                                    \
+                    gru_dr_##SUF(drh + b * H, Z + g + o, S + o, dU + g + o, H);                                   \
+                }                                                                                                 \
+            }                                                                                                     \
+            if (G) /* (H × B)·(B × H) products in the small-matrix kernel: ∂E/∂a_n (Cho) or ∂E/∂q is dU's block 2 */ \
+                for (int k = 0; k < 3; k++)                                                                       \
+                    gemm_##SUF(gemm, ilp64, 1, H, H, rows, dU + k * g + t * n + b0 * H, H,                        \
+                               (k == 2 && !after ? Z + 2 * g : S) + t * n + b0 * H, H, first ? (T_)0 : (T_)1,      \
+                               G + k * H * H, H);                                                                 \
+            first = 0;                                                                                            \
+            if (t == 0)                                                                                           \
+                break;                                                                                            \
+            for (int k = 0; k < np_; k++)                                                                         \
+                gemm_##SUF(gemm, ilp64, 0, rows, H, H, dU + k * g + t * n + b0 * H, H, W3 + k * H * H, H, 0,       \
+                           prod + k * n + b0 * H, H);                                                             \
+        }                                                                                                         \
+        return 0;                                                                                                 \
+    }
+
 RNN_ROW(float, f32)
 RNN_ROW(double, f64)
 RNN_BACKWARD(float, f32)
@@ -407,6 +568,13 @@ LSTM_FORWARD(float, f32)
 LSTM_FORWARD(double, f64)
 LSTM_BACKWARD(float, f32)
 LSTM_BACKWARD(double, f64)
+
+GRU_ROWS(float, f32)
+GRU_ROWS(double, f64)
+GRU_FORWARD(float, f32)
+GRU_FORWARD(double, f64)
+GRU_BACKWARD(float, f32)
+GRU_BACKWARD(double, f64)
 
 /* tanh and the gate σ(2x) of n values (the tests compare them with exact ones) */
 #define ELEMENTWISE(T_, SUF)                                                                                      \

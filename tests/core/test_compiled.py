@@ -79,6 +79,49 @@ def test_compiled_lstm_equals_the_numpy_path(T, B, H, I, dtype):
     _assert_paths_agree(net, x, y, mask)
 
 
+def _gru(arch, H, I, seed, dtype):
+    net = small_net(arch, "tanh", H=H, I=I, O=3, output="softmax", seed=seed, dtype=dtype)
+    if "b_hn" in net.params:  # (zero at initialisation)
+        net.params["b_hn"] += 0.3 * np.random.default_rng(seed).standard_normal(H)
+    return net
+
+
+@pytest.mark.parametrize("T,B,H,I", [(1, 1, 5, 1), (16, 3, 16, 4), (17, 2, 33, 3), (40, 1, 13, 5)])
+@pytest.mark.parametrize("arch", ["gru", "gru:gru_reset_after"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_compiled_gru_equals_the_numpy_path(T, B, H, I, arch, dtype):
+    """Both GRU variants: chunk boundaries, one row, widths that are not a multiple of the vector length, a mask
+    scoring a few steps only; the reset-after variant with a non-zero b_hn."""
+    net = _gru(arch, H, I, T + H, dtype)
+    rng = np.random.default_rng(T * B)
+    x = rng.standard_normal((T, B, I)).astype(dtype)
+    y = rng.integers(0, 3, (T, B))
+    mask = (rng.random((T, B)) < 0.3).astype(dtype)
+    mask[-1] = 1.0
+    _assert_paths_agree(net, x, y, mask)
+
+
+@pytest.mark.parametrize("arch", ["gru", "gru:gru_reset_after"])
+def test_the_compiled_gru_forms_its_factors_when_asked(arch):
+    """The compiled forward pass leaves out the backward's factors K; a vector–Jacobian product, a tangent and the
+    NumPy backward loop after it form them (the same values as after a NumPy pass)."""
+    net = _gru(arch, 7, 3, 1, "float64")
+    x = np.random.default_rng(0).standard_normal((6, 2, 3))
+    ds = np.random.default_rng(1).standard_normal((2, 7))
+    with _compiled.using("off"):
+        tr0 = bptt.forward(net, x)
+    with _compiled.using("on"):
+        tr1 = bptt.forward(net, x)
+    assert "K" in tr0.cache and "K" not in tr1.cache
+    dp = {k: np.ones_like(net.params[k]) for k in net.cell.recurrent_params}
+    for t in (0, 5):
+        np.testing.assert_allclose(net.cell.vjp(net.params, ds, tr1.cache, t),
+                                   net.cell.vjp(net.params, ds, tr0.cache, t), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(net.cell.jvp(net.params, dp, ds, tr1.cache, t),
+                                   net.cell.jvp(net.params, dp, ds, tr0.cache, t), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tr1.cache["K"], tr0.cache["K"], rtol=1e-12, atol=1e-14)
+
+
 def test_the_compiled_path_is_really_taken():
     """The compiled forward pass leaves out the backward's stored products (K, KC: formed there from the gates);
     the NumPy one stores them. (Guards against a silent fallback making the comparisons above compare NumPy
@@ -190,7 +233,7 @@ def two_core_threads():
     _blas.set_core_threads(before)
 
 
-@pytest.mark.parametrize("arch", ["lstm", "rnn"])
+@pytest.mark.parametrize("arch", ["lstm", "rnn", "gru", "gru:gru_reset_after"])
 @pytest.mark.parametrize("B", [8, 9, 32])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_two_threads_over_the_rows_give_the_same_result(two_core_threads, arch, B, dtype):
@@ -345,8 +388,9 @@ def test_compiled_vanilla_loop_equals_the_numpy_path(arch, act, dtype):
     _assert_paths_agree(net, x, y, mask)
 
 
-@pytest.mark.parametrize("arch,compiled", [("rnn", True), ("exprnn", True), ("lstm", True), ("leaky", False),
-                                           ("antisymmetric", False), ("indrnn", False), ("gru", False)])
+@pytest.mark.parametrize("arch,compiled", [("rnn", True), ("exprnn", True), ("lstm", True), ("gru", True),
+                                           ("gru:gru_reset_after", True), ("leaky", False),
+                                           ("antisymmetric", False), ("indrnn", False), ("lru", False)])
 def test_which_cells_take_the_compiled_loops(monkeypatch, arch, compiled):
     """Each cell with a compiled loop takes it (both passes); a cell that changes the vanilla step does not."""
     calls = []
