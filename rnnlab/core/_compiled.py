@@ -160,7 +160,7 @@ def _load():
         f.argtypes = [i64] * 7 + [cint] + [ptr] * 6 + [ptr, cint]
         f.restype = cint
         b = getattr(lib, f"rnnlab_gru_backward_{suf}")
-        b.argtypes = [i64] * 7 + [cint] + [ptr] * 10 + [cint, ptr, cint]
+        b.argtypes = [i64] * 7 + [cint] + [ptr] * 5 + [i64, i64] + [ptr] * 5 + [ptr, i64, ptr] + [cint, ptr, cint]
         b.restype = cint
     for name in ("rnnlab_tanh_f32", "rnnlab_sig2_f32", "rnnlab_tanh_f64", "rnnlab_sig2_f64"):
         getattr(lib, name).argtypes = [ptr, ptr, i64]

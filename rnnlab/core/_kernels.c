@@ -515,45 +515,52 @@ int rnnlab_kernels_simd(void) {
         return 0;                                                                                                 \
     }
 
-/* GRU backward steps t_hi ≥ t ≥ t_lo of the rows b0 ≤ b < b1, writing dU (3 or, reset after, 4, T, B, H): ∂E/∂a_z,
- * ∂E/∂a_r, (∂E/∂q,) ∂E/∂a_n. dh (B, H) carries ∂E/∂h_t, drh (B, H) ∂E/∂(r ⊙ h_{t−1}) (Cho), prod (3, B, H) the
- * products of ∂E/∂a_z, ∂E/∂a_r (and ∂E/∂q) with U_z, U_r (and U_n) from step t + 1; first: no step after t_hi
- * (and G written rather than added to). While the step's rows are in the cache, G (3, H, H) += the gradients of
- * U_z, U_r, U_n over these rows: ∂E/∂a_zᵀ h_{t−1}, ∂E/∂a_rᵀ h_{t−1}, and ∂E/∂a_nᵀ (r ⊙ h_{t−1}) (Cho) or ∂E/∂qᵀ
- * h_{t−1} (reset after); NULL: not formed. Returns 0. */
+/* GRU backward steps t_hi ≥ t ≥ t_lo of the rows b0 ≤ b < b1, writing ∂E/∂a_z, ∂E/∂a_r, (∂E/∂q,) ∂E/∂a_n, the
+ * blocks of dU gdu apart, step t's at dU + t·du_t (gate-major (3 or, reset after, 4, T, B, H): gdu = T·B·H,
+ * du_t = B·H; or one step's (3 or 4, B, H), reused: gdu = B·H, du_t = 0). dh (B, H) carries ∂E/∂h_t, drh (B, H)
+ * ∂E/∂(r ⊙ h_{t−1}) (Cho), prod (3, B, H) the products of ∂E/∂a_z, ∂E/∂a_r (and ∂E/∂q) with U_z, U_r (and U_n)
+ * from step t + 1; first: no step after t_hi (and the sums below written rather than added to). While the step's
+ * rows are in the cache: G (3, H, H) += the gradients of U_z, U_r, U_n over these rows, ∂E/∂a_zᵀ h_{t−1},
+ * ∂E/∂a_rᵀ h_{t−1}, and ∂E/∂a_nᵀ (r ⊙ h_{t−1}) (Cho) or ∂E/∂qᵀ h_{t−1} (reset after); Gin (3 or 4, H, xa_w) +=
+ * each block of dU times the rows of XA (T, B, xa_w), [zeros, x_t, 1] (the inputs' and biases' gradients; the
+ * zeros round the products' width to whole vectors). G, Gin NULL: not formed. Returns 0. */
 #define GRU_BACKWARD(T_, SUF)                                                                                     \
     int rnnlab_gru_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t b0, int64_t b1, int64_t T, int64_t B,       \
                                   int64_t H, int after, const T_ *dH, const uint8_t *scored, const T_ *S,         \
-                                  const T_ *Z, T_ *dU, const T_ *W3, T_ *dh, T_ *drh, T_ *prod, T_ *G, int first, \
-                                  void *gemm, int ilp64) {                                                        \
+                                  const T_ *Z, T_ *dU, int64_t gdu, int64_t du_t, const T_ *W3, T_ *dh, T_ *drh,  \
+                                  T_ *prod, T_ *G, const T_ *XA, int64_t xa_w, T_ *Gin, int first, void *gemm,    \
+                                  int ilp64) {                                                                    \
         const int64_t n = B * H, g = T * n, rows = b1 - b0;                                                       \
         const int nb = after ? 4 : 3, np_ = after ? 3 : 2;                                                        \
         for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
+            T_ *du = dU + t * du_t; /* (step t's blocks, gdu apart) */                                            \
             for (int64_t b = b0; b < b1; b++) {                                                                   \
                 int64_t o = t * n + b * H, q = b * H, o1 = o + n; /* (row b of step t + 1) */                     \
                 gru_back_##SUF(prod + q, n, np_, first, first ? NULL : Z + o1, first ? NULL : Z + g + o1,          \
                                drh + q, scored[t] ? dH + o : NULL, dh + q, Z + o, Z + g + o, Z + 2 * g + o,        \
-                               Z + 3 * g + o, S + o, dU + o, dU + g + o, after ? dU + 2 * g + o : NULL,           \
-                               dU + (nb - 1) * g + o, after, H);                                                  \
+                               Z + 3 * g + o, S + o, du + q, du + gdu + q, after ? du + 2 * gdu + q : NULL,       \
+                               du + (nb - 1) * gdu + q, after, H);                                                \
             }                                                                                                     \
             if (!after) { /* ∂E/∂(r ⊙ h_{t−1}) = ∂E/∂a_n U_n, then ∂E/∂a_r */                                     \
-                gemm_##SUF(gemm, ilp64, 0, rows, H, H, dU + 2 * g + t * n + b0 * H, H, W3 + 2 * H * H, H, 0,       \
+                gemm_##SUF(gemm, ilp64, 0, rows, H, H, du + 2 * gdu + b0 * H, H, W3 + 2 * H * H, H, 0,            \
                            drh + b0 * H, H);                                                                      \
-                for (int64_t b = b0; b < b1; b++) {                                                               \
-                    int64_t o = t * n + b * H;                                                                    \
-                    gru_dr_##SUF(drh + b * H, Z + g + o, S + o, dU + g + o, H);                                   \
-                }                                                                                                 \
+                for (int64_t b = b0; b < b1; b++)                                                                 \
+                    gru_dr_##SUF(drh + b * H, Z + g + t * n + b * H, S + t * n + b * H, du + gdu + b * H, H);     \
             }                                                                                                     \
-            if (G) /* (H × B)·(B × H) products in the small-matrix kernel: ∂E/∂a_n (Cho) or ∂E/∂q is dU's block 2 */ \
+            if (G) /* (H × B)·(B × H) products in the small-matrix kernel: ∂E/∂a_n (Cho) or ∂E/∂q is block 2 */   \
                 for (int k = 0; k < 3; k++)                                                                       \
-                    gemm_##SUF(gemm, ilp64, 1, H, H, rows, dU + k * g + t * n + b0 * H, H,                        \
+                    gemm_##SUF(gemm, ilp64, 1, H, H, rows, du + k * gdu + b0 * H, H,                              \
                                (k == 2 && !after ? Z + 2 * g : S) + t * n + b0 * H, H, first ? (T_)0 : (T_)1,      \
                                G + k * H * H, H);                                                                 \
+            if (Gin)                                                                                              \
+                for (int k = 0; k < nb; k++)                                                                      \
+                    gemm_##SUF(gemm, ilp64, 1, H, xa_w, rows, du + k * gdu + b0 * H, H, XA + (t * B + b0) * xa_w, \
+                               xa_w, first ? (T_)0 : (T_)1, Gin + k * H * xa_w, xa_w);                            \
             first = 0;                                                                                            \
             if (t == 0)                                                                                           \
                 break;                                                                                            \
             for (int k = 0; k < np_; k++)                                                                         \
-                gemm_##SUF(gemm, ilp64, 0, rows, H, H, dU + k * g + t * n + b0 * H, H, W3 + k * H * H, H, 0,       \
+                gemm_##SUF(gemm, ilp64, 0, rows, H, H, du + k * gdu + b0 * H, H, W3 + k * H * H, H, 0,            \
                            prod + k * n + b0 * H, H);                                                             \
         }                                                                                                         \
         return 0;                                                                                                 \

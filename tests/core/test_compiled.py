@@ -122,6 +122,54 @@ def test_the_compiled_gru_forms_its_factors_when_asked(arch):
     np.testing.assert_allclose(tr1.cache["K"], tr0.cache["K"], rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("arch", ["gru", "gru:gru_reset_after"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_compiled_gru_backward_keeps_one_step_of_du_or_fills_a_whole_array(monkeypatch, arch, dtype):
+    """du_buffer gives the compiled GRU pass one step's (blocks, B, H) buffer (it forms every weight gradient in
+    the loop, the input's through [0…, x_t, 1] rows); given a gate-major (blocks, T, B, H) array it fills it as the
+    NumPy pass does; above STEP_GRAD_BYTES it fills a whole array and the gradients come from products after the
+    loop. The gradients are the same every way."""
+    from rnnlab.core.cells import rnn
+
+    net = _gru(arch, 12, 3, 5, dtype)
+    cell, p = net.cell, net.params
+    nb = 4 if cell.reset_after else 3
+    rng = np.random.default_rng(5)
+    T, B, H = _compiled.CHUNK + 4, 5, 12
+    x = rng.standard_normal((T, B, 3)).astype(dtype)
+    y = rng.integers(0, 3, (T, B))
+    mask = (rng.random((T, B)) < 0.5).astype(dtype)
+
+    def run(mode, whole=False):
+        with _compiled.using(mode):
+            tr = bptt.forward(net, x)
+            _, dz = bptt.loss_and_dz(net, tr.z, y, mask)
+            dH = dz @ p["W_yh"]
+            scored = np.any(dz != 0, axis=(1, 2))
+            dU = np.empty((nb, T, B, H), dH.dtype) if whole else cell.du_buffer(T, B, dH.dtype)
+            cell.backward_sequence(p, dH, scored, tr.cache, dU)
+            return tr, dU, cell.param_grads(p, tr.x, tr.cache, dU)
+
+    _, dU0, g0 = run("off")
+    tr1, dU1, g1 = run("on")
+    _, dU2, g2 = run("on", whole=True)
+    monkeypatch.setattr(rnn, "STEP_GRAD_BYTES", 0)
+    _, dU3, g3 = run("on")
+    assert dU0.shape == (nb, T, B, H) and dU1.shape == (nb, B, H) and dU3.shape == (nb, T, B, H)
+    rtol = 1e-12 if dtype == "float64" else 2e-5
+    for d in (dU2, dU3):
+        np.testing.assert_allclose(d, dU0, rtol=rtol, atol=rtol * np.abs(dU0).max())
+    for g in (g1, g2, g3):
+        assert set(g) == set(g0)
+        for k in g0:
+            assert g[k].shape == g0[k].shape, k
+            np.testing.assert_allclose(g[k], g0[k], rtol=0, atol=10 * rtol * np.abs(g0[k]).max(), err_msg=k)
+    with pytest.raises(ValueError, match="taken once"):  # one step's buffer holds no weight gradients
+        cell.param_grads(p, tr1.x, tr1.cache, dU1)
+    with _compiled.using("off"), pytest.raises(ValueError, match="compiled backward pass"):
+        cell.backward_sequence(p, np.zeros((T, B, H), dtype), np.ones(T, bool), tr1.cache, dU1)
+
+
 def test_the_compiled_path_is_really_taken():
     """The compiled forward pass leaves out the backward's stored products (K, KC: formed there from the gates);
     the NumPy one stores them. (Guards against a silent fallback making the comparisons above compare NumPy

@@ -30,10 +30,11 @@ KZ = (h_{t−1} − n) σ'_z, KR = h_{t−1} σ'_r (Cho) or q σ'_r, KN = (1 −
 With φ = tanh both variants also run compiled (rnnlab/core/_kernels.c through :mod:`rnnlab.core._compiled`: the same
 products and buffers, the elementwise work in C, one call per few steps, the batch's rows over one or two threads).
 There each step's products go to a (4, B, H) buffer that stays in the cache, the factors K are formed in the backward
-step from Z and the states instead of stored (:meth:`_k` forms them when something else needs them), and ∂E/∂W_hh
-is summed step by step while the step's rows are in the cache; the input's gradients come from ∂E/∂u after the loop,
-as on the NumPy path. Measured on the bench's step (B = 32, T = 100, H = 128, one thread): float32 13.2–13.8 ms
-against NumPy's 17.5, float64 27–28 against 36.5 (the step-by-step ∂E/∂W_hh: 0.6 and 2.5–2.8 ms of that).
+step from Z and the states instead of stored (:meth:`_k` forms them when something else needs them), and every
+weight gradient is summed step by step while the step's rows are in the cache (∂E/∂W_hh, and those of W_hx, b_h and
+b_hn from rows [0…, x_t, 1]), so that ∂E/∂u_t lives for its step only. Measured on the bench's step (B = 32,
+T = 100, H = 128, one thread): float32 13.0–13.1 ms against NumPy's 17.5, float64 26.3–26.5 against 36.5 (the
+step-by-step sums: 1.0–1.2 ms and 3.3–3.9 ms of that).
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ class GRUCell(Cell):
         U += (p["b_h"].reshape(3, 1, 1, H) * sc[..., None])
         if self._compiled_ok(Z.dtype) and S.flags.c_contiguous and Z.flags.c_contiguous:
             self._forward_compiled(p, S, U, Z, cache)
+            cache["x"] = x  # (the compiled backward pass forms the input's gradients step by step)
             return
         for t in range(T):
             checkpoint()
@@ -198,19 +200,39 @@ class GRUCell(Cell):
 
     # --- backward -----------------------------------------------------------------------------------------------
     def du_buffer(self, T, B, dtype, ws=None):
-        # z, r, (q,) n: the reset-after variant also keeps ∂E/∂q (for U_n and b_hn)
-        return take(ws, "bptt.dU", (4 if self.reset_after else 3, T, B, self.n_hidden), dtype)
+        """Gate-major (blocks, T, B, H): z, r, (q,) n (the reset-after variant also keeps ∂E/∂q, for U_n and b_hn).
+        The compiled loop, when it forms every weight gradient step by step (:meth:`_step_grads`), needs ∂E/∂u_t
+        only during step t: one (blocks, B, H) buffer, which stays in the cache (it also fills a whole array when
+        given one)."""
+        nb = 4 if self.reset_after else 3
+        if self._compiled_ok(dtype) and self._step_grads(dtype):
+            return take(ws, "bptt.dU", (nb, B, self.n_hidden), dtype)
+        return take(ws, "bptt.dU", (nb, T, B, self.n_hidden), dtype)
+
+    def _step_grads(self, dtype) -> bool:
+        """Whether the compiled backward loop sums ∂E/∂W_hh step by step: up to
+        :data:`~rnnlab.core.cells.rnn.STEP_GRAD_BYTES` per (H × H) block (a larger sum, read and written at every
+        step, made the vanilla cell's step slower; above it, products after the loop)."""
+        from .rnn import STEP_GRAD_BYTES
+
+        return self.n_hidden ** 2 * np.dtype(dtype).itemsize <= STEP_GRAD_BYTES
 
     def backward_sequence(self, p, dH, scored, cache, dU):
-        if dU.ndim != 4:
-            return super().backward_sequence(p, dH, scored, cache, dU)
         T, B, H = dH.shape
+        nb = 4 if self.reset_after else 3
+        one_step = dU.shape == (nb, B, H)  # one step's buffer (du_buffer; (T, B, 3H) is the generic layout)
+        if dU.ndim != 4 and not one_step:
+            return super().backward_sequence(p, dH, scored, cache, dU)
         self._prep(p, cache)
         Z, W3 = cache["Z"], cache["W3"]
-        if (self._compiled_ok(dH.dtype) and Z.shape[1] == T and dU.shape == (4 if self.reset_after else 3, T, B, H)
-                and dU.flags.c_contiguous and dH.flags.c_contiguous and cache["S"].flags.c_contiguous):
+        if (self._compiled_ok(dH.dtype) and Z.shape[1] == T and dU.shape in ((nb, T, B, H), (nb, B, H))
+                and dU.flags.c_contiguous and dH.flags.c_contiguous and cache["S"].flags.c_contiguous
+                and (not one_step or ("x" in cache and self._step_grads(dH.dtype)))):
             self._backward_compiled(dH, scored, cache, dU)
             return
+        if one_step:
+            raise ValueError("a (blocks, B, H) buffer of ∂E/∂u is for the compiled backward pass of a cache from "
+                             "forward_sequence; pass a (blocks, T, B, H) or (T, B, 3H) array")
         K = self._k(cache)
         dt = dH.dtype
         dh = np.zeros((B, H), dtype=dt)
@@ -278,14 +300,14 @@ class GRUCell(Cell):
 
     def _backward_compiled(self, dH, scored, cache, dU):
         """The backward loop in C, a few steps per call; ∂E/∂h, ∂E/∂(r ⊙ h_{t−1}) and the products carried
-        between calls. It writes dU (gate-major, as the NumPy loop), from which :meth:`param_grads` forms the input's
-        gradients. Up to :data:`~rnnlab.core.cells.rnn.STEP_GRAD_BYTES` per (H × H) block it also forms ∂E/∂W_hh
-        step by step, while the step's rows are in the cache (as the vanilla cell and the LSTM do; with two
-        threads each sums its rows, then the two are added)."""
-        from .rnn import STEP_GRAD_BYTES
-
+        between calls. Where :meth:`_step_grads` allows, it forms every weight gradient step by step while the
+        step's rows are in the cache (as the vanilla cell and the LSTM do; with two threads each sums its rows, then
+        the two sums are added): ∂E/∂W_hh, and with the rows [0…, x_t, 1] of an input buffer those of W_hx, b_h and
+        b_hn, so that ∂E/∂u_t is needed only during its step (dU one step's buffer). Otherwise it fills dU
+        (gate-major, as the NumPy loop) and :meth:`param_grads` forms them after the loop."""
         T, B, H = dH.shape
         dt = dH.dtype
+        nb = 4 if self.reset_after else 3
         S, Z, W3 = cache["S"], cache["Z"], cache["W3"]
         lib, gemms = _compiled.kernels()
         gemm, ilp64 = gemms[dt.name]
@@ -294,21 +316,43 @@ class GRUCell(Cell):
         dh = cache.buf("bptt.dh", (B, H))
         drh = cache.buf("bptt.drh", (B, H))
         prod = cache.buf("bptt.prod", (3, B, H))
-        step_grad = H * H * dt.itemsize <= STEP_GRAD_BYTES
-        G = cache.buf("bptt.G", (3, H, H)) if step_grad else None
-        G2 = cache.buf("bptt.G2", (3, H, H)) if step_grad and _compiled.row_threads(B) > 1 else None  # thread 2
+        two = _compiled.row_threads(B) > 1
+        G = G2 = Gin = Gin2 = XA = None
+        pad = 0
+        if self._step_grads(dt):
+            G = cache.buf("bptt.G", (3, H, H))
+            G2 = cache.buf("bptt.G2", (3, H, H)) if two else None  # the second thread's sum
+            x = cache.get("x")
+            if x is not None:
+                # [zeros, x_t, 1]: the zeros round the input products' width up to whole 64-byte vectors
+                I = x.shape[2]
+                pad = -(I + 1) % (64 // dt.itemsize)
+                XA = cache.buf("gru.XA", (T, B, pad + I + 1))
+                XA[:, :, :pad] = 0.0
+                XA[:, :, pad : pad + I] = x
+                XA[:, :, pad + I] = 1.0
+                Gin = cache.buf("bptt.Gin", (nb, H, pad + I + 1))
+                Gin2 = cache.buf("bptt.Gin2", (nb, H, pad + I + 1)) if two else None
+        one_step = dU.ndim == 3
+        gdu, du_t = (B * H, 0) if one_step else (T * B * H, B * H)
+        xa_w = 0 if XA is None else XA.shape[2]
         args = (T, B, H, int(self.reset_after), dH.ctypes.data, sc.ctypes.data, S.ctypes.data, Z.ctypes.data,
-                dU.ctypes.data, W3.ctypes.data, dh.ctypes.data, drh.ctypes.data, prod.ctypes.data)
+                dU.ctypes.data, gdu, du_t, W3.ctypes.data, dh.ctypes.data, drh.ctypes.data, prod.ctypes.data)
+
+        def ptr(a, a2, b0):
+            return None if a is None else (a if b0 == 0 else a2).ctypes.data
 
         def call(hi, lo, b0, b1, first):
-            g = None if G is None else (G if b0 == 0 else G2).ctypes.data
-            bwd(hi, lo, b0, b1, *args, g, first, gemm, ilp64)
+            bwd(hi, lo, b0, b1, *args, ptr(G, G2, b0), None if XA is None else XA.ctypes.data, xa_w,
+                ptr(Gin, Gin2, b0), first, gemm, ilp64)
 
-        _compiled.run_steps(call, T, B, (12.0 if step_grad else 6.0) * B * H * H, backward=True)
+        _compiled.run_steps(call, T, B, (12.0 if G is not None else 6.0) * B * H * H, backward=True)
         if G2 is not None:
             G += G2
+        if Gin2 is not None:
+            Gin += Gin2
         if G is not None:
-            cache["G"] = (dU, G)
+            cache["G"] = (dU, G, None if Gin is None else (Gin, pad))
 
     def _step_factors(self, cache, t, b):
         Z, K = cache["Z"], self._k(cache)
@@ -344,8 +388,23 @@ class GRUCell(Cell):
         return out
 
     def param_grads(self, p, x, cache, dU):
-        T, B = dU.shape[-3:-1] if dU.ndim == 4 else dU.shape[:2]
         H = self.n_hidden
+        done = cache.pop("G", None)
+        if done is not None and done[0] is not dU:
+            done = None
+        if done is not None and done[2] is not None:  # the compiled backward pass formed every weight gradient
+            Gin, pad = done[2]
+            I = x.shape[2]
+            ins = (0, 1, 3) if self.reset_after else (0, 1, 2)  # the blocks the input reaches: z, r, n
+            grads = {"W_hx": Gin[ins, :, pad : pad + I].reshape(3 * H, I),
+                     "b_h": Gin[ins, :, pad + I].reshape(3 * H), "W_hh": done[1].reshape(3 * H, H)}
+            if self.reset_after:
+                grads["b_hn"] = Gin[2, :, pad + I]  # (∂E/∂q's sum: its product with the ones column)
+            return grads
+        if dU.ndim == 3 and dU.shape == (4 if self.reset_after else 3, x.shape[1], H):
+            raise ValueError("a (blocks, B, H) buffer holds one step's ∂E/∂u: the weight gradients are those its "
+                             "compiled backward pass formed, taken once")
+        T, B = dU.shape[-3:-1] if dU.ndim == 4 else dU.shape[:2]
         Z = cache["Z"]
         Hprev = cache["S"][:T].reshape(T * B, H)
         if dU.ndim == 4:  # gate-major, from backward_sequence
@@ -359,7 +418,6 @@ class GRUCell(Cell):
                          "b_h": np.concatenate([gz["b_h"], gn["b_h"]])}
             else:
                 grads = self._input_grads(x, d)
-            done = cache.pop("G", None)
             if done is not None and done[0] is dU:  # the compiled backward pass formed ∂E/∂W_hh
                 grads["W_hh"] = done[1].reshape(3 * H, H)
                 if self.reset_after:
