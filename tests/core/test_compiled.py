@@ -1,4 +1,5 @@
-"""The compiled LSTM loops (rnnlab/core/_kernels.c through rnnlab/core/_compiled.py) against the pure-NumPy path:
+"""The compiled loops (rnnlab/core/_kernels.c through rnnlab/core/_compiled.py: the LSTM, both GRU variants, the
+vanilla and orthogonal cells) against the pure-NumPy path:
 the same states and gradients for awkward shapes and masks, float32 tanh and σ within a few units in the last
 place, NaN kept, interruption between chunks, and "auto" choosing it only where it was measured faster."""
 
@@ -65,34 +66,21 @@ def _assert_paths_agree(net, x, y, mask, states=True):
         np.testing.assert_allclose(g1[k], g0[k], rtol=0, atol=rtol * 10 * np.abs(g0[k]).max(), err_msg=k)
 
 
-@pytest.mark.parametrize("T,B,H,I", [(1, 1, 5, 1), (16, 3, 16, 4), (17, 2, 33, 3), (37, 4, 8, 2), (40, 1, 13, 5)])
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_compiled_lstm_equals_the_numpy_path(T, B, H, I, dtype):
-    """Chunk boundaries (CHUNK = 16 steps: T = 1, 16, 17, 37, 40), one row, widths that are not a multiple of the
-    vector length, and a mask scoring a few steps only."""
-    net = small_net("lstm", "tanh", H=H, I=I, O=3, output="softmax", seed=T + H, dtype=dtype)
-    rng = np.random.default_rng(T * B)
-    x = rng.standard_normal((T, B, I)).astype(dtype)
-    y = rng.integers(0, 3, (T, B))
-    mask = (rng.random((T, B)) < 0.3).astype(dtype)
-    mask[-1] = 1.0
-    _assert_paths_agree(net, x, y, mask)
-
-
-def _gru(arch, H, I, seed, dtype):
+def _gated(arch, H, I, seed, dtype):
     net = small_net(arch, "tanh", H=H, I=I, O=3, output="softmax", seed=seed, dtype=dtype)
-    if "b_hn" in net.params:  # (zero at initialisation)
+    if "b_hn" in net.params:  # (the reset-after GRU's, zero at initialisation)
         net.params["b_hn"] += 0.3 * np.random.default_rng(seed).standard_normal(H)
     return net
 
 
-@pytest.mark.parametrize("T,B,H,I", [(1, 1, 5, 1), (16, 3, 16, 4), (17, 2, 33, 3), (40, 1, 13, 5)])
-@pytest.mark.parametrize("arch", ["gru", "gru:gru_reset_after"])
+@pytest.mark.parametrize("T,B,H,I", [(1, 1, 5, 1), (16, 3, 16, 4), (17, 2, 33, 3), (37, 4, 8, 2), (40, 1, 13, 5)])
+@pytest.mark.parametrize("arch", ["lstm", "gru", "gru:gru_reset_after"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_compiled_gru_equals_the_numpy_path(T, B, H, I, arch, dtype):
-    """Both GRU variants: chunk boundaries, one row, widths that are not a multiple of the vector length, a mask
-    scoring a few steps only; the reset-after variant with a non-zero b_hn."""
-    net = _gru(arch, H, I, T + H, dtype)
+def test_compiled_gated_loops_equal_the_numpy_path(T, B, H, I, arch, dtype):
+    """The LSTM and both GRU variants: chunk boundaries (CHUNK = 16 steps: T = 1, 16, 17, 37, 40), one row, widths
+    that are not a multiple of the vector length, and a mask scoring a few steps only (the reset-after GRU with a
+    non-zero b_hn)."""
+    net = _gated(arch, H, I, T + H, dtype)
     rng = np.random.default_rng(T * B)
     x = rng.standard_normal((T, B, I)).astype(dtype)
     y = rng.integers(0, 3, (T, B))
@@ -101,13 +89,15 @@ def test_compiled_gru_equals_the_numpy_path(T, B, H, I, arch, dtype):
     _assert_paths_agree(net, x, y, mask)
 
 
-@pytest.mark.parametrize("arch", ["gru", "gru:gru_reset_after"])
-def test_the_compiled_gru_forms_its_factors_when_asked(arch):
-    """The compiled forward pass leaves out the backward's factors K; a vector–Jacobian product, a tangent and the
-    NumPy backward loop after it form them (the same values as after a NumPy pass)."""
-    net = _gru(arch, 7, 3, 1, "float64")
+@pytest.mark.parametrize("arch", ["lstm", "gru", "gru:gru_reset_after"])
+def test_the_compiled_gated_loops_leave_out_the_factors_and_form_them_when_asked(arch):
+    """The compiled forward pass leaves out the backward's stored factors (K, and the LSTM's KC: its backward pass
+    forms them from the gates and the states); the NumPy one stores them (this also guards against a silent fallback
+    making the comparisons above compare NumPy with itself). A vector–Jacobian product and a tangent after a
+    compiled pass form them: the same values as after a NumPy pass."""
+    net = _gated(arch, 7, 3, 1, "float64")
     x = np.random.default_rng(0).standard_normal((6, 2, 3))
-    ds = np.random.default_rng(1).standard_normal((2, 7))
+    ds = np.random.default_rng(1).standard_normal((2, net.cell.state_size))
     with _compiled.using("off"):
         tr0 = bptt.forward(net, x)
     with _compiled.using("on"):
@@ -131,7 +121,7 @@ def test_the_compiled_gru_backward_keeps_one_step_of_du_or_fills_a_whole_array(m
     loop. The gradients are the same every way."""
     from rnnlab.core.cells import rnn
 
-    net = _gru(arch, 12, 3, 5, dtype)
+    net = _gated(arch, 12, 3, 5, dtype)
     cell, p = net.cell, net.params
     nb = 4 if cell.reset_after else 3
     rng = np.random.default_rng(5)
@@ -168,31 +158,6 @@ def test_the_compiled_gru_backward_keeps_one_step_of_du_or_fills_a_whole_array(m
         cell.param_grads(p, tr1.x, tr1.cache, dU1)
     with _compiled.using("off"), pytest.raises(ValueError, match="compiled backward pass"):
         cell.backward_sequence(p, np.zeros((T, B, H), dtype), np.ones(T, bool), tr1.cache, dU1)
-
-
-def test_the_compiled_path_is_really_taken():
-    """The compiled forward pass leaves out the backward's stored products (K, KC: formed there from the gates);
-    the NumPy one stores them. (Guards against a silent fallback making the comparisons above compare NumPy
-    with itself.)"""
-    net = small_net("lstm", "tanh", H=6)
-    x = np.random.default_rng(0).standard_normal((5, 2, 3))
-    with _compiled.using("on"):
-        assert "K" not in bptt.forward(net, x).cache
-    with _compiled.using("off"):
-        assert "K" in bptt.forward(net, x).cache
-
-
-def test_vjp_after_a_compiled_forward_pass_forms_what_it_needs():
-    net = small_net("lstm", "tanh", H=6)
-    x = np.random.default_rng(0).standard_normal((5, 2, 3))
-    ds = np.random.default_rng(1).standard_normal((2, 12))
-    with _compiled.using("off"):
-        tr0 = bptt.forward(net, x)
-    with _compiled.using("on"):
-        tr1 = bptt.forward(net, x)
-    for t in (0, 4):
-        np.testing.assert_allclose(net.cell.vjp(net.params, ds, tr1.cache, t),
-                                   net.cell.vjp(net.params, ds, tr0.cache, t), rtol=1e-12, atol=1e-14)
 
 
 def test_float64_tanh_and_gate_sigmoid_are_within_a_few_ulps_and_keep_specials():
