@@ -5,8 +5,9 @@ NumPy spends most of an LSTM step's non-product time in the overhead of its call
 operations per step forward, seven backward, each on only B·H = 4,096 values), not in arithmetic. The compiled
 loop makes one call per run of steps; its matrix products go to the very ``cblas_?gemm`` NumPy's own ``matmul``
 calls (looked up in the OpenBLAS NumPy loaded, see :mod:`._blas`), and between them it does the elementwise work
-of the cells' NumPy loops operation for operation (no fused multiply–add), so it gives their results to the
-rounding of tanh and σ (its own vectorisable ones) and of the order of a sum.
+of the cells' NumPy loops operation for operation (a product and a sum may become one fused multiply–add), so it
+gives their results to the rounding of tanh and σ (its own vectorisable ones), of fused multiply–adds and of the
+order of a sum.
 ctypes releases the GIL during the call, so a worker thread training through it leaves the window's thread free.
 
 It is used when all of these hold, and otherwise the pure-NumPy path runs (same results, same tests):
@@ -255,7 +256,7 @@ def tanh(x: np.ndarray) -> np.ndarray:
 
 
 def sig2(x: np.ndarray) -> np.ndarray:
-    """The compiled gate σ(2x) = ½ tanh(x) + ½ the LSTM kernels use (dtype as :func:`tanh`), for the tests."""
+    """The compiled gate σ(2x) = ½ tanh(x) + ½ the LSTM and GRU kernels use (dtype as :func:`tanh`), for the tests."""
     dt = np.float32 if np.asarray(x).dtype == np.float32 else np.float64
     return _elementwise("rnnlab_sig2_f32" if dt == np.float32 else "rnnlab_sig2_f64", x, dt)
 

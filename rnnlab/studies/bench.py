@@ -18,8 +18,8 @@ Figures (milliseconds are medians of repeats):
   float32 and float64, B = 32, T = 100, H = 128, I = O = 8, softmax readout at every step, forward + loss + full
   BPTT: ``bptt_ms``, ``floor_ms`` (T times the cell's own recurrent products, forward and backward, as its passes
   do them: :meth:`~rnnlab.core.cells.Cell.recurrent_products`) and ``bptt_over_floor`` (target ≤ 2); ``path``:
-  "compiled" where the compiled loops ran (rnnlab/core/_compiled.py: the LSTM, the vanilla and the orthogonal
-  cell), with ``numpy_ms`` the pure-NumPy path's time beside them; ``compiled``: the kernels' mode and whether
+  "compiled" where the compiled loops ran (rnnlab/core/_compiled.py: the LSTM, both GRU variants, the vanilla and
+  the orthogonal cell), with ``numpy_ms`` the pure-NumPy path's time beside them; ``compiled``: the kernels' mode and whether
   they are built; with
   ``--compare-torch``, ``torch_ms`` (PyTorch eager, one thread: ``nn.RNN``/``nn.LSTM``/``nn.GRU``, the other cells
   written as a loop of PyTorch operations, see :mod:`._torch_ref`) and ``speedup`` = torch_ms / bptt_ms (target
