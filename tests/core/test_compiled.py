@@ -204,8 +204,9 @@ def test_auto_needs_vectors_of_256_bits(monkeypatch):
         assert _compiled.available("float32")
 
 
-def test_nan_in_the_input_is_not_hidden():
-    net = small_net("lstm", "tanh", H=6, dtype="float32")
+@pytest.mark.parametrize("arch", ["lstm", "gru", "gru:gru_reset_after"])
+def test_nan_in_the_input_is_not_hidden(arch):
+    net = small_net(arch, "tanh", H=6, dtype="float32")
     x = np.zeros((20, 2, 3), np.float32)
     x[3, 1, 0] = np.nan
     with _compiled.using("on"):
