@@ -35,7 +35,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 __all__ = ["kernels", "mode", "set_mode", "using", "available", "why_not", "simd_bits", "tanh", "sig2", "CHUNK",
-           "FASTER", "steps_per_call", "run_steps", "row_threads", "over_rows"]
+           "FASTER", "steps_per_call", "run_steps", "row_threads", "over_rows", "RowSums"]
 
 #: most steps per compiled call (between two of them, :func:`~rnnlab.core._interrupt.checkpoint` runs, so that the
 #: app can abandon a pass)
@@ -317,6 +317,25 @@ def over_rows(fn: Callable[[int, int, threading.Event | None], None], B: int) ->
         raise
     fut.result()
     return 2
+
+
+class RowSums:
+    """A sum that the compiled loops form over the batch's rows, such as a weight gradient summed step by step: one
+    buffer ``name`` of ``shape`` (from the pass's cache), and a second one for the second thread when
+    :func:`over_rows` will use two, each written by its thread's first step and added to after. :meth:`ptr` is the
+    buffer of the thread whose rows start at b0; :meth:`total` adds the second to the first and returns it."""
+
+    def __init__(self, cache, name: str, shape, B: int):
+        self.first = cache.buf(name, shape)
+        self.second = cache.buf(name + ".2", shape) if row_threads(B) > 1 else None
+
+    def ptr(self, b0: int) -> int:
+        return (self.first if b0 == 0 else self.second).ctypes.data
+
+    def total(self) -> np.ndarray:
+        if self.second is not None:
+            self.first += self.second
+        return self.first
 
 
 def run_steps(call: Callable[[int, int, int, int, int], object], T: int, B: int, flops_per_step: float,

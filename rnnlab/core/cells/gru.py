@@ -316,12 +316,10 @@ class GRUCell(Cell):
         dh = cache.buf("bptt.dh", (B, H))
         drh = cache.buf("bptt.drh", (B, H))
         prod = cache.buf("bptt.prod", (3, B, H))
-        two = _compiled.row_threads(B) > 1
-        G = G2 = Gin = Gin2 = XA = None
+        G = Gin = XA = None  # (per-thread sums: _compiled.RowSums)
         pad = 0
         if self._step_grads(dt):
-            G = cache.buf("bptt.G", (3, H, H))
-            G2 = cache.buf("bptt.G2", (3, H, H)) if two else None  # the second thread's sum
+            G = _compiled.RowSums(cache, "bptt.G", (3, H, H), B)
             x = cache.get("x")
             if x is not None:
                 # [zeros, x_t, 1]: the zeros round the input products' width up to whole 64-byte vectors
@@ -331,28 +329,20 @@ class GRUCell(Cell):
                 XA[:, :, :pad] = 0.0
                 XA[:, :, pad : pad + I] = x
                 XA[:, :, pad + I] = 1.0
-                Gin = cache.buf("bptt.Gin", (nb, H, pad + I + 1))
-                Gin2 = cache.buf("bptt.Gin2", (nb, H, pad + I + 1)) if two else None
+                Gin = _compiled.RowSums(cache, "bptt.Gin", (nb, H, pad + I + 1), B)
         one_step = dU.ndim == 3
         gdu, du_t = (B * H, 0) if one_step else (T * B * H, B * H)
         xa_w = 0 if XA is None else XA.shape[2]
         args = (T, B, H, int(self.reset_after), dH.ctypes.data, sc.ctypes.data, S.ctypes.data, Z.ctypes.data,
                 dU.ctypes.data, gdu, du_t, W3.ctypes.data, dh.ctypes.data, drh.ctypes.data, prod.ctypes.data)
 
-        def ptr(a, a2, b0):
-            return None if a is None else (a if b0 == 0 else a2).ctypes.data
-
         def call(hi, lo, b0, b1, first):
-            bwd(hi, lo, b0, b1, *args, ptr(G, G2, b0), None if XA is None else XA.ctypes.data, xa_w,
-                ptr(Gin, Gin2, b0), first, gemm, ilp64)
+            bwd(hi, lo, b0, b1, *args, None if G is None else G.ptr(b0), None if XA is None else XA.ctypes.data,
+                xa_w, None if Gin is None else Gin.ptr(b0), first, gemm, ilp64)
 
         _compiled.run_steps(call, T, B, (12.0 if G is not None else 6.0) * B * H * H, backward=True)
-        if G2 is not None:
-            G += G2
-        if Gin2 is not None:
-            Gin += Gin2
         if G is not None:
-            cache["G"] = (dU, G, None if Gin is None else (Gin, pad))
+            cache["G"] = (dU, G.total(), None if Gin is None else (Gin.total(), pad))
 
     def _step_factors(self, cache, t, b):
         Z, K = cache["Z"], self._k(cache)
@@ -418,7 +408,7 @@ class GRUCell(Cell):
                          "b_h": np.concatenate([gz["b_h"], gn["b_h"]])}
             else:
                 grads = self._input_grads(x, d)
-            if done is not None and done[0] is dU:  # the compiled backward pass formed ∂E/∂W_hh
+            if done is not None:  # the compiled backward pass formed ∂E/∂W_hh (done is this dU's, see above)
                 grads["W_hh"] = done[1].reshape(3 * H, H)
                 if self.reset_after:
                     grads["b_hn"] = d[2].sum(axis=0)

@@ -284,8 +284,7 @@ class LSTMCell(Cell):
         # Σ_t ∂E/∂z_tᵀ [p_t, x_t, 1, h_{t−1}] (param_grads); in float32 with the zero columns p_t that SX has before
         # x_t (new_cache), which round the products' width up to whole vectors (:data:`PAD_WGRAD`)
         gpad = cache.get("SX.pad", 0) if dt.name in self.PAD_WGRAD else 0
-        G = cache.buf("bptt.G", (4 * H, gpad + D))
-        G2 = cache.buf("bptt.G2", (4 * H, gpad + D)) if _compiled.row_threads(B) > 1 else None  # thread 2
+        G = _compiled.RowSums(cache, "bptt.G", (4 * H, gpad + D), B)
         sz = dt.itemsize
         args = (dH.ctypes.data, sc.ctypes.data, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz,
                 Z.ctypes.data, PC.ctypes.data, dU.ctypes.data, W3.ctypes.data, prod.ctypes.data, dc.ctypes.data)
@@ -293,13 +292,10 @@ class LSTMCell(Cell):
         du_t = B * 4 * H if dU.ndim == 3 else 0  # a (T, B, 4H) array filled, or one step's buffer reused
 
         def call(hi, lo, b0, b1, first):
-            bwd(hi, lo, b0, b1, T, B, I, H, *args, (G if b0 == 0 else G2).ctypes.data, du_t, gpad, first, gemm,
-                ilp64)
+            bwd(hi, lo, b0, b1, T, B, I, H, *args, G.ptr(b0), du_t, gpad, first, gemm, ilp64)
 
         _compiled.run_steps(call, T, B, 16.0 * B * D * H, backward=True)  # (the products and the weight gradient)
-        if G2 is not None:
-            G += G2
-        cache["G"] = (dU, G[:, gpad:])  # the weight gradients, for param_grads
+        cache["G"] = (dU, G.total()[:, gpad:])  # the weight gradients, for param_grads
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         H = self.n_hidden

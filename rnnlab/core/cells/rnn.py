@@ -132,20 +132,16 @@ class VanillaCell(Cell):
         # (a large ∂E/∂W_hh goes in and out of the cache at every step's product: above STEP_GRAD_BYTES, one
         # product after the loop, as :meth:`_grad_W_hh` does)
         step_grad = H * H * dH.itemsize <= STEP_GRAD_BYTES
-        G = cache.buf("bptt.G", (H, H)) if step_grad else None
-        G2 = cache.buf("bptt.G2", (H, H)) if step_grad and _compiled.row_threads(B) > 1 else None  # 2nd thread's
+        G = _compiled.RowSums(cache, "bptt.G", (H, H), B) if step_grad else None
         args = (B, H, dH.ctypes.data, sc.ctypes.data, D.ctypes.data, dU.ctypes.data, W.ctypes.data, ds.ctypes.data,
                 S.ctypes.data)
 
         def call(hi, lo, b0, b1, first):
-            g = None if G is None else (G if b0 == 0 else G2).ctypes.data
-            bwd(hi, lo, b0, b1, *args, g, first, gemm, ilp64)
+            bwd(hi, lo, b0, b1, *args, None if G is None else G.ptr(b0), first, gemm, ilp64)
 
         _compiled.run_steps(call, T, B, (4.0 if step_grad else 2.0) * B * H * H, backward=True)  # (flops a step)
-        if G2 is not None:
-            G += G2
         if G is not None:
-            cache["G"] = (dU, G)
+            cache["G"] = (dU, G.total())
 
     def _grad_W_hh(self, p, cache, dU):
         done = cache.pop("G", None)
