@@ -1,5 +1,5 @@
-"""The compiled path: the LSTM's, the GRU's and the vanilla cell's loops over time in C (``rnnlab/core/_kernels.c``),
-called through ctypes.
+"""The compiled path: the loops over time of the LSTM, the GRU, the vanilla cell and the cells with leaky units in C
+(``rnnlab/core/_kernels.c``), called through ctypes.
 
 NumPy spends most of an LSTM step's non-product time in the overhead of its calls (about nine elementwise
 operations per step forward, seven backward, each on only B·H = 4,096 values), not in arithmetic. The compiled
@@ -14,8 +14,9 @@ It is used when all of these hold, and otherwise the pure-NumPy path runs (same 
 
 * the extension was built (``pip install`` compiles it when a C compiler is present; the frozen bundle has it);
 * NumPy's BLAS is an OpenBLAS found by :mod:`._blas` (Linux), with a ``cblas_sgemm``/``cblas_dgemm``;
-* the cell has a compiled loop: the LSTM and both GRU variants with tanh, the vanilla cell (and the orthogonal
-  cell, which keeps its step) with any activation;
+* the cell has a compiled loop: the LSTM and both GRU variants with tanh; with any activation the vanilla cell (and
+  the orthogonal cell, which keeps its step), the leaky-integrator cell, the echo state network and the
+  antisymmetric cell;
 * the CPU runs the loops at 256-bit vectors or more (AVX2, AVX-512: :func:`simd_bits`);
 * :func:`mode` allows it: "auto" (the default) uses it for the dtypes where it was measured faster
   (:data:`FASTER`: both); "on" for every dtype it can run; "off" never (the tests run both paths).
@@ -151,10 +152,10 @@ def _load():
         b.restype = cint
     for suf in ("f32", "f64"):
         f = getattr(lib, f"rnnlab_rnn_forward_{suf}")
-        f.argtypes = [i64] * 6 + [ptr] * 4 + [cint, ptr, cint]
+        f.argtypes = [i64] * 6 + [ptr] * 4 + [cint] + [ptr] * 3 + [ptr, cint]
         f.restype = cint
         b = getattr(lib, f"rnnlab_rnn_backward_{suf}")
-        b.argtypes = [i64] * 6 + [ptr] * 8 + [cint, ptr, cint]
+        b.argtypes = [i64] * 6 + [ptr] * 9 + [cint, ptr, cint]
         b.restype = cint
     for suf in ("f32", "f64"):
         f = getattr(lib, f"rnnlab_gru_forward_{suf}")

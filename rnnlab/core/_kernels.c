@@ -1,5 +1,5 @@
-/* rnnlab's compiled passes: the LSTM's and the vanilla cell's forward and backward loops over time, one call per
- * run of steps.
+/* rnnlab's compiled passes: the forward and backward loops over time of the LSTM, the GRU, the vanilla cell and
+ * the cells with leaky units, one call per run of steps.
  *
  * Loaded with ctypes by rnnlab/core/_compiled.py (which also passes the address of the BLAS's cblas_?gemm that
  * NumPy itself uses), so every matrix product is the one NumPy's matmul would call, and only the elementwise work
@@ -317,10 +317,12 @@ int rnnlab_kernels_simd(void) {
         return 0;                                                                                                 \
     }
 
-/* The vanilla cell (rnn.py; also the orthogonal cell, which only derives its W_hh): forward steps t0 ≤ t < t1
- * of the rows b0 ≤ b < b1, a_t = h_{t−1} W_hhᵀ + u_t into A, h_t = f(a_t) into S's next row; f by act: 0 tanh,
- * 1 ReLU, 2 the logistic sigmoid (as activations.py: (1 + tanh(a/2))/2), 3 linear. S (T + 1, B, H), A and
- * U (T, B, H), WT = W_hhᵀ (H, H). Returns 0. */
+/* The vanilla cell (rnn.py; also the orthogonal cell, which only derives its W_hh) and the cells with leaky units
+ * (leaky.py: the leaky-integrator cell and the echo state network; antisymmetric.py): forward steps t0 ≤ t < t1 of
+ * the rows b0 ≤ b < b1, a_t = h_{t−1} W_hhᵀ + u_t into A, then h_t = f(a_t) into S's next row; f by act: 0 tanh,
+ * 1 ReLU, 2 the logistic sigmoid (as activations.py: (1 + tanh(a/2))/2), 3 linear. With F (leaky units): f(a_t)
+ * into F and h_t = β ⊙ h_{t−1} + γ ⊙ f(a_t) (β, γ (H): the leaky cell's α and 1 − α, the antisymmetric cell's 1
+ * and ε). S (T + 1, B, H), A, U and F (T, B, H), WT = W_hhᵀ (H, H). Returns 0. */
 #define RNN_ROW(T_, SUF)                                                                                          \
     RNNLAB_CLONES static void rnn_row_##SUF(T_ *restrict a, const T_ *restrict u, T_ *restrict h, int act,        \
                                             int64_t H) {                                                          \
@@ -349,23 +351,35 @@ int rnnlab_kernels_simd(void) {
                 h[j] = v;                                                                                         \
             }                                                                                                     \
     }                                                                                                             \
+    /* h = β ⊙ h_{t−1} + γ ⊙ f (the leaky units' step) */                                                         \
+    RNNLAB_CLONES static void leak_row_##SUF(const T_ *restrict f, const T_ *restrict hp, const T_ *restrict beta, \
+                                             const T_ *restrict gamma, T_ *restrict h, int64_t H) {               \
+        for (int64_t j = 0; j < H; j++)                                                                           \
+            h[j] = beta[j] * hp[j] + gamma[j] * f[j];                                                             \
+    }                                                                                                             \
     int rnnlab_rnn_forward_##SUF(int64_t t0, int64_t t1, int64_t b0, int64_t b1, int64_t B, int64_t H, T_ *S,     \
-                                 T_ *A, const T_ *U, const T_ *WT, int act, void *gemm, int ilp64) {              \
+                                 T_ *A, const T_ *U, const T_ *WT, int act, T_ *F, const T_ *beta,                \
+                                 const T_ *gamma, void *gemm, int ilp64) {                                        \
         const int64_t n = B * H;                                                                                  \
         for (int64_t t = t0; t < t1; t++) {                                                                       \
             gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, S + t * n + b0 * H, H, WT, H, 0, A + t * n + b0 * H, H);     \
             for (int64_t b = b0; b < b1; b++) {                                                                   \
                 int64_t o = t * n + b * H;                                                                        \
-                rnn_row_##SUF(A + o, U + o, S + n + o, act, H);                                                   \
+                if (F) {                                                                                          \
+                    rnn_row_##SUF(A + o, U + o, F + o, act, H);                                                   \
+                    leak_row_##SUF(F + o, S + o, beta, gamma, S + n + o, H);                                      \
+                } else                                                                                            \
+                    rnn_row_##SUF(A + o, U + o, S + n + o, act, H);                                               \
             }                                                                                                     \
         }                                                                                                         \
         return 0;                                                                                                 \
     }
 
 /* The vanilla cell's backward steps t_hi ≥ t ≥ t_lo of the rows b0 ≤ b < b1: ds (B, H) carries ∂E/∂h_t; + dH[t]
- * where scored[t]; ∂E/∂a_t = ds ⊙ f'(a_t) (D) into dU[t]; G (H, H) += ∂E/∂a_tᵀ h_{t−1} over these rows, while
- * they are in the cache (h_{t−1} = S[t]; ∂E/∂W_hh, written rather than added to on a thread's first step: first;
- * NULL: not formed); then ds = ∂E/∂a_t W_hh (for t > 0). Returns 0. */
+ * where scored[t]; ∂E/∂a_t = ds ⊙ D[t] into dU[t] (D: f'(a_t), or with leaky units γ ⊙ f'(a_t)); G (H, H) +=
+ * ∂E/∂a_tᵀ h_{t−1} over these rows, while they are in the cache (h_{t−1} = S[t]; ∂E/∂W_hh, written rather than added
+ * to on a thread's first step: first; NULL: not formed); then ds = ∂E/∂a_t W_hh (for t > 0), with leaky units
+ * (beta: β (H), else NULL) ds ⊙ β + ∂E/∂a_t W_hh. Returns 0. */
 #define RNN_BACKWARD(T_, SUF)                                                                                     \
     RNNLAB_CLONES static void rnn_back_row_##SUF(T_ *restrict ds, const T_ *restrict dh, const T_ *restrict d,    \
                                                  T_ *restrict du, int64_t H) {                                    \
@@ -378,14 +392,33 @@ int rnnlab_kernels_simd(void) {
             for (int64_t j = 0; j < H; j++)                                                                       \
                 du[j] = ds[j] * d[j];                                                                             \
     }                                                                                                             \
+    /* leaky units: also ds ⊙ β into ds (the product with W_hh is then added to it) */                            \
+    RNNLAB_CLONES static void leak_back_row_##SUF(T_ *restrict ds, const T_ *restrict dh, const T_ *restrict d,   \
+                                                  const T_ *restrict beta, T_ *restrict du, int64_t H) {          \
+        if (dh)                                                                                                   \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ v = ds[j] + dh[j];                                                                             \
+                du[j] = v * d[j];                                                                                 \
+                ds[j] = v * beta[j];                                                                              \
+            }                                                                                                     \
+        else                                                                                                      \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ v = ds[j];                                                                                     \
+                du[j] = v * d[j];                                                                                 \
+                ds[j] = v * beta[j];                                                                              \
+            }                                                                                                     \
+    }                                                                                                             \
     int rnnlab_rnn_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t b0, int64_t b1, int64_t B, int64_t H,       \
                                   const T_ *dH, const uint8_t *scored, const T_ *D, T_ *dU, const T_ *W, T_ *ds,  \
-                                  const T_ *S, T_ *G, int first, void *gemm, int ilp64) {                         \
+                                  const T_ *S, T_ *G, const T_ *beta, int first, void *gemm, int ilp64) {         \
         const int64_t n = B * H;                                                                                  \
         for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
             for (int64_t b = b0; b < b1; b++) {                                                                   \
                 int64_t o = t * n + b * H;                                                                        \
-                rnn_back_row_##SUF(ds + b * H, scored[t] ? dH + o : NULL, D + o, dU + o, H);                      \
+                if (beta)                                                                                         \
+                    leak_back_row_##SUF(ds + b * H, scored[t] ? dH + o : NULL, D + o, beta, dU + o, H);           \
+                else                                                                                              \
+                    rnn_back_row_##SUF(ds + b * H, scored[t] ? dH + o : NULL, D + o, dU + o, H);                  \
             }                                                                                                     \
             if (G) {                                                                                              \
                 gemm_##SUF(gemm, ilp64, 1, H, H, b1 - b0, dU + t * n + b0 * H, H, S + t * n + b0 * H, H,           \
@@ -393,7 +426,8 @@ int rnnlab_kernels_simd(void) {
                 first = 0;                                                                                        \
             }                                                                                                     \
             if (t > 0)                                                                                            \
-                gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, dU + t * n + b0 * H, H, W, H, 0, ds + b0 * H, H);        \
+                gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, dU + t * n + b0 * H, H, W, H, beta ? (T_)1 : (T_)0,     \
+                           ds + b0 * H, H);                                                                       \
         }                                                                                                         \
         return 0;                                                                                                 \
     }

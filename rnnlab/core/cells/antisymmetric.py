@@ -99,6 +99,15 @@ class AntisymmetricCell(VanillaCell):
     def _fh(self, cache):
         return cache["F"]
 
+    @classmethod
+    def _compiled_reference(cls):
+        return AntisymmetricCell
+
+    def _leak(self, p, dtype):
+        """β = 1, γ = ε (the compiled loops' form of the step)."""
+        H = self.n_hidden
+        return np.ones(H, dtype=dtype), np.full(H, self.epsilon, dtype=dtype)
+
     def finish(self, p, cache):
         super().finish(p, cache)
         cache["eD"] = np.multiply(cache["D"], self.epsilon, out=cache.buf("eD", cache["D"].shape))  # ε f'(a_t)
@@ -124,7 +133,7 @@ class AntisymmetricCell(VanillaCell):
         T, B, _ = x.shape
         H = self.n_hidden
         dU2 = dU.reshape(T * B, H)
-        gM = dU2.T @ cache["S"][:T].reshape(T * B, H)  # ∂E/∂M = Σ_t ∂E/∂a_t h_{t−1}ᵀ
+        gM = self._grad_W_hh(p, cache, dU)  # ∂E/∂M = Σ_t ∂E/∂a_t h_{t−1}ᵀ (summed step by step by the compiled loop)
         grads = self._input_grads(x, dU2)
         grads["W"] = gM - gM.T
         return grads

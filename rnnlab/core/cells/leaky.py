@@ -50,6 +50,15 @@ class LeakyCell(VanillaCell):
     def _fh(self, cache):
         return cache["F"]
 
+    @classmethod
+    def _compiled_reference(cls):
+        return LeakyCell
+
+    def _leak(self, p, dtype):
+        """β = α, γ = 1 − α (the compiled loops' form of the step)."""
+        alpha = np.ascontiguousarray(p["alpha"], dtype=dtype)
+        return alpha, np.subtract(1.0, alpha, dtype=dtype)
+
     def finish(self, p, cache):
         super().finish(p, cache)
         cache["D1a"] = np.multiply(cache["D"], 1.0 - p["alpha"], out=cache.buf("D1a", cache["D"].shape))  # (1 − α) f'(a_t)

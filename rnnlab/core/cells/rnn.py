@@ -84,14 +84,27 @@ class VanillaCell(Cell):
     # --- the compiled path (rnnlab/core/_kernels.c: the same operations as step and vjp) ---------------------------
     _ACT_CODE = {"tanh": 0, "relu": 1, "sigmoid": 2, "linear": 3}
 
+    #: the methods whose operations the compiled loops reproduce (a subclass that changes one runs on NumPy)
+    _COMPILED_METHODS = ("step", "_h_of_a", "vjp", "finish", "_fh", "_leak")
+
+    @classmethod
+    def _compiled_reference(cls) -> type:
+        """The class whose :data:`_COMPILED_METHODS` the compiled loops reproduce: the vanilla cell here; the cells
+        with leaky units name themselves (their step is :meth:`_leak`'s β ⊙ h_{t−1} + γ ⊙ f(a_t))."""
+        return VanillaCell
+
     def _compiled_ok(self, dtype) -> bool:
-        """For this class and any subclass that keeps the vanilla step, its vector–Jacobian product and its factor
-        pass (the orthogonal cell, which only derives W_hh), not for those that change them (leaky units, the
-        antisymmetric cell, the IndRNN)."""
-        c = type(self)
-        return (c.step is VanillaCell.step and c._h_of_a is VanillaCell._h_of_a and c.vjp is VanillaCell.vjp
-                and c.finish is VanillaCell.finish and c._fh is VanillaCell._fh and self.act.name in self._ACT_CODE
-                and _compiled.available(dtype))
+        """For this class and any subclass that keeps the reference's step, its vector–Jacobian product and its
+        factor pass (the orthogonal cell, which only derives W_hh; the echo state network, a leaky cell), not for
+        those that change them (the IndRNN)."""
+        c, ref = type(self), self._compiled_reference()
+        return (all(getattr(c, m) is getattr(ref, m) for m in self._COMPILED_METHODS)
+                and self.act.name in self._ACT_CODE and _compiled.available(dtype))
+
+    def _leak(self, p: dict, dtype) -> tuple[np.ndarray, np.ndarray] | None:
+        """(β, γ) (H,) of the step h_t = β ⊙ h_{t−1} + γ ⊙ f(a_t) that the compiled loops run, in ``dtype``; None:
+        h_t = f(a_t) (the vanilla cell)."""
+        return None
 
     def threads_itself(self, dtype) -> bool:
         return self._compiled_ok(dtype)
@@ -99,7 +112,9 @@ class VanillaCell(Cell):
     def forward_sequence(self, p, x, cache):
         T, B, _ = x.shape
         S, A = cache["S"], cache["A"]
-        if not (self._compiled_ok(S.dtype) and S.flags.c_contiguous and A.flags.c_contiguous):
+        F = cache.get("F")  # f(a_t), with leaky units
+        if not (self._compiled_ok(S.dtype) and S.flags.c_contiguous and A.flags.c_contiguous
+                and (F is None or F.flags.c_contiguous)):
             return super().forward_sequence(p, x, cache)
         H = self.n_hidden
         U = self.input_proj(p, x, out=cache.buf("U", (T, B, H)))
@@ -107,8 +122,10 @@ class VanillaCell(Cell):
         lib, gemms = _compiled.kernels()
         gemm, ilp64 = gemms[S.dtype.name]
         fwd = lib.rnnlab_rnn_forward_f32 if S.dtype == np.float32 else lib.rnnlab_rnn_forward_f64
+        beta, gamma = self._leak(p, S.dtype) or (None, None)
+        F = None if beta is None else F
         args = (B, H, S.ctypes.data, A.ctypes.data, U.ctypes.data, WT.ctypes.data, self._ACT_CODE[self.act.name],
-                gemm, ilp64)
+                *(None if v is None else v.ctypes.data for v in (F, beta, gamma)), gemm, ilp64)
         _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B, 2.0 * B * H * H)
         self.finish(p, cache)
 
@@ -133,11 +150,14 @@ class VanillaCell(Cell):
         # product after the loop, as :meth:`_grad_W_hh` does)
         step_grad = H * H * dH.itemsize <= STEP_GRAD_BYTES
         G = _compiled.RowSums(cache, "bptt.G", (H, H), B) if step_grad else None
+        leak = self._leak(p, dH.dtype)
+        beta = None if leak is None else leak[0]  # (ds ⊙ β + ∂E/∂a_t W_hh)
         args = (B, H, dH.ctypes.data, sc.ctypes.data, D.ctypes.data, dU.ctypes.data, W.ctypes.data, ds.ctypes.data,
                 S.ctypes.data)
 
         def call(hi, lo, b0, b1, first):
-            bwd(hi, lo, b0, b1, *args, None if G is None else G.ptr(b0), first, gemm, ilp64)
+            bwd(hi, lo, b0, b1, *args, None if G is None else G.ptr(b0), None if beta is None else beta.ctypes.data,
+                first, gemm, ilp64)
 
         _compiled.run_steps(call, T, B, (4.0 if step_grad else 2.0) * B * H * H, backward=True)  # (flops a step)
         if G is not None:
