@@ -1,5 +1,5 @@
 /* rnnlab's compiled passes: the forward and backward loops over time of the LSTM, the GRU, the vanilla cell and
- * the cells with leaky units, one call per run of steps.
+ * the cells with leaky units, the IndRNN; one call per run of steps.
  *
  * Loaded with ctypes by rnnlab/core/_compiled.py (which also passes the address of the BLAS's cblas_?gemm that
  * NumPy itself uses), so every matrix product is the one NumPy's matmul would call, and only the elementwise work
@@ -322,7 +322,8 @@ int rnnlab_kernels_simd(void) {
  * the rows b0 ≤ b < b1, a_t = h_{t−1} W_hhᵀ + u_t into A, then h_t = f(a_t) into S's next row; f by act: 0 tanh,
  * 1 ReLU, 2 the logistic sigmoid (as activations.py: (1 + tanh(a/2))/2), 3 linear. With F (leaky units): f(a_t)
  * into F and h_t = β ⊙ h_{t−1} + γ ⊙ f(a_t) (β, γ (H): the leaky cell's α and 1 − α, the antisymmetric cell's 1
- * and ε). S (T + 1, B, H), A, U and F (T, B, H), WT = W_hhᵀ (H, H). Returns 0. */
+ * and ε). With ud (the IndRNN's u (H)), a_t = u ⊙ h_{t−1} + u_t instead (WT unused). S (T + 1, B, H), A, U and F
+ * (T, B, H), WT = W_hhᵀ (H, H). Returns 0. */
 #define RNN_ROW(T_, SUF)                                                                                          \
     RNNLAB_CLONES static void rnn_row_##SUF(T_ *restrict a, const T_ *restrict u, T_ *restrict h, int act,        \
                                             int64_t H) {                                                          \
@@ -357,12 +358,23 @@ int rnnlab_kernels_simd(void) {
         for (int64_t j = 0; j < H; j++)                                                                           \
             h[j] = beta[j] * hp[j] + gamma[j] * f[j];                                                             \
     }                                                                                                             \
+    /* a = u ⊙ h_{t−1} (the IndRNN's diagonal recurrence) */                                                      \
+    RNNLAB_CLONES static void diag_row_##SUF(const T_ *restrict hp, const T_ *restrict ud, T_ *restrict a,        \
+                                             int64_t H) {                                                         \
+        for (int64_t j = 0; j < H; j++)                                                                           \
+            a[j] = hp[j] * ud[j];                                                                                 \
+    }                                                                                                             \
     int rnnlab_rnn_forward_##SUF(int64_t t0, int64_t t1, int64_t b0, int64_t b1, int64_t B, int64_t H, T_ *S,     \
-                                 T_ *A, const T_ *U, const T_ *WT, int act, T_ *F, const T_ *beta,                \
+                                 T_ *A, const T_ *U, const T_ *WT, const T_ *ud, int act, T_ *F, const T_ *beta,  \
                                  const T_ *gamma, void *gemm, int ilp64) {                                        \
         const int64_t n = B * H;                                                                                  \
         for (int64_t t = t0; t < t1; t++) {                                                                       \
-            gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, S + t * n + b0 * H, H, WT, H, 0, A + t * n + b0 * H, H);     \
+            if (ud)                                                                                               \
+                for (int64_t b = b0; b < b1; b++)                                                                 \
+                    diag_row_##SUF(S + t * n + b * H, ud, A + t * n + b * H, H);                                  \
+            else                                                                                                  \
+                gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, S + t * n + b0 * H, H, WT, H, 0, A + t * n + b0 * H,    \
+                           H);                                                                                    \
             for (int64_t b = b0; b < b1; b++) {                                                                   \
                 int64_t o = t * n + b * H;                                                                        \
                 if (F) {                                                                                          \
@@ -379,7 +391,8 @@ int rnnlab_kernels_simd(void) {
  * where scored[t]; ∂E/∂a_t = ds ⊙ D[t] into dU[t] (D: f'(a_t), or with leaky units γ ⊙ f'(a_t)); G (H, H) +=
  * ∂E/∂a_tᵀ h_{t−1} over these rows, while they are in the cache (h_{t−1} = S[t]; ∂E/∂W_hh, written rather than added
  * to on a thread's first step: first; NULL: not formed); then ds = ∂E/∂a_t W_hh (for t > 0), with leaky units
- * (beta: β (H), else NULL) ds ⊙ β + ∂E/∂a_t W_hh. Returns 0. */
+ * (beta: β (H), else NULL) ds ⊙ β + ∂E/∂a_t W_hh, and for the IndRNN (ud: its u (H), else NULL; W unused)
+ * ∂E/∂a_t ⊙ u. Returns 0. */
 #define RNN_BACKWARD(T_, SUF)                                                                                     \
     RNNLAB_CLONES static void rnn_back_row_##SUF(T_ *restrict ds, const T_ *restrict dh, const T_ *restrict d,    \
                                                  T_ *restrict du, int64_t H) {                                    \
@@ -408,14 +421,33 @@ int rnnlab_kernels_simd(void) {
                 ds[j] = v * beta[j];                                                                              \
             }                                                                                                     \
     }                                                                                                             \
+    /* the IndRNN: ds = ∂E/∂a_t ⊙ u, the diagonal recurrence's product, in the same pass */                       \
+    RNNLAB_CLONES static void diag_back_row_##SUF(T_ *restrict ds, const T_ *restrict dh, const T_ *restrict d,   \
+                                                  const T_ *restrict ud, T_ *restrict du, int64_t H) {            \
+        if (dh)                                                                                                   \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ v = (ds[j] + dh[j]) * d[j];                                                                    \
+                du[j] = v;                                                                                        \
+                ds[j] = v * ud[j];                                                                                \
+            }                                                                                                     \
+        else                                                                                                      \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ v = ds[j] * d[j];                                                                              \
+                du[j] = v;                                                                                        \
+                ds[j] = v * ud[j];                                                                                \
+            }                                                                                                     \
+    }                                                                                                             \
     int rnnlab_rnn_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t b0, int64_t b1, int64_t B, int64_t H,       \
                                   const T_ *dH, const uint8_t *scored, const T_ *D, T_ *dU, const T_ *W, T_ *ds,  \
-                                  const T_ *S, T_ *G, const T_ *beta, int first, void *gemm, int ilp64) {         \
+                                  const T_ *S, T_ *G, const T_ *beta, const T_ *ud, int first, void *gemm,        \
+                                  int ilp64) {                                                                    \
         const int64_t n = B * H;                                                                                  \
         for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
             for (int64_t b = b0; b < b1; b++) {                                                                   \
                 int64_t o = t * n + b * H;                                                                        \
-                if (beta)                                                                                         \
+                if (ud)                                                                                           \
+                    diag_back_row_##SUF(ds + b * H, scored[t] ? dH + o : NULL, D + o, ud, dU + o, H);             \
+                else if (beta)                                                                                    \
                     leak_back_row_##SUF(ds + b * H, scored[t] ? dH + o : NULL, D + o, beta, dU + o, H);           \
                 else                                                                                              \
                     rnn_back_row_##SUF(ds + b * H, scored[t] ? dH + o : NULL, D + o, dU + o, H);                  \
@@ -425,7 +457,7 @@ int rnnlab_kernels_simd(void) {
                            first ? (T_)0 : (T_)1, G, H);                                                          \
                 first = 0;                                                                                        \
             }                                                                                                     \
-            if (t > 0)                                                                                            \
+            if (t > 0 && !ud)                                                                                     \
                 gemm_##SUF(gemm, ilp64, 0, b1 - b0, H, H, dU + t * n + b0 * H, H, W, H, beta ? (T_)1 : (T_)0,     \
                            ds + b0 * H, H);                                                                       \
         }                                                                                                         \

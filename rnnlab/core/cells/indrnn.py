@@ -58,6 +58,14 @@ class IndRNNCell(VanillaCell):
     def prepare(self, p, cache):
         pass  # nothing to align: the recurrence is elementwise
 
+    @classmethod
+    def _compiled_reference(cls):
+        return IndRNNCell
+
+    def _diag(self, p, dtype):
+        """u: the compiled loops do the diagonal recurrence in their row pass."""
+        return np.ascontiguousarray(p["u"], dtype=dtype)
+
     def recurrent_products(self, p, B, dtype, rng):
         """u ⊙ h_{t−1} forward and u ⊙ ∂E/∂a_t backward: elementwise (the recurrence is diagonal)."""
         H = self.n_hidden

@@ -85,18 +85,19 @@ class VanillaCell(Cell):
     _ACT_CODE = {"tanh": 0, "relu": 1, "sigmoid": 2, "linear": 3}
 
     #: the methods whose operations the compiled loops reproduce (a subclass that changes one runs on NumPy)
-    _COMPILED_METHODS = ("step", "_h_of_a", "vjp", "finish", "_fh", "_leak")
+    _COMPILED_METHODS = ("step", "_h_of_a", "vjp", "finish", "_fh", "_leak", "_diag")
 
     @classmethod
     def _compiled_reference(cls) -> type:
         """The class whose :data:`_COMPILED_METHODS` the compiled loops reproduce: the vanilla cell here; the cells
-        with leaky units name themselves (their step is :meth:`_leak`'s β ⊙ h_{t−1} + γ ⊙ f(a_t))."""
+        with leaky units (their step is :meth:`_leak`'s β ⊙ h_{t−1} + γ ⊙ f(a_t)) and the IndRNN (:meth:`_diag`)
+        name themselves."""
         return VanillaCell
 
     def _compiled_ok(self, dtype) -> bool:
         """For this class and any subclass that keeps the reference's step, its vector–Jacobian product and its
         factor pass (the orthogonal cell, which only derives W_hh; the echo state network, a leaky cell), not for
-        those that change them (the IndRNN)."""
+        those that change them."""
         c, ref = type(self), self._compiled_reference()
         return (all(getattr(c, m) is getattr(ref, m) for m in self._COMPILED_METHODS)
                 and self.act.name in self._ACT_CODE and _compiled.available(dtype))
@@ -104,6 +105,11 @@ class VanillaCell(Cell):
     def _leak(self, p: dict, dtype) -> tuple[np.ndarray, np.ndarray] | None:
         """(β, γ) (H,) of the step h_t = β ⊙ h_{t−1} + γ ⊙ f(a_t) that the compiled loops run, in ``dtype``; None:
         h_t = f(a_t) (the vanilla cell)."""
+        return None
+
+    def _diag(self, p: dict, dtype) -> np.ndarray | None:
+        """u (H,) in ``dtype`` when the recurrence is the diagonal a_t = u ⊙ h_{t−1} + u_t (the IndRNN), which the
+        compiled loops then do in their row pass instead of a product with W_hh; None: a product with W_hh."""
         return None
 
     def threads_itself(self, dtype) -> bool:
@@ -118,15 +124,18 @@ class VanillaCell(Cell):
             return super().forward_sequence(p, x, cache)
         H = self.n_hidden
         U = self.input_proj(p, x, out=cache.buf("U", (T, B, H)))
-        WT = self._wt(p, cache)
+        ud = self._diag(p, S.dtype)
+        WT = self._wt(p, cache) if ud is None else None
         lib, gemms = _compiled.kernels()
         gemm, ilp64 = gemms[S.dtype.name]
         fwd = lib.rnnlab_rnn_forward_f32 if S.dtype == np.float32 else lib.rnnlab_rnn_forward_f64
         beta, gamma = self._leak(p, S.dtype) or (None, None)
         F = None if beta is None else F
-        args = (B, H, S.ctypes.data, A.ctypes.data, U.ctypes.data, WT.ctypes.data, self._ACT_CODE[self.act.name],
-                *(None if v is None else v.ctypes.data for v in (F, beta, gamma)), gemm, ilp64)
-        _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B, 2.0 * B * H * H)
+        args = (B, H, S.ctypes.data, A.ctypes.data, U.ctypes.data, *(None if v is None else v.ctypes.data for v in
+                (WT, ud)), self._ACT_CODE[self.act.name], *(None if v is None else v.ctypes.data for v in
+                (F, beta, gamma)), gemm, ilp64)
+        _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B,
+                            2.0 * B * H * (H if ud is None else 1))
         self.finish(p, cache)
 
     def backward_sequence(self, p, dH, scored, cache, dU):
@@ -140,7 +149,8 @@ class VanillaCell(Cell):
         if not (self._compiled_ok(dH.dtype) and dU.shape == (T, B, H) and dU.flags.c_contiguous
                 and dH.flags.c_contiguous and D.flags.c_contiguous and D.shape[0] == T and S.flags.c_contiguous):
             return super().backward_sequence(p, dH, scored, cache, dU)
-        W = np.ascontiguousarray(self._w(p, cache))
+        ud = self._diag(p, dH.dtype)  # (the IndRNN: no W_hh, no product)
+        W = np.ascontiguousarray(self._w(p, cache)) if ud is None else None
         lib, gemms = _compiled.kernels()
         gemm, ilp64 = gemms[dH.dtype.name]
         bwd = lib.rnnlab_rnn_backward_f32 if dH.dtype == np.float32 else lib.rnnlab_rnn_backward_f64
@@ -148,18 +158,18 @@ class VanillaCell(Cell):
         ds = np.zeros((B, H), dtype=dH.dtype)
         # (a large ∂E/∂W_hh goes in and out of the cache at every step's product: above STEP_GRAD_BYTES, one
         # product after the loop, as :meth:`_grad_W_hh` does)
-        step_grad = H * H * dH.itemsize <= STEP_GRAD_BYTES
+        step_grad = ud is None and H * H * dH.itemsize <= STEP_GRAD_BYTES
         G = _compiled.RowSums(cache, "bptt.G", (H, H), B) if step_grad else None
-        leak = self._leak(p, dH.dtype)
-        beta = None if leak is None else leak[0]  # (ds ⊙ β + ∂E/∂a_t W_hh)
-        args = (B, H, dH.ctypes.data, sc.ctypes.data, D.ctypes.data, dU.ctypes.data, W.ctypes.data, ds.ctypes.data,
-                S.ctypes.data)
+        beta = (self._leak(p, dH.dtype) or (None,))[0]  # (ds ⊙ β + ∂E/∂a_t W_hh)
+        args = (B, H, dH.ctypes.data, sc.ctypes.data, D.ctypes.data, dU.ctypes.data,
+                None if W is None else W.ctypes.data, ds.ctypes.data, S.ctypes.data)
+        ptrs = tuple(None if v is None else v.ctypes.data for v in (beta, ud))
 
         def call(hi, lo, b0, b1, first):
-            bwd(hi, lo, b0, b1, *args, None if G is None else G.ptr(b0), None if beta is None else beta.ctypes.data,
-                first, gemm, ilp64)
+            bwd(hi, lo, b0, b1, *args, None if G is None else G.ptr(b0), *ptrs, first, gemm, ilp64)
 
-        _compiled.run_steps(call, T, B, (4.0 if step_grad else 2.0) * B * H * H, backward=True)  # (flops a step)
+        flops = 2.0 * B * H * (1 if ud is None else 0) * H + (2.0 * B * H * H if step_grad else 0.0) + 4.0 * B * H
+        _compiled.run_steps(call, T, B, flops, backward=True)  # (flops a step)
         if G is not None:
             cache["G"] = (dU, G.total())
 
