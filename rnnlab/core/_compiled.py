@@ -1,5 +1,5 @@
-"""The compiled path: the loops over time of the LSTM, the GRU, the vanilla cell and the cells with leaky units in C
-(``rnnlab/core/_kernels.c``), called through ctypes.
+"""The compiled path: the loops over time of the LSTM, the GRU, the vanilla cell, the cells with leaky units, the IndRNN
+and the LRU in C (``rnnlab/core/_kernels.c``), called through ctypes.
 
 NumPy spends most of an LSTM step's non-product time in the overhead of its calls (about nine elementwise
 operations per step forward, seven backward, each on only B·H = 4,096 values), not in arithmetic. The compiled
@@ -15,8 +15,8 @@ It is used when all of these hold, and otherwise the pure-NumPy path runs (same 
 * the extension was built (``pip install`` compiles it when a C compiler is present; the frozen bundle has it);
 * NumPy's BLAS is an OpenBLAS found by :mod:`._blas` (Linux), with a ``cblas_sgemm``/``cblas_dgemm``;
 * the cell has a compiled loop: the LSTM and both GRU variants with tanh; with any activation the vanilla cell (and
-  the orthogonal cell, which keeps its step), the leaky-integrator cell, the echo state network and the
-  antisymmetric cell;
+  the orthogonal cell, which keeps its step), the leaky-integrator cell, the echo state network, the antisymmetric
+  cell, the IndRNN and the LRU;
 * the CPU runs the loops at 256-bit vectors or more (AVX2, AVX-512: :func:`simd_bits`);
 * :func:`mode` allows it: "auto" (the default) uses it for the dtypes where it was measured faster
   (:data:`FASTER`: both); "on" for every dtype it can run; "off" never (the tests run both paths).
@@ -163,6 +163,13 @@ def _load():
         f.restype = cint
         b = getattr(lib, f"rnnlab_gru_backward_{suf}")
         b.argtypes = [i64] * 7 + [cint] + [ptr] * 5 + [i64, i64] + [ptr] * 5 + [ptr, i64, ptr] + [cint, ptr, cint]
+        b.restype = cint
+    for suf in ("f32", "f64"):
+        f = getattr(lib, f"rnnlab_lru_forward_{suf}")
+        f.argtypes = [i64] * 6 + [ptr] * 4
+        f.restype = cint
+        b = getattr(lib, f"rnnlab_lru_backward_{suf}")
+        b.argtypes = [i64] * 6 + [ptr] * 6 + [cint]
         b.restype = cint
     for name in ("rnnlab_tanh_f32", "rnnlab_sig2_f32", "rnnlab_tanh_f64", "rnnlab_sig2_f64"):
         getattr(lib, name).argtypes = [ptr, ptr, i64]

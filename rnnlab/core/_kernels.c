@@ -1,5 +1,5 @@
 /* rnnlab's compiled passes: the forward and backward loops over time of the LSTM, the GRU, the vanilla cell and
- * the cells with leaky units, the IndRNN; one call per run of steps.
+ * the cells with leaky units, the IndRNN and the LRU; one call per run of steps.
  *
  * Loaded with ctypes by rnnlab/core/_compiled.py (which also passes the address of the BLAS's cblas_?gemm that
  * NumPy itself uses), so every matrix product is the one NumPy's matmul would call, and only the elementwise work
@@ -632,6 +632,71 @@ int rnnlab_kernels_simd(void) {
         return 0;                                                                                                 \
     }
 
+/* The LRU (lru.py): its recurrence x_t = λ ⊙ x_{t−1} + u_t is diagonal and linear, one complex number per unit, and
+ * nothing else in the step depends on x_{t−1}: the loops here do only that recurrence, and lru.py the output's
+ * products (a_t = Re(C x_t) + …, and the readout's injection C ∂E/∂a_t backward) for all steps at once.
+ * S (T + 1, B, 2H): rows [x_re, x_im]; U (T, B, 3H): rows [u_re, u_im, ·]; lr, li (H): Re λ, Im λ. Forward steps
+ * t0 ≤ t < t1 of the rows b0 ≤ b < b1, the operations of lru.py's loop:
+ *   x_re = x_re,t−1 Re λ + x_im,t−1 (−Im λ) + u_re,   x_im = x_im,t−1 Re λ + x_re,t−1 Im λ + u_im.
+ * Backward steps t_hi ≥ t ≥ t_lo: ∂E/∂x_t = ∂E/∂x_{t+1} · diag(λ) (each 2×2 block transposed) + INJ[t] into the
+ * first 2H columns of dU (T, B, 3H) (its last H, ∂E/∂a_t, lru.py writes), where INJ (T, B, 2H) is the readout's
+ * injection [∂E/∂a_t C_re, −∂E/∂a_t C_im]; first: t_hi = T − 1 (no step after it); and, while g_t and x_{t−1} are in
+ * the cache, the sums over these rows of ∂E/∂λ's parts into acc (2, H) (written on a thread's first call, added to
+ * after). Both return 0. */
+#define LRU_LOOPS(T_, SUF)                                                                                        \
+    RNNLAB_CLONES static void lru_row_##SUF(const T_ *restrict xp, const T_ *restrict u, const T_ *restrict lr,   \
+                                            const T_ *restrict li, T_ *restrict x, int64_t H) {                   \
+        for (int64_t j = 0; j < H; j++) {                                                                         \
+            T_ r = xp[j], i = xp[j + H];                                                                          \
+            x[j] = (r * lr[j] + i * (-li[j])) + u[j];                                                             \
+            x[j + H] = (i * lr[j] + r * li[j]) + u[j + H];                                                        \
+        }                                                                                                         \
+    }                                                                                                             \
+    int rnnlab_lru_forward_##SUF(int64_t t0, int64_t t1, int64_t b0, int64_t b1, int64_t B, int64_t H, T_ *S,     \
+                                 const T_ *U, const T_ *lr, const T_ *li) {                                       \
+        const int64_t ns = B * 2 * H, nu = B * 3 * H;                                                             \
+        for (int64_t t = t0; t < t1; t++)                                                                         \
+            for (int64_t b = b0; b < b1; b++)                                                                     \
+                lru_row_##SUF(S + t * ns + b * 2 * H, U + t * nu + b * 3 * H, lr, li,                             \
+                              S + (t + 1) * ns + b * 2 * H, H);                                                   \
+        return 0;                                                                                                 \
+    }                                                                                                             \
+    /* g = g_{t+1} · diag(λ) + inj; then ∂E/∂λ's sums: acc[0] += g_re x_re,t−1 + g_im x_im,t−1 (Re λ), acc[1] +=  \
+     * g_im x_re,t−1 − g_re x_im,t−1 (Im λ) */                                                                    \
+    RNNLAB_CLONES static void lru_back_row_##SUF(const T_ *restrict g1, const T_ *restrict inj,                   \
+                                                 const T_ *restrict lr, const T_ *restrict li, T_ *restrict g,    \
+                                                 const T_ *restrict xp, T_ *restrict acc, int64_t H) {            \
+        if (g1)                                                                                                   \
+            for (int64_t j = 0; j < H; j++) {                                                                     \
+                T_ r = g1[j], i = g1[j + H];                                                                      \
+                g[j] = (r * lr[j] + i * li[j]) + inj[j];                                                          \
+                g[j + H] = (i * lr[j] + r * (-li[j])) + inj[j + H];                                               \
+            }                                                                                                     \
+        else                                                                                                      \
+            for (int64_t j = 0; j < 2 * H; j++)                                                                   \
+                g[j] = inj[j];                                                                                    \
+        for (int64_t j = 0; j < H; j++) {                                                                         \
+            T_ gr = g[j], gi = g[j + H], xr = xp[j], xi = xp[j + H];                                              \
+            acc[j] += gr * xr + gi * xi;                                                                          \
+            acc[j + H] += gi * xr - gr * xi;                                                                      \
+        }                                                                                                         \
+    }                                                                                                             \
+    int rnnlab_lru_backward_##SUF(int64_t t_hi, int64_t t_lo, int64_t b0, int64_t b1, int64_t B, int64_t H,       \
+                                  T_ *dU, const T_ *INJ, const T_ *lr, const T_ *li, const T_ *S, T_ *acc,        \
+                                  int first) {                                                                    \
+        const int64_t ns = B * 2 * H, nu = B * 3 * H;                                                             \
+        if (first)                                                                                                \
+            for (int64_t j = 0; j < 2 * H; j++)                                                                   \
+                acc[j] = (T_)0;                                                                                   \
+        for (int64_t t = t_hi; t >= t_lo; t--) {                                                                  \
+            for (int64_t b = b0; b < b1; b++)                                                                     \
+                lru_back_row_##SUF(first ? NULL : dU + (t + 1) * nu + b * 3 * H, INJ + t * ns + b * 2 * H, lr,    \
+                                   li, dU + t * nu + b * 3 * H, S + t * ns + b * 2 * H, acc, H);                  \
+            first = 0;                                                                                            \
+        }                                                                                                         \
+        return 0;                                                                                                 \
+    }
+
 RNN_ROW(float, f32)
 RNN_ROW(double, f64)
 RNN_BACKWARD(float, f32)
@@ -648,6 +713,9 @@ GRU_FORWARD(float, f32)
 GRU_FORWARD(double, f64)
 GRU_BACKWARD(float, f32)
 GRU_BACKWARD(double, f64)
+
+LRU_LOOPS(float, f32)
+LRU_LOOPS(double, f64)
 
 /* tanh and the gate σ(2x) of n values (the tests compare them with exact ones) */
 #define ELEMENTWISE(T_, SUF)                                                                                      \

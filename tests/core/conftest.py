@@ -2,7 +2,7 @@
 NumPy and once through the compiled kernels (rnnlab/core/_kernels.c, mode "on": every dtype, so the float64
 finite-difference checks go through the C code too). The compiled run is kept only where it changes something:
 the cells that have a compiled loop (the LSTM and both GRU variants with tanh; with every activation the vanilla and
-orthogonal cells, the cells with leaky units and the IndRNN), or tests not parametrised by cell. Without built kernels the compiled
+orthogonal cells, the cells with leaky units, the IndRNN and the LRU), or tests not parametrised by cell. Without built kernels the compiled
 runs are skipped, saying why, unless ``RNNLAB_REQUIRE_KERNELS`` is set (CI sets it: there they must be built)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from rnnlab.core import _compiled
 
-COMPILED_CELLS = ("lstm", "gru", "rnn", "exprnn", "leaky", "esn", "antisymmetric", "indrnn")
+COMPILED_CELLS = ("lstm", "gru", "rnn", "exprnn", "leaky", "esn", "antisymmetric", "indrnn", "lru")
 TANH_ONLY = ("lstm", "gru")  # (compiled with φ = tanh only)
 
 

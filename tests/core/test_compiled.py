@@ -1,5 +1,5 @@
 """The compiled loops (rnnlab/core/_kernels.c through rnnlab/core/_compiled.py: the LSTM, both GRU variants, the
-vanilla and orthogonal cells, the cells with leaky units, the IndRNN) against the pure-NumPy path:
+vanilla and orthogonal cells, the cells with leaky units, the IndRNN, the LRU) against the pure-NumPy path:
 the same states and gradients for awkward shapes and masks, float32 tanh and σ within a few units in the last
 place, NaN kept, interruption between chunks, and "auto" choosing it only where it was measured faster."""
 
@@ -204,7 +204,7 @@ def test_auto_needs_vectors_of_256_bits(monkeypatch):
         assert _compiled.available("float32")
 
 
-@pytest.mark.parametrize("arch", ["lstm", "gru", "gru:gru_reset_after", "leaky", "antisymmetric", "indrnn"])
+@pytest.mark.parametrize("arch", ["lstm", "gru", "gru:gru_reset_after", "leaky", "antisymmetric", "indrnn", "lru"])
 def test_nan_in_the_input_is_not_hidden(arch):
     net = small_net(arch, "tanh", H=6, dtype="float32")
     x = np.zeros((20, 2, 3), np.float32)
@@ -249,7 +249,8 @@ def two_core_threads():
     _blas.set_core_threads(before)
 
 
-@pytest.mark.parametrize("arch", ["lstm", "rnn", "gru", "gru:gru_reset_after", "leaky", "antisymmetric", "indrnn"])
+@pytest.mark.parametrize("arch", ["lstm", "rnn", "gru", "gru:gru_reset_after", "leaky", "antisymmetric", "indrnn",
+                                  "lru"])
 @pytest.mark.parametrize("B", [8, 9, 32])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_two_threads_over_the_rows_give_the_same_result(two_core_threads, arch, B, dtype):
@@ -390,12 +391,13 @@ def test_an_interrupted_two_thread_pass_stops_both_halves(two_core_threads):
     assert np.isfinite(net.cell.hidden(tr.cache)).all()
 
 
-@pytest.mark.parametrize("arch", ["rnn", "exprnn", "leaky", "esn", "antisymmetric", "indrnn"])
+@pytest.mark.parametrize("arch", ["rnn", "exprnn", "leaky", "esn", "antisymmetric", "indrnn", "lru"])
 @pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid", "linear"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_compiled_vanilla_loops_equal_the_numpy_path(arch, act, dtype):
+def test_compiled_loops_of_every_activation_equal_the_numpy_path(arch, act, dtype):
     """The vanilla loop; with leaky units h_t = β ⊙ h_{t−1} + γ ⊙ f(a_t) (the leaky cell's α and 1 − α, drawn per
-    unit; the antisymmetric cell's 1 and ε); the IndRNN's diagonal recurrence a_t = u ⊙ h_{t−1} + u_t."""
+    unit; the antisymmetric cell's 1 and ε); the IndRNN's diagonal recurrence a_t = u ⊙ h_{t−1} + u_t; the LRU's
+    complex one x_t = λ ⊙ x_{t−1} + u_t (with ∂E/∂λ summed in the loop)."""
     net = small_net(arch, act, H=13, I=3, O=3, output="softmax", seed=5, dtype=dtype, radius=0.9)
     if "alpha" in net.params:
         assert np.ptp(net.params["alpha"]) > 0.1  # (per unit: a mix-up of units would show)
@@ -410,12 +412,12 @@ def test_compiled_vanilla_loops_equal_the_numpy_path(arch, act, dtype):
 
 @pytest.mark.parametrize("arch,compiled", [("rnn", True), ("exprnn", True), ("lstm", True), ("gru", True),
                                            ("gru:gru_reset_after", True), ("leaky", True), ("esn", True),
-                                           ("antisymmetric", True), ("indrnn", True), ("lru", False),
+                                           ("antisymmetric", True), ("indrnn", True), ("lru", True),
                                            ("leaky:own_vjp", False), ("antisymmetric:own_step", False),
-                                           ("indrnn:own_vjp", False), ("rnn:own_step", False)])
+                                           ("indrnn:own_vjp", False), ("rnn:own_step", False), ("lru:own_vjp", False)])
 def test_which_cells_take_the_compiled_loops(monkeypatch, arch, compiled):
     """Each cell with a compiled loop takes it (both passes); a subclass that changes the step the loop reproduces
-    (its own vector–Jacobian product or step) does not, nor the LRU."""
+    (its own vector–Jacobian product or step) does not."""
     calls = []
     real = _compiled.over_rows
     monkeypatch.setattr(_compiled, "over_rows", lambda fn, B: calls.append(B) or real(fn, B))
