@@ -17,10 +17,11 @@ Figures (milliseconds are medians of repeats):
 * ``cells.<arch>.<dtype>``: every registered cell (and the GRU's reset-after variant, ``gru_reset_after``) in
   float32 and float64, B = 32, T = 100, H = 128, I = O = 8, softmax readout at every step, forward + loss + full
   BPTT: ``bptt_ms``, ``floor_ms`` (T times the cell's own recurrent products, forward and backward, as its passes
-  do them: :meth:`~rnnlab.core.cells.Cell.recurrent_products`) and ``bptt_over_floor`` (target ≤ 2); ``path``:
-  "compiled" where the compiled loops ran (rnnlab/core/_compiled.py: the LSTM, both GRU variants, the vanilla and
-  the orthogonal cell), with ``numpy_ms`` the pure-NumPy path's time beside them; ``compiled``: the kernels' mode and whether
-  they are built; with
+  do them: :meth:`~rnnlab.core.cells.Cell.recurrent_products`; for the IndRNN and the LRU, whose recurrences are
+  diagonal, 2T elementwise products as NumPy calls, which their compiled loops do inside a row pass) and
+  ``bptt_over_floor`` (target ≤ 2); ``path``: "compiled" where the compiled loops ran (rnnlab/core/_compiled.py:
+  every registered cell, the LSTM and the GRUs with φ = tanh only), with ``numpy_ms`` the pure-NumPy
+  path's time beside them; ``compiled``: the kernels' mode and whether they are built; with
   ``--compare-torch``, ``torch_ms`` (PyTorch eager, one thread: ``nn.RNN``/``nn.LSTM``/``nn.GRU``, the other cells
   written as a loop of PyTorch operations, see :mod:`._torch_ref`) and ``speedup`` = torch_ms / bptt_ms (target
   ≥ 1.2), measured interleaved with rnnlab's so that a busy machine slows both alike;
@@ -179,14 +180,22 @@ _LIBRARY_PROBE = """
 import json, sys, time
 import numpy as np
 import rnnlab.core
-from rnnlab.studies.bench import _cell_net, _softmax_batch, median_ms
+from rnnlab.studies.bench import _cell_net, _softmax_batch
 from rnnlab.core import loss_and_grads
-out = {}
+steps = []
 for key, dtype in json.loads(sys.argv[1]):
     net = _cell_net(key, 128, 8, dtype)
     x, y, mask = _softmax_batch(100, 32, 8, dtype)
-    out[key + "." + dtype] = median_ms(lambda: loss_and_grads(net, x, y, mask), int(sys.argv[2]))
-print(json.dumps(out))
+    steps.append(lambda net=net, x=x, y=y, mask=mask: loss_and_grads(net, x, y, mask))
+print("ready", flush=True)
+for line in sys.stdin:  # "<case> <calls>": time that many calls, print their times (ms); the parent's turn meanwhile
+    case, calls = map(int, line.split())
+    ts = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        steps[case]()
+        ts.append((time.perf_counter() - t0) * 1e3)
+    print(json.dumps(ts), flush=True)
 """
 
 _LIBRARY_CASES = (("rnn", "float64"), ("lstm", "float32"))
@@ -202,29 +211,59 @@ def _clean_env() -> dict:
 
 
 def bench_library_path(quick: bool = False) -> dict:
-    """The same steps in a fresh interpreter that only imports ``rnnlab.core`` (a notebook) and in this process."""
-    import json
+    """The same steps in a fresh interpreter that only imports ``rnnlab.core`` (a notebook) and in this process,
+    in alternating blocks of a few calls each (the other process waits on a pipe meanwhile), so that a load that
+    comes and goes on the machine falls on both alike: medians of 15 calls each (measured one after the other, the
+    ratio moved by ±10 % from run to run on the development machine)."""
     import subprocess
     import sys
+    import tempfile
 
     from ..core import loss_and_grads
 
-    reps = 3 if quick else 15
+    rounds, block = (1, 3) if quick else (5, 3)
     cases = _LIBRARY_CASES[:1] if quick else _LIBRARY_CASES
-    res: dict = {}
-    here = {}
+    steps = []
     for key, dtype in cases:
         net = _cell_net(key, 128, 8, dtype)
         x, y, mask = _softmax_batch(100, 32, 8, dtype)
-        here[f"{key}.{dtype}"] = median_ms(lambda: loss_and_grads(net, x, y, mask), reps)
+        steps.append(lambda net=net, x=x, y=y, mask=mask: loss_and_grads(net, x, y, mask))
+    here: list[list[float]] = [[] for _ in cases]
+    there: list[list[float]] = [[] for _ in cases]
     try:
-        proc = subprocess.run([sys.executable, "-c", _LIBRARY_PROBE, json.dumps(cases), str(reps)],
-                              capture_output=True, text=True, env=_clean_env(), timeout=600)
-        there = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (subprocess.SubprocessError, ValueError, IndexError, OSError) as exc:
+        with tempfile.TemporaryFile("w+") as err, subprocess.Popen(
+                [sys.executable, "-c", _LIBRARY_PROBE, json.dumps(cases)], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=err, text=True, env=_clean_env()) as proc:
+            try:
+                if proc.stdout.readline().strip() != "ready":
+                    proc.wait(timeout=60)
+                    err.seek(0)
+                    raise ValueError((err.read().strip().splitlines() or ["no answer"])[-1])
+
+                def probe(case: int, calls: int) -> list[float]:
+                    proc.stdin.write(f"{case} {calls}\n")
+                    proc.stdin.flush()
+                    return [float(v) for v in json.loads(proc.stdout.readline())]
+
+                for case, step in enumerate(steps):  # (warm-up, both sides)
+                    probe(case, 2)
+                    step(), step()
+                for _ in range(rounds):
+                    for case, step in enumerate(steps):
+                        there[case] += probe(case, block)
+                        for _ in range(block):
+                            t0 = time.perf_counter()
+                            step()
+                            here[case].append((time.perf_counter() - t0) * 1e3)
+            finally:
+                proc.stdin.close()
+                proc.wait(timeout=60)
+    except (subprocess.SubprocessError, ValueError, TypeError, IndexError, OSError) as exc:
         return {"library_path": {"error": f"the probe interpreter failed: {exc}"}}
-    for k in here:
-        res[k] = {"notebook_ms": there[k], "command_ms": here[k], "notebook_over_command": there[k] / here[k]}
+    res: dict = {}
+    for case, (key, dtype) in enumerate(cases):
+        nb, cmd = float(np.median(there[case])), float(np.median(here[case]))
+        res[f"{key}.{dtype}"] = {"notebook_ms": nb, "command_ms": cmd, "notebook_over_command": nb / cmd}
     return {"library_path": res}
 
 
@@ -236,7 +275,10 @@ def bench_threads(quick: bool = False, torch: bool = False, record: bool = False
     ``speedup_at_defaults`` and ``speedup_at_choice``."""
     from ..core import _blas, loss_and_grads
 
-    reps = 3 if quick else 11
+    # (four blocks of six calls each, in turn, so that a load that comes and goes within a minute falls on every
+    # function more evenly than in two blocks of eleven, with which the LSTM's ratio to PyTorch at two threads moved
+    # between 1.04 and 1.45 over fourteen runs)
+    reps, rounds = (3, 2) if quick else (6, 4)
     before = _blas.core_threads()
     res: dict = {"core_threads": before, "openblas": bool(_blas.blas_library())}
     ref = None
@@ -261,7 +303,7 @@ def bench_threads(quick: bool = False, torch: bool = False, record: bool = False
             step = ref.make_step(net, x, y)
             if step is not None:
                 fns["torch_default"] = step
-        ms = blocked_ms(fns, reps)  # (not interleaved: two thread pools in turn slow each other down)
+        ms = blocked_ms(fns, reps, rounds)  # (not interleaved: two thread pools in turn slow each other down)
         r = {f"{k}_ms": v for k, v in ms.items()}
         r["default_ms"] = ms[f"threads_{max(1, before) if before in (1, 2) else 1}"]
         if "torch_default" in ms:

@@ -251,3 +251,16 @@ def test_bench_reports_every_cell_and_dtype(capsys):
     r = th["rnn.float64"]
     assert r["choice_ms"] == r[f"threads_{th['headless_choice']}_ms"]
     assert r["default_ms"] == r[f"threads_{th['core_threads'] if th['core_threads'] in (1, 2) else 1}_ms"]
+
+
+def test_the_library_path_probe_alternates_with_this_process_and_reports_its_failure(monkeypatch):
+    """The notebook's interpreter and this process take turns, block by block (each block's calls are timed where
+    they run); a probe that fails to start is one line in the report, not a traceback."""
+    from rnnlab.studies import bench
+
+    r = bench.bench_library_path(quick=True)["library_path"]["rnn.float64"]
+    assert r["notebook_ms"] > 0 and r["command_ms"] > 0
+    assert r["notebook_over_command"] == pytest.approx(r["notebook_ms"] / r["command_ms"])
+    monkeypatch.setattr(bench, "_LIBRARY_PROBE", "import sys; sys.exit('the probe broke here')")
+    assert bench.bench_library_path(quick=True) == {
+        "library_path": {"error": "the probe interpreter failed: the probe broke here"}}

@@ -135,7 +135,7 @@ class LRUCell(Cell):
 
     def recurrent_products(self, p, B, dtype, rng):
         """x ⊙ [Re λ, Re λ] and swap(x) ⊙ [−Im λ, Im λ] forward, the same backward: elementwise (the recurrence
-        is diagonal)."""
+        is diagonal), as the NumPy path does them (the compiled loops do them in one row pass)."""
         H = self.n_hidden
         lam = self.eigenvalues(p)
         L2 = np.concatenate([lam.real, lam.real]).astype(dtype)
