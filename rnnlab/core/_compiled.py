@@ -152,7 +152,7 @@ def _load():
         b.restype = cint
     for suf in ("f32", "f64"):
         f = getattr(lib, f"rnnlab_rnn_forward_{suf}")
-        f.argtypes = [i64] * 6 + [ptr] * 5 + [cint] + [ptr] * 3 + [ptr, cint]
+        f.argtypes = [i64] * 6 + [ptr] * 5 + [cint] + [ptr] * 5 + [ptr, cint]
         f.restype = cint
         b = getattr(lib, f"rnnlab_rnn_backward_{suf}")
         b.argtypes = [i64] * 6 + [ptr] * 10 + [cint, ptr, cint]

@@ -322,8 +322,9 @@ int rnnlab_kernels_simd(void) {
  * the rows b0 ≤ b < b1, a_t = h_{t−1} W_hhᵀ + u_t into A, then h_t = f(a_t) into S's next row; f by act: 0 tanh,
  * 1 ReLU, 2 the logistic sigmoid (as activations.py: (1 + tanh(a/2))/2), 3 linear. With F (leaky units): f(a_t)
  * into F and h_t = β ⊙ h_{t−1} + γ ⊙ f(a_t) (β, γ (H): the leaky cell's α and 1 − α, the antisymmetric cell's 1
- * and ε). With ud (the IndRNN's u (H)), a_t = u ⊙ h_{t−1} + u_t instead (WT unused). S (T + 1, B, H), A, U and F
- * (T, B, H), WT = W_hhᵀ (H, H). Returns 0. */
+ * and ε). With ud (the IndRNN's u (H)), a_t = u ⊙ h_{t−1} + u_t instead (WT unused). With D: f'(a_t) into D while
+ * the row is in the cache (the NumPy path's pass after the loop), and with leaky units γ ⊙ f'(a_t) into Dk. S (T + 1,
+ * B, H), A, U, F, D and Dk (T, B, H), WT = W_hhᵀ (H, H). Returns 0. */
 #define RNN_ROW(T_, SUF)                                                                                          \
     RNNLAB_CLONES static void rnn_row_##SUF(T_ *restrict a, const T_ *restrict u, T_ *restrict h, int act,        \
                                             int64_t H) {                                                          \
@@ -364,9 +365,29 @@ int rnnlab_kernels_simd(void) {
         for (int64_t j = 0; j < H; j++)                                                                           \
             a[j] = hp[j] * ud[j];                                                                                 \
     }                                                                                                             \
+    /* f'(a) from a and f = f(a) into d, as activations.py's df does (tanh 1 − f², ReLU a > 0, the logistic sigmoid \
+     * (1 − f) f, linear 1); with gamma (leaky units) also γ ⊙ f'(a) into dk */                                   \
+    RNNLAB_CLONES static void deriv_row_##SUF(const T_ *restrict a, const T_ *restrict f, const T_ *restrict gamma, \
+                                              T_ *restrict d, T_ *restrict dk, int act, int64_t H) {              \
+        if (act == 0)                                                                                             \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                d[j] = (T_)1 - f[j] * f[j];                                                                       \
+        else if (act == 1)                                                                                        \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                d[j] = a[j] > (T_)0 ? (T_)1 : (T_)0;                                                              \
+        else if (act == 2)                                                                                        \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                d[j] = ((T_)1 - f[j]) * f[j];                                                                     \
+        else                                                                                                      \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                d[j] = (T_)1;                                                                                     \
+        if (gamma)                                                                                                \
+            for (int64_t j = 0; j < H; j++)                                                                       \
+                dk[j] = d[j] * gamma[j];                                                                          \
+    }                                                                                                             \
     int rnnlab_rnn_forward_##SUF(int64_t t0, int64_t t1, int64_t b0, int64_t b1, int64_t B, int64_t H, T_ *S,     \
                                  T_ *A, const T_ *U, const T_ *WT, const T_ *ud, int act, T_ *F, const T_ *beta,  \
-                                 const T_ *gamma, void *gemm, int ilp64) {                                        \
+                                 const T_ *gamma, T_ *D, T_ *Dk, void *gemm, int ilp64) {                         \
         const int64_t n = B * H;                                                                                  \
         for (int64_t t = t0; t < t1; t++) {                                                                       \
             if (ud)                                                                                               \
@@ -382,6 +403,8 @@ int rnnlab_kernels_simd(void) {
                     leak_row_##SUF(F + o, S + o, beta, gamma, S + n + o, H);                                      \
                 } else                                                                                            \
                     rnn_row_##SUF(A + o, U + o, S + n + o, act, H);                                               \
+                if (D)                                                                                            \
+                    deriv_row_##SUF(A + o, (F ? F : S + n) + o, F ? gamma : NULL, D + o, F ? Dk + o : NULL, act, H); \
             }                                                                                                     \
         }                                                                                                         \
         return 0;                                                                                                 \

@@ -131,12 +131,18 @@ class VanillaCell(Cell):
         fwd = lib.rnnlab_rnn_forward_f32 if S.dtype == np.float32 else lib.rnnlab_rnn_forward_f64
         beta, gamma = self._leak(p, S.dtype) or (None, None)
         F = None if beta is None else F
+        # what finish forms after the NumPy loop, formed here row by row: f'(a_t), and with leaky units the factor
+        # between ∂E/∂h_t and ∂E/∂a_t, γ ⊙ f'(a_t) (D1a, eD)
+        D = cache.buf("D", A.shape)
+        Dk = None if beta is None else cache.buf(self._DKEY, A.shape)
         args = (B, H, S.ctypes.data, A.ctypes.data, U.ctypes.data, *(None if v is None else v.ctypes.data for v in
                 (WT, ud)), self._ACT_CODE[self.act.name], *(None if v is None else v.ctypes.data for v in
-                (F, beta, gamma)), gemm, ilp64)
+                (F, beta, gamma, D, Dk)), gemm, ilp64)
         _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B,
                             2.0 * B * H * (H if ud is None else 1))
-        self.finish(p, cache)
+        cache["D"] = D
+        if Dk is not None:
+            cache[self._DKEY] = Dk
 
     def backward_sequence(self, p, dH, scored, cache, dU):
         """The compiled loop where it runs (else the default's). Up to :data:`STEP_GRAD_BYTES` it also forms
