@@ -152,7 +152,7 @@ def bench_cells(quick: bool = False, torch: bool = False, dtypes=("float32", "fl
                     prod()
 
             fns = {"floor": floor, "bptt": lambda net=net, x=x, y=y, mask=mask: loss_and_grads(net, x, y, mask)}
-            compiled = net.cell.threads_itself(net.dtype)  # (the cells and dtypes the compiled path runs)
+            compiled = net.cell.compiled(net.dtype)  # (the cells and dtypes the compiled path runs)
             if compiled:
                 def numpy_path(net=net, x=x, y=y, mask=mask):
                     with _compiled.using("off"):

@@ -431,6 +431,10 @@ def test_which_cells_take_the_compiled_loops(monkeypatch, arch, compiled):
     x = np.random.default_rng(0).standard_normal((5, 2, 3))
     with _compiled.using("on"):
         bptt.loss_and_grads(net, x, np.zeros((5, 2, 2)), np.ones((5, 2)))
+        assert net.cell.compiled(net.dtype) == compiled  # (what the bench reports as the path)
+        # the BLAS gets one thread per pass where the compiled loops run the rows in threads of their own; not for
+        # the LRU, whose passes are mostly large products
+        assert net.cell.threads_itself(net.dtype) == (compiled and arch != "lru")
     assert (len(calls) >= 2) == compiled
 
 

@@ -270,10 +270,17 @@ class Cell:
             self.step(p, t, U[t], cache)
         self.finish(p, cache)
 
+    def compiled(self, dtype) -> bool:
+        """True when the cell's open-loop passes for arrays of ``dtype`` run its compiled loops
+        (:mod:`~rnnlab.core._compiled`); False: its NumPy loops."""
+        return False
+
     def threads_itself(self, dtype) -> bool:
         """True when the cell's passes for arrays of ``dtype`` run on threads of their own (the compiled loops
-        split the batch's rows over two when the core may use two): the BLAS then gets one thread per pass."""
-        return False
+        split the batch's rows over two when the core may use two): the BLAS then gets one thread per pass. (Not
+        the LRU's: its compiled loop is a small part of its passes, whose large products gain from the BLAS's
+        threads.)"""
+        return self.compiled(dtype)
 
     def du_buffer(self, T: int, B: int, dtype, ws: Workspace | None = None) -> np.ndarray:
         """The uninitialised array that :meth:`backward_sequence` fills with ∂E/∂u and :meth:`param_grads` reads:

@@ -239,7 +239,7 @@ class LSTMCell(Cell):
     def _compiled_ok(self, dtype) -> bool:
         return self.act.name == "tanh" and _compiled.available(dtype)
 
-    def threads_itself(self, dtype) -> bool:
+    def compiled(self, dtype) -> bool:
         return self._compiled_ok(dtype)
 
     def _k(self, cache):

@@ -112,7 +112,7 @@ class VanillaCell(Cell):
         compiled loops then do in their row pass instead of a product with W_hh; None: a product with W_hh."""
         return None
 
-    def threads_itself(self, dtype) -> bool:
+    def compiled(self, dtype) -> bool:
         return self._compiled_ok(dtype)
 
     def forward_sequence(self, p, x, cache):
