@@ -28,6 +28,7 @@ Measured (``rnnlab bench``, B = 32, T = 100, H = 128): see docs/cells.md and the
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import threading
 from contextlib import contextmanager
@@ -274,13 +275,24 @@ _pool = None
 _pool_lock = threading.Lock()
 
 
-def row_threads(B: int) -> int:
-    """Threads :func:`over_rows` uses for a batch of B rows: 2 when rnnlab's core may use two
-    (:func:`~rnnlab.core._blas.core_threads`: headless commands on a machine where two were measured faster) and
-    each gets at least :data:`MIN_ROWS` rows, else 1."""
+#: least work a step of a pass (floating-point operations in float32; float64's count double) for which
+#: :func:`run_steps` splits the batch's rows over two threads when the core may use two: below it the second
+#: thread's hand-over cost more than its half saved (float32, T = 100, whole bench steps at one and at two threads,
+#: blocks of 6 × 4: vanilla H = 32, B = 8 0.58 against 1.12 ms, H = 64, B = 32 2.1 against 2.9, H = 128, B = 32 6.5
+#: against 7.1 (its forward pass 1.05 · 10⁶ a step), H = 256 18.8 against 13.7; LSTM H = 64, B = 32 6.2 against 6.3
+#: (1.2 · 10⁶), H = 128 15.8 against 10.1 (4.5 · 10⁶); the IndRNN, whose loop is elementwise, 1.75 against 2.04)
+MIN_SPLIT_FLOPS = 2e6
+
+
+def row_threads(B: int, flops_per_step: float = math.inf, itemsize: int = 4) -> int:
+    """Threads :func:`over_rows` uses for a batch of B rows and a pass of ``flops_per_step`` on values of
+    ``itemsize`` bytes: 2 when rnnlab's core may use two (:func:`~rnnlab.core._blas.core_threads`: headless commands
+    on a machine where two were measured faster), each gets at least :data:`MIN_ROWS` rows and the step has at
+    least :data:`MIN_SPLIT_FLOPS` of work, else 1."""
     from ._blas import core_threads
 
-    return 2 if core_threads() >= 2 and B >= 2 * MIN_ROWS else 1
+    return 2 if (core_threads() >= 2 and B >= 2 * MIN_ROWS
+                 and flops_per_step * itemsize / 4 >= MIN_SPLIT_FLOPS) else 1
 
 
 def _worker():
@@ -293,13 +305,14 @@ def _worker():
         return _pool
 
 
-def over_rows(fn: Callable[[int, int, threading.Event | None], None], B: int) -> int:
+def over_rows(fn: Callable[[int, int, threading.Event | None], None], B: int, n: int | None = None) -> int:
     """Run ``fn(b0, b1, stop)`` over the rows 0 ≤ b < B: in this thread, or split in two halves, the second in a
     worker thread (the compiled calls release the GIL, so both run at once), each with one BLAS thread. Rows are
     independent in the compiled forward and backward loops, so the halves need no synchronisation. ``stop`` (None
     when there is one thread) is set when this thread's half raised (an interruption): the other half then ends at
-    its next chunk, and the exception propagates once it has. Returns the number of threads used."""
-    n = row_threads(B)
+    its next chunk, and the exception propagates once it has. ``n``: the threads (default :func:`row_threads`).
+    Returns the number of threads used."""
+    n = row_threads(B) if n is None else n
     if n == 1:
         fn(0, B, None)
         return 1
@@ -330,15 +343,21 @@ def over_rows(fn: Callable[[int, int, threading.Event | None], None], B: int) ->
 class RowSums:
     """A sum that the compiled loops form over the batch's rows, such as a weight gradient summed step by step: one
     buffer ``name`` of ``shape`` (from the pass's cache), and a second one for the second thread when
-    :func:`over_rows` will use two, each written by its thread's first step and added to after. :meth:`ptr` is the
-    buffer of the thread whose rows start at b0; :meth:`total` adds the second to the first and returns it."""
+    :func:`over_rows` uses two (taken when that thread first asks for it), each written by its thread's first step
+    and added to after. :meth:`ptr` is the buffer of the thread whose rows start at b0; :meth:`total` adds the
+    second to the first and returns it."""
 
     def __init__(self, cache, name: str, shape, B: int):
         self.first = cache.buf(name, shape)
-        self.second = cache.buf(name + ".2", shape) if row_threads(B) > 1 else None
+        self.second = None
+        self._take = lambda: cache.buf(name + ".2", shape)
 
     def ptr(self, b0: int) -> int:
-        return (self.first if b0 == 0 else self.second).ctypes.data
+        if b0 == 0:
+            return self.first.ctypes.data
+        if self.second is None:
+            self.second = self._take()
+        return self.second.ctypes.data
 
     def total(self) -> np.ndarray:
         if self.second is not None:
@@ -347,11 +366,12 @@ class RowSums:
 
 
 def run_steps(call: Callable[[int, int, int, int, int], object], T: int, B: int, flops_per_step: float,
-              backward: bool = False) -> None:
+              backward: bool = False, itemsize: int = 4) -> None:
     """Run a compiled loop over the T steps of the batch's B rows: ``call(a, b, b0, b1, first)`` does the steps
     a ≤ t < b forward (``backward``: t_hi = a ≥ t ≥ b = t_lo) of the rows b0 ≤ b < b1, :func:`steps_per_call` steps
     a call, with :func:`~rnnlab.core._interrupt.checkpoint` between calls; ``first`` is 1 on a thread's first call.
-    The rows run in one thread or two (:func:`over_rows`)."""
+    The rows run in one thread or two (:func:`over_rows`, :func:`row_threads` for a step of ``flops_per_step`` on
+    values of ``itemsize`` bytes)."""
     from ._interrupt import checkpoint
 
     k = steps_per_call(flops_per_step)
@@ -366,4 +386,4 @@ def run_steps(call: Callable[[int, int, int, int, int], object], T: int, B: int,
             call(a, max(0, a - k + 1) if backward else min(T, a + k), b0, b1, first)
             first = 0
 
-    over_rows(rows, B)
+    over_rows(rows, B, row_threads(B, flops_per_step, itemsize))

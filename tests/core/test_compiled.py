@@ -240,13 +240,46 @@ def test_a_compiled_pass_can_be_abandoned_between_chunks(arch, stop_after):
 
 
 @pytest.fixture
-def two_core_threads():
+def two_core_threads(monkeypatch):
+    """Two core threads, and the rows split over them at any size (the tests' networks are far below
+    MIN_SPLIT_FLOPS)."""
     from rnnlab.core import _blas
 
+    monkeypatch.setattr(_compiled, "MIN_SPLIT_FLOPS", 0.0)
     before = _blas.core_threads()
     _blas.set_core_threads(2)
     yield
     _blas.set_core_threads(before)
+
+
+def test_only_a_pass_with_enough_work_a_step_splits_its_rows(monkeypatch):
+    """Two threads only pay above MIN_SPLIT_FLOPS a step (float64 counting double), with at least MIN_ROWS rows
+    each, and only when the core may use two; a small network's passes keep their rows in one thread."""
+    from rnnlab.core import _blas
+
+    before = _blas.core_threads()
+    _blas.set_core_threads(2)
+    try:
+        big = _compiled.MIN_SPLIT_FLOPS
+        assert _compiled.row_threads(32, big) == 2 and _compiled.row_threads(32, 0.99 * big) == 1
+        assert _compiled.row_threads(32, 0.5 * big, itemsize=8) == 2 and _compiled.row_threads(32, 0.5 * big) == 1
+        assert _compiled.row_threads(2 * _compiled.MIN_ROWS - 1, 10 * big) == 1
+        used = []
+        real = _compiled.over_rows
+        monkeypatch.setattr(_compiled, "over_rows", lambda fn, B, n=None: used.append(real(fn, B, n)))
+        net = small_net("lstm", "tanh", H=12, I=3, O=3, output="softmax", dtype="float32")
+        x = np.random.default_rng(0).standard_normal((9, 16, 3)).astype(np.float32)
+        with _compiled.using("on"):
+            bptt.loss_and_grads(net, x, np.zeros((9, 16), int), np.ones((9, 16), np.float32))
+        assert used == [1, 1]
+        monkeypatch.setattr(_compiled, "MIN_SPLIT_FLOPS", 0.0)
+        used.clear()
+        with _compiled.using("on"):
+            bptt.loss_and_grads(net, x, np.zeros((9, 16), int), np.ones((9, 16), np.float32))
+        assert used == [2, 2]
+    finally:
+        _blas.set_core_threads(before)
+    assert _compiled.row_threads(32, 10 * big) == (2 if before >= 2 else 1)
 
 
 @pytest.mark.parametrize("arch", ["lstm", "rnn", "gru", "gru:gru_reset_after", "leaky", "antisymmetric", "indrnn",
@@ -277,6 +310,7 @@ def test_a_large_vanilla_weight_gradient_is_one_product_after_the_loop(monkeypat
     calls = []
     after = base.Cell._grad_W_hh
     monkeypatch.setattr(base.Cell, "_grad_W_hh", lambda self, p, c, dU: calls.append(1) or after(self, p, c, dU))
+    monkeypatch.setattr(_compiled, "MIN_SPLIT_FLOPS", 0.0)  # (two threads split even these small passes)
     before = _blas.core_threads()
     _blas.set_core_threads(threads)
     try:
@@ -311,6 +345,7 @@ def test_the_float32_weight_gradient_takes_the_zero_columns_and_gives_the_same_r
     buf = base.Cache.buf
     monkeypatch.setattr(base.Cache, "buf", lambda self, name, shape, *a, **k: shapes.__setitem__(name, tuple(shape))
                         or buf(self, name, shape, *a, **k))
+    monkeypatch.setattr(_compiled, "MIN_SPLIT_FLOPS", 0.0)  # (two threads split even these small passes)
     before = _blas.core_threads()
     _blas.set_core_threads(threads)
     try:
@@ -420,7 +455,7 @@ def test_which_cells_take_the_compiled_loops(monkeypatch, arch, compiled):
     (its own vector–Jacobian product or step) does not."""
     calls = []
     real = _compiled.over_rows
-    monkeypatch.setattr(_compiled, "over_rows", lambda fn, B: calls.append(B) or real(fn, B))
+    monkeypatch.setattr(_compiled, "over_rows", lambda fn, B, n=None: calls.append(B) or real(fn, B, n))
     arch, _, change = arch.partition(":own_")
     net = small_net(arch, "tanh", H=6)
     if change:

@@ -296,7 +296,8 @@ class GRUCell(Cell):
         scr = cache.buf("gru.a", (4, B, H))
         args = (T, B, H, int(self.reset_after), S.ctypes.data, U.ctypes.data, W3Ts.ctypes.data,
                 None if bhn is None else bhn.ctypes.data, Z.ctypes.data, scr.ctypes.data, gemm, ilp64)
-        _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B, 6.0 * B * H * H)
+        _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B, 6.0 * B * H * H,
+                            itemsize=dt.itemsize)
 
     def _backward_compiled(self, dH, scored, cache, dU):
         """The backward loop in C, a few steps per call; ∂E/∂h, ∂E/∂(r ⊙ h_{t−1}) and the products carried
@@ -340,7 +341,8 @@ class GRUCell(Cell):
             bwd(hi, lo, b0, b1, *args, None if G is None else G.ptr(b0), None if XA is None else XA.ctypes.data,
                 xa_w, None if Gin is None else Gin.ptr(b0), first, gemm, ilp64)
 
-        _compiled.run_steps(call, T, B, (12.0 if G is not None else 6.0) * B * H * H, backward=True)
+        _compiled.run_steps(call, T, B, (12.0 if G is not None else 6.0) * B * H * H, backward=True,
+                            itemsize=dt.itemsize)
         if G is not None:
             cache["G"] = (dU, G.total(), None if Gin is None else (Gin.total(), pad))
 

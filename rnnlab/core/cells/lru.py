@@ -181,7 +181,8 @@ class LRUCell(Cell):
             lib, _ = _compiled.kernels()
             fwd = lib.rnnlab_lru_forward_f32 if S.dtype == np.float32 else lib.rnnlab_lru_forward_f64
             args = (B, H, S.ctypes.data, U.ctypes.data, lr.ctypes.data, li.ctypes.data)
-            _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B, 8.0 * B * H)
+            _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B, 8.0 * B * H,
+                                itemsize=S.itemsize)
             CC = np.concatenate([p["C_re"].T, -p["C_im"].T]).astype(S.dtype, copy=False)
             np.matmul(S[1:].reshape(T * B, 2 * H), CC, out=A.reshape(T * B, H))
         else:
@@ -265,7 +266,7 @@ class LRUCell(Cell):
             acc = _compiled.RowSums(cache, "lru.glam", (2, H), B)  # ∂E/∂Re λ, ∂E/∂Im λ (param_grads)
             args = (B, H, dU.ctypes.data, INJ.ctypes.data, lr.ctypes.data, li.ctypes.data, S.ctypes.data)
             _compiled.run_steps(lambda hi, lo, b0, b1, first: bwd(hi, lo, b0, b1, *args, acc.ptr(b0), first), T, B,
-                                12.0 * B * H, backward=True)
+                                12.0 * B * H, backward=True, itemsize=dU.itemsize)
             cache["glam"] = (dU, acc.total())
             return
         G = dU[..., : 2 * H]

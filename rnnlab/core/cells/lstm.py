@@ -261,7 +261,7 @@ class LSTMCell(Cell):
         args = (Z.shape[1], B, I, H, SX.ctypes.data, SX.strides[0] // sz, SX.strides[1] // sz, W3a.ctypes.data,
                 Z.ctypes.data, PC.ctypes.data, scr.ctypes.data, gemm, ilp64)
         _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B,
-                            8.0 * B * (I + 1 + H) * H)
+                            8.0 * B * (I + 1 + H) * H, itemsize=sz)
 
     def _backward_compiled(self, dH, scored, cache, dU):
         """The backward loop in C, a few steps per call; ∂E/∂h and ∂E/∂c carried between calls in prod and dc.
@@ -294,7 +294,7 @@ class LSTMCell(Cell):
         def call(hi, lo, b0, b1, first):
             bwd(hi, lo, b0, b1, T, B, I, H, *args, G.ptr(b0), du_t, gpad, first, gemm, ilp64)
 
-        _compiled.run_steps(call, T, B, 16.0 * B * D * H, backward=True)  # (the products and the weight gradient)
+        _compiled.run_steps(call, T, B, 16.0 * B * D * H, backward=True, itemsize=sz)  # (products, weight gradient)
         cache["G"] = (dU, G.total()[:, gpad:])  # the weight gradients, for param_grads
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):

@@ -139,7 +139,7 @@ class VanillaCell(Cell):
                 (WT, ud)), self._ACT_CODE[self.act.name], *(None if v is None else v.ctypes.data for v in
                 (F, beta, gamma, D, Dk)), gemm, ilp64)
         _compiled.run_steps(lambda t0, t1, b0, b1, first: fwd(t0, t1, b0, b1, *args), T, B,
-                            2.0 * B * H * (H if ud is None else 1))
+                            2.0 * B * H * (H if ud is None else 1), itemsize=S.itemsize)
         cache["D"] = D
         if Dk is not None:
             cache[self._DKEY] = Dk
@@ -175,7 +175,7 @@ class VanillaCell(Cell):
             bwd(hi, lo, b0, b1, *args, None if G is None else G.ptr(b0), *ptrs, first, gemm, ilp64)
 
         flops = 2.0 * B * H * (1 if ud is None else 0) * H + (2.0 * B * H * H if step_grad else 0.0) + 4.0 * B * H
-        _compiled.run_steps(call, T, B, flops, backward=True)  # (flops a step)
+        _compiled.run_steps(call, T, B, flops, backward=True, itemsize=dH.itemsize)  # (flops a step)
         if G is not None:
             cache["G"] = (dU, G.total())
 
