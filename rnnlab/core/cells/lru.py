@@ -177,7 +177,7 @@ class LRUCell(Cell):
         S, A = cache["S"], cache["A"]
         U = self.input_proj(p, x, out=cache.buf("U", (T, B, 3 * H)))
         if self._compiled_ok(S.dtype) and S.flags.c_contiguous and U.flags.c_contiguous and A.flags.c_contiguous:
-            lr, li = self._lam(p, cache)
+            lr, li = (np.ascontiguousarray(v, dtype=S.dtype) for v in self._lam(p, cache))
             lib, _ = _compiled.kernels()
             fwd = lib.rnnlab_lru_forward_f32 if S.dtype == np.float32 else lib.rnnlab_lru_forward_f64
             args = (B, H, S.ctypes.data, U.ctypes.data, lr.ctypes.data, li.ctypes.data)
@@ -259,7 +259,7 @@ class LRUCell(Cell):
             INJ = cache.buf("lru.inj", (T, B, 2 * H), dU.dtype)
             CC = np.concatenate([p["C_re"], -p["C_im"]], axis=1).astype(dU.dtype, copy=False)
             np.matmul(dA.reshape(T * B, H), CC, out=INJ.reshape(T * B, 2 * H))
-            lr, li = self._lam(p, cache)
+            lr, li = (np.ascontiguousarray(v, dtype=dU.dtype) for v in self._lam(p, cache))
             lib, _ = _compiled.kernels()
             bwd = lib.rnnlab_lru_backward_f32 if dU.dtype == np.float32 else lib.rnnlab_lru_backward_f64
             S = cache["S"]
