@@ -2,8 +2,9 @@
 NumPy and once through the compiled kernels (rnnlab/core/_kernels.c, mode "on": every dtype, so the float64
 finite-difference checks go through the C code too). The compiled run is kept only where it changes something:
 the cells that have a compiled loop (the LSTM and both GRU variants with tanh; with every activation the vanilla and
-orthogonal cells, the cells with leaky units, the IndRNN and the LRU), or tests not parametrised by cell. Without built kernels the compiled
-runs are skipped, saying why, unless ``RNNLAB_REQUIRE_KERNELS`` is set (CI sets it: there they must be built)."""
+orthogonal cells, the cells with leaky units, the IndRNN and the LRU), or tests not parametrised by cell. Without
+built kernels the compiled runs are skipped, saying why, unless ``RNNLAB_REQUIRE_KERNELS`` is set (CI sets it: there
+they must be built)."""
 
 from __future__ import annotations
 
