@@ -1,4 +1,4 @@
-/* rnnlab's compiled passes: the forward and backward loops over time of the LSTM, the GRU, the vanilla cell and
+/* rnnlab's compiled passes: the forward and backward loops over time of the LSTM, the GRU, the vanilla cell,
  * the cells with leaky units, the IndRNN and the LRU; one call per run of steps.
  *
  * Loaded with ctypes by rnnlab/core/_compiled.py (which also passes the address of the BLAS's cblas_?gemm that

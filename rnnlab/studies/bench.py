@@ -199,6 +199,8 @@ for line in sys.stdin:  # "<case> <calls>": time that many calls, print their ti
 """
 
 _LIBRARY_CASES = (("rnn", "float64"), ("lstm", "float32"))
+#: seconds after which the library path's probe interpreter is ended (it takes about 5)
+_PROBE_TIMEOUT_S = 600.0
 
 
 def _clean_env() -> dict:
@@ -218,6 +220,7 @@ def bench_library_path(quick: bool = False) -> dict:
     import subprocess
     import sys
     import tempfile
+    import threading
 
     from ..core import loss_and_grads
 
@@ -234,6 +237,8 @@ def bench_library_path(quick: bool = False) -> dict:
         with tempfile.TemporaryFile("w+") as err, subprocess.Popen(
                 [sys.executable, "-c", _LIBRARY_PROBE, json.dumps(cases)], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=err, text=True, env=_clean_env()) as proc:
+            watchdog = threading.Timer(_PROBE_TIMEOUT_S, proc.kill)  # (a probe that hangs ends; its answer is missing)
+            watchdog.start()
             try:
                 if proc.stdout.readline().strip() != "ready":
                     proc.wait(timeout=60)
@@ -256,7 +261,11 @@ def bench_library_path(quick: bool = False) -> dict:
                             step()
                             here[case].append((time.perf_counter() - t0) * 1e3)
             finally:
-                proc.stdin.close()
+                watchdog.cancel()
+                try:
+                    proc.stdin.close()
+                except OSError:  # (a probe that died: its pipe is broken)
+                    pass
                 proc.wait(timeout=60)
     except (subprocess.SubprocessError, ValueError, TypeError, IndexError, OSError) as exc:
         return {"library_path": {"error": f"the probe interpreter failed: {exc}"}}

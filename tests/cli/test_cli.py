@@ -264,3 +264,15 @@ def test_the_library_path_probe_alternates_with_this_process_and_reports_its_fai
     monkeypatch.setattr(bench, "_LIBRARY_PROBE", "import sys; sys.exit('the probe broke here')")
     assert bench.bench_library_path(quick=True) == {
         "library_path": {"error": "the probe interpreter failed: the probe broke here"}}
+
+
+@pytest.mark.parametrize("probe", ["import os; print('ready', flush=True); os._exit(3)",
+                                   "import time; print('ready', flush=True); time.sleep(3600)"])
+def test_a_library_path_probe_that_dies_or_hangs_midway_is_one_line(monkeypatch, probe):
+    """A probe that answers "ready" and then dies, or hangs (ended by the watchdog), is reported, not raised."""
+    from rnnlab.studies import bench
+
+    monkeypatch.setattr(bench, "_LIBRARY_PROBE", probe)
+    monkeypatch.setattr(bench, "_PROBE_TIMEOUT_S", 2.0)
+    r = bench.bench_library_path(quick=True)["library_path"]
+    assert list(r) == ["error"] and r["error"].startswith("the probe interpreter failed: ")
