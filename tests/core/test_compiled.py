@@ -480,3 +480,15 @@ def test_large_steps_get_fewer_steps_per_call():
     assert _compiled.steps_per_call(8 * 32 * 2049 * 2048) == 1  # H = 2048
     assert _compiled.steps_per_call(0) == _compiled.CHUNK
     assert 1 < _compiled.steps_per_call(_compiled.MAX_FLOPS_PER_CALL / 4) == 4
+
+
+def test_sums_a_compiled_pass_kept_are_taken_once_and_only_for_its_own_du():
+    """Cache.keep_for / take_for: a weight gradient the compiled backward pass formed for one ∂E/∂u array is never
+    handed to param_grads with another array (a stale sum from an earlier pass), and only once."""
+    from rnnlab.core.cells.base import Cache
+
+    cache, du, other = Cache(), np.zeros((2, 3)), np.zeros((2, 3))
+    cache.keep_for("G", du, "sums")
+    assert cache.take_for("G", other) is None and "G" not in cache  # (and the stale sum is gone)
+    cache.keep_for("G", du, "sums")
+    assert cache.take_for("G", du) == "sums" and cache.take_for("G", du) is None

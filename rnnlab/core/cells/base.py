@@ -59,6 +59,16 @@ class Cache(dict):
         """A (T, B, ·) array for this pass: from the workspace when there is one (uninitialised unless ``zero``)."""
         return take(self.ws, name, shape, self["S"].dtype if dtype is None else dtype, zero)
 
+    def keep_for(self, name: str, du: np.ndarray, value) -> None:
+        """Keep ``value`` (sums a compiled backward pass formed, such as a weight gradient) for the ``param_grads``
+        of this very ∂E/∂u array ``du`` (:meth:`take_for`)."""
+        self[name] = (du, value)
+
+    def take_for(self, name: str, du: np.ndarray):
+        """What :meth:`keep_for` kept under ``name`` if it was kept for this very ``du`` (once), else None."""
+        kept = self.pop(name, None)
+        return kept[1] if kept is not None and kept[0] is du else None
+
 
 class Cell:
     """Base class of the recurrent cells.
@@ -274,6 +284,20 @@ class Cell:
         """True when the cell's open-loop passes for arrays of ``dtype`` run its compiled loops
         (:mod:`~rnnlab.core._compiled`); False: its NumPy loops."""
         return False
+
+    #: the methods whose operations a cell's compiled loops reproduce (:meth:`_keeps_compiled_methods`)
+    _COMPILED_METHODS: tuple[str, ...] = ()
+
+    @classmethod
+    def _compiled_reference(cls) -> type:
+        """The class whose :data:`_COMPILED_METHODS` the compiled loops reproduce."""
+        return Cell
+
+    def _keeps_compiled_methods(self) -> bool:
+        """Whether this cell's class keeps the :data:`_COMPILED_METHODS` of :meth:`_compiled_reference` (a subclass
+        that overrides one of them, its step or its vector–Jacobian product, must run on NumPy)."""
+        c, ref = type(self), self._compiled_reference()
+        return all(getattr(c, m) is getattr(ref, m) for m in self._COMPILED_METHODS)
 
     def threads_itself(self, dtype) -> bool:
         """True when the cell's passes for arrays of ``dtype`` run on threads of their own (the compiled loops

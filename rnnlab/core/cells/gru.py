@@ -171,7 +171,7 @@ class GRUCell(Cell):
         Wx = np.swapaxes(p["W_hx"].reshape(3, H, -1), 1, 2) * sc  # (3, I, H), scaled
         np.matmul(x.reshape(T * B, -1), Wx, out=U.reshape(3, T * B, H))
         U += (p["b_h"].reshape(3, 1, 1, H) * sc[..., None])
-        if self._compiled_ok(Z.dtype) and S.flags.c_contiguous and Z.flags.c_contiguous:
+        if self.compiled(Z.dtype) and S.flags.c_contiguous and Z.flags.c_contiguous:
             self._forward_compiled(p, S, U, Z, cache)
             cache["x"] = x  # (the compiled backward pass forms the input's gradients step by step)
             return
@@ -205,7 +205,7 @@ class GRUCell(Cell):
         only during step t: one (blocks, B, H) buffer, which stays in the cache (it also fills a whole array when
         given one)."""
         nb = 4 if self.reset_after else 3
-        if self._compiled_ok(dtype) and self._step_grads(dtype):
+        if self.compiled(dtype) and self._step_grads(dtype):
             return take(ws, "bptt.dU", (nb, B, self.n_hidden), dtype)
         return take(ws, "bptt.dU", (nb, T, B, self.n_hidden), dtype)
 
@@ -225,7 +225,7 @@ class GRUCell(Cell):
             return super().backward_sequence(p, dH, scored, cache, dU)
         self._prep(p, cache)
         Z, W3 = cache["Z"], cache["W3"]
-        if (self._compiled_ok(dH.dtype) and Z.shape[1] == T and dU.shape in ((nb, T, B, H), (nb, B, H))
+        if (self.compiled(dH.dtype) and Z.shape[1] == T and dU.shape in ((nb, T, B, H), (nb, B, H))
                 and dU.flags.c_contiguous and dH.flags.c_contiguous and cache["S"].flags.c_contiguous
                 and (not one_step or ("x" in cache and self._step_grads(dH.dtype)))):
             self._backward_compiled(dH, scored, cache, dU)
@@ -269,11 +269,9 @@ class GRUCell(Cell):
                 dh += tmp
 
     # --- the compiled path (rnnlab/core/_kernels.c; the same operations as the NumPy loops above) ----------------
-    def _compiled_ok(self, dtype) -> bool:
+    def compiled(self, dtype) -> bool:
         return self.act.name == "tanh" and _compiled.available(dtype)
 
-    def compiled(self, dtype) -> bool:
-        return self._compiled_ok(dtype)
 
     def _k(self, cache):
         """K of :meth:`finish`, formed now if the compiled forward pass left it out (its backward pass forms the
@@ -344,7 +342,7 @@ class GRUCell(Cell):
         _compiled.run_steps(call, T, B, (12.0 if G is not None else 6.0) * B * H * H, backward=True,
                             itemsize=dt.itemsize)
         if G is not None:
-            cache["G"] = (dU, G.total(), None if Gin is None else (Gin.total(), pad))
+            cache.keep_for("G", dU, (G.total(), None if Gin is None else (Gin.total(), pad)))
 
     def _step_factors(self, cache, t, b):
         Z, K = cache["Z"], self._k(cache)
@@ -381,15 +379,13 @@ class GRUCell(Cell):
 
     def param_grads(self, p, x, cache, dU):
         H = self.n_hidden
-        done = cache.pop("G", None)
-        if done is not None and done[0] is not dU:
-            done = None
-        if done is not None and done[2] is not None:  # the compiled backward pass formed every weight gradient
-            Gin, pad = done[2]
+        done = cache.take_for("G", dU)  # (∂E/∂W_hh and maybe the input's sums, formed by the compiled backward pass)
+        if done is not None and done[1] is not None:  # the compiled backward pass formed every weight gradient
+            Gin, pad = done[1]
             I = x.shape[2]
             ins = (0, 1, 3) if self.reset_after else (0, 1, 2)  # the blocks the input reaches: z, r, n
             grads = {"W_hx": Gin[ins, :, pad : pad + I].reshape(3 * H, I),
-                     "b_h": Gin[ins, :, pad + I].reshape(3 * H), "W_hh": done[1].reshape(3 * H, H)}
+                     "b_h": Gin[ins, :, pad + I].reshape(3 * H), "W_hh": done[0].reshape(3 * H, H)}
             if self.reset_after:
                 grads["b_hn"] = Gin[2, :, pad + I]  # (∂E/∂q's sum: its product with the ones column)
             return grads
@@ -410,8 +406,8 @@ class GRUCell(Cell):
                          "b_h": np.concatenate([gz["b_h"], gn["b_h"]])}
             else:
                 grads = self._input_grads(x, d)
-            if done is not None:  # the compiled backward pass formed ∂E/∂W_hh (done is this dU's, see above)
-                grads["W_hh"] = done[1].reshape(3 * H, H)
+            if done is not None:  # the compiled backward pass formed ∂E/∂W_hh (for this dU, see above)
+                grads["W_hh"] = done[0].reshape(3 * H, H)
                 if self.reset_after:
                     grads["b_hn"] = d[2].sum(axis=0)
                 return grads

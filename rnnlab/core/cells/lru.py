@@ -170,13 +170,13 @@ class LRUCell(Cell):
         """The recurrence in four elementwise passes a step, then a_t = Re(C x_t) + D x_t + b by the step's own
         products (per step: OpenBLAS's result for one (B × H) block differs in the last bit from the same rows of
         one (T·B × H) product, and the LRU's trained trajectories, hence its presets' figures, follow the bits).
-        The compiled path (:meth:`_compiled_ok`) runs the recurrence alone in C, then forms every a_t in one
+        The compiled path (:meth:`compiled`) runs the recurrence alone in C, then forms every a_t in one
         (T·B × 2H)·(2H × H) product, [x_re, x_im] [C_reᵀ; −C_imᵀ]."""
         T, B, _ = x.shape
         H = self.n_hidden
         S, A = cache["S"], cache["A"]
         U = self.input_proj(p, x, out=cache.buf("U", (T, B, 3 * H)))
-        if self._compiled_ok(S.dtype) and S.flags.c_contiguous and U.flags.c_contiguous and A.flags.c_contiguous:
+        if self.compiled(S.dtype) and S.flags.c_contiguous and U.flags.c_contiguous and A.flags.c_contiguous:
             lr, li = (np.ascontiguousarray(v, dtype=S.dtype) for v in self._lam(p, cache))
             lib, _ = _compiled.kernels()
             fwd = lib.rnnlab_lru_forward_f32 if S.dtype == np.float32 else lib.rnnlab_lru_forward_f64
@@ -209,17 +209,17 @@ class LRUCell(Cell):
             a -= tmpa
 
     # --- the compiled path (rnnlab/core/_kernels.c: the recurrence's loops; the products stay in NumPy) -----------
-    def _compiled_ok(self, dtype) -> bool:
-        """For the LRU and any subclass that keeps its step, forward and backward passes and vector–Jacobian
-        products (any activation: f is applied after the loop)."""
-        c = type(self)
-        return (all(getattr(c, m) is getattr(LRUCell, m)
-                    for m in ("step", "forward_sequence", "backward_sequence", "vjp", "hidden_vjp", "finish",
-                              "input_proj", "prepare"))
-                and _compiled.available(dtype))
+    _COMPILED_METHODS = ("step", "forward_sequence", "backward_sequence", "vjp", "hidden_vjp", "finish",
+                         "input_proj", "prepare")
+
+    @classmethod
+    def _compiled_reference(cls):
+        return LRUCell
 
     def compiled(self, dtype) -> bool:
-        return self._compiled_ok(dtype)
+        """For the LRU and any subclass that keeps its step, forward and backward passes and vector–Jacobian
+        products (any activation: f is applied after the loop)."""
+        return self._keeps_compiled_methods() and _compiled.available(dtype)
 
     def threads_itself(self, dtype) -> bool:
         """False: the passes' large products (a_t, the injection, ∂E/∂C) take the BLAS's threads. Measured at two
@@ -254,7 +254,7 @@ class LRUCell(Cell):
         np.multiply(dH, cache["D"], out=dA)
         if not scored.all():
             dA[~scored] = 0.0
-        if (self._compiled_ok(dU.dtype) and dU.flags.c_contiguous and dU.shape == (T, B, 3 * H)
+        if (self.compiled(dU.dtype) and dU.flags.c_contiguous and dU.shape == (T, B, 3 * H)
                 and cache["S"].flags.c_contiguous):
             INJ = cache.buf("lru.inj", (T, B, 2 * H), dU.dtype)
             CC = np.concatenate([p["C_re"], -p["C_im"]], axis=1).astype(dU.dtype, copy=False)
@@ -267,7 +267,7 @@ class LRUCell(Cell):
             args = (B, H, dU.ctypes.data, INJ.ctypes.data, lr.ctypes.data, li.ctypes.data, S.ctypes.data)
             _compiled.run_steps(lambda hi, lo, b0, b1, first: bwd(hi, lo, b0, b1, *args, acc.ptr(b0), first), T, B,
                                 12.0 * B * H, backward=True, itemsize=dU.itemsize)
-            cache["glam"] = (dU, acc.total())
+            cache.keep_for("glam", dU, acc.total())
             return
         G = dU[..., : 2 * H]
         L2, Ls = self._rot(p, cache)
@@ -337,9 +337,9 @@ class LRUCell(Cell):
         S = cache["S"]
         prev = S[:T].reshape(T * B, 2 * H)
         cur = S[1:].reshape(T * B, 2 * H)
-        done = cache.pop("glam", None)
-        if done is not None and done[0] is dU:  # the compiled backward pass summed them while g_t was in the cache
-            g_lr, g_li = done[1]
+        done = cache.take_for("glam", dU)
+        if done is not None:  # the compiled backward pass summed them while g_t was in the cache
+            g_lr, g_li = done
         else:
             xr, xi = prev[:, :H], prev[:, H:]
             g_lr = np.einsum("nh,nh->h", gr, xr) + np.einsum("nh,nh->h", gi, xi)

@@ -158,7 +158,7 @@ class LSTMCell(Cell):
         dt = Z.dtype
         SX[:T, :, :I] = x
         W3a = cache["W3a"]
-        if self._compiled_ok(dt):
+        if self.compiled(dt):
             self._forward_compiled(SX, W3a, Z, PC, T, B, I, H, cache)
             return
         g_pre = None if self.act.name == "tanh" else np.empty((B, H), dtype=dt)
@@ -195,7 +195,7 @@ class LSTMCell(Cell):
         in the cache (filling a (T, B, 4H) array, which it also accepts, made its float32 pass 0.3 ms slower)."""
         from ..workspace import take
 
-        if self._compiled_ok(dtype):
+        if self.compiled(dtype):
             return take(ws, "bptt.dU", (B, 4 * self.n_hidden), dtype)
         return take(ws, "bptt.dU", (4, T, B, self.n_hidden), dtype)
 
@@ -203,7 +203,7 @@ class LSTMCell(Cell):
         T, B, H = dH.shape
         if dU.ndim in (2, 3):
             SX, Z = cache["SX"], cache["Z"]
-            if (self._compiled_ok(dH.dtype) and Z.shape[1] == T and dU.shape in ((T, B, 4 * H), (B, 4 * H))
+            if (self.compiled(dH.dtype) and Z.shape[1] == T and dU.shape in ((T, B, 4 * H), (B, 4 * H))
                     and dU.flags.c_contiguous and dH.flags.c_contiguous and SX.strides[0] == B * SX.strides[1]):
                 self._prep(p, cache)
                 self._backward_compiled(dH, scored, cache, dU)
@@ -236,11 +236,9 @@ class LSTMCell(Cell):
             np.multiply(dct, Z[1, t], out=dc)
 
     # --- the compiled path (rnnlab/core/_kernels.c; the same operations as the NumPy loops above) ----------------
-    def _compiled_ok(self, dtype) -> bool:
+    def compiled(self, dtype) -> bool:
         return self.act.name == "tanh" and _compiled.available(dtype)
 
-    def compiled(self, dtype) -> bool:
-        return self._compiled_ok(dtype)
 
     def _k(self, cache):
         """(K, KC) of :meth:`finish`, formed now if the compiled forward pass left them out."""
@@ -295,7 +293,7 @@ class LSTMCell(Cell):
             bwd(hi, lo, b0, b1, T, B, I, H, *args, G.ptr(b0), du_t, gpad, first, gemm, ilp64)
 
         _compiled.run_steps(call, T, B, 16.0 * B * D * H, backward=True, itemsize=sz)  # (products, weight gradient)
-        cache["G"] = (dU, G.total()[:, gpad:])  # the weight gradients, for param_grads
+        cache.keep_for("G", dU, G.total()[:, gpad:])  # the weight gradients, for param_grads
 
     def vjp(self, p, ds, cache, t, b=None, du_out=None, out=None, accumulate=True):
         H = self.n_hidden
@@ -355,9 +353,8 @@ class LSTMCell(Cell):
 
     def param_grads(self, p, x, cache, dU):
         I = x.shape[2]
-        done = cache.pop("G", None)
-        if done is not None and done[0] is dU:  # the compiled backward pass formed them already
-            G = done[1]
+        G = cache.take_for("G", dU)  # (formed already by the compiled backward pass, or None)
+        if G is not None:
             return {"W_hx": G[:, :I], "b_h": G[:, I], "W_hh": G[:, I + 1 :]}
         if dU.ndim == 2:
             raise ValueError("a (B, 4H) buffer holds one step's ∂E/∂z: the weight gradients are those its compiled "

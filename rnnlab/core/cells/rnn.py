@@ -84,7 +84,6 @@ class VanillaCell(Cell):
     # --- the compiled path (rnnlab/core/_kernels.c: the same operations as step and vjp) ---------------------------
     _ACT_CODE = {"tanh": 0, "relu": 1, "sigmoid": 2, "linear": 3}
 
-    #: the methods whose operations the compiled loops reproduce (a subclass that changes one runs on NumPy)
     _COMPILED_METHODS = ("step", "_h_of_a", "vjp", "finish", "_fh", "_leak", "_diag")
 
     @classmethod
@@ -94,13 +93,11 @@ class VanillaCell(Cell):
         name themselves."""
         return VanillaCell
 
-    def _compiled_ok(self, dtype) -> bool:
+    def compiled(self, dtype) -> bool:
         """For this class and any subclass that keeps the reference's step, its vector–Jacobian product and its
         factor pass (the orthogonal cell, which only derives W_hh; the echo state network, a leaky cell), not for
         those that change them."""
-        c, ref = type(self), self._compiled_reference()
-        return (all(getattr(c, m) is getattr(ref, m) for m in self._COMPILED_METHODS)
-                and self.act.name in self._ACT_CODE and _compiled.available(dtype))
+        return self._keeps_compiled_methods() and self.act.name in self._ACT_CODE and _compiled.available(dtype)
 
     def _leak(self, p: dict, dtype) -> tuple[np.ndarray, np.ndarray] | None:
         """(β, γ) (H,) of the step h_t = β ⊙ h_{t−1} + γ ⊙ f(a_t) that the compiled loops run, in ``dtype``; None:
@@ -112,14 +109,12 @@ class VanillaCell(Cell):
         compiled loops then do in their row pass instead of a product with W_hh; None: a product with W_hh."""
         return None
 
-    def compiled(self, dtype) -> bool:
-        return self._compiled_ok(dtype)
 
     def forward_sequence(self, p, x, cache):
         T, B, _ = x.shape
         S, A = cache["S"], cache["A"]
         F = cache.get("F")  # f(a_t), with leaky units
-        if not (self._compiled_ok(S.dtype) and S.flags.c_contiguous and A.flags.c_contiguous
+        if not (self.compiled(S.dtype) and S.flags.c_contiguous and A.flags.c_contiguous
                 and (F is None or F.flags.c_contiguous)):
             return super().forward_sequence(p, x, cache)
         H = self.n_hidden
@@ -152,7 +147,7 @@ class VanillaCell(Cell):
         which OpenBLAS ran at about 30 GFLOP/s on data that had left the cache, and the float32 step 0.14 ms."""
         T, B, H = dH.shape
         D, S = cache[self._DKEY], cache["S"]
-        if not (self._compiled_ok(dH.dtype) and dU.shape == (T, B, H) and dU.flags.c_contiguous
+        if not (self.compiled(dH.dtype) and dU.shape == (T, B, H) and dU.flags.c_contiguous
                 and dH.flags.c_contiguous and D.flags.c_contiguous and D.shape[0] == T and S.flags.c_contiguous):
             return super().backward_sequence(p, dH, scored, cache, dU)
         ud = self._diag(p, dH.dtype)  # (the IndRNN: no W_hh, no product)
@@ -177,13 +172,11 @@ class VanillaCell(Cell):
         flops = 2.0 * B * H * (1 if ud is None else 0) * H + (2.0 * B * H * H if step_grad else 0.0) + 4.0 * B * H
         _compiled.run_steps(call, T, B, flops, backward=True, itemsize=dH.itemsize)  # (flops a step)
         if G is not None:
-            cache["G"] = (dU, G.total())
+            cache.keep_for("G", dU, G.total())
 
     def _grad_W_hh(self, p, cache, dU):
-        done = cache.pop("G", None)
-        if done is not None and done[0] is dU:  # the compiled backward pass formed it already
-            return done[1]
-        return super()._grad_W_hh(p, cache, dU)
+        done = cache.take_for("G", dU)  # (the compiled backward pass formed it already)
+        return super()._grad_W_hh(p, cache, dU) if done is None else done
 
     def saturation(self, cache):
         return cache["D"].ravel()
