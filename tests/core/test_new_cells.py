@@ -103,6 +103,42 @@ def test_exprnn_matrix_exponential_against_a_taylor_series():
         assert np.sum(G * dexp_skew(alpha, V, E)) == pytest.approx(np.sum(dexp_skew(alpha, V, G, True) * E))
 
 
+def test_exprnn_divided_differences_with_equal_close_and_distant_eigenvalues():
+    from rnnlab.core.cells.exprnn import _phi
+
+    alpha = np.array([0.0, 0.0, 1e-13, 0.5, 0.5 + 1e-9, -0.5, 3.0, -3.1])
+    phi = _phi(alpha)
+    a, b = np.meshgrid(alpha, alpha, indexing="ij")
+    d = a - b
+    far = np.abs(d) > 1e-3
+    # (e^{iα_j} − e^{iα_k}) / (iα_j − iα_k) where that has no cancellation; its limit e^{i(α_j + α_k)/2} (error
+    # O(d²)) where α_j and α_k (nearly) coincide
+    ref = np.where(far, (np.exp(1j * a) - np.exp(1j * b)) / np.where(far, 1j * d, 1.0), np.exp(0.5j * (a + b)))
+    np.testing.assert_allclose(phi, ref, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(np.diag(phi), np.exp(1j * alpha), rtol=0, atol=1e-15)
+
+
+def test_exprnn_eigendecomposition_is_reused_only_for_the_same_A():
+    from rnnlab.core.cells.exprnn import expm_skew
+
+    cell = build_network(model(arch="exprnn", hidden_size=6), 2, 1, "linear", np.random.default_rng(2)).cell
+    A = np.random.default_rng(3).standard_normal((6, 6))
+    alpha, V = cell.eig(A)
+    assert cell.eig(A)[1] is V and cell.eig(A.copy())[1] is V  # the same values: reused
+    assert not V.flags.writeable and not alpha.flags.writeable  # (shared: no caller may change them)
+    A[2, 4] += 1e-12  # an optimiser's update, in place
+    alpha2, V2 = cell.eig(A)
+    assert V2 is not V
+    np.testing.assert_allclose(expm_skew(alpha2, V2), cell.orthogonal_matrix(A), atol=1e-14)
+    assert cell.eig(A.astype(np.float32))[1] is not V2  # other values (rounded): recomputed
+    cell.forget()
+    assert cell.eig(A)[1] is not V2
+    p = {"A": A, "W_hh": np.zeros((6, 6))}
+    cell.after_update(p)
+    np.testing.assert_allclose(p["W_hh"], cell.orthogonal_matrix(A), atol=1e-14)
+    np.testing.assert_allclose(cell.recurrent_matrix(p), cell.orthogonal_matrix(A), atol=1e-14)
+
+
 # --- non-normal initialisation ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("H", [9, 32])
 def test_nonnormal_init_has_the_exact_spectral_radius_and_growing_sigma_max(H):

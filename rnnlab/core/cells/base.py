@@ -226,6 +226,11 @@ class Cell:
         """Called after every optimiser step: a cell whose W_hh is derived from trained parameters (an orthogonal
         exp(A − Aᵀ), a complex diagonal) recomputes it here. The base cells train W_hh itself: nothing to do."""
 
+    def forget(self) -> None:
+        """Drop what the cell keeps from one call to the next for unchanged parameters (the expRNN's
+        eigendecomposition of A − Aᵀ), so that the next pass does all its work: ``rnnlab bench`` times passes as a
+        trainer runs them, after an update. The base cells keep nothing."""
+
     def recurrence_eigenvalues(self, params: dict) -> tuple[np.ndarray, str] | None:
         """The complex eigenvalues of the cell's effective linear recurrence (the state-independent matrix that
         decides stability) and a caption naming that matrix; None where no such matrix exists (gated cells: their

@@ -35,24 +35,43 @@ def skew_eig(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def expm_skew(alpha: np.ndarray, V: np.ndarray) -> np.ndarray:
-    """exp(K) = Re V diag(e^{iα}) V^H (real orthogonal)."""
-    return ((V * np.exp(1j * alpha)) @ V.conj().T).real
+    """exp(K) = Re V diag(e^{iα}) V^H (real orthogonal), with Q = V diag(e^{iα}): Re(Q V^H) = Re Q Re Vᵀ + Im Q Im Vᵀ,
+    two real products instead of a complex one (0.23 against 0.37 ms at H = 128)."""
+    Q = V * np.exp(1j * alpha)
+    return Q.real @ V.real.T + Q.imag @ V.imag.T
 
 
 def _phi(alpha: np.ndarray) -> np.ndarray:
-    """Φ_jk = e^{i(α_j + α_k)/2} sinc((α_j − α_k)/2), the divided differences of exp at iα."""
-    s, d = alpha[:, None] + alpha[None, :], alpha[:, None] - alpha[None, :]
-    return np.exp(0.5j * s) * np.sinc(d / (2.0 * np.pi))  # numpy's sinc(x) = sin(πx)/(πx)
+    """Φ_jk = e^{i(α_j + α_k)/2} sinc((α_j − α_k)/2), the divided differences of exp at iα. The phase is the outer
+    product of e^{iα_j/2} (H complex exponentials instead of H²) and sinc is sin(x)/x, 1 at x = 0 (at H = 128:
+    0.2 against 1.0 ms with numpy's ``exp`` and ``sinc`` of every entry)."""
+    e = np.exp(0.5j * alpha)
+    x = 0.5 * np.subtract.outer(alpha, alpha)
+    s = np.sin(x)
+    np.divide(s, x, out=s, where=x != 0)
+    s[x == 0] = 1.0
+    return np.multiply.outer(e, e) * s
 
 
 def dexp_skew(alpha: np.ndarray, V: np.ndarray, E: np.ndarray, adjoint: bool = False) -> np.ndarray:
-    """The Fréchet derivative dexp_K[E] (real) of exp at K = V diag(iα) V^H, for E (H, H) or a stack (N, H, H);
-    ``adjoint=True`` applies its adjoint (the gradient map: ⟨G, dexp_K[E]⟩ = ⟨dexp_K*[G], E⟩)."""
+    """The Fréchet derivative dexp_K[E] (real) of exp at K = V diag(iα) V^H, for a real E (H, H) or a stack
+    (N, H, H); ``adjoint=True`` applies its adjoint (the gradient map: ⟨G, dexp_K[E]⟩ = ⟨dexp_K*[G], E⟩).
+
+    V^H E is formed as Re Vᵀ E − i Im Vᵀ E and the real part of the last product as Re Q Re Vᵀ + Im Q Im Vᵀ: four
+    real products and two complex ones instead of four complex ones."""
     phi = _phi(alpha)
     if adjoint:
         phi = phi.conj()
-    Vh = V.conj().T
-    return (V @ (phi * (Vh @ E @ V)) @ Vh).real
+    E = np.asarray(E, dtype=np.float64)
+    Vr, Vi = V.real, V.imag
+    P = np.empty(E.shape, dtype=np.complex128)  # V^H E
+    P.real = Vr.T @ E
+    P.imag = Vi.T @ E
+    np.negative(P.imag, out=P.imag)
+    M = P @ V
+    M *= phi
+    Q = V @ M
+    return Q.real @ Vr.T + Q.imag @ Vi.T
 
 
 class ExpRNNCell(VanillaCell):
@@ -95,15 +114,33 @@ class ExpRNNCell(VanillaCell):
         A = np.asarray(A, dtype=np.float64)
         return expm_skew(*skew_eig(A - A.T))
 
+    #: (A, α, V) of the last eigendecomposition, see :meth:`eig`
+    _eig_memo: tuple | None = None
+
+    def eig(self, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(α, V)`` of K = A − Aᵀ (:func:`skew_eig`, in float64), the last one reused while A's values are the
+        same: a trainer step needs it for the same A up to three times (:meth:`after_update`, the next forward
+        pass, the spectrum of a snapshot), and it is the cell's largest cost outside BPTT (2.7 ms at H = 128)."""
+        memo = self._eig_memo
+        if memo is not None and memo[0].shape == np.shape(A) and np.array_equal(memo[0], A):
+            return memo[1], memo[2]
+        A64 = np.asarray(A, dtype=np.float64)
+        alpha, V = skew_eig(A64 - A64.T)
+        alpha.flags.writeable = V.flags.writeable = False  # (shared by every caller)
+        self._eig_memo = (np.array(A, copy=True), alpha, V)  # (one tuple: a reader in another thread sees all or none)
+        return alpha, V
+
+    def forget(self):
+        self._eig_memo = None
+
     def after_update(self, params):
-        params["W_hh"][...] = self.orthogonal_matrix(params["A"])
+        params["W_hh"][...] = expm_skew(*self.eig(params["A"]))
 
     def recurrent_matrix(self, params):
-        return self.orthogonal_matrix(params["A"])
+        return expm_skew(*self.eig(params["A"]))
 
     def prepare(self, p, cache):
-        A = np.asarray(p["A"], dtype=np.float64)
-        alpha, V = skew_eig(A - A.T)
+        alpha, V = self.eig(p["A"])
         cache["alpha"], cache["V"] = alpha, V
         W = expm_skew(alpha, V).astype(p["A"].dtype)
         cache["W"] = aligned_copy(W)
@@ -141,8 +178,7 @@ class ExpRNNCell(VanillaCell):
         return grads
 
     def recurrence_eigenvalues(self, params):
-        A = np.asarray(params["A"], dtype=np.float64)
-        alpha, _ = skew_eig(A - A.T)
+        alpha, _ = self.eig(params["A"])
         return np.exp(1j * alpha), "exp(A − Aᵀ)"
 
     def step_bound(self, params):
