@@ -253,6 +253,22 @@ def test_bench_reports_every_cell_and_dtype(capsys):
     assert r["default_ms"] == r[f"threads_{th['core_threads'] if th['core_threads'] in (1, 2) else 1}_ms"]
 
 
+def test_the_headless_thread_count_is_two_only_when_no_step_is_slower_and_both_gain_ten_percent():
+    from rnnlab.studies.bench import thread_choice
+
+    def fig(one, two):
+        return {"threads_1_ms": one, "threads_2_ms": two}
+
+    assert thread_choice([]) == 1
+    assert thread_choice([fig(10.4, 8.6), fig(16.1, 9.9)]) == 2
+    # the vanilla step only 5 % faster (the other core busy for its figures), the LSTM's 40 %: two threads
+    assert thread_choice([fig(9.84, 9.37), fig(16.0, 9.6)]) == 2
+    assert thread_choice([fig(9.84, 9.90), fig(16.0, 9.6)]) == 1  # one step slower at two threads
+    assert thread_choice([fig(10.0, 9.5), fig(16.0, 14.8)]) == 1  # together only 7 % faster
+    assert thread_choice([fig(10.0, 9.0), fig(10.0, 9.0)]) == 2  # exactly 10 %
+    assert thread_choice([fig(10.0, 100.0), fig(16.0, 160.0)]) == 1  # another process on the other core
+
+
 def test_the_library_path_probe_alternates_with_this_process_and_reports_its_failure(monkeypatch):
     """The notebook's interpreter and this process take turns, block by block (each block's calls are timed where
     they run); a probe that fails to start is one line in the report, not a traceback."""
