@@ -221,8 +221,9 @@ def _clean_env() -> dict:
 def bench_library_path(quick: bool = False) -> dict:
     """The same steps in a fresh interpreter that only imports ``rnnlab.core`` (a notebook) and in this process,
     in alternating blocks of a few calls each (the other process waits on a pipe meanwhile), so that a load that
-    comes and goes on the machine falls on both alike: medians of 15 calls each (measured one after the other, the
-    ratio moved by ±10 % from run to run on the development machine)."""
+    comes and goes on the machine falls on both alike: medians of 20 calls each, in ten rounds of two (measured one
+    after the other, the ratio moved by ±10 % from run to run on the development machine; in five rounds of three,
+    0.94–1.20 over seven runs on a machine of the same kind whose load came in bursts)."""
     import subprocess
     import sys
     import tempfile
@@ -230,7 +231,7 @@ def bench_library_path(quick: bool = False) -> dict:
 
     from ..core import loss_and_grads
 
-    rounds, block = (1, 3) if quick else (5, 3)
+    rounds, block = (1, 3) if quick else (10, 2)
     cases = _LIBRARY_CASES[:1] if quick else _LIBRARY_CASES
     steps = []
     for key, dtype in cases:
