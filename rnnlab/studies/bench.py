@@ -286,10 +286,9 @@ def bench_library_path(quick: bool = False) -> dict:
 def bench_threads(quick: bool = False, torch: bool = False, record: bool = False) -> dict:
     """One and two BLAS threads for the headless steps, and PyTorch at its default threads (with ``torch``).
     ``headless_choice``: :func:`thread_choice` (two threads when no step is slower at two and both together are at
-    least 10 % faster); ``record`` writes it
-    to rnnlab's ``threads.json``, which headless commands read (``rnnlab/_runtime.py``). Per step: ``default_ms``
-    at the threads in force for this run (``core_threads``) and ``choice_ms`` at the choice, with PyTorch's
-    ``speedup_at_defaults`` and ``speedup_at_choice``."""
+    least 10 % faster); ``record`` writes it to rnnlab's ``threads.json``, which headless commands read
+    (``rnnlab/_runtime.py``). Per step: ``default_ms`` at the threads in force for this run (``core_threads``) and
+    ``choice_ms`` at the choice, with PyTorch's ``speedup_at_defaults`` and ``speedup_at_choice``."""
     from ..core import _blas, loss_and_grads
 
     # (four blocks of six calls each, in turn, so that a load that comes and goes within a minute falls on every

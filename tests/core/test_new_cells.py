@@ -136,6 +136,9 @@ def test_exprnn_eigendecomposition_is_reused_only_for_the_same_A():
     p = {"A": A, "W_hh": np.zeros((6, 6))}
     cell.after_update(p)
     np.testing.assert_allclose(p["W_hh"], cell.orthogonal_matrix(A), atol=1e-14)
+    W = cell.recurrent_matrix(p)
+    np.testing.assert_allclose(W, cell.orthogonal_matrix(A), atol=1e-14)
+    W[0, 0] = 5.0  # (a copy: the kept exponential is not changed through it)
     np.testing.assert_allclose(cell.recurrent_matrix(p), cell.orthogonal_matrix(A), atol=1e-14)
 
 

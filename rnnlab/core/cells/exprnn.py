@@ -47,9 +47,8 @@ def _phi(alpha: np.ndarray) -> np.ndarray:
     0.2 against 1.0 ms with numpy's ``exp`` and ``sinc`` of every entry)."""
     e = np.exp(0.5j * alpha)
     x = 0.5 * np.subtract.outer(alpha, alpha)
-    s = np.sin(x)
-    np.divide(s, x, out=s, where=x != 0)
-    s[x == 0] = 1.0
+    s = np.ones_like(x)
+    np.divide(np.sin(x), x, out=s, where=x != 0)
     return np.multiply.outer(e, e) * s
 
 
@@ -114,36 +113,43 @@ class ExpRNNCell(VanillaCell):
         A = np.asarray(A, dtype=np.float64)
         return expm_skew(*skew_eig(A - A.T))
 
-    #: (A, α, V) of the last eigendecomposition, see :meth:`eig`
+    #: (A, α, V, exp(A − Aᵀ)) of the last eigendecomposition, see :meth:`eig`
     _eig_memo: tuple | None = None
 
-    def eig(self, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(α, V)`` of K = A − Aᵀ (:func:`skew_eig`, in float64), the last one reused while A's values are the
-        same: a trainer step needs it for the same A up to three times (:meth:`after_update`, the next forward
-        pass, the spectrum of a snapshot), and it is the cell's largest cost outside BPTT (at H = 128, 2.6 ms for a
-        dense A, 1.2 for the initial block-diagonal one)."""
+    def _decomposed(self, A: np.ndarray) -> tuple:
+        """The memo for A: (A's copy, α, V, exp(A − Aᵀ) in float64), all read-only, the last one reused while A's
+        values are the same (a trainer step needs them for the same A up to three times: :meth:`after_update`, the
+        next forward pass, the spectrum of a snapshot)."""
         memo = self._eig_memo
         if memo is not None and memo[0].shape == np.shape(A) and np.array_equal(memo[0], A):
-            return memo[1], memo[2]
+            return memo
         A64 = np.asarray(A, dtype=np.float64)
         alpha, V = skew_eig(A64 - A64.T)
-        alpha.flags.writeable = V.flags.writeable = False  # (shared by every caller)
-        self._eig_memo = (np.array(A, copy=True), alpha, V)  # (one tuple: a reader in another thread sees all or none)
-        return alpha, V
+        W = expm_skew(alpha, V)
+        for a in (alpha, V, W):
+            a.flags.writeable = False  # (shared by every caller)
+        memo = self._eig_memo = (np.array(A, copy=True), alpha, V, W)  # (one tuple: another thread sees all or none)
+        return memo
+
+    def eig(self, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(α, V)`` of K = A − Aᵀ (:func:`skew_eig`, in float64), kept while A's values are the same: it is the
+        cell's largest cost outside BPTT (at H = 128, 2.6 ms for a dense A, 1.2 for the initial block-diagonal
+        one)."""
+        return self._decomposed(A)[1:3]
 
     def forget(self):
         self._eig_memo = None
 
     def after_update(self, params):
-        params["W_hh"][...] = expm_skew(*self.eig(params["A"]))
+        params["W_hh"][...] = self._decomposed(params["A"])[3]
 
     def recurrent_matrix(self, params):
-        return expm_skew(*self.eig(params["A"]))
+        return self._decomposed(params["A"])[3].copy()
 
     def prepare(self, p, cache):
-        alpha, V = self.eig(p["A"])
+        _, alpha, V, W = self._decomposed(p["A"])
         cache["alpha"], cache["V"] = alpha, V
-        W = expm_skew(alpha, V).astype(p["A"].dtype)
+        W = W.astype(p["A"].dtype)
         cache["W"] = aligned_copy(W)
         cache["WT"] = aligned_copy(W.T)
 
